@@ -1,0 +1,68 @@
+//===- FP4Arith.h - the FP4 codec as arith/math ops ---------------*- C++ -*-===//
+//
+// Emits the codec of docs/numerics.md on scalar f32 values with arith/math
+// ops, shared by every lowering that quantizes inside generated code (CPU
+// loops now, GPU kernels later). It mirrors lib/Numerics/FP4.cpp operation by
+// operation so that both compute the same bits.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNQAT_CONVERSION_FP4ARITH_H
+#define ATTNQAT_CONVERSION_FP4ARITH_H
+
+#include "attnqat/Dialect/AttnQAT/IR/AttnQAT.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::attnqat {
+
+/// Builds codec arithmetic at the builder's insertion point.
+class FP4Arith {
+public:
+  FP4Arith(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  Value f32(double v);
+  Value i32(int64_t v);
+
+  /// |x| rounded to the E2M1 grid (ties to even, saturating at 6), with x's
+  /// sign: the value E2M1(x) decodes to. NaN stays NaN.
+  Value roundToE2M1(Value x);
+  /// The 4-bit code (i8: sign bit 3, magnitude index in bits 0-2) of a value
+  /// already on the E2M1 grid.
+  Value e2m1Code(Value onGrid);
+  /// The f32 value of a 4-bit code given as i8.
+  Value decodeE2M1(Value code);
+
+  /// A non-negative value rounded to the E4M3 grid (round to nearest even,
+  /// saturating at 448; subnormals down to 2^-9).
+  Value roundToE4M3(Value x);
+  /// The E4M3 bits (i8) of a value on the E4M3 grid (>= 0), NaN -> 0x7F.
+  Value e4m3Bits(Value onGrid);
+  /// The f32 value of E4M3 bits (i8).
+  Value decodeE4M3(Value bits);
+
+  /// The MXFP4 scale exponent for a block amax, clamped to [-127, 127], as i32.
+  Value mxScaleExponent(Value amax);
+  /// 2^e as f32 for e in [-127, 127] (i32).
+  Value exp2Int(Value e);
+
+  /// The decoded block scale (without the global scale) of a block with the
+  /// given amax: NaN if amax is NaN or Inf.
+  Value blockScale(FP4FormatAttrInterface format, Value amax, float g);
+  /// The scale bits (i8) of a decoded scale (E4M3 or E8M0).
+  Value scaleBits(FP4FormatAttrInterface format, Value scale);
+  /// The decoded scale of scale bits (i8).
+  Value decodeScale(FP4FormatAttrInterface format, Value bits);
+
+  /// E2M1(x / (s * g)) as a grid value (0 when s == 0).
+  Value quantizeElement(Value x, Value scale, float g);
+  /// (v * s) * g, the decode of a grid value (NaN for a NaN scale).
+  Value dequantizeElement(Value onGrid, Value scale, float g);
+
+private:
+  OpBuilder &b;
+  Location loc;
+};
+
+} // namespace mlir::attnqat
+
+#endif // ATTNQAT_CONVERSION_FP4ARITH_H

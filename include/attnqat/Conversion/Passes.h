@@ -1,0 +1,23 @@
+//===- Passes.h - attnqat conversion passes -----------------------*- C++ -*-===//
+
+#ifndef ATTNQAT_CONVERSION_PASSES_H
+#define ATTNQAT_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::attnqat {
+
+#define GEN_PASS_DECL
+#include "attnqat/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "attnqat/Conversion/Passes.h.inc"
+
+} // namespace mlir::attnqat
+
+#endif // ATTNQAT_CONVERSION_PASSES_H

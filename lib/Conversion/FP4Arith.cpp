@@ -1,0 +1,211 @@
+//===- FP4Arith.cpp - the FP4 codec as arith/math ops ---------------------===//
+//
+// Each function mirrors its namesake in lib/Numerics/FP4.cpp. Rounding to a
+// grid of spacing h (a power of two) is roundeven(x / h) * h: both steps are
+// exact, so the result is the IEEE round-to-nearest-even of x on that grid.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnqat/Conversion/FP4Arith.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace mlir::attnqat;
+
+Value FP4Arith::f32(double v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+Value FP4Arith::i32(int64_t v) {
+  return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
+}
+
+Value FP4Arith::roundToE2M1(Value x) {
+  Value q = math::AbsFOp::create(b, loc, x);
+  // Grid spacing: 0.5 below 2, 1 below 4, 2 up to 6.
+  Value lt2 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, q, f32(2));
+  Value lt4 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, q, f32(4));
+  Value h = arith::SelectOp::create(
+      b, loc, lt2, f32(0.5), arith::SelectOp::create(b, loc, lt4, f32(1), f32(2)));
+  Value r = math::RoundEvenOp::create(b, loc, arith::DivFOp::create(b, loc, q, h));
+  r = arith::MulFOp::create(b, loc, r, h);
+  // Saturate at 6 (Inf too); minimumf keeps NaN.
+  r = arith::MinimumFOp::create(b, loc, r, f32(6));
+  return math::CopySignOp::create(b, loc, r, x);
+}
+
+Value FP4Arith::e2m1Code(Value onGrid) {
+  Type i8 = b.getI8Type();
+  Value q = math::AbsFOp::create(b, loc, onGrid);
+  // index: 2q below 2, q + 2 for {2, 3}, 6 for 4, 7 for 6; NaN -> 0.
+  Value lt2 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, q, f32(2));
+  Value lt4 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, q, f32(4));
+  Value eq4 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, q, f32(4));
+  Value idx = arith::SelectOp::create(
+      b, loc, lt2, arith::MulFOp::create(b, loc, q, f32(2)),
+      arith::SelectOp::create(
+          b, loc, lt4, arith::AddFOp::create(b, loc, q, f32(2)),
+          arith::SelectOp::create(b, loc, eq4, f32(6), f32(7))));
+  Value isNan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, q, q);
+  idx = arith::SelectOp::create(b, loc, isNan, f32(0), idx);
+  Value code = arith::FPToUIOp::create(b, loc, i8, idx);
+  // Sign bit from the float's sign (keeps -0 as code 8).
+  Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), onGrid);
+  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, bits, i32(0));
+  neg = arith::AndIOp::create(
+      b, loc, neg, arith::XOrIOp::create(b, loc, isNan,
+                                         arith::ConstantOp::create(
+                                             b, loc, b.getBoolAttr(true))));
+  Value sign = arith::SelectOp::create(
+      b, loc, neg, arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(8)),
+      arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0)));
+  return arith::OrIOp::create(b, loc, code, sign);
+}
+
+Value FP4Arith::decodeE2M1(Value code) {
+  Type f32Type = b.getF32Type();
+  Value c8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(8));
+  Value c7 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(7));
+  Value idx = arith::AndIOp::create(b, loc, code, c7);
+  Value fidx = arith::UIToFPOp::create(b, loc, f32Type, idx);
+  // Magnitude: idx / 2 below 4, idx - 2 for 4..5, 4 for 6, 6 for 7.
+  Value lt4 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, fidx, f32(4));
+  Value lt6 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, fidx, f32(6));
+  Value eq6 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, fidx, f32(6));
+  Value mag = arith::SelectOp::create(
+      b, loc, lt4, arith::MulFOp::create(b, loc, fidx, f32(0.5)),
+      arith::SelectOp::create(
+          b, loc, lt6, arith::SubFOp::create(b, loc, fidx, f32(2)),
+          arith::SelectOp::create(b, loc, eq6, f32(4), f32(6))));
+  Value neg = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ne, arith::AndIOp::create(b, loc, code, c8),
+      arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0)));
+  return arith::SelectOp::create(b, loc, neg,
+                                 arith::NegFOp::create(b, loc, mag), mag);
+}
+
+Value FP4Arith::exp2Int(Value e) {
+  // Normal range: biased exponent in the float's exponent field; 2^-127 is
+  // the float subnormal with mantissa bit 22.
+  Value biased = arith::AddIOp::create(b, loc, e, i32(127));
+  Value normal = arith::ShLIOp::create(b, loc, biased, i32(23));
+  Value isSub = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, biased, i32(0));
+  Value bits = arith::SelectOp::create(b, loc, isSub, i32(1 << 22), normal);
+  return arith::BitcastOp::create(b, loc, b.getF32Type(), bits);
+}
+
+/// floor(log2 x) for a positive normal float from its exponent field (-127
+/// for zero and float subnormals, which the callers clamp anyway).
+static Value floorLog2(OpBuilder &b, Location loc, FP4Arith &a, Value x) {
+  Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), x);
+  Value exp = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, bits, a.i32(23)), a.i32(0xFF));
+  return arith::SubIOp::create(b, loc, exp, a.i32(127));
+}
+
+Value FP4Arith::roundToE4M3(Value x) {
+  // Spacing 2^(max(floor(log2 x), -6) - 3): 3 mantissa bits, subnormals 2^-9.
+  Value e = floorLog2(b, loc, *this, x);
+  e = arith::MaxSIOp::create(b, loc, e, i32(-6));
+  Value h = exp2Int(arith::SubIOp::create(b, loc, e, i32(3)));
+  Value r = math::RoundEvenOp::create(b, loc, arith::DivFOp::create(b, loc, x, h));
+  r = arith::MulFOp::create(b, loc, r, h);
+  return arith::MinimumFOp::create(b, loc, r, f32(448)); // satfinite
+}
+
+Value FP4Arith::e4m3Bits(Value onGrid) {
+  Type i8 = b.getI8Type();
+  Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), onGrid);
+  Value exp = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, bits, i32(23)), i32(0xFF));
+  // Normal: ((e + 7) << 3) | top 3 mantissa bits. Subnormal: x * 2^9.
+  Value normalBits = arith::OrIOp::create(
+      b, loc,
+      arith::ShLIOp::create(b, loc, arith::SubIOp::create(b, loc, exp, i32(120)),
+                            i32(3)),
+      arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, bits, i32(20)),
+                            i32(7)));
+  Value subBits = arith::FPToUIOp::create(
+      b, loc, b.getI32Type(), arith::MulFOp::create(b, loc, onGrid, f32(512)));
+  Value isSub = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, onGrid,
+                                      f32(1.0 / 64));
+  Value r = arith::SelectOp::create(b, loc, isSub, subBits, normalBits);
+  Value isNan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, onGrid, onGrid);
+  r = arith::SelectOp::create(b, loc, isNan, i32(0x7F), r);
+  return arith::TruncIOp::create(b, loc, i8, r);
+}
+
+Value FP4Arith::decodeE4M3(Value bits8) {
+  Value bits = arith::ExtUIOp::create(b, loc, b.getI32Type(), bits8);
+  Value mag = arith::AndIOp::create(b, loc, bits, i32(0x7F));
+  Value exp = arith::ShRUIOp::create(b, loc, mag, i32(3));
+  Value man = arith::AndIOp::create(b, loc, mag, i32(7));
+  Value fman = arith::UIToFPOp::create(b, loc, b.getF32Type(), man);
+  // Subnormal: man * 2^-9; normal: (1 + man/8) * 2^(exp - 7).
+  Value sub = arith::MulFOp::create(b, loc, fman, f32(1.0 / 512));
+  Value normal = arith::MulFOp::create(
+      b, loc, arith::AddFOp::create(b, loc, f32(1), arith::MulFOp::create(b, loc, fman, f32(0.125))),
+      exp2Int(arith::SubIOp::create(b, loc, exp, i32(7))));
+  Value isSub = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, exp, i32(0));
+  Value v = arith::SelectOp::create(b, loc, isSub, sub, normal);
+  Value isNan = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, mag, i32(0x7F));
+  v = arith::SelectOp::create(b, loc, isNan, f32(std::nan("")), v);
+  Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                    arith::AndIOp::create(b, loc, bits, i32(0x80)), i32(0));
+  return arith::SelectOp::create(b, loc, neg, arith::NegFOp::create(b, loc, v), v);
+}
+
+Value FP4Arith::mxScaleExponent(Value amax) {
+  Value e = arith::SubIOp::create(b, loc, floorLog2(b, loc, *this, amax), i32(2));
+  e = arith::MaxSIOp::create(b, loc, e, i32(-127));
+  return arith::MinSIOp::create(b, loc, e, i32(127));
+}
+
+Value FP4Arith::blockScale(FP4FormatAttrInterface format, Value amax, float g) {
+  // amax is NaN for a block holding NaN or Inf (the caller folds that in).
+  Value finite = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, amax,
+                                       f32(std::numeric_limits<float>::infinity()));
+  Value s;
+  if (isa<NVFP4Attr>(format)) {
+    Value v = arith::DivFOp::create(b, loc, amax, f32(6));
+    v = arith::DivFOp::create(b, loc, v, f32(g));
+    s = roundToE4M3(v);
+  } else {
+    s = exp2Int(mxScaleExponent(amax));
+  }
+  return arith::SelectOp::create(b, loc, finite, s, f32(std::nan("")));
+}
+
+Value FP4Arith::scaleBits(FP4FormatAttrInterface format, Value scale) {
+  if (isa<NVFP4Attr>(format))
+    return e4m3Bits(scale);
+  // E8M0: the biased exponent; 2^-127 is the float subnormal -> 0; NaN -> 0xFF.
+  Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), scale);
+  Value exp = arith::ShRUIOp::create(b, loc, bits, i32(23));
+  Value isNan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, scale, scale);
+  exp = arith::SelectOp::create(b, loc, isNan, i32(0xFF), exp);
+  return arith::TruncIOp::create(b, loc, b.getI8Type(), exp);
+}
+
+Value FP4Arith::decodeScale(FP4FormatAttrInterface format, Value bits8) {
+  if (isa<NVFP4Attr>(format))
+    return decodeE4M3(bits8);
+  Value bits = arith::ExtUIOp::create(b, loc, b.getI32Type(), bits8);
+  Value v = exp2Int(arith::SubIOp::create(b, loc, bits, i32(127)));
+  Value isNan = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, bits, i32(0xFF));
+  return arith::SelectOp::create(b, loc, isNan, f32(std::nan("")), v);
+}
+
+Value FP4Arith::quantizeElement(Value x, Value scale, float g) {
+  Value denom = arith::MulFOp::create(b, loc, scale, f32(g));
+  Value q = roundToE2M1(arith::DivFOp::create(b, loc, x, denom));
+  // Scale 0 (underflow) and NaN scales give zero codes.
+  Value usable = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, scale, f32(0));
+  return arith::SelectOp::create(b, loc, usable, q, f32(0));
+}
+
+Value FP4Arith::dequantizeElement(Value onGrid, Value scale, float g) {
+  Value v = arith::MulFOp::create(b, loc, onGrid, scale);
+  return arith::MulFOp::create(b, loc, v, f32(g));
+}
