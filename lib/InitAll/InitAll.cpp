@@ -5,6 +5,7 @@
 #include "attnqat/Conversion/Passes.h"
 #include "attnqat/Dialect/AttnQAT/IR/AttnQAT.h"
 #include "attnqat/Dialect/AttnQAT/Transforms/Passes.h"
+#include "attnqat/Pipelines/Pipelines.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -31,6 +32,7 @@ void mlir::attnqat::registerAllPasses() {
     mlir::registerAllPasses();
     registerAttnQATPasses();
     registerAttnQATConversionPasses();
+    registerAttnQATPipelines();
     return true;
   }();
   (void)once;

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "attnqat/Conversion/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -23,14 +24,19 @@ using namespace mlir;
 
 void mlir::attnqat::buildAttnQATCPUPipeline(
     OpPassManager &pm, const AttnQATCPUPipelineOptions &options) {
-  //===--------------------------------------------------------------------===//
-  // attnqat ops -> loops: inserted by convert-attnqat-to-loops
-  // (must stay the FIRST step: everything below sees only upstream dialects
-  // on tensors)
-  //===--------------------------------------------------------------------===//
+  // attnqat ops -> loops on buffers framed by to_buffer/to_tensor. It stays
+  // the first step: everything below sees only upstream dialects.
+  {
+    ConvertAttnQATToLoopsOptions loopOptions;
+    loopOptions.keyTile = options.keyTile;
+    loopOptions.queryTile = options.queryTile;
+    pm.addPass(createConvertAttnQATToLoops(loopOptions));
+  }
 
-  // Tensor-level cleanup; tensor.empty feeding insert_slice becomes a slice
+  // Elementwise arith/math on whole tensors -> linalg.generic (bufferizable);
+  // tensor-level cleanup; tensor.empty feeding insert_slice becomes a slice
   // of the destination so that it bufferizes in place.
+  pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
 

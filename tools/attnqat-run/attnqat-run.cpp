@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ReferenceCheck.h"
 #include "attnqat/InitAll.h"
 #include "attnqat/Pipelines/Pipelines.h"
 #include "attnqat/Support/Npy.h"
@@ -131,6 +132,9 @@ COMPARING
   attnqat.name) against a reference of any numeric dtype and the same shape.
   With --compare-atol/--compare-rtol the run fails (exit 1) unless
   |out - ref| <= atol + rtol * |ref| everywhere and NaNs coincide.
+
+--help-hidden also lists the MLIR and LLVM debugging options
+(--mlir-print-ir-after-all, --mlir-timing, ...).
 )";
 
 static cl::OptionCategory runCategory("attnqat-run options");
@@ -180,6 +184,22 @@ static cl::opt<double> compareRtol(
     "compare-rtol",
     cl::desc("Relative tolerance of --compare (fail when exceeded)"),
     cl::init(-1.0), cl::cat(runCategory));
+static cl::opt<bool> referenceCheck(
+    "reference",
+    cl::desc("Compare the entry's attnqat.attention results (O, LSE, dQ, dK, "
+             "dV) with the float64 reference and print the matched-backward "
+             "figures"),
+    cl::init(false), cl::cat(runCategory));
+static cl::opt<double> referenceTolerance(
+    "reference-tolerance",
+    cl::desc("With --reference: fail when a result's max abs error exceeds "
+             "this fraction of max(max |reference|, 1)"),
+    cl::init(-1.0), cl::cat(runCategory));
+static cl::opt<std::string> pipelineOptions(
+    "pipeline-options",
+    cl::desc("Options of attnqat-cpu-pipeline, e.g. "
+             "'reassociate-fp-reductions=true dealloc=false'"),
+    cl::value_desc("opts"), cl::cat(runCategory));
 static cl::list<std::string> sharedLibs(
     "shared-libs",
     cl::desc("Shared libraries the JIT resolves symbols from (comma "
@@ -1445,7 +1465,11 @@ Error Runner::run() {
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
     return makeError("bad pass manager options");
-  buildAttnQATCPUPipeline(pm, AttnQATCPUPipelineOptions());
+  auto pipelineOpts =
+      AttnQATCPUPipelineOptions::createFromString(pipelineOptions);
+  if (!pipelineOpts)
+    return makeError("bad --pipeline-options '" + pipelineOptions + "'");
+  buildAttnQATCPUPipeline(pm, *pipelineOpts);
   if (failed(pm.run(*module)))
     return makeError("lowering @" + name + " with attnqat-cpu-pipeline failed");
   double lowerMs = msSince(tLower);
@@ -1586,6 +1610,37 @@ Error Runner::run() {
     if (Error e = hook(record, reports))
       return e;
   bool allPassed = true;
+  if (referenceCheck) {
+    auto view = [](const std::vector<TensorSlot> &slots) {
+      std::vector<::attnqat::run::Tensor> out;
+      for (const TensorSlot &slot : slots)
+        out.push_back({std::vector<int64_t>(slot.value.shape.begin(),
+                                            slot.value.shape.end()),
+                       [&slot](int64_t i) { return slot.value.get(i); }});
+      return out;
+    };
+    ::attnqat::run::ReferenceOptions refOptions;
+    refOptions.tolerance = referenceTolerance;
+    // The lowering's key tile decides the forward's P frames.
+    StringRef opts = pipelineOptions;
+    if (size_t pos = opts.find("key-tile="); pos != StringRef::npos)
+      opts.substr(pos + 9).take_while(llvm::isDigit).getAsInteger(10, refOptions.keyTile);
+    auto refReports = ::attnqat::run::checkAgainstReference(
+        originalEntry, view(inputs), view(results), refOptions, os);
+    if (!refReports)
+      return refReports.takeError();
+    for (const auto &r : *refReports) {
+      os << "reference '" << results[std::stoi(r.result)].name << "' ("
+         << r.quantity << "): max_abs=" << fmt(r.maxAbs) << " rms=" << fmt(r.rms)
+         << " max|ref|=" << fmt(r.refAbsMax) << " n=" << r.count
+         << " nan_mismatch=" << r.nanMismatch;
+      if (referenceTolerance >= 0)
+        os << (r.passed ? " PASS" : " FAIL") << " (tolerance "
+           << fmt(referenceTolerance) << " of max(max|ref|, 1))";
+      os << "\n";
+      allPassed &= r.passed;
+    }
+  }
   for (const ComparisonReport &r : reports) {
     os << "compare '" << r.resultName << "' vs " << r.referenceName
        << ": max_abs=" << fmt(r.maxAbs) << " max_rel=" << fmt(r.maxRel)
@@ -1626,8 +1681,11 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
   registerAsmPrinterCLOptions();
-  attnqat::registerAllPasses();
+  mlir::attnqat::registerAllPasses();
   registerAttnQATPipelines();
+  // libLLVM registers hundreds of global options: --help shows ours,
+  // --help-hidden everything (e.g. --mlir-print-ir-after-all).
+  cl::HideUnrelatedOptions(runCategory);
   if (!cl::ParseCommandLineOptions(argc, argv, kOverview, &llvm::errs()))
     return 1;
   if (repeat == 0) {
@@ -1642,7 +1700,7 @@ int main(int argc, char **argv) {
   }
 
   DialectRegistry registry;
-  attnqat::registerAllDialects(registry);
+  mlir::attnqat::registerAllDialects(registry);
   MLIRContext context(registry);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);

@@ -42,6 +42,14 @@ namespace mlir::attnqat {
 
 struct AttnQATCPUPipelineOptions
     : public PassPipelineOptions<AttnQATCPUPipelineOptions> {
+  PassOptions::Option<int64_t> keyTile{
+      *this, "key-tile",
+      llvm::cl::desc("Keys per tile of the attention loops (a multiple of 32)"),
+      llvm::cl::init(64)};
+  PassOptions::Option<int64_t> queryTile{
+      *this, "query-tile",
+      llvm::cl::desc("Query rows per tile of the attention loops"),
+      llvm::cl::init(64)};
   PassOptions::Option<bool> deallocate{
       *this, "dealloc",
       llvm::cl::desc("Insert buffer deallocations (ownership-based "

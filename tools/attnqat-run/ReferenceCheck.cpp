@@ -1,0 +1,254 @@
+//===- ReferenceCheck.cpp - attnqat-run's float64 reference check ---------===//
+
+#include "ReferenceCheck.h"
+
+#include "attnqat/Dialect/AttnQAT/IR/AttnQAT.h"
+#include "attnqat/Reference/Attention.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attnqat;
+namespace ref = ::attnqat::reference;
+namespace arun = ::attnqat::run;
+
+namespace {
+llvm::Error fail(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 "--reference: " + msg);
+}
+
+ref::Format toFormat(FP4FormatAttrInterface f) {
+  return isa<MXFP4Attr>(f) ? ref::Format::MXFP4 : ref::Format::NVFP4;
+}
+
+ref::Mode toMode(Mode m) {
+  switch (m) {
+  case Mode::None:
+    return ref::Mode::None;
+  case Mode::QAT:
+    return ref::Mode::QAT;
+  case Mode::DropIn:
+    return ref::Mode::DropIn;
+  case Mode::FP4:
+    return ref::Mode::FP4;
+  }
+  return ref::Mode::None;
+}
+
+int64_t numElements(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::vector<float> toFloats(const arun::Tensor &t) {
+  std::vector<float> out(numElements(t.shape));
+  for (int64_t i = 0, e = out.size(); i < e; ++i)
+    out[i] = static_cast<float>(t.get(i));
+  return out;
+}
+
+/// Decodes FP4 codes (already decoded to their E2M1 values by `get`) with
+/// their decoded block scales along `axis` of a rank-4 tensor.
+std::vector<float> decodeFP4(const arun::Tensor &codes, const arun::Tensor &scales,
+                             int64_t axis, FP4FormatAttrInterface format) {
+  const auto &s = codes.shape;
+  int64_t bs = format.getBlockSize();
+  float g = format.getGlobalScaleValue();
+  std::vector<float> out(numElements(s));
+  int64_t strides[4] = {s[1] * s[2] * s[3], s[2] * s[3], s[3], 1};
+  const auto &ss = scales.shape;
+  int64_t sStrides[4] = {ss[1] * ss[2] * ss[3], ss[2] * ss[3], ss[3], 1};
+  for (int64_t i = 0, e = out.size(); i < e; ++i) {
+    int64_t sIdx = 0, rem = i;
+    for (int d = 0; d < 4; ++d) {
+      int64_t c = rem / strides[d];
+      rem %= strides[d];
+      sIdx += (d == axis ? c / bs : c) * sStrides[d];
+    }
+    float v = static_cast<float>(codes.get(i)) * static_cast<float>(scales.get(sIdx));
+    out[i] = v * g;
+  }
+  return out;
+}
+
+/// The entry argument index an operand is, or an error naming the operand.
+llvm::Expected<unsigned> argumentIndex(func::FuncOp entry, Value v,
+                                       llvm::StringRef what) {
+  auto arg = dyn_cast<BlockArgument>(v);
+  if (!arg || arg.getOwner() != &entry.getBody().front())
+    return fail("the " + what +
+                " operand of the attention must be an argument of the entry "
+                "function");
+  return arg.getArgNumber();
+}
+} // namespace
+
+llvm::Expected<std::vector<arun::ReferenceReport>>
+arun::checkAgainstReference(func::FuncOp entry,
+                                    const std::vector<Tensor> &arguments,
+                                    const std::vector<Tensor> &results,
+                                    const ReferenceOptions &options,
+                                    llvm::raw_ostream &os) {
+  SmallVector<AttentionOp> attentions;
+  entry.walk([&](AttentionOp op) { attentions.push_back(op); });
+  if (attentions.size() != 1)
+    return fail("the entry must hold exactly one attnqat.attention, found " +
+                llvm::Twine(attentions.size()));
+  AttentionOp op = attentions.front();
+  AttentionBackwardOp backward;
+  if (Value state = op.getState())
+    for (Operation *user : state.getUsers())
+      if (auto bwd = dyn_cast<AttentionBackwardOp>(user))
+        backward = bwd;
+
+  auto argOf = [&](Value v, llvm::StringRef what) -> llvm::Expected<const Tensor *> {
+    auto idx = argumentIndex(entry, v, what);
+    if (!idx)
+      return idx.takeError();
+    return &arguments[*idx];
+  };
+  ConfigAttr config = op.getConfig();
+  auto qT = argOf(op.getQuery(), "query");
+  auto kT = argOf(op.getKey(), "key");
+  auto vT = argOf(op.getValue(), "value");
+  if (!qT || !kT || !vT)
+    return llvm::joinErrors(llvm::joinErrors(qT.takeError(), kT.takeError()),
+                            vT.takeError());
+
+  std::vector<float> q, k, v, mask, dO;
+  std::vector<int32_t> lengths;
+  ref::Problem p;
+  const auto &qs = (*qT)->shape, &ks = (*kT)->shape;
+  p.B = qs[0], p.Hq = qs[1], p.M = qs[2], p.D = qs[3], p.Hkv = ks[1], p.N = ks[2];
+  ref::Config c;
+  c.mode = toMode(config.getMode());
+  c.qFormat = toFormat(config.getQ());
+  c.kFormat = toFormat(config.getK());
+  c.vFormat = toFormat(config.getV());
+  c.pFormat = toFormat(config.getP());
+  c.pTwoLevel = config.getPScaling() == PScaling::TwoLevel;
+  c.forwardTileSize = options.keyTile;
+  if (config.getMode() == Mode::FP4) {
+    auto qsT = argOf(op.getQueryScales(), "query scales");
+    auto ksT = argOf(op.getKeyScales(), "key scales");
+    auto vsT = argOf(op.getValueScales(), "value scales");
+    if (!qsT || !ksT || !vsT)
+      return llvm::joinErrors(llvm::joinErrors(qsT.takeError(), ksT.takeError()),
+                              vsT.takeError());
+    q = decodeFP4(**qT, **qsT, 3, config.getQ());
+    k = decodeFP4(**kT, **ksT, 3, config.getK());
+    v = decodeFP4(**vT, **vsT, 2, config.getV());
+    c.inputsPrequantized = true;
+  } else {
+    q = toFloats(**qT), k = toFloats(**kT), v = toFloats(**vT);
+  }
+  p.q = q.data(), p.k = k.data(), p.v = v.data();
+  if (op.getMask()) {
+    auto mT = argOf(op.getMask(), "mask");
+    if (!mT)
+      return mT.takeError();
+    mask = toFloats(**mT);
+    p.mask = mask.data();
+    p.maskB = (*mT)->shape[0], p.maskH = (*mT)->shape[1];
+  }
+  if (op.getKeyLengths()) {
+    auto lT = argOf(op.getKeyLengths(), "key_lengths");
+    if (!lT)
+      return lT.takeError();
+    for (int64_t i = 0; i < p.B; ++i)
+      lengths.push_back(static_cast<int32_t>((*lT)->get(i)));
+    p.keyLengths = lengths.data();
+  }
+  p.causal = op.getCausal();
+  p.scale = op.getSoftmaxScale();
+
+  ref::ForwardResult fwd;
+  if (ref::Status s = ref::forward(p, c, fwd); !s)
+    return fail("reference forward: " + s.message);
+  ref::BackwardResult bwd;
+  if (backward) {
+    auto dT = argOf(backward.getGradOutput(), "grad_output");
+    if (!dT)
+      return dT.takeError();
+    dO = toFloats(**dT);
+    if (ref::Status s = ref::backward(p, c, fwd, dO.data(), bwd); !s)
+      return fail("reference backward: " + s.message);
+  }
+
+  // Pair the entry's results with the op results they return.
+  auto ret = cast<func::ReturnOp>(entry.getBody().front().getTerminator());
+  std::vector<ReferenceReport> reports;
+  auto compare = [&](unsigned r, llvm::StringRef quantity,
+                     const std::vector<double> &expected) {
+    ReferenceReport rep;
+    rep.quantity = quantity.str();
+    const Tensor &t = results[r];
+    rep.count = numElements(t.shape);
+    double sumSq = 0;
+    for (double e : expected)
+      if (std::isfinite(e))
+        rep.refAbsMax = std::max(rep.refAbsMax, std::fabs(e));
+    for (int64_t i = 0; i < rep.count; ++i) {
+      double o = t.get(i), e = expected[i];
+      if (std::isnan(o) || std::isnan(e)) {
+        rep.nanMismatch += std::isnan(o) != std::isnan(e);
+        continue;
+      }
+      double diff = o == e ? 0.0 : std::fabs(o - e);
+      if (std::isnan(diff))
+        diff = INFINITY;
+      rep.maxAbs = std::max(rep.maxAbs, diff);
+      sumSq += diff * diff;
+    }
+    rep.rms = rep.count ? std::sqrt(sumSq / rep.count) : 0;
+    if (options.tolerance >= 0)
+      rep.passed = rep.nanMismatch == 0 &&
+                   rep.maxAbs <= options.tolerance * std::max(rep.refAbsMax, 1.0);
+    reports.push_back(rep);
+  };
+  for (auto [r, value] : llvm::enumerate(ret.getOperands())) {
+    if (value == op.getOutput())
+      compare(r, "O", fwd.o);
+    else if (value == op.getLse())
+      compare(r, "LSE", fwd.lse);
+    else if (backward && value == backward.getGradQuery())
+      compare(r, "dQ", bwd.dq);
+    else if (backward && value == backward.getGradKey())
+      compare(r, "dK", bwd.dk);
+    else if (backward && value == backward.getGradValue())
+      compare(r, "dV", bwd.dv);
+    else
+      continue;
+    reports.back().result = std::to_string(r);
+  }
+
+  // The figures of the matched backward (DESIGN rules 1 and 2).
+  if (c.mode == ref::Mode::QAT || c.mode == ref::Mode::DropIn) {
+    ref::FrameMismatch mm = ref::pFrameMismatch(p, c, options.keyTile);
+    os << llvm::formatv("matched recomputation: {0} of {1} P blocks differ "
+                        "between the forward's tiles and the backward's final "
+                        "frame ({2:P}; {3} with a subnormal E4M3 scale)\n",
+                        mm.mismatching, mm.total, mm.fraction(),
+                        mm.subnormalScale);
+  }
+  if (backward) {
+    double worst = 0, scale = 0;
+    for (size_t i = 0; i < bwd.dsRowSum.size(); ++i) {
+      worst = std::max(worst, std::fabs(bwd.dsRowSum[i]));
+      scale = std::max(scale, bwd.dsAbsRowSum[i]);
+    }
+    os << llvm::formatv("rowsum(dS): max |rowsum| = {0:e} (max row sum of "
+                        "|dS| = {1:e}){2}\n",
+                        worst, scale,
+                        c.mode == ref::Mode::QAT
+                            ? ": ~0 as rule 2 requires (D from O')"
+                            : c.mode == ref::Mode::DropIn
+                                  ? ": not 0, D comes from O (drop-in)"
+                                  : "");
+  }
+  return reports;
+}
