@@ -106,6 +106,15 @@ void mlir::attnqat::registerAttnQATPipelines() {
         "attnqat-cpu-pipeline",
         "Lower an attnqat module on tensors to LLVM for the host CPU",
         buildAttnQATCPUPipeline);
+    PassPipelineRegistration<AttnQATQATPipelineOptions>(
+        "attnqat-qat-pipeline",
+        "Fuse attention from linalg/TOSA, attach a QAT configuration and "
+        "lower it for a target",
+        buildAttnQATQATPipeline);
+    PassPipelineRegistration<AttnQATGPUKernelsPipelineOptions>(
+        "attnqat-gpu-kernels-pipeline",
+        "Generate the codec ops' GPU kernels and compile them to PTX or cubin",
+        buildAttnQATGPUKernelsPipeline);
     return true;
   }();
   (void)once;

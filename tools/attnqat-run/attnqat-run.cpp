@@ -2,8 +2,9 @@
 //
 // Parses a module on tensors, binds the entry function's arguments to .npy
 // files or seeded generators, lowers it with attnqat-cpu-pipeline, JIT-
-// compiles it with mlir::ExecutionEngine, runs it, writes the results as .npy
-// and prints a summary (shapes, dtypes, statistics, timings, comparisons).
+// compiles it with mlir::ExecutionEngine (both through attnqat/JIT/JIT.h),
+// runs it, writes the results as .npy and prints a summary (shapes, dtypes,
+// statistics, timings, comparisons).
 //
 // Memory ownership: input buffers belong to the tool and are marked
 // `bufferization.writable = false`, so the compiled function never writes
@@ -15,12 +16,11 @@
 
 #include "ReferenceCheck.h"
 #include "attnqat/InitAll.h"
+#include "attnqat/JIT/JIT.h"
 #include "attnqat/Pipelines/Pipelines.h"
 #include "attnqat/Support/Npy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -34,8 +34,6 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
-#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/FileSystem.h"
@@ -1053,114 +1051,8 @@ static ComparisonHook makeCompareFlagHook() {
 }
 
 //===----------------------------------------------------------------------===//
-// Runtime symbols and the memref ABI
+// The memref ABI (lowering, JIT and calls: attnqat/JIT/JIT.h)
 //===----------------------------------------------------------------------===//
-
-namespace {
-/// The unranked memref descriptor the lowering passes to `memrefCopy`.
-struct UnrankedDescriptor {
-  int64_t rank;
-  void *descriptor;
-};
-} // namespace
-
-/// `memrefCopy` of MLIR's C runner utils (called by the memref.copy lowering
-/// for non-contiguous copies). Debian's libmlir_c_runner_utils.so links
-/// libMLIR.so, which must not share a process with our static MLIR, so we
-/// provide it.
-extern "C" void attnqatMemrefCopy(int64_t elemSize, UnrankedDescriptor *src,
-                                  UnrankedDescriptor *dst) {
-  int64_t rank = src->rank;
-  auto *s = static_cast<char **>(src->descriptor);
-  auto *d = static_cast<char **>(dst->descriptor);
-  const int64_t *sMeta = reinterpret_cast<const int64_t *>(s + 2);
-  const int64_t *dMeta = reinterpret_cast<const int64_t *>(d + 2);
-  char *sBase = s[1] + sMeta[0] * elemSize;
-  char *dBase = d[1] + dMeta[0] * elemSize;
-  if (rank == 0) {
-    std::memcpy(dBase, sBase, elemSize);
-    return;
-  }
-  const int64_t *sizes = sMeta + 1;
-  const int64_t *sStrides = sMeta + 1 + rank;
-  const int64_t *dStrides = dMeta + 1 + rank;
-  for (int64_t r = 0; r < rank; ++r)
-    if (sizes[r] == 0)
-      return;
-  std::vector<int64_t> idx(static_cast<size_t>(rank), 0);
-  int64_t inner = sizes[rank - 1];
-  bool innerContiguous = sStrides[rank - 1] == 1 && dStrides[rank - 1] == 1;
-  while (true) {
-    int64_t sOff = 0, dOff = 0;
-    for (int64_t r = 0; r < rank - 1; ++r) {
-      sOff += idx[r] * sStrides[r];
-      dOff += idx[r] * dStrides[r];
-    }
-    if (innerContiguous) {
-      std::memmove(dBase + dOff * elemSize, sBase + sOff * elemSize,
-                   inner * elemSize);
-    } else {
-      for (int64_t j = 0; j < inner; ++j)
-        std::memmove(dBase + (dOff + j * dStrides[rank - 1]) * elemSize,
-                     sBase + (sOff + j * sStrides[rank - 1]) * elemSize,
-                     elemSize);
-    }
-    int64_t r = rank - 2;
-    for (; r >= 0; --r) {
-      if (++idx[r] < sizes[r])
-        break;
-      idx[r] = 0;
-    }
-    if (r < 0)
-      return;
-  }
-}
-
-/// Symbols the lowered code may call that the process does not export.
-static void registerRuntimeSymbols(ExecutionEngine &engine) {
-  engine.registerSymbols([](llvm::orc::MangleAndInterner interner) {
-    llvm::orc::SymbolMap map;
-    map[interner("memrefCopy")] = {
-        llvm::orc::ExecutorAddr::fromPtr(&attnqatMemrefCopy),
-        llvm::JITSymbolFlags::Exported};
-    return map;
-  });
-}
-
-namespace {
-/// Layout of one value in the C interface: memrefs are descriptors
-/// {allocated, aligned, offset, sizes[rank], strides[rank]}; scalars are
-/// plain values (i1 as one byte).
-struct AbiField {
-  size_t size, align, offset = 0;
-  int64_t rank = -1; // -1: scalar
-};
-} // namespace
-
-static AbiField abiField(const TensorSlot &slot) {
-  if (slot.isTensor) {
-    int64_t rank = cast<RankedTensorType>(slot.type).getRank();
-    return {static_cast<size_t>(8 * (3 + 2 * rank)), 8, 0, rank};
-  }
-  return {slot.elem.bytes, slot.elem.bytes, 0, -1};
-}
-
-/// A memref descriptor for a host tensor (contiguous row-major).
-static std::vector<int64_t> makeDescriptor(HostTensor &t) {
-  size_t rank = t.shape.size();
-  std::vector<int64_t> desc(3 + 2 * rank);
-  void *p = t.data();
-  std::memcpy(&desc[0], &p, 8);
-  std::memcpy(&desc[1], &p, 8);
-  desc[2] = 0;
-  int64_t stride = 1;
-  for (size_t r = rank; r-- > 0;) {
-    desc[3 + r] = t.shape[r];
-    desc[3 + rank + r] = stride;
-    stride *= t.shape[r];
-  }
-  return desc;
-}
 
 /// Copy a returned memref (any strides) into a dense host tensor.
 static Error copyResult(const uint8_t *field, TensorSlot &slot) {
@@ -1173,12 +1065,8 @@ static Error copyResult(const uint8_t *field, TensorSlot &slot) {
     return Error::success();
   }
   int64_t rank = cast<RankedTensorType>(slot.type).getRank();
-  const uint8_t *aligned;
-  std::memcpy(&aligned, field + 8, 8);
-  const int64_t *meta = reinterpret_cast<const int64_t *>(field + 16);
-  int64_t offset = meta[0];
-  t.shape.assign(meta + 1, meta + 1 + rank);
-  const int64_t *strides = meta + 1 + rank;
+  MemRefView view = readMemRefDescriptor(field, rank);
+  t.shape.assign(view.sizes.begin(), view.sizes.end());
   for (int64_t d : t.shape)
     if (d < 0)
       return makeError("result " + std::to_string(slot.index) +
@@ -1186,41 +1074,8 @@ static Error copyResult(const uint8_t *field, TensorSlot &slot) {
   t.allocate();
   if (!t.data())
     return makeError("out of memory copying result " + slot.name);
-  int64_t n = t.numElements();
-  if (n == 0)
-    return Error::success();
-  size_t es = slot.elem.bytes;
-  std::vector<int64_t> idx(static_cast<size_t>(rank), 0);
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t off = offset;
-    for (int64_t r = 0; r < rank; ++r)
-      off += idx[r] * strides[r];
-    std::memcpy(t.data() + i * es, aligned + off * es, es);
-    for (int64_t r = rank - 1; r >= 0; --r) {
-      if (++idx[r] < t.shape[r])
-        break;
-      idx[r] = 0;
-    }
-  }
+  copyMemRef(view, t.data(), /*dstStrides=*/{}, slot.elem.bytes);
   return Error::success();
-}
-
-/// free() the buffers of the returned memrefs, once per allocation.
-static void freeResults(std::vector<uint8_t> &resultStorage,
-                        ArrayRef<AbiField> fields) {
-  std::set<void *> freed;
-  for (const AbiField &f : fields) {
-    if (f.rank < 0)
-      continue;
-    void *allocated;
-    std::memcpy(&allocated, resultStorage.data() + f.offset, 8);
-    // memref.get_global descriptors carry 0xdeadbeef as `allocated`: never
-    // returned by the pipeline (it copies them), but never free them.
-    if (!allocated || allocated == reinterpret_cast<void *>(0xdeadbeef) ||
-        !freed.insert(allocated).second)
-      continue;
-    std::free(allocated);
-  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -1427,145 +1282,67 @@ Error Runner::run() {
     if (Error e = materializeFromSpec(slot, *spec))
       return e;
 
-  // Keep the module on tensors for comparison hooks; prepare the entry.
+  // Keep the module on tensors for comparison hooks.
   OwningOpRef<ModuleOp> original = module->clone();
   func::FuncOp originalEntry = original->lookupSymbol<func::FuncOp>(name);
-  // Our argument/result annotations (attnqat.name, ...) are recorded above;
-  // drop them so they do not reach the LLVM IR translation.
-  for (func::FuncOp f : module->getOps<func::FuncOp>()) {
-    auto strip = [&](unsigned count, auto getDict, auto removeAttr) {
-      for (unsigned i = 0; i < count; ++i) {
-        DictionaryAttr dict = getDict(i);
-        if (!dict)
-          continue;
-        SmallVector<StringAttr> names;
-        for (NamedAttribute attr : dict)
-          if (attr.getName().getValue().starts_with("attnqat."))
-            names.push_back(attr.getName());
-        for (StringAttr n : names)
-          removeAttr(i, n);
-      }
-    };
-    strip(
-        f.getNumArguments(), [&](unsigned i) { return f.getArgAttrDict(i); },
-        [&](unsigned i, StringAttr n) { f.removeArgAttr(i, n); });
-    strip(
-        f.getNumResults(), [&](unsigned i) { return f.getResultAttrDict(i); },
-        [&](unsigned i, StringAttr n) { f.removeResultAttr(i, n); });
-  }
-  entry.setPublic();
-  entry->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
-  for (auto [i, slot] : llvm::enumerate(inputs))
-    if (slot.isTensor && !entry.getArgAttr(i, "bufferization.writable"))
-      entry.setArgAttr(i, "bufferization.writable",
-                       BoolAttr::get(&context, false));
 
-  // Lower.
-  auto tLower = Clock::now();
-  PassManager pm(&context);
-  if (failed(applyPassManagerCLOptions(pm)))
-    return makeError("bad pass manager options");
-  auto pipelineOpts =
-      AttnQATCPUPipelineOptions::createFromString(pipelineOptions);
-  if (!pipelineOpts)
+  // Lower and JIT-compile (attnqat/JIT/JIT.h prepares the entry's C
+  // interface and drops our attnqat.* annotations, recorded above).
+  if (!AttnQATCPUPipelineOptions::createFromString(pipelineOptions))
     return makeError("bad --pipeline-options '" + pipelineOptions + "'");
-  buildAttnQATCPUPipeline(pm, *pipelineOpts);
-  if (failed(pm.run(*module)))
-    return makeError("lowering @" + name + " with attnqat-cpu-pipeline failed");
-  double lowerMs = msSince(tLower);
-  if (printIRAfterLowering) {
-    module->print(llvm::outs());
-    llvm::outs() << "\n";
-  }
-
-  // JIT.
-  auto tJit = Clock::now();
-  auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!tmBuilder)
-    return tmBuilder.takeError();
-  llvm::CodeGenOptLevel cgLevel =
-      optLevel == 0   ? llvm::CodeGenOptLevel::None
-      : optLevel == 1 ? llvm::CodeGenOptLevel::Less
-      : optLevel == 2 ? llvm::CodeGenOptLevel::Default
-                      : llvm::CodeGenOptLevel::Aggressive;
-  tmBuilder->setCodeGenOptLevel(cgLevel);
-  auto tm = tmBuilder->createTargetMachine();
-  if (!tm)
-    return tm.takeError();
-  auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
-                                               tm->get());
-  SmallVector<StringRef> libs(sharedLibs.begin(), sharedLibs.end());
-  for (StringRef lib : libs)
+  for (const std::string &lib : sharedLibs)
     if (!llvm::sys::fs::exists(lib))
       return makeError("--shared-libs: '" + lib + "' does not exist");
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = transformer;
-  engineOptions.jitCodeGenOptLevel = cgLevel;
-  engineOptions.sharedLibPaths = libs;
-  auto engine = ExecutionEngine::create(*module, engineOptions, std::move(*tm));
-  if (!engine)
-    return makeError("JIT compilation failed: " +
-                     llvm::toString(engine.takeError()));
-  registerRuntimeSymbols(**engine);
-  (*engine)->initialize();
-  auto fn = (*engine)->lookupPacked("_mlir_ciface_" + name);
-  if (!fn)
-    return makeError("JIT lookup of _mlir_ciface_" + name +
-                     " failed: " + llvm::toString(fn.takeError()));
-  double jitMs = msSince(tJit);
+  JITOptions jitOptions;
+  jitOptions.pipelineOptions = pipelineOptions;
+  jitOptions.optLevel = optLevel;
+  jitOptions.sharedLibs.assign(sharedLibs.begin(), sharedLibs.end());
+  // Diagnostics go to the tool's handler, with source lines.
+  jitOptions.captureDiagnostics = false;
+  jitOptions.configurePassManager = [](PassManager &pm) {
+    return applyPassManagerCLOptions(pm);
+  };
+  if (printIRAfterLowering)
+    jitOptions.onLowered = [](ModuleOp lowered) {
+      lowered.print(llvm::outs());
+      llvm::outs() << "\n";
+    };
+  auto executable = JITExecutable::compile(*module, {name}, jitOptions);
+  if (!executable)
+    return executable.takeError();
+  const JITEntry &abi = (*executable)->getEntries().front();
+  double lowerMs = (*executable)->getTimings().loweringMs;
+  double jitMs = (*executable)->getTimings().jitMs;
 
-  // Argument and result layout of the C interface.
-  SmallVector<AbiField> resultFields;
-  size_t resultBytes = 0, resultAlign = 1;
-  for (const TensorSlot &r : results) {
-    AbiField f = abiField(r);
-    resultBytes = (resultBytes + f.align - 1) / f.align * f.align;
-    f.offset = resultBytes;
-    resultBytes += f.size;
-    resultAlign = std::max(resultAlign, f.align);
-    resultFields.push_back(f);
-  }
-  resultBytes = (resultBytes + resultAlign - 1) / resultAlign * resultAlign;
-  // A single scalar result is returned by value (stored by the packed
-  // wrapper after the arguments); anything else comes back through a pointer
-  // to a struct passed first.
-  bool resultByPointer =
-      !results.empty() && !(results.size() == 1 && !results[0].isTensor);
+  // Arguments: memref descriptors of the host tensors, or scalar values.
+  std::vector<SmallVector<int64_t, 11>> descriptors;
+  descriptors.reserve(inputs.size());
+  for (TensorSlot &in : inputs)
+    if (in.isTensor)
+      descriptors.push_back(
+          makeMemRefDescriptor(in.value.data(), in.value.shape));
+  std::vector<void *> argPointers;
+  size_t nextDescriptor = 0;
+  for (TensorSlot &in : inputs)
+    argPointers.push_back(in.isTensor ? descriptors[nextDescriptor++].data()
+                                      : static_cast<void *>(in.value.data()));
 
-  std::vector<std::vector<int64_t>> descriptors;
-  std::vector<void *> argPointers; // what the C interface receives
-  for (TensorSlot &in : inputs) {
-    if (in.isTensor) {
-      descriptors.push_back(makeDescriptor(in.value));
-      argPointers.push_back(descriptors.back().data());
-    } else {
-      argPointers.push_back(nullptr); // scalar: the packed slot points at it
-    }
-  }
-
-  std::vector<uint8_t> resultStorage(std::max<size_t>(resultBytes, 16), 0);
-  void *resultPtr = resultStorage.data();
+  std::vector<uint8_t> resultStorage(std::max<size_t>(abi.resultsSize, 16), 0);
   std::vector<double> runMs;
   for (unsigned rep = 0; rep < repeat; ++rep) {
     std::fill(resultStorage.begin(), resultStorage.end(), 0);
-    SmallVector<void *> packed;
-    if (resultByPointer)
-      packed.push_back(&resultPtr);
-    for (auto [i, in] : llvm::enumerate(inputs))
-      packed.push_back(in.isTensor ? static_cast<void *>(&argPointers[i])
-                                   : static_cast<void *>(in.value.data()));
-    if (!resultByPointer && !results.empty())
-      packed.push_back(resultStorage.data());
     auto tRun = Clock::now();
-    (*fn)(packed.data());
+    (*executable)->invokePacked(abi, argPointers, resultStorage.data());
     runMs.push_back(msSince(tRun));
     if (rep + 1 < repeat)
-      freeResults(resultStorage, resultFields);
+      JITExecutable::freeResults(abi, resultStorage.data());
   }
-  for (auto [r, f] : llvm::zip(results, resultFields))
-    if (Error e = copyResult(resultStorage.data() + f.offset, r))
+  for (auto [r, f] : llvm::zip(results, abi.results))
+    if (Error e = copyResult(resultStorage.data() + f.offset, r)) {
+      JITExecutable::freeResults(abi, resultStorage.data());
       return e;
-  freeResults(resultStorage, resultFields);
+    }
+  JITExecutable::freeResults(abi, resultStorage.data());
 
   // Write results.
   if (!outputDir.empty()) {

@@ -36,4 +36,92 @@ def ConvertAttnQATToLoops : Pass<"convert-attnqat-to-loops"> {
   ];
 }
 
+def AttnQATFuseLinalgAttention : Pass<"attnqat-fuse-linalg-attention"> {
+  let summary = "Fuse attention written in linalg on tensors into attnqat.attention";
+  let description = [{
+    Finds `softmax(Q Kᵀ · scale + mask) V` written with linalg on tensors, as
+    torch-mlir emits it for `scaled_dot_product_attention` and for
+    hand-written attention, and rewrites it to one `attnqat.attention` in
+    mode `none`.
+
+    Matched, rooted at the P·V contraction and walking back to Q, K and V:
+    contractions (`linalg.matmul`, `linalg.batch_matmul`, contraction
+    `linalg.generic`s); layout ops (`linalg.transpose`, `linalg.broadcast`,
+    copy/transpose/broadcast `linalg.generic`s, `tensor.collapse_shape`,
+    `tensor.expand_shape`, `tensor.cast`); a positive splat-constant scale
+    (`mulf`/`divf` generics) on Q, K or the scores before the mask;
+    `linalg.softmax` or its decomposed form (max reduction, `subf`, `exp`,
+    sum reduction, `divf` or `mulf` by a reciprocal); one additive mask
+    (`addf` generic, broadcast operand); a top-left causal mask (`select` of
+    -inf on `arith.cmpi` of `linalg.index` values). Batch, head, query, key
+    and head-dim roles are inferred from the indexing maps, so any batch/head
+    order works; K and V broadcast over query-head groups (GQA/MQA) become
+    Hkv < Hq. 3-D [B*H, L, D] forms get H = 1; the fused op is framed by
+    `tensor.expand_shape`/`collapse_shape` and `linalg.transpose` as needed.
+    All shapes must be static. See docs/fusion.md.
+  }];
+  let dependentDialects = [
+    "::mlir::attnqat::AttnQATDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def AttnQATFuseTosaAttention : Pass<"attnqat-fuse-tosa-attention"> {
+  let summary = "Fuse attention written in TOSA into attnqat.attention";
+  let description = [{
+    Finds attention as TOSA legalizations emit it: `tosa.matmul` (3-D, zero
+    points 0) for Q·Kᵀ and P·V, `tosa.transpose` / `tosa.reshape` around
+    them, a positive splat `tosa.const` scale through `tosa.mul` (shift 0),
+    an optional broadcast additive mask (`tosa.add`), and the softmax as
+    `tosa.reduce_max`, `tosa.sub`, `tosa.exp`, `tosa.reduce_sum`,
+    `tosa.reciprocal` and `tosa.mul`, all over the key axis. Rewrites it to
+    one `attnqat.attention` in mode `none`, framed by `tosa.reshape`,
+    `tosa.transpose` and `tosa.tile` where layouts differ. All shapes must
+    be static. See docs/fusion.md.
+  }];
+  let dependentDialects = [
+    "::mlir::attnqat::AttnQATDialect",
+    "::mlir::tosa::TosaDialect",
+  ];
+}
+
+
+def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir::ModuleOp"> {
+  let summary = "Generate GPU kernels for the FP4 codec ops";
+  let description = [{
+    For every `attnqat.quantize` and `attnqat.fake_quant` of the module,
+    generates a kernel in `gpu.module @attnqat_kernels` and links the op to it
+    with an `attnqat.kernel` symbol reference. The kernels use the same codec
+    arithmetic as the CPU lowering (round to nearest even on power-of-two
+    grids, in software: the NVPTX backend cannot select FP4 converts on
+    sm_90a) and take their sizes at launch, so one kernel serves every shape
+    of its element type, format and global scale.
+
+    Kernel parameters (memrefs in MLIR's default descriptor convention:
+    allocated pointer, aligned pointer, offset, size, stride):
+    `quantize`: input, codes (E2M1 packed two per byte along the block axis,
+    element 2j in the low nibble), scales (one byte per block), outer, axis
+    extent, inner (the tensor viewed as [outer, axis, inner]).
+    `fake_quant`: input, output, outer, axis, inner. One thread per block;
+    launch `ceil(outer * ceil(axis / block) * inner / 128)` blocks of 128
+    threads (recorded on each kernel as `attnqat.launch`).
+
+    The host ops are left in place: they are launched through the runtime
+    (`runtime/`). Compile the kernels to PTX with
+    `--attnqat-gpu-to-ptx-pipeline="chip=sm_90a"`.
+  }];
+  let options = [
+    Option<"blockThreads", "block-threads", "int64_t", /*default=*/"128",
+           "Threads per block of the generated kernels">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 #endif // ATTNQAT_CONVERSION_PASSES_TD

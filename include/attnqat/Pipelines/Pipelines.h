@@ -25,7 +25,7 @@
 //    exp2f) or to direct libm calls (tanhf, erff, ...): the JIT resolves them
 //    from the process. A non-contiguous memref.copy calls `memrefCopy`
 //    (the MLIR C runner-utils ABI), which the embedder must provide (attnqat-run
-//    registers its own implementation).
+//    the JIT library (AttnQATJIT) registers its own implementation).
 //
 //===----------------------------------------------------------------------===//
 
@@ -73,6 +73,75 @@ void buildAttnQATCPUPipeline(OpPassManager &pm,
 
 /// Register `attnqat-cpu-pipeline` (and future pipelines). Idempotent.
 void registerAttnQATPipelines();
+
+
+/// Where `attnqat-qat-pipeline` lowers to. GPU chips join as their kernel
+/// generators land; an unknown target is rejected when the options parse.
+enum class QATPipelineTarget { CPU };
+enum class QATPipelineFormat { NVFP4, MXFP4 };
+enum class QATPipelinePScaling { Auto, TwoLevel, Single };
+enum class QATPipelineMode { QAT, DropIn };
+
+/// `attnqat-qat-pipeline`: what a frontend's attention needs to train at FP4.
+struct AttnQATQATPipelineOptions
+    : public PassPipelineOptions<AttnQATQATPipelineOptions> {
+  PassOptions::Option<QATPipelineFormat> format{
+      *this, "format", llvm::cl::desc("FP4 format of Q, K, V and P"),
+      llvm::cl::init(QATPipelineFormat::NVFP4),
+      llvm::cl::values(clEnumValN(QATPipelineFormat::NVFP4, "nvfp4", "NVFP4"),
+                       clEnumValN(QATPipelineFormat::MXFP4, "mxfp4", "MXFP4"))};
+  PassOptions::Option<QATPipelinePScaling> p{
+      *this, "p",
+      llvm::cl::desc("P scaling: auto (two-level for NVFP4, single for "
+                     "MXFP4), two-level (NVFP4 only) or single"),
+      llvm::cl::init(QATPipelinePScaling::Auto),
+      llvm::cl::values(
+          clEnumValN(QATPipelinePScaling::Auto, "auto",
+                     "two-level for NVFP4, single for MXFP4"),
+          clEnumValN(QATPipelinePScaling::TwoLevel, "two-level",
+                     "static global scale 1/(6*448)"),
+          clEnumValN(QATPipelinePScaling::Single, "single", "no global scale"))};
+  PassOptions::Option<QATPipelineMode> mode{
+      *this, "mode", llvm::cl::desc("qat (matched backward) or dropin"),
+      llvm::cl::init(QATPipelineMode::QAT),
+      llvm::cl::values(clEnumValN(QATPipelineMode::QAT, "qat", "matched"),
+                       clEnumValN(QATPipelineMode::DropIn, "dropin",
+                                  "ordinary backward (ablation)"))};
+  PassOptions::Option<QATPipelineTarget> target{
+      *this, "target",
+      llvm::cl::desc("Where to lower: cpu (GPU chips are not available yet)"),
+      llvm::cl::init(QATPipelineTarget::CPU),
+      llvm::cl::values(clEnumValN(QATPipelineTarget::CPU, "cpu",
+                                  "loops JIT-compiled for the host"))};
+  PassOptions::Option<bool> lower{
+      *this, "lower",
+      llvm::cl::desc("Lower to the target (false: stop after attaching QAT)"),
+      llvm::cl::init(true)};
+};
+
+/// Fuses attention found in linalg and TOSA, attaches the QAT configuration
+/// and lowers for the target.
+void buildAttnQATQATPipeline(OpPassManager &pm,
+                             const AttnQATQATPipelineOptions &options);
+
+/// `attnqat-gpu-kernels-pipeline`: the codec ops' GPU kernels to PTX or
+/// cubin for one chip (the host ops stay, for the runtime to launch).
+struct AttnQATGPUKernelsPipelineOptions
+    : public PassPipelineOptions<AttnQATGPUKernelsPipelineOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("sm_90a, sm_100a or sm_120a"),
+      llvm::cl::init("sm_90a")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("isa (PTX text) or bin (cubin through ptxas)"),
+      llvm::cl::init("isa")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit", llvm::cl::desc("CUDA toolkit holding ptxas"),
+      llvm::cl::init("/usr/local/cuda")};
+};
+
+void buildAttnQATGPUKernelsPipeline(
+    OpPassManager &pm, const AttnQATGPUKernelsPipelineOptions &options);
 
 } // namespace mlir::attnqat
 

@@ -1,0 +1,38 @@
+//===- GPUKernelsPipeline.cpp - attnqat-gpu-kernels-pipeline --------------===//
+
+#include "attnqat/Pipelines/Pipelines.h"
+
+#include "attnqat/Conversion/Passes.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlir::attnqat::buildAttnQATGPUKernelsPipeline(
+    OpPassManager &pm, const AttnQATGPUKernelsPipelineOptions &options) {
+  pm.addPass(createConvertAttnQATToGPUKernels());
+  GpuNVVMAttachTargetOptions target;
+  target.moduleMatcher = "attnqat_kernels";
+  target.triple = "nvptx64-nvidia-cuda";
+  target.chip = options.chip;
+  // PTX 8.0 covers sm_90a; the Blackwell chips need PTX 8.7.
+  target.features = options.chip == "sm_90a" ? "+ptx80" : "+ptx87";
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createSCFToControlFlowPass());
+  ConvertGpuOpsToNVVMOpsOptions nvvm;
+  nvvm.indexBitwidth = 64;
+  kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = options.format;
+  binary.toolkitPath = options.toolkit;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
