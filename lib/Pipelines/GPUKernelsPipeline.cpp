@@ -28,6 +28,7 @@ void mlir::attnqat::buildAttnQATGPUKernelsPipeline(
   kernels.addPass(createSCFToControlFlowPass());
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.indexBitwidth = 64;
+  nvvm.useBarePtrCallConv = true; // kernels take plain device pointers
   kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());

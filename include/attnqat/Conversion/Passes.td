@@ -98,8 +98,8 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     sm_90a) and take their sizes at launch, so one kernel serves every shape
     of its element type, format and global scale.
 
-    Kernel parameters (memrefs in MLIR's default descriptor convention:
-    allocated pointer, aligned pointer, offset, size, stride):
+    Kernel parameters (buffers are device pointers under the bare-pointer
+    calling convention, sizes are i64):
     `quantize`: input, codes (E2M1 packed two per byte along the block axis,
     element 2j in the low nibble), scales (one byte per block), outer, axis
     extent, inner (the tensor viewed as [outer, axis, inner]).

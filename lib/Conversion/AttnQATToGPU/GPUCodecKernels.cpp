@@ -213,8 +213,11 @@ struct ConvertAttnQATToGPUKernelsPass
     SymbolTable kernels(gpuModule);
     std::map<KernelKey, gpu::GPUFuncOp> built;
     Type index = IndexType::get(ctx);
+    // Buffers are flat; their extent comes from the size arguments. The
+    // static bound only lets the bare-pointer calling convention apply, so a
+    // kernel takes plain device pointers (what the runtime passes).
     auto dynamic1D = [](Type elt) {
-      return MemRefType::get({ShapedType::kDynamic}, elt);
+      return MemRefType::get({int64_t(1) << 40}, elt);
     };
     for (Operation *op : ops) {
       KernelKey key;

@@ -1,0 +1,54 @@
+// GPU kernels for the codec ops: generated once per (op, element type,
+// format, global scale), sizes at launch. Also the source of the device
+// test's artifact (runtime/test/CMakeLists.txt, scripts/gpu-test).
+//
+// RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels | FileCheck %s
+// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa" | FileCheck %s --check-prefix=PTX90
+// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_120a format=isa" | FileCheck %s --check-prefix=PTX120
+// ptxas accepts the PTX for every chip (gpu-module-to-binary runs it).
+// RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=bin" | FileCheck %s --check-prefix=BIN %}
+// RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_100a format=bin" | FileCheck %s --check-prefix=BIN %}
+// RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_120a format=bin" | FileCheck %s --check-prefix=BIN %}
+
+// Two quantizes of one kind share a kernel; the host ops name it.
+// CHECK: attnqat.quantize {{.*}}{attnqat.kernel = @attnqat_kernels::@quantize_nvfp4_bf16}
+// CHECK: attnqat.quantize {{.*}}{attnqat.kernel = @attnqat_kernels::@quantize_nvfp4_bf16}
+// CHECK: attnqat.quantize {{.*}}{attnqat.kernel = @attnqat_kernels::@quantize_mxfp4_bf16}
+// CHECK: attnqat.quantize {{.*}}{attnqat.kernel = @attnqat_kernels::@quantize_nvfp4_g3F000000_f32}
+// CHECK: attnqat.fake_quant {{.*}}{attnqat.kernel = @attnqat_kernels::@fake_quant_nvfp4_bf16}
+// CHECK: attnqat.fake_quant {{.*}}{attnqat.kernel = @attnqat_kernels::@fake_quant_mxfp4_f32}
+// CHECK: gpu.module @attnqat_kernels
+// CHECK: gpu.func @quantize_nvfp4_bf16(%{{.*}}: memref<1099511627776xbf16>, %{{.*}}: memref<1099511627776xi8>, %{{.*}}: memref<1099511627776xi8>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index) kernel
+// CHECK-SAME: attnqat.params = ["input", "codes", "scales", "outer", "axis", "inner"]
+// CHECK-NOT: arith.truncf {{.*}} to f4E2M1FN
+// CHECK: math.roundeven
+// CHECK: gpu.func @quantize_mxfp4_bf16
+// CHECK: gpu.func @quantize_nvfp4_g3F000000_f32
+// CHECK: gpu.func @fake_quant_nvfp4_bf16
+// CHECK: gpu.func @fake_quant_mxfp4_f32
+// CHECK-SAME: attnqat.params = ["input", "output", "outer", "axis", "inner"]
+
+// FP4 rounding is software (round-to-nearest-even on a grid): no cvt to e2m1.
+// PTX90: gpu.binary @attnqat_kernels
+// PTX90-SAME: .target sm_90a
+// PTX90-SAME: .entry quantize_nvfp4_bf16(
+// PTX90-SAME: cvt.rni.f32.f32
+// PTX90-SAME: max.NaN.f32
+// PTX90-NOT: e2m1x2
+// PTX120: .target sm_120a
+// BIN: gpu.binary @attnqat_kernels [#gpu.object<#nvvm.target<chip = "{{sm_90a|sm_100a|sm_120a}}"
+
+func.func @codecs(%q: tensor<2x8x64x128xbf16>, %k: tensor<2x8x37x64xbf16>, %x: tensor<4x96xf32>)
+    -> (tensor<2x8x64x128xf4E2M1FN>, tensor<2x8x64x8xf8E4M3FN>, tensor<2x8x37x64xf4E2M1FN>, tensor<2x8x37x4xf8E4M3FN>,
+        tensor<2x8x37x64xf4E2M1FN>, tensor<2x8x2x64xf8E8M0FNU>, tensor<4x96xf4E2M1FN>, tensor<4x6xf8E4M3FN>,
+        tensor<2x8x64x128xbf16>, tensor<4x96xf32>) {
+  %qc, %qs = attnqat.quantize %q as #attnqat.nvfp4 along 3 : tensor<2x8x64x128xbf16> -> tensor<2x8x64x128xf4E2M1FN>, tensor<2x8x64x8xf8E4M3FN>
+  %kc, %ks = attnqat.quantize %k as #attnqat.nvfp4 along 3 : tensor<2x8x37x64xbf16> -> tensor<2x8x37x64xf4E2M1FN>, tensor<2x8x37x4xf8E4M3FN>
+  %vc, %vs = attnqat.quantize %k as #attnqat.mxfp4 along 2 : tensor<2x8x37x64xbf16> -> tensor<2x8x37x64xf4E2M1FN>, tensor<2x8x2x64xf8E8M0FNU>
+  %xc, %xs = attnqat.quantize %x as #attnqat.nvfp4<global_scale = 0.5 : f32> along 1 : tensor<4x96xf32> -> tensor<4x96xf4E2M1FN>, tensor<4x6xf8E4M3FN>
+  %qf = attnqat.fake_quant %q as #attnqat.nvfp4 along 2 : tensor<2x8x64x128xbf16>
+  %xf = attnqat.fake_quant %x as #attnqat.mxfp4 along 0 : tensor<4x96xf32>
+  return %qc, %qs, %kc, %ks, %vc, %vs, %xc, %xs, %qf, %xf : tensor<2x8x64x128xf4E2M1FN>, tensor<2x8x64x8xf8E4M3FN>, tensor<2x8x37x64xf4E2M1FN>, tensor<2x8x37x4xf8E4M3FN>,
+        tensor<2x8x37x64xf4E2M1FN>, tensor<2x8x2x64xf8E8M0FNU>, tensor<4x96xf4E2M1FN>, tensor<4x6xf8E4M3FN>,
+        tensor<2x8x64x128xbf16>, tensor<4x96xf32>
+}
