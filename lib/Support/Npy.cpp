@@ -6,6 +6,8 @@
 
 #include "attnqat/Support/Npy.h"
 
+#include "attnqat/Numerics/FP4.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -592,16 +594,13 @@ uint16_t mlir::attnqat::floatToHalfBits(float value) {
   return sign | static_cast<uint16_t>(h);
 }
 
+// BF16 rounding is the codec's (one implementation of round-to-nearest-even).
 float mlir::attnqat::bf16BitsToFloat(uint16_t bits) {
-  return bitsFloat(static_cast<uint32_t>(bits) << 16);
+  return ::attnqat::numerics::bf16ToFloat(bits);
 }
 
 uint16_t mlir::attnqat::floatToBF16Bits(float value) {
-  uint32_t x = floatBits(value);
-  if ((x & 0x7fffffff) > 0x7f800000)
-    return static_cast<uint16_t>((x >> 16) | 0x0040);
-  uint32_t rounding = 0x7fff + ((x >> 16) & 1);
-  return static_cast<uint16_t>((x + rounding) >> 16);
+  return ::attnqat::numerics::floatToBF16(value);
 }
 
 //===----------------------------------------------------------------------===//

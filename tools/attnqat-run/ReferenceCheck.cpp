@@ -53,19 +53,22 @@ std::vector<float> toFloats(const arun::Tensor &t) {
 }
 
 /// Decodes FP4 codes (already decoded to their E2M1 values by `get`) with
-/// their decoded block scales along `axis` of a rank-4 tensor.
-std::vector<float> decodeFP4(const arun::Tensor &codes, const arun::Tensor &scales,
-                             int64_t axis, FP4FormatAttrInterface format) {
-  const auto &s = codes.shape;
-  int64_t bs = format.getBlockSize();
+/// their decoded block scales along `axis`: (code * scale) * g in float32.
+std::vector<float> decodeFP4(const arun::Tensor &codes,
+                             const arun::Tensor &scales, int64_t axis,
+                             FP4FormatAttrInterface format) {
+  const auto &s = codes.shape, &ss = scales.shape;
+  int64_t rank = s.size(), bs = format.getBlockSize();
   float g = format.getGlobalScaleValue();
+  std::vector<int64_t> strides(rank, 1), sStrides(rank, 1);
+  for (int64_t d = rank - 2; d >= 0; --d) {
+    strides[d] = strides[d + 1] * s[d + 1];
+    sStrides[d] = sStrides[d + 1] * ss[d + 1];
+  }
   std::vector<float> out(numElements(s));
-  int64_t strides[4] = {s[1] * s[2] * s[3], s[2] * s[3], s[3], 1};
-  const auto &ss = scales.shape;
-  int64_t sStrides[4] = {ss[1] * ss[2] * ss[3], ss[2] * ss[3], ss[3], 1};
   for (int64_t i = 0, e = out.size(); i < e; ++i) {
     int64_t sIdx = 0, rem = i;
-    for (int d = 0; d < 4; ++d) {
+    for (int64_t d = 0; d < rank; ++d) {
       int64_t c = rem / strides[d];
       rem %= strides[d];
       sIdx += (d == axis ? c / bs : c) * sStrides[d];
@@ -201,22 +204,9 @@ llvm::Error checkCodecs(func::FuncOp entry, func::ReturnOp ret,
       int r = returned(dq.getResult());
       if (!c || !sc || r < 0)
         return WalkResult::advance();
-      // Codes and scales arrive decoded; index the block of each element.
-      std::vector<int64_t> cs = contiguousStrides(c->shape),
-                           ss = contiguousStrides(sc->shape);
-      int64_t axis = dq.getAxis(), bs = dq.getFormat().getBlockSize();
-      float g = dq.getFormat().getGlobalScaleValue();
-      std::vector<double> exp(numElements(c->shape));
-      for (int64_t i = 0, e = exp.size(); i < e; ++i) {
-        int64_t rem = i, sIdx = 0;
-        for (size_t d = 0; d < c->shape.size(); ++d) {
-          int64_t coord = rem / cs[d];
-          rem %= cs[d];
-          sIdx += (static_cast<int64_t>(d) == axis ? coord / bs : coord) * ss[d];
-        }
-        float v = static_cast<float>(c->get(i)) * static_cast<float>(sc->get(sIdx));
-        exp[i] = v * g;
-      }
+      // Codes and scales arrive decoded.
+      std::vector<float> values = decodeFP4(*c, *sc, dq.getAxis(), dq.getFormat());
+      std::vector<double> exp(values.begin(), values.end());
       add(r, "dequantize", exp);
     }
     return WalkResult::advance();
