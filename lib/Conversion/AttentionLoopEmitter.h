@@ -254,6 +254,7 @@ public:
   float scale;
   int64_t keyTile;
   Value mask, keyLengths;
+  Value scaleValue; // a runtime softmax scale (GPU kernels); else `scale`
   Value qf, kf, vf;
   Value B, Hq, M, N, D, group;
 
@@ -328,7 +329,7 @@ public:
                     Value kv = memref::LoadOp::create(b, loc, kf, ValueRange{bi, hk, j, d});
                     return SmallVector<Value>{math::FmaOp::create(b, loc, qv, kv, a[0])};
                   })[0];
-      Value s = mul(dot, f32(scale));
+      Value s = mul(dot, scaleValue ? scaleValue : f32(scale));
       if (mask) {
         auto shape = cast<MemRefType>(mask.getType()).getShape();
         Value mb = shape[0] == 1 ? idx(0) : bi;

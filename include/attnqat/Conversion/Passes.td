@@ -88,7 +88,7 @@ def AttnQATFuseTosaAttention : Pass<"attnqat-fuse-tosa-attention"> {
 
 
 def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir::ModuleOp"> {
-  let summary = "Generate GPU kernels for the FP4 codec ops";
+  let summary = "Generate GPU kernels for the FP4 codec ops and a baseline attention forward";
   let description = [{
     For every `attnqat.quantize` and `attnqat.fake_quant` of the module,
     generates a kernel in `gpu.module @attnqat_kernels` and links the op to it
@@ -106,6 +106,14 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     `fake_quant`: input, output, outer, axis, inner. One thread per block;
     launch `ceil(outer * ceil(axis / block) * inner / 128)` blocks of 128
     threads (recorded on each kernel as `attnqat.launch`).
+
+    `attnqat.attention` (modes none, qat and dropin; f32; causal or not; no
+    mask or key lengths yet) gets a baseline forward kernel: one thread per
+    query row running the CPU lowering's row recurrence (key tiles of 64,
+    integer running max, in-tile P quantization, O and O') on the Q^F, K^F,
+    V^F the codec kernels produced. Parameters: q, k, v, o, [o_prime], lse,
+    m, l, B, Hq, Hkv, M, N, D, scale. It is the correctness baseline the
+    tensor-core kernels replace; other attentions get a warning.
 
     The host ops are left in place: they are launched through the runtime
     (`runtime/`). Compile the kernels to PTX with

@@ -10,6 +10,8 @@
 
 #include "attnqat/Conversion/Passes.h"
 
+#include "../AttentionLoopEmitter.h"
+
 #include "attnqat/Conversion/FP4Arith.h"
 #include "attnqat/Dialect/AttnQAT/IR/AttnQAT.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -181,6 +183,110 @@ void buildKernel(gpu::GPUFuncOp func, const KernelKey &key) {
   }
 }
 
+/// The name of the attention forward kernel for `op`, or "" when the
+/// baseline kernel does not cover it (say why in `why`).
+std::string attentionKernelName(AttentionOp op, std::string &why) {
+  ConfigAttr config = op.getConfig();
+  if (config.getMode() == Mode::FP4) {
+    why = "mode fp4";
+    return "";
+  }
+  if (op.getMask() || op.getKeyLengths()) {
+    why = "an additive mask or key lengths";
+    return "";
+  }
+  if (!op.getQuery().getType().getElementType().isF32()) {
+    why = "a non-f32 element type";
+    return "";
+  }
+  std::string name = "attention_fwd_";
+  name += stringifyMode(config.getMode()).str();
+  if (config.isQuantized()) {
+    name += isa<NVFP4Attr>(config.getP()) ? "_pnvfp4" : "_pmxfp4";
+    name += config.getPScaling() == PScaling::TwoLevel ? "2" : "1";
+  }
+  name += op.getCausal() ? "_causal" : "";
+  return name + "_f32";
+}
+
+/// A flat buffer argument viewed as a row-major tensor of `sizes`.
+Value viewAs(OpBuilder &b, Location loc, Value flat, ArrayRef<Value> sizes) {
+  int64_t rank = sizes.size();
+  SmallVector<OpFoldResult> sizeOfr, strideOfr(rank);
+  Value stride = arith::ConstantIndexOp::create(b, loc, 1);
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    strideOfr[d] = d == rank - 1 ? OpFoldResult(b.getIndexAttr(1)) : OpFoldResult(stride);
+    stride = arith::MulIOp::create(b, loc, stride, sizes[d]);
+  }
+  for (Value v : sizes)
+    sizeOfr.push_back(v);
+  SmallVector<int64_t> dyn(rank, ShapedType::kDynamic), strides(rank, ShapedType::kDynamic);
+  strides.back() = 1;
+  auto type = MemRefType::get(
+      dyn, cast<MemRefType>(flat.getType()).getElementType(),
+      StridedLayoutAttr::get(b.getContext(), 0, strides));
+  return memref::ReinterpretCastOp::create(b, loc, type, flat, b.getIndexAttr(0),
+                                           sizeOfr, strideOfr);
+}
+
+/// The baseline attention forward: one thread per query row running the
+/// same row recurrence as the CPU lowering (loops::AttentionEmitter), on
+/// Q^F, K^F, V^F that the codec kernels produced. Correct on every shape;
+/// the tensor-core kernels replace it for speed.
+void buildAttentionKernel(gpu::GPUFuncOp func, AttentionOp op, int64_t keyTile) {
+  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+  Location loc = func.getLoc();
+  Block &entry = func.getBody().front();
+  ConfigAttr config = op.getConfig();
+  bool qat = config.getMode() == Mode::QAT;
+  unsigned a = 0;
+  Value q = entry.getArgument(a++), k = entry.getArgument(a++),
+        v = entry.getArgument(a++), o = entry.getArgument(a++);
+  Value oPrime = qat ? entry.getArgument(a++) : Value();
+  Value lse = entry.getArgument(a++), mOut = entry.getArgument(a++),
+        lOut = entry.getArgument(a++);
+  Value B = entry.getArgument(a++), Hq = entry.getArgument(a++),
+        Hkv = entry.getArgument(a++), M = entry.getArgument(a++),
+        N = entry.getArgument(a++), D = entry.getArgument(a++);
+  Value scale = entry.getArgument(a++);
+
+  loops::AttentionEmitter e(b, loc, config, op.getCausal(), 0.0f, keyTile);
+  e.scaleValue = scale;
+  e.B = B, e.Hq = Hq, e.M = M, e.N = N, e.D = D;
+  e.group = arith::DivUIOp::create(b, loc, Hq, Hkv);
+
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value bdim = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
+  Value gid = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, bid, bdim), tid);
+  Value rows = arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, B, Hq), M);
+  Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, gid, rows);
+  auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  Value i = arith::RemUIOp::create(b, loc, gid, M);
+  Value t = arith::DivUIOp::create(b, loc, gid, M);
+  Value h = arith::RemUIOp::create(b, loc, t, Hq);
+  Value bi = arith::DivUIOp::create(b, loc, t, Hq);
+  Value hk = arith::DivUIOp::create(b, loc, h, e.group);
+
+  e.qf = viewAs(b, loc, q, {B, Hq, M, D});
+  e.kf = viewAs(b, loc, k, {B, Hkv, N, D});
+  e.vf = viewAs(b, loc, v, {B, Hkv, N, D});
+  Value oView = viewAs(b, loc, o, {B, Hq, M, D});
+  Value opView = qat ? viewAs(b, loc, oPrime, {B, Hq, M, D}) : Value();
+  Value lseView = viewAs(b, loc, lse, {B, Hq, M});
+  Value mView = viewAs(b, loc, mOut, {B, Hq, M});
+  Value lView = viewAs(b, loc, lOut, {B, Hq, M});
+  // Per-thread scratch for one key tile (local memory).
+  auto rowType = MemRefType::get({keyTile}, b.getF32Type());
+  Value sRow = memref::AllocaOp::create(b, loc, rowType);
+  Value pRow = memref::AllocaOp::create(b, loc, rowType);
+  Value pqRow = config.isQuantized() ? Value(memref::AllocaOp::create(b, loc, rowType))
+                                     : pRow;
+  e.forwardRow(bi, h, hk, i, oView, opView, mView, lView, lseView, sRow, pRow,
+               pqRow);
+}
+
 struct ConvertAttnQATToGPUKernelsPass
     : mlir::attnqat::impl::ConvertAttnQATToGPUKernelsBase<
           ConvertAttnQATToGPUKernelsPass> {
@@ -195,11 +301,14 @@ struct ConvertAttnQATToGPUKernelsPass
       return signalPassFailure();
     }
     SmallVector<Operation *> ops;
+    SmallVector<AttentionOp> attentions;
     module.walk([&](Operation *op) {
       if (isa<QuantizeOp, FakeQuantOp>(op))
         ops.push_back(op);
+      else if (auto attention = dyn_cast<AttentionOp>(op))
+        attentions.push_back(attention);
     });
-    if (ops.empty())
+    if (ops.empty() && attentions.empty())
       return;
 
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
@@ -267,6 +376,58 @@ struct ConvertAttnQATToGPUKernelsPass
           gpu::ReturnOp::create(end, func.getLoc());
           kernels.insert(func);
         }
+      }
+      op->setAttr("attnqat.kernel",
+                  SymbolRefAttr::get(ctx, "attnqat_kernels",
+                                     {FlatSymbolRefAttr::get(func.getNameAttr())}));
+    }
+
+    for (AttentionOp op : attentions) {
+      std::string why;
+      std::string name = attentionKernelName(op, why);
+      if (name.empty()) {
+        op.emitWarning() << "convert-attnqat-to-gpu-kernels: no GPU kernel "
+                            "for an attention with "
+                         << why << " yet";
+        continue;
+      }
+      auto func = kernels.lookup<gpu::GPUFuncOp>(name);
+      if (!func) {
+        bool qat = op.getConfig().getMode() == Mode::QAT;
+        Type f32 = b.getF32Type();
+        SmallVector<Type> args(4, dynamic1D(f32));
+        SmallVector<StringRef> roles{"q", "k", "v", "o"};
+        if (qat) {
+          args.push_back(dynamic1D(f32));
+          roles.push_back("o_prime");
+        }
+        args.append(3, dynamic1D(f32));
+        roles.append({"lse", "m", "l"});
+        args.append(6, index);
+        roles.append({"B", "Hq", "Hkv", "M", "N", "D"});
+        args.push_back(f32);
+        roles.push_back("scale");
+        SmallVector<Attribute> roleAttrs;
+        for (StringRef r : roles)
+          roleAttrs.push_back(StringAttr::get(ctx, r));
+        OpBuilder kb = OpBuilder::atBlockEnd(gpuModule.getBody());
+        func = gpu::GPUFuncOp::create(kb, op.getLoc(), name,
+                                      kb.getFunctionType(args, {}));
+        func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
+        func->setAttr("attnqat.params", ArrayAttr::get(ctx, roleAttrs));
+        func->setAttr(
+            "attnqat.launch",
+            DictionaryAttr::get(
+                ctx, {NamedAttribute(StringAttr::get(ctx, "block"),
+                                     kb.getI64IntegerAttr(blockThreads)),
+                      NamedAttribute(StringAttr::get(ctx, "grid"),
+                                     StringAttr::get(ctx, "ceil(B * Hq * M / block)"))}));
+        func.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(
+            {static_cast<int32_t>(blockThreads), 1, 1}));
+        buildAttentionKernel(func, op, /*keyTile=*/64);
+        OpBuilder end = OpBuilder::atBlockEnd(&func.getBody().front());
+        gpu::ReturnOp::create(end, func.getLoc());
+        kernels.insert(func);
       }
       op->setAttr("attnqat.kernel",
                   SymbolRefAttr::get(ctx, "attnqat_kernels",
