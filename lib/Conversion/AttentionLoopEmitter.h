@@ -325,8 +325,8 @@ public:
     return reduce(idx(0), jn, idx(1), {negInf}, [&](Value jj, ValueRange acc) {
       Value j = add(j0, jj);
       Value dot = reduce(idx(0), D, idx(1), {f32(0)}, [&](Value d, ValueRange a) {
-                    Value qv = memref::LoadOp::create(b, loc, qf, ValueRange{bi, h, i, d});
-                    Value kv = memref::LoadOp::create(b, loc, kf, ValueRange{bi, hk, j, d});
+                    Value qv = load(qf, ValueRange{bi, h, i, d});
+                    Value kv = load(kf, ValueRange{bi, hk, j, d});
                     return SmallVector<Value>{math::FmaOp::create(b, loc, qv, kv, a[0])};
                   })[0];
       Value s = mul(dot, scaleValue ? scaleValue : f32(scale));
@@ -396,8 +396,7 @@ public:
                 qat ? SmallVector<Value>{f32(0), f32(0)}
                     : SmallVector<Value>{f32(0)},
                 [&](Value jj, ValueRange a) {
-                  Value vv = memref::LoadOp::create(
-                      b, loc, vf, ValueRange{bi, hk, add(j0, jj), d});
+                  Value vv = load(vf, ValueRange{bi, hk, add(j0, jj), d});
                   Value pq = memref::LoadOp::create(b, loc, pqRow, ValueRange{jj});
                   SmallVector<Value> r{math::FmaOp::create(b, loc, pq, vv, a[0])};
                   if (qat) {

@@ -33,6 +33,9 @@ struct Case {
   num::Format format; // of Q, K, V and P
   bool twoLevel, causal;
   int64_t B, Hq, Hkv, M, N, D;
+  bool bf16 = false;   // bf16 inputs and O (else f32)
+  int maskB = 0;       // 0: no mask; else the mask is [maskB, 1, M, N]
+  int32_t keyLength = 0; // > 0: key lengths (batch b gets keyLength - b)
 };
 
 /// Fake-quantizes x [rows of `axis` x inner] in place (blocks along axis).
@@ -51,12 +54,12 @@ struct Compare {
 };
 
 Compare compare(const std::vector<float> &got, const std::vector<double> &want,
-                int64_t rowLength) {
+                int64_t rowLength, double rel = 1e-4) {
   Compare c;
   for (double w : want)
     if (std::isfinite(w))
       c.refMax = std::max(c.refMax, std::fabs(w));
-  double tol = 1e-4 * std::max(c.refMax, 1.0);
+  double tol = rel * std::max(c.refMax, 1.0);
   for (size_t r = 0; r * rowLength < got.size(); ++r) {
     bool off = false;
     for (int64_t j = 0; j < rowLength; ++j) {
@@ -84,11 +87,21 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
   for (auto *t : {&q, &k, &v})
     for (float &x : *t)
       x = normal(gen);
+  if (c.bf16) // the inputs are bf16 values
+    for (auto *t : {&q, &k, &v})
+      for (float &x : *t)
+        x = num::bf16ToFloat(num::floatToBF16(x));
   if (quantized) { // what the codec kernels hand the attention kernel
     fakeQuant(c.format, q, c.B * c.Hq * c.M, c.D, 1);
     fakeQuant(c.format, k, c.B * c.Hkv * c.N, c.D, 1);
     fakeQuant(c.format, v, c.B * c.Hkv, c.N, c.D);
   }
+  std::vector<float> mask(c.maskB ? c.maskB * c.M * c.N : 0);
+  for (float &x : mask)
+    x = normal(gen);
+  std::vector<int32_t> lengths;
+  for (int64_t b = 0; c.keyLength && b < c.B; ++b)
+    lengths.push_back(static_cast<int32_t>(std::max<int64_t>(0, c.keyLength - b)));
   float scale = 1.0f / std::sqrt(static_cast<float>(c.D));
 
   ref::Problem p;
@@ -96,6 +109,12 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
   p.q = q.data(), p.k = k.data(), p.v = v.data();
   p.causal = c.causal;
   p.scale = scale;
+  if (c.maskB) {
+    p.mask = mask.data();
+    p.maskB = c.maskB, p.maskH = 1;
+  }
+  if (c.keyLength)
+    p.keyLengths = lengths.data();
   ref::Config cfg;
   cfg.mode = c.mode;
   cfg.qFormat = cfg.kFormat = cfg.vFormat = cfg.pFormat = c.format;
@@ -109,20 +128,32 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
     return;
   }
 
+  auto uploadBytes = [&](const void *data, size_t bytes) {
+    uint64_t d = 0;
+    attnqat_rt_mem_alloc(rt, bytes, &d);
+    attnqat_rt_memcpy_htod(rt, d, data, bytes);
+    return d;
+  };
   auto upload = [&](const std::vector<float> &x) {
+    if (!c.bf16)
+      return uploadBytes(x.data(), x.size() * 4);
+    std::vector<uint16_t> h(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+      h[i] = num::floatToBF16(x[i]);
+    return uploadBytes(h.data(), h.size() * 2);
+  };
+  auto alloc = [&](int64_t bytes) {
     uint64_t d = 0;
-    attnqat_rt_mem_alloc(rt, x.size() * 4, &d);
-    attnqat_rt_memcpy_htod(rt, d, x.data(), x.size() * 4);
+    attnqat_rt_mem_alloc(rt, bytes, &d);
     return d;
   };
-  auto alloc = [&](int64_t n) {
-    uint64_t d = 0;
-    attnqat_rt_mem_alloc(rt, n * 4, &d);
-    return d;
-  };
-  uint64_t dq = upload(q), dk = upload(k), dv = upload(v), dO = alloc(qn),
-           dOp = qat ? alloc(qn) : 0, dLse = alloc(rows), dM = alloc(rows),
-           dL = alloc(rows);
+  size_t eltBytes = c.bf16 ? 2 : 4;
+  uint64_t dq = upload(q), dk = upload(k), dv = upload(v),
+           dO = alloc(qn * eltBytes), dOp = qat ? alloc(qn * 4) : 0,
+           dLse = alloc(rows * 4), dM = alloc(rows * 4), dL = alloc(rows * 4),
+           dAcc = c.bf16 ? alloc(qn * 4) : 0,
+           dMask = c.maskB ? uploadBytes(mask.data(), mask.size() * 4) : 0,
+           dLens = c.keyLength ? uploadBytes(lengths.data(), lengths.size() * 4) : 0;
   std::vector<attnqat_rt_arg> args{
       attnqat_rt_arg_ptr("q", dq),     attnqat_rt_arg_ptr("k", dk),
       attnqat_rt_arg_ptr("v", dv),     attnqat_rt_arg_ptr("o", dO),
@@ -130,9 +161,17 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
       attnqat_rt_arg_ptr("l", dL),     attnqat_rt_arg_f32("scale", scale)};
   if (qat)
     args.push_back(attnqat_rt_arg_ptr("o_prime", dOp));
+  if (c.bf16)
+    args.push_back(attnqat_rt_arg_ptr("o_acc", dAcc));
+  if (c.maskB)
+    args.push_back(attnqat_rt_arg_ptr("mask", dMask));
+  if (c.keyLength)
+    args.push_back(attnqat_rt_arg_ptr("key_lengths", dLens));
   attnqat_rt_kernel *kernel = nullptr;
-  attnqat_rt_problem problem{c.B, c.Hq, c.Hkv, c.M, c.N, c.D,
-                             c.causal ? ATTNQAT_RT_FLAG_CAUSAL : 0u, 0};
+  uint32_t flags = (c.causal ? ATTNQAT_RT_FLAG_CAUSAL : 0u) |
+                   (c.maskB ? ATTNQAT_RT_FLAG_ADDITIVE_MASK : 0u) |
+                   (c.keyLength ? ATTNQAT_RT_FLAG_KEY_LENGTHS : 0u);
+  attnqat_rt_problem problem{c.B, c.Hq, c.Hkv, c.M, c.N, c.D, flags, 0};
   auto t0 = std::chrono::steady_clock::now();
   if (attnqat_rt_module_get_kernel(module, c.kernel, &kernel) != ATTNQAT_RT_SUCCESS ||
       attnqat_rt_launch(kernel, &problem, args.data(), args.size(), nullptr) !=
@@ -146,11 +185,20 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
   double ms = std::chrono::duration<double, std::milli>(
                   std::chrono::steady_clock::now() - t0).count();
   std::vector<float> o(qn), op(qat ? qn : 0), lse(rows);
-  attnqat_rt_memcpy_dtoh(rt, o.data(), dO, qn * 4);
+  if (c.bf16) {
+    std::vector<uint16_t> h(qn);
+    attnqat_rt_memcpy_dtoh(rt, h.data(), dO, qn * 2);
+    for (int64_t i = 0; i < qn; ++i)
+      o[i] = num::bf16ToFloat(h[i]);
+  } else {
+    attnqat_rt_memcpy_dtoh(rt, o.data(), dO, qn * 4);
+  }
   attnqat_rt_memcpy_dtoh(rt, lse.data(), dLse, rows * 4);
   if (qat)
     attnqat_rt_memcpy_dtoh(rt, op.data(), dOp, qn * 4);
-  Compare co = compare(o, want.o, c.D), cl = compare(lse, want.lse, 1);
+  // bf16 O carries its rounding (half an ulp: 2^-8 of the binade top).
+  Compare co = compare(o, want.o, c.D, c.bf16 ? 5e-3 : 1e-4),
+          cl = compare(lse, want.lse, 1);
   Compare cp = qat ? compare(op, want.oPrime, c.D) : Compare();
   // A row may differ when a one-ulp difference between the GPU's ex2 and the
   // reference's exp2 moves a P~ element across an E2M1 rounding boundary:
@@ -158,14 +206,14 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
   bool ok = co.rowsOff <= std::max<int64_t>(rows / 1000, 0) && cl.rowsOff == 0 &&
             cp.rowsOff == 0 && co.maxAbs < 0.1 * std::max(co.refMax, 1.0);
   std::printf("%s: %s B=%lld Hq=%lld Hkv=%lld M=%lld N=%lld D=%lld: O max_abs=%.3g "
-              "(max|ref| %.3g, %lld of %lld rows beyond 1e-4), O' max_abs=%.3g, "
+              "(max|ref| %.3g, %lld of %lld rows beyond %.0e), O' max_abs=%.3g, "
               "LSE max_abs=%.3g, %.2f ms incl. launch\n",
               ok ? "ok  " : "FAIL", c.kernel, (long long)c.B, (long long)c.Hq,
               (long long)c.Hkv, (long long)c.M, (long long)c.N, (long long)c.D,
               co.maxAbs, co.refMax, (long long)co.rowsOff, (long long)rows,
-              cp.maxAbs, cl.maxAbs, ms);
+              c.bf16 ? 5e-3 : 1e-4, cp.maxAbs, cl.maxAbs, ms);
   failures += !ok;
-  for (uint64_t d : {dq, dk, dv, dO, dOp, dLse, dM, dL})
+  for (uint64_t d : {dq, dk, dv, dO, dOp, dLse, dM, dL, dAcc, dMask, dLens})
     if (d)
       attnqat_rt_mem_free(rt, d);
 }
@@ -194,6 +242,13 @@ int main(int argc, char **argv) {
       {"attention_fwd_qat_pnvfp42_causal_f32", ref::Mode::QAT, num::Format::NVFP4, true, true, 1, 8, 8, 1024, 1024, 64},
       {"attention_fwd_qat_pmxfp41_f32", ref::Mode::QAT, num::Format::MXFP4, false, false, 1, 4, 4, 16, 200, 64},
       {"attention_fwd_qat_pmxfp41_f32", ref::Mode::QAT, num::Format::MXFP4, false, false, 1, 2, 2, 1, 1, 64},
+      // bf16, a broadcast mask, key lengths (70 and 69; 17 and 16).
+      {"attention_fwd_qat_pnvfp42_causal_mask11f32_lens_bf16", ref::Mode::QAT, num::Format::NVFP4, true, true, 2, 4, 2, 64, 70, 64, true, 1, 70},
+      {"attention_fwd_qat_pnvfp42_causal_mask11f32_lens_bf16", ref::Mode::QAT, num::Format::NVFP4, true, true, 2, 2, 2, 130, 130, 128, true, 1, 17},
+      {"attention_fwd_none_maskb1f32_bf16", ref::Mode::None, num::Format::NVFP4, true, false, 2, 4, 2, 64, 70, 64, true, 2, 0},
+      // Long sequences: 4k and 16k keys.
+      {"attention_fwd_qat_pnvfp42_causal_f32", ref::Mode::QAT, num::Format::NVFP4, true, true, 1, 2, 1, 4096, 4096, 128},
+      {"attention_fwd_qat_pnvfp42_f32", ref::Mode::QAT, num::Format::NVFP4, true, false, 1, 1, 1, 256, 16384, 64},
   };
   uint64_t seed = 1;
   for (const Case &c : cases)

@@ -11,10 +11,23 @@
 // CHECK-DAG: gpu.func @attention_fwd_qat_pnvfp42_f32
 // CHECK-DAG: gpu.func @attention_fwd_qat_pmxfp41_f32
 // CHECK-DAG: gpu.func @attention_fwd_dropin_pnvfp42_f32
+// The mask's broadcast pattern and element type, key lengths and bf16 I/O
+// (accumulated in an f32 workspace) specialize the kernel.
+// CHECK-DAG: gpu.func @attention_fwd_qat_pnvfp42_causal_mask11f32_lens_bf16({{.*}}attnqat.params = ["q", "k", "v", "mask", "key_lengths", "o", "o_prime", "lse", "m", "l", "o_acc", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// CHECK-DAG: gpu.func @attention_fwd_none_maskb1f32_bf16
 // PTX: .entry attention_fwd_qat_pnvfp42_causal_f32(
 // PTX-SAME: cvt.rmi.f32.f32
 // PTX-SAME: ex2.approx
 // BIN: gpu.binary @attnqat_kernels
+
+func.func @masked(%q: tensor<2x4x64x64xbf16>, %k: tensor<2x2x70x64xbf16>, %mask: tensor<1x1x64x70xf32>, %maskb: tensor<2x1x64x70xf32>, %lens: tensor<2xi32>)
+    -> (tensor<2x4x64x64xbf16>, tensor<2x4x64x64xbf16>) {
+  %o1, %l1 = attnqat.attention %q, %k, %k mask(%mask) key_lengths(%lens) causal {config = #attnqat.config<mode = qat>}
+      : tensor<2x4x64x64xbf16>, tensor<2x2x70x64xbf16>, tensor<2x2x70x64xbf16> mask tensor<1x1x64x70xf32> key_lengths tensor<2xi32> -> tensor<2x4x64x64xbf16>, tensor<2x4x64xf32>
+  %o2, %l2 = attnqat.attention %q, %k, %k mask(%maskb) {config = #attnqat.config<mode = none>}
+      : tensor<2x4x64x64xbf16>, tensor<2x2x70x64xbf16>, tensor<2x2x70x64xbf16> mask tensor<2x1x64x70xf32> -> tensor<2x4x64x64xbf16>, tensor<2x4x64xf32>
+  return %o1, %o2 : tensor<2x4x64x64xbf16>, tensor<2x4x64x64xbf16>
+}
 
 func.func @kernels(%q: tensor<1x4x64x64xf32>, %k: tensor<1x2x64x64xf32>)
     -> (tensor<1x4x64x64xf32>, tensor<1x4x64x64xf32>, tensor<1x4x64x64xf32>, tensor<1x4x64x64xf32>, tensor<1x4x64x64xf32>) {

@@ -191,14 +191,6 @@ std::string attentionKernelName(AttentionOp op, std::string &why) {
     why = "mode fp4";
     return "";
   }
-  if (op.getMask() || op.getKeyLengths()) {
-    why = "an additive mask or key lengths";
-    return "";
-  }
-  if (!op.getQuery().getType().getElementType().isF32()) {
-    why = "a non-f32 element type";
-    return "";
-  }
   std::string name = "attention_fwd_";
   name += stringifyMode(config.getMode()).str();
   if (config.isQuantized()) {
@@ -206,7 +198,23 @@ std::string attentionKernelName(AttentionOp op, std::string &why) {
     name += config.getPScaling() == PScaling::TwoLevel ? "2" : "1";
   }
   name += op.getCausal() ? "_causal" : "";
-  return name + "_f32";
+  if (Value mask = op.getMask()) {
+    auto type = cast<RankedTensorType>(mask.getType());
+    // The broadcast pattern is part of the kernel: 1 = broadcast dim.
+    name += "_mask";
+    name += type.getDimSize(0) == 1 ? "1" : "b";
+    name += type.getDimSize(1) == 1 ? "1" : "h";
+    std::string elt;
+    llvm::raw_string_ostream os(elt);
+    os << type.getElementType();
+    name += elt;
+  }
+  if (op.getKeyLengths())
+    name += "_lens";
+  std::string elt;
+  llvm::raw_string_ostream os(elt);
+  os << op.getQuery().getType().getElementType();
+  return name + "_" + elt;
 }
 
 /// A flat buffer argument viewed as a row-major tensor of `sizes`.
@@ -218,9 +226,14 @@ Value viewAs(OpBuilder &b, Location loc, Value flat, ArrayRef<Value> sizes) {
     strideOfr[d] = d == rank - 1 ? OpFoldResult(b.getIndexAttr(1)) : OpFoldResult(stride);
     stride = arith::MulIOp::create(b, loc, stride, sizes[d]);
   }
-  for (Value v : sizes)
-    sizeOfr.push_back(v);
+  // Sizes known here (a broadcast unit dim) stay static in the view's type.
   SmallVector<int64_t> dyn(rank, ShapedType::kDynamic), strides(rank, ShapedType::kDynamic);
+  for (auto [d, v] : llvm::enumerate(sizes)) {
+    std::optional<int64_t> c = getConstantIntValue(v);
+    sizeOfr.push_back(c ? OpFoldResult(b.getIndexAttr(*c)) : OpFoldResult(v));
+    if (c)
+      dyn[d] = *c;
+  }
   strides.back() = 1;
   auto type = MemRefType::get(
       dyn, cast<MemRefType>(flat.getType()).getElementType(),
@@ -239,12 +252,18 @@ void buildAttentionKernel(gpu::GPUFuncOp func, AttentionOp op, int64_t keyTile) 
   Block &entry = func.getBody().front();
   ConfigAttr config = op.getConfig();
   bool qat = config.getMode() == Mode::QAT;
+  bool f32Out = op.getOutput().getType().getElementType().isF32();
   unsigned a = 0;
   Value q = entry.getArgument(a++), k = entry.getArgument(a++),
-        v = entry.getArgument(a++), o = entry.getArgument(a++);
+        v = entry.getArgument(a++);
+  Value mask = op.getMask() ? entry.getArgument(a++) : Value();
+  Value lengths = op.getKeyLengths() ? entry.getArgument(a++) : Value();
+  Value o = entry.getArgument(a++);
   Value oPrime = qat ? entry.getArgument(a++) : Value();
   Value lse = entry.getArgument(a++), mOut = entry.getArgument(a++),
         lOut = entry.getArgument(a++);
+  // Narrow outputs accumulate in an f32 workspace, rounded once at the end.
+  Value oAcc = f32Out ? Value() : entry.getArgument(a++);
   Value B = entry.getArgument(a++), Hq = entry.getArgument(a++),
         Hkv = entry.getArgument(a++), M = entry.getArgument(a++),
         N = entry.getArgument(a++), D = entry.getArgument(a++);
@@ -272,7 +291,17 @@ void buildAttentionKernel(gpu::GPUFuncOp func, AttentionOp op, int64_t keyTile) 
   e.qf = viewAs(b, loc, q, {B, Hq, M, D});
   e.kf = viewAs(b, loc, k, {B, Hkv, N, D});
   e.vf = viewAs(b, loc, v, {B, Hkv, N, D});
+  if (mask) {
+    auto maskType = cast<RankedTensorType>(op.getMask().getType());
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    e.mask = viewAs(b, loc, mask,
+                    {maskType.getDimSize(0) == 1 ? one : B,
+                     maskType.getDimSize(1) == 1 ? one : Hq, M, N});
+  }
+  if (lengths)
+    e.keyLengths = viewAs(b, loc, lengths, {B});
   Value oView = viewAs(b, loc, o, {B, Hq, M, D});
+  Value accView = f32Out ? oView : viewAs(b, loc, oAcc, {B, Hq, M, D});
   Value opView = qat ? viewAs(b, loc, oPrime, {B, Hq, M, D}) : Value();
   Value lseView = viewAs(b, loc, lse, {B, Hq, M});
   Value mView = viewAs(b, loc, mOut, {B, Hq, M});
@@ -283,8 +312,13 @@ void buildAttentionKernel(gpu::GPUFuncOp func, AttentionOp op, int64_t keyTile) 
   Value pRow = memref::AllocaOp::create(b, loc, rowType);
   Value pqRow = config.isQuantized() ? Value(memref::AllocaOp::create(b, loc, rowType))
                                      : pRow;
-  e.forwardRow(bi, h, hk, i, oView, opView, mView, lView, lseView, sRow, pRow,
+  e.forwardRow(bi, h, hk, i, accView, opView, mView, lView, lseView, sRow, pRow,
                pqRow);
+  if (!f32Out)
+    e.loop(D, [&](Value d) {
+      SmallVector<Value> at{bi, h, i, d};
+      e.store(e.load(accView, at), oView, at);
+    });
 }
 
 struct ConvertAttnQATToGPUKernelsPass
@@ -395,14 +429,29 @@ struct ConvertAttnQATToGPUKernelsPass
       if (!func) {
         bool qat = op.getConfig().getMode() == Mode::QAT;
         Type f32 = b.getF32Type();
-        SmallVector<Type> args(4, dynamic1D(f32));
-        SmallVector<StringRef> roles{"q", "k", "v", "o"};
+        Type elt = op.getQuery().getType().getElementType();
+        SmallVector<Type> args(3, dynamic1D(elt));
+        SmallVector<StringRef> roles{"q", "k", "v"};
+        if (Value mask = op.getMask()) {
+          args.push_back(dynamic1D(cast<RankedTensorType>(mask.getType()).getElementType()));
+          roles.push_back("mask");
+        }
+        if (op.getKeyLengths()) {
+          args.push_back(dynamic1D(b.getI32Type()));
+          roles.push_back("key_lengths");
+        }
+        args.push_back(dynamic1D(op.getOutput().getType().getElementType()));
+        roles.push_back("o");
         if (qat) {
           args.push_back(dynamic1D(f32));
           roles.push_back("o_prime");
         }
         args.append(3, dynamic1D(f32));
         roles.append({"lse", "m", "l"});
+        if (!op.getOutput().getType().getElementType().isF32()) {
+          args.push_back(dynamic1D(f32));
+          roles.push_back("o_acc");
+        }
         args.append(6, index);
         roles.append({"B", "Hq", "Hkv", "M", "N", "D"});
         args.push_back(f32);
