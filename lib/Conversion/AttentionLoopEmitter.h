@@ -439,6 +439,70 @@ public:
     });
   }
 
+  /// One query row of the backward (DESIGN.md's matched backward in mode
+  /// qat; D from O and unquantized P in dropin; exact in none): zeroes and
+  /// writes dQ row i, and adds this row's contributions to dK and dV, with
+  /// atomic adds when rows run in parallel (GPU threads). `oSaved` is O' in
+  /// qat, O otherwise; m and l are the forward's frame and normalizer.
+  void backwardRow(Value bi, Value h, Value hk, Value i, Value oSaved, Value mBuf,
+                   Value lBuf, Value dO, Value dq, Value dk, Value dv, Value sRow,
+                   Value pRow, Value pqRow, bool atomicKV) {
+    bool qat = config.getMode() == Mode::QAT;
+    SmallVector<Value> row{bi, h, i};
+    Value m = memref::LoadOp::create(b, loc, mBuf, row);
+    Value l = memref::LoadOp::create(b, loc, lBuf, row);
+    Value empty = cmpf(arith::CmpFPredicate::OEQ, l, f32(0));
+    Value invL = select(empty, f32(0), div(f32(1), l));
+    Value sc = scaleValue ? scaleValue : f32(scale);
+    loop(D, [&](Value d) {
+      memref::StoreOp::create(b, loc, f32(0), dq, ValueRange{bi, h, i, d});
+    });
+    // D_i = rowsum(dO * O') in qat (rule 2), rowsum(dO * O) otherwise.
+    Value dTerm = reduce(idx(0), D, idx(1), {f32(0)}, [&](Value d, ValueRange a) {
+      Value x = load(dO, ValueRange{bi, h, i, d});
+      Value o = load(oSaved, ValueRange{bi, h, i, d});
+      return SmallVector<Value>{math::FmaOp::create(b, loc, x, o, a[0])};
+    })[0];
+    auto accumulate = [&](Value buf, ValueRange at, Value a, Value c,
+                          bool atomic) {
+      Value prod = arith::MulFOp::create(b, loc, a, c);
+      if (atomic) {
+        memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf, prod,
+                                    buf, at);
+        return;
+      }
+      Value old = memref::LoadOp::create(b, loc, buf, at);
+      memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, prod),
+                              buf, at);
+    };
+    loop(idx(0), N, idx(keyTile), [&](Value j0) {
+      Value jn = minIdx(idx(keyTile), sub(N, j0));
+      scoreTile(bi, h, hk, i, j0, jn, sRow);
+      // P~ in the forward's final frame; its quantization is the forward's
+      // (rule 1): frames differ by exact powers of two.
+      pTile(m, jn, sRow, pRow);
+      if (qat)
+        quantizeP(jn, pRow, pqRow);
+      loop(jn, [&](Value jj) {
+        Value j = add(j0, jj);
+        Value p = mul(memref::LoadOp::create(b, loc, pRow, ValueRange{jj}), invL);
+        Value pf = mul(memref::LoadOp::create(b, loc, pqRow, ValueRange{jj}), invL);
+        Value dP = reduce(idx(0), D, idx(1), {f32(0)}, [&](Value d, ValueRange a) {
+          Value x = load(dO, ValueRange{bi, h, i, d});
+          Value vv = load(vf, ValueRange{bi, hk, j, d});
+          return SmallVector<Value>{math::FmaOp::create(b, loc, x, vv, a[0])};
+        })[0];
+        Value dSs = mul(mul(p, sub(dP, dTerm)), sc);
+        loop(D, [&](Value d) {
+          SmallVector<Value> qi{bi, h, i, d}, kj{bi, hk, j, d};
+          accumulate(dv, kj, pf, load(dO, qi), atomicKV);
+          accumulate(dq, qi, dSs, load(kf, kj), /*atomic=*/false);
+          accumulate(dk, kj, dSs, load(qf, qi), atomicKV);
+        });
+      });
+    });
+  }
+
   /// phi_P over pRow[0, jn) into pqRow (blocks start at the tile start, which
   /// is a multiple of the block size, so they are the global key blocks).
   void quantizeP(Value jn, Value pRow, Value pqRow) {

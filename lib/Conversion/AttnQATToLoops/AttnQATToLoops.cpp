@@ -219,67 +219,17 @@ static LogicalResult lowerAttentionBackward(AttentionBackwardOp op,
   e.setShapes(st.qf, st.kf);
 
   Value dO = e.toBuffer(op.getGradOutput());
-  Value dq = e.allocZero(e.sizes(st.qf));
+  Value dq = e.alloc(e.sizes(st.qf)); // backwardRow zeroes its row
   Value dk = e.allocZero(e.sizes(st.kf));
   Value dv = e.allocZero(e.sizes(st.vf));
   Value sRow = e.alloc({e.idx(keyTile)}), pRow = e.alloc({e.idx(keyTile)}),
         pqRow = mode == Mode::QAT ? e.alloc({e.idx(keyTile)}) : pRow;
-  Value scale = e.f32(e.scale);
-
   e.loop(e.B, [&](Value bi) {
     e.loop(e.Hq, [&](Value h) {
       Value hk = e.div(h, e.group);
       e.loop(e.M, [&](Value i) {
-        SmallVector<Value> row{bi, h, i};
-        Value m = memref::LoadOp::create(b, loc, st.m, row);
-        Value l = memref::LoadOp::create(b, loc, st.l, row);
-        Value empty = e.cmpf(arith::CmpFPredicate::OEQ, l, e.f32(0));
-        Value invL = e.select(empty, e.f32(0), e.div(e.f32(1), l));
-        // D_i = rowsum(dO * O') in qat (rule 2), rowsum(dO * O) otherwise.
-        Value dTerm = e.reduce(e.idx(0), e.D, e.idx(1), {e.f32(0)},
-                               [&](Value d, ValueRange a) {
-                                 Value x = e.load(dO, ValueRange{bi, h, i, d});
-                                 Value o = memref::LoadOp::create(
-                                     b, loc, st.o, ValueRange{bi, h, i, d});
-                                 return SmallVector<Value>{
-                                     math::FmaOp::create(b, loc, x, o, a[0])};
-                               })[0];
-        e.loop(e.idx(0), e.N, e.idx(keyTile), [&](Value j0) {
-          Value jn = e.minIdx(e.idx(keyTile), e.sub(e.N, j0));
-          e.scoreTile(bi, h, hk, i, j0, jn, sRow);
-          // P~ in the forward's final frame; its quantization is the
-          // forward's (rule 1): frames differ by exact powers of two.
-          e.pTile(m, jn, sRow, pRow);
-          if (mode == Mode::QAT)
-            e.quantizeP(jn, pRow, pqRow);
-          e.loop(jn, [&](Value jj) {
-            Value j = e.add(j0, jj);
-            Value p = e.mul(memref::LoadOp::create(b, loc, pRow, ValueRange{jj}), invL);
-            Value pf = e.mul(memref::LoadOp::create(b, loc, pqRow, ValueRange{jj}), invL);
-            Value dP = e.reduce(e.idx(0), e.D, e.idx(1), {e.f32(0)},
-                                [&](Value d, ValueRange a) {
-                                  Value x = e.load(dO, ValueRange{bi, h, i, d});
-                                  Value vv = memref::LoadOp::create(
-                                      b, loc, e.vf, ValueRange{bi, hk, j, d});
-                                  return SmallVector<Value>{
-                                      math::FmaOp::create(b, loc, x, vv, a[0])};
-                                })[0];
-            Value dS = e.mul(p, e.sub(dP, dTerm));
-            Value dSs = e.mul(dS, scale);
-            e.loop(e.D, [&](Value d) {
-              SmallVector<Value> qi{bi, h, i, d}, kj{bi, hk, j, d};
-              Value x = e.load(dO, qi);
-              auto accumulate = [&](Value buf, ValueRange at, Value a, Value c) {
-                Value old = memref::LoadOp::create(b, loc, buf, at);
-                memref::StoreOp::create(b, loc, math::FmaOp::create(b, loc, a, c, old),
-                                        buf, at);
-              };
-              accumulate(dv, kj, pf, x);
-              accumulate(dq, qi, dSs, memref::LoadOp::create(b, loc, e.kf, kj));
-              accumulate(dk, kj, dSs, memref::LoadOp::create(b, loc, e.qf, qi));
-            });
-          });
-        });
+        e.backwardRow(bi, h, hk, i, st.o, st.m, st.l, dO, dq, dk, dv, sRow,
+                      pRow, pqRow, /*atomicKV=*/false);
       });
     });
   });
