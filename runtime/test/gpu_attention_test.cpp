@@ -36,7 +36,11 @@ struct Case {
   bool bf16 = false;   // bf16 inputs and O (else f32)
   int maskB = 0;       // 0: no mask; else the mask is [maskB, 1, M, N]
   int32_t keyLength = 0; // > 0: key lengths (batch b gets keyLength - b)
+  const char *backward = nullptr; // the backward kernel to run after it
+  ref::Mode backwardMode = ref::Mode::QAT;
 };
+
+attnqat_rt_module *backwardModule = nullptr;
 
 /// Fake-quantizes x [rows of `axis` x inner] in place (blocks along axis).
 void fakeQuant(num::Format f, std::vector<float> &x, int64_t outer, int64_t axis,
@@ -74,6 +78,12 @@ Compare compare(const std::vector<float> &got, const std::vector<double> &want,
   }
   return c;
 }
+
+void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
+                 const ref::Config &fwdCfg, const ref::ForwardResult &fwd,
+                 uint64_t dq, uint64_t dk, uint64_t dv, uint64_t dMask,
+                 uint64_t dLens, uint64_t dOSaved, uint64_t dM, uint64_t dL,
+                 std::mt19937_64 &gen, bool bf16);
 
 void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
              uint64_t seed) {
@@ -213,15 +223,111 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
               co.maxAbs, co.refMax, (long long)co.rowsOff, (long long)rows,
               c.bf16 ? 5e-3 : 1e-4, cp.maxAbs, cl.maxAbs, ms);
   failures += !ok;
+  if (c.backward && backwardModule) {
+    // The backward reads what the forward saved: O' in qat, else O (f32:
+    // the output itself, or its f32 workspace for bf16).
+    uint64_t saved = c.backwardMode == ref::Mode::QAT ? dOp : (c.bf16 ? dAcc : dO);
+    ref::Config bwdCfg = cfg;
+    bwdCfg.mode = c.backwardMode;
+    runBackward(rt, c, p, bwdCfg, want, dq, dk, dv, dMask, dLens, saved, dM, dL,
+                gen, c.bf16);
+  }
   for (uint64_t d : {dq, dk, dv, dO, dOp, dLse, dM, dL, dAcc, dMask, dLens})
     if (d)
       attnqat_rt_mem_free(rt, d);
 }
+void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
+                 const ref::Config &cfg, const ref::ForwardResult &fwd,
+                 uint64_t dq, uint64_t dk, uint64_t dv, uint64_t dMask,
+                 uint64_t dLens, uint64_t dOSaved, uint64_t dM, uint64_t dL,
+                 std::mt19937_64 &gen, bool bf16) {
+  int64_t qn = c.B * c.Hq * c.M * c.D, kn = c.B * c.Hkv * c.N * c.D,
+          rows = c.B * c.Hq * c.M;
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> dO(qn);
+  for (float &x : dO)
+    x = bf16 ? num::bf16ToFloat(num::floatToBF16(normal(gen))) : normal(gen);
+  ref::BackwardResult want;
+  if (!ref::backward(p, cfg, fwd, dO.data(), want)) {
+    std::printf("FAIL: reference backward rejected the case\n");
+    ++failures;
+    return;
+  }
+  auto uploadBytes = [&](const void *data, size_t bytes) {
+    uint64_t d = 0;
+    attnqat_rt_mem_alloc(rt, bytes, &d);
+    attnqat_rt_memcpy_htod(rt, d, data, bytes);
+    return d;
+  };
+  uint64_t ddO;
+  if (bf16) {
+    std::vector<uint16_t> h(qn);
+    for (int64_t i = 0; i < qn; ++i)
+      h[i] = num::floatToBF16(dO[i]);
+    ddO = uploadBytes(h.data(), qn * 2);
+  } else {
+    ddO = uploadBytes(dO.data(), qn * 4);
+  }
+  std::vector<float> zeros(kn, 0.0f);
+  uint64_t gdq = 0;
+  attnqat_rt_mem_alloc(rt, qn * 4, &gdq);
+  uint64_t gdk = uploadBytes(zeros.data(), kn * 4), gdv = uploadBytes(zeros.data(), kn * 4);
+  std::vector<attnqat_rt_arg> args{
+      attnqat_rt_arg_ptr("q", dq),        attnqat_rt_arg_ptr("k", dk),
+      attnqat_rt_arg_ptr("v", dv),        attnqat_rt_arg_ptr("o_saved", dOSaved),
+      attnqat_rt_arg_ptr("m", dM),        attnqat_rt_arg_ptr("l", dL),
+      attnqat_rt_arg_ptr("do", ddO),      attnqat_rt_arg_ptr("dq", gdq),
+      attnqat_rt_arg_ptr("dk", gdk),      attnqat_rt_arg_ptr("dv", gdv),
+      attnqat_rt_arg_f32("scale", static_cast<float>(*p.scale))};
+  if (dMask)
+    args.push_back(attnqat_rt_arg_ptr("mask", dMask));
+  if (dLens)
+    args.push_back(attnqat_rt_arg_ptr("key_lengths", dLens));
+  uint32_t flags = (c.causal ? ATTNQAT_RT_FLAG_CAUSAL : 0u) |
+                   (dMask ? ATTNQAT_RT_FLAG_ADDITIVE_MASK : 0u) |
+                   (dLens ? ATTNQAT_RT_FLAG_KEY_LENGTHS : 0u);
+  attnqat_rt_problem problem{c.B, c.Hq, c.Hkv, c.M, c.N, c.D, flags, 0};
+  attnqat_rt_kernel *kernel = nullptr;
+  auto t0 = std::chrono::steady_clock::now();
+  if (attnqat_rt_module_get_kernel(backwardModule, c.backward, &kernel) !=
+          ATTNQAT_RT_SUCCESS ||
+      attnqat_rt_launch(kernel, &problem, args.data(), args.size(), nullptr) !=
+          ATTNQAT_RT_SUCCESS ||
+      attnqat_rt_stream_synchronize(rt, nullptr) != ATTNQAT_RT_SUCCESS) {
+    std::printf("FAIL: %s: %s\n", c.backward,
+                kernel ? attnqat_rt_last_error(kernel)
+                       : attnqat_rt_last_error(backwardModule));
+    ++failures;
+    return;
+  }
+  double ms = std::chrono::duration<double, std::milli>(
+                  std::chrono::steady_clock::now() - t0).count();
+  std::vector<float> gq(qn), gk(kn), gv(kn);
+  attnqat_rt_memcpy_dtoh(rt, gq.data(), gdq, qn * 4);
+  attnqat_rt_memcpy_dtoh(rt, gk.data(), gdk, kn * 4);
+  attnqat_rt_memcpy_dtoh(rt, gv.data(), gdv, kn * 4);
+  Compare cq = compare(gq, want.dq, c.D), ck = compare(gk, want.dk, c.D),
+          cv = compare(gv, want.dv, c.D);
+  int64_t kvRows = c.B * c.Hkv * c.N;
+  bool ok = cq.rowsOff <= rows / 1000 && ck.rowsOff <= kvRows / 1000 &&
+            cv.rowsOff <= kvRows / 1000;
+  std::printf("%s: %s: dQ max_abs=%.3g (max|ref| %.3g), dK %.3g (%.3g), dV %.3g "
+              "(%.3g); rows beyond 1e-4: %lld/%lld, %lld/%lld, %lld/%lld; %.2f ms "
+              "incl. launch\n",
+              ok ? "ok  " : "FAIL", c.backward, cq.maxAbs, cq.refMax, ck.maxAbs,
+              ck.refMax, cv.maxAbs, cv.refMax, (long long)cq.rowsOff,
+              (long long)rows, (long long)ck.rowsOff, (long long)kvRows,
+              (long long)cv.rowsOff, (long long)kvRows, ms);
+  failures += !ok;
+  for (uint64_t d : {ddO, gdq, gdk, gdv})
+    attnqat_rt_mem_free(rt, d);
+}
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s attention_sm90a.aqa\n", argv[0]);
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: %s attention_sm90a.aqa [backward_sm90a.aqa]\n",
+                 argv[0]);
     return 2;
   }
   attnqat_rt_runtime *rt = nullptr;
@@ -234,21 +340,33 @@ int main(int argc, char **argv) {
     std::printf("FAIL: %s\n", attnqat_rt_last_error(rt));
     return 1;
   }
+  if (argc == 3 &&
+      attnqat_rt_module_load_file(rt, argv[2], &backwardModule) != ATTNQAT_RT_SUCCESS) {
+    std::printf("FAIL: %s\n", attnqat_rt_last_error(rt));
+    return 1;
+  }
   const Case cases[] = {
-      {"attention_fwd_none_f32", ref::Mode::None, num::Format::NVFP4, true, false, 1, 4, 2, 130, 130, 64},
+      {"attention_fwd_none_f32", ref::Mode::None, num::Format::NVFP4, true, false, 1, 4, 2, 130, 130, 64,
+       false, 0, 0, "attention_bwd_none_f32", ref::Mode::None},
       {"attention_fwd_none_f32", ref::Mode::None, num::Format::NVFP4, true, false, 2, 2, 2, 17, 1, 128},
-      {"attention_fwd_qat_pnvfp42_causal_f32", ref::Mode::QAT, num::Format::NVFP4, true, true, 2, 4, 2, 130, 130, 64},
-      {"attention_fwd_qat_pnvfp42_causal_f32", ref::Mode::QAT, num::Format::NVFP4, true, true, 1, 2, 1, 15, 130, 128},
+      {"attention_fwd_qat_pnvfp42_causal_f32", ref::Mode::QAT, num::Format::NVFP4, true, true, 2, 4, 2, 130, 130, 64,
+       false, 0, 0, "attention_bwd_qat_pnvfp42_causal_f32", ref::Mode::QAT},
+      {"attention_fwd_qat_pnvfp42_causal_f32", ref::Mode::QAT, num::Format::NVFP4, true, true, 1, 2, 1, 15, 130, 128,
+       false, 0, 0, "attention_bwd_qat_pnvfp42_causal_f32", ref::Mode::QAT},
       {"attention_fwd_qat_pnvfp42_causal_f32", ref::Mode::QAT, num::Format::NVFP4, true, true, 1, 8, 8, 1024, 1024, 64},
       {"attention_fwd_qat_pmxfp41_f32", ref::Mode::QAT, num::Format::MXFP4, false, false, 1, 4, 4, 16, 200, 64},
       {"attention_fwd_qat_pmxfp41_f32", ref::Mode::QAT, num::Format::MXFP4, false, false, 1, 2, 2, 1, 1, 64},
       // bf16, a broadcast mask, key lengths (70 and 69; 17 and 16).
-      {"attention_fwd_qat_pnvfp42_causal_mask11f32_lens_bf16", ref::Mode::QAT, num::Format::NVFP4, true, true, 2, 4, 2, 64, 70, 64, true, 1, 70},
+      {"attention_fwd_qat_pnvfp42_causal_mask11f32_lens_bf16", ref::Mode::QAT, num::Format::NVFP4, true, true, 2, 4, 2, 64, 70, 64, true, 1, 70,
+       "attention_bwd_qat_pnvfp42_causal_mask11f32_lens_bf16", ref::Mode::QAT},
       {"attention_fwd_qat_pnvfp42_causal_mask11f32_lens_bf16", ref::Mode::QAT, num::Format::NVFP4, true, true, 2, 2, 2, 130, 130, 128, true, 1, 17},
       {"attention_fwd_none_maskb1f32_bf16", ref::Mode::None, num::Format::NVFP4, true, false, 2, 4, 2, 64, 70, 64, true, 2, 0},
       // Long sequences: 4k and 16k keys.
       {"attention_fwd_qat_pnvfp42_causal_f32", ref::Mode::QAT, num::Format::NVFP4, true, true, 1, 2, 1, 4096, 4096, 128},
       {"attention_fwd_qat_pnvfp42_f32", ref::Mode::QAT, num::Format::NVFP4, true, false, 1, 1, 1, 256, 16384, 64},
+      // Drop-in: the same forward, then the ordinary backward (D from O).
+      {"attention_fwd_qat_pnvfp42_f32", ref::Mode::QAT, num::Format::NVFP4, true, false, 1, 4, 2, 70, 130, 64,
+       false, 0, 0, "attention_bwd_dropin_pnvfp42_f32", ref::Mode::DropIn},
   };
   uint64_t seed = 1;
   for (const Case &c : cases)

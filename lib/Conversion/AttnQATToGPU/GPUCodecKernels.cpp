@@ -321,6 +321,99 @@ void buildAttentionKernel(gpu::GPUFuncOp func, AttentionOp op, int64_t keyTile) 
     });
 }
 
+/// The name of the backward kernel for `op` (from its state's type).
+std::string backwardKernelName(AttentionBackwardOp op) {
+  StateType st = op.getState().getType();
+  ConfigAttr config = st.getConfig();
+  std::string name = "attention_bwd_";
+  name += stringifyMode(config.getMode()).str();
+  if (config.isQuantized()) {
+    name += isa<NVFP4Attr>(config.getP()) ? "_pnvfp4" : "_pmxfp4";
+    name += config.getPScaling() == PScaling::TwoLevel ? "2" : "1";
+  }
+  name += st.getCausal() ? "_causal" : "";
+  if (RankedTensorType mask = st.getMask()) {
+    name += "_mask";
+    name += mask.getDimSize(0) == 1 ? "1" : "b";
+    name += mask.getDimSize(1) == 1 ? "1" : "h";
+    std::string elt;
+    llvm::raw_string_ostream os(elt);
+    os << mask.getElementType();
+    name += elt;
+  }
+  if (st.getKeyLengths())
+    name += "_lens";
+  std::string elt;
+  llvm::raw_string_ostream os(elt);
+  os << st.getQuery().getElementType();
+  return name + "_" + elt;
+}
+
+/// The baseline backward: one thread per query row running the CPU
+/// lowering's backward row; dK and dV are summed with atomic adds (zeroed by
+/// the caller), dQ rows are owned by their thread. Gradients are f32.
+void buildBackwardKernel(gpu::GPUFuncOp func, AttentionBackwardOp op,
+                         int64_t keyTile) {
+  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+  Location loc = func.getLoc();
+  Block &entry = func.getBody().front();
+  StateType st = op.getState().getType();
+  unsigned a = 0;
+  Value q = entry.getArgument(a++), k = entry.getArgument(a++),
+        v = entry.getArgument(a++);
+  Value mask = st.getMask() ? entry.getArgument(a++) : Value();
+  Value lengths = st.getKeyLengths() ? entry.getArgument(a++) : Value();
+  Value oSaved = entry.getArgument(a++), mIn = entry.getArgument(a++),
+        lIn = entry.getArgument(a++), dO = entry.getArgument(a++),
+        dq = entry.getArgument(a++), dk = entry.getArgument(a++),
+        dv = entry.getArgument(a++);
+  Value B = entry.getArgument(a++), Hq = entry.getArgument(a++),
+        Hkv = entry.getArgument(a++), M = entry.getArgument(a++),
+        N = entry.getArgument(a++), D = entry.getArgument(a++);
+  Value scale = entry.getArgument(a++);
+
+  loops::AttentionEmitter e(b, loc, st.getConfig(), st.getCausal(), 0.0f,
+                            keyTile);
+  e.scaleValue = scale;
+  e.B = B, e.Hq = Hq, e.M = M, e.N = N, e.D = D;
+  e.group = arith::DivUIOp::create(b, loc, Hq, Hkv);
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value bdim = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
+  Value gid = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, bid, bdim), tid);
+  Value rows = arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, B, Hq), M);
+  Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, gid, rows);
+  auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  Value i = arith::RemUIOp::create(b, loc, gid, M);
+  Value t = arith::DivUIOp::create(b, loc, gid, M);
+  Value h = arith::RemUIOp::create(b, loc, t, Hq);
+  Value bi = arith::DivUIOp::create(b, loc, t, Hq);
+  Value hk = arith::DivUIOp::create(b, loc, h, e.group);
+  e.qf = viewAs(b, loc, q, {B, Hq, M, D});
+  e.kf = viewAs(b, loc, k, {B, Hkv, N, D});
+  e.vf = viewAs(b, loc, v, {B, Hkv, N, D});
+  if (mask) {
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    e.mask = viewAs(b, loc, mask,
+                    {st.getMask().getDimSize(0) == 1 ? one : B,
+                     st.getMask().getDimSize(1) == 1 ? one : Hq, M, N});
+  }
+  if (lengths)
+    e.keyLengths = viewAs(b, loc, lengths, {B});
+  auto rowType = MemRefType::get({keyTile}, b.getF32Type());
+  Value sRow = memref::AllocaOp::create(b, loc, rowType);
+  Value pRow = memref::AllocaOp::create(b, loc, rowType);
+  Value pqRow = st.getConfig().getMode() == Mode::QAT
+                    ? Value(memref::AllocaOp::create(b, loc, rowType))
+                    : pRow;
+  e.backwardRow(bi, h, hk, i, viewAs(b, loc, oSaved, {B, Hq, M, D}),
+                viewAs(b, loc, mIn, {B, Hq, M}), viewAs(b, loc, lIn, {B, Hq, M}),
+                viewAs(b, loc, dO, {B, Hq, M, D}), viewAs(b, loc, dq, {B, Hq, M, D}),
+                viewAs(b, loc, dk, {B, Hkv, N, D}), viewAs(b, loc, dv, {B, Hkv, N, D}),
+                sRow, pRow, pqRow, /*atomicKV=*/true);
+}
+
 struct ConvertAttnQATToGPUKernelsPass
     : mlir::attnqat::impl::ConvertAttnQATToGPUKernelsBase<
           ConvertAttnQATToGPUKernelsPass> {
@@ -336,13 +429,16 @@ struct ConvertAttnQATToGPUKernelsPass
     }
     SmallVector<Operation *> ops;
     SmallVector<AttentionOp> attentions;
+    SmallVector<AttentionBackwardOp> backwards;
     module.walk([&](Operation *op) {
       if (isa<QuantizeOp, FakeQuantOp>(op))
         ops.push_back(op);
       else if (auto attention = dyn_cast<AttentionOp>(op))
         attentions.push_back(attention);
+      else if (auto backward = dyn_cast<AttentionBackwardOp>(op))
+        backwards.push_back(backward);
     });
-    if (ops.empty() && attentions.empty())
+    if (ops.empty() && attentions.empty() && backwards.empty())
       return;
 
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
@@ -474,6 +570,56 @@ struct ConvertAttnQATToGPUKernelsPass
         func.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(
             {static_cast<int32_t>(blockThreads), 1, 1}));
         buildAttentionKernel(func, op, /*keyTile=*/64);
+        OpBuilder end = OpBuilder::atBlockEnd(&func.getBody().front());
+        gpu::ReturnOp::create(end, func.getLoc());
+        kernels.insert(func);
+      }
+      op->setAttr("attnqat.kernel",
+                  SymbolRefAttr::get(ctx, "attnqat_kernels",
+                                     {FlatSymbolRefAttr::get(func.getNameAttr())}));
+    }
+
+    for (AttentionBackwardOp op : backwards) {
+      std::string name = backwardKernelName(op);
+      auto func = kernels.lookup<gpu::GPUFuncOp>(name);
+      if (!func) {
+        StateType st = op.getState().getType();
+        Type f32 = b.getF32Type(), elt = st.getQuery().getElementType();
+        SmallVector<Type> args(3, dynamic1D(elt));
+        SmallVector<StringRef> roles{"q", "k", "v"};
+        if (RankedTensorType mask = st.getMask()) {
+          args.push_back(dynamic1D(mask.getElementType()));
+          roles.push_back("mask");
+        }
+        if (st.getKeyLengths()) {
+          args.push_back(dynamic1D(b.getI32Type()));
+          roles.push_back("key_lengths");
+        }
+        args.append({dynamic1D(f32), dynamic1D(f32), dynamic1D(f32), dynamic1D(elt),
+                     dynamic1D(f32), dynamic1D(f32), dynamic1D(f32)});
+        roles.append({"o_saved", "m", "l", "do", "dq", "dk", "dv"});
+        args.append(6, index);
+        roles.append({"B", "Hq", "Hkv", "M", "N", "D"});
+        args.push_back(f32);
+        roles.push_back("scale");
+        SmallVector<Attribute> roleAttrs;
+        for (StringRef r : roles)
+          roleAttrs.push_back(StringAttr::get(ctx, r));
+        OpBuilder kb = OpBuilder::atBlockEnd(gpuModule.getBody());
+        func = gpu::GPUFuncOp::create(kb, op.getLoc(), name,
+                                      kb.getFunctionType(args, {}));
+        func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
+        func->setAttr("attnqat.params", ArrayAttr::get(ctx, roleAttrs));
+        func->setAttr(
+            "attnqat.launch",
+            DictionaryAttr::get(
+                ctx, {NamedAttribute(StringAttr::get(ctx, "block"),
+                                     kb.getI64IntegerAttr(blockThreads)),
+                      NamedAttribute(StringAttr::get(ctx, "grid"),
+                                     StringAttr::get(ctx, "ceil(B * Hq * M / block)"))}));
+        func.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(
+            {static_cast<int32_t>(blockThreads), 1, 1}));
+        buildBackwardKernel(func, op, /*keyTile=*/64);
         OpBuilder end = OpBuilder::atBlockEnd(&func.getBody().front());
         gpu::ReturnOp::create(end, func.getLoc());
         kernels.insert(func);
