@@ -1,0 +1,144 @@
+"""attnqat.torch.attention: FP4 QAT attention as a torch.autograd.Function.
+
+    import attnqat.torch
+    o = attnqat.torch.attention(q, k, v, causal=True, mode="qat")
+
+q: [B, Hq, M, D], k and v: [B, Hkv, N, D] CUDA float32 tensors (Hq a
+multiple of Hkv). Runs on PyTorch's current stream. Modes: "none" (ordinary
+attention), "qat" (NVFP4 Q, K, V and two-level P, matched backward with D
+from O'), "dropin" (the same forward, ordinary backward; for ablations).
+Gradients pass straight through the quantizers. The kernels are the
+project's baseline GPU kernels (one thread per query row): correct, not yet
+fast.
+"""
+
+import math
+
+import torch
+
+from . import runtime as _rt
+
+_RUNTIME = None
+MODES = ("none", "qat", "dropin")
+FORMATS = ("nvfp4",)
+
+
+def _runtime():
+    global _RUNTIME
+    if _RUNTIME is None:
+        torch.zeros(1, device="cuda")  # PyTorch's context becomes current
+        _RUNTIME = _rt.Runtime()
+    return _RUNTIME
+
+
+def _stream():
+    return torch.cuda.current_stream().cuda_stream
+
+
+def _fake_quant(x, outer, axis, inner):
+    """NVFP4 fake quantization of contiguous x viewed as [outer, axis, inner]
+    with blocks along `axis`."""
+    out = torch.empty_like(x)
+    problem = _rt.Problem(outer, 1, 1, axis, 1, inner, 0, 0)
+    _runtime().launch("fake_quant_nvfp4_f32", problem,
+                      [_rt.ptr_arg("input", x.data_ptr()),
+                       _rt.ptr_arg("output", out.data_ptr())], _stream())
+    return out
+
+
+def _check_inputs(q, k, v, mode, fmt):
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"attnqat.torch.attention: {name} must be a torch.Tensor")
+        if t.device.type != "cuda":
+            raise ValueError(f"attnqat.torch.attention: {name} is on {t.device}; "
+                             "CUDA tensors are required")
+        if t.dtype != torch.float32:
+            raise TypeError(f"attnqat.torch.attention: {name} has dtype {t.dtype}; "
+                            "the current kernels take torch.float32")
+        if t.dim() != 4:
+            raise ValueError(f"attnqat.torch.attention: {name} must be 4-D "
+                             f"[B, H, L, D], got shape {tuple(t.shape)}")
+    if not (q.device == k.device == v.device):
+        raise ValueError("attnqat.torch.attention: q, k and v must be on one device")
+    if k.shape != v.shape:
+        raise ValueError(f"attnqat.torch.attention: k {tuple(k.shape)} and v "
+                         f"{tuple(v.shape)} must have the same shape")
+    if q.shape[0] != k.shape[0] or q.shape[3] != k.shape[3]:
+        raise ValueError(f"attnqat.torch.attention: q {tuple(q.shape)} and k "
+                         f"{tuple(k.shape)} must agree in batch and head dim")
+    if q.shape[1] % k.shape[1] != 0:
+        raise ValueError(f"attnqat.torch.attention: query heads ({q.shape[1]}) must "
+                         f"be a multiple of key/value heads ({k.shape[1]})")
+    if mode not in MODES:
+        raise ValueError(f"attnqat.torch.attention: mode must be one of {MODES}, "
+                         f"got {mode!r}")
+    if fmt not in FORMATS:
+        raise ValueError(f"attnqat.torch.attention: format must be one of "
+                         f"{FORMATS}, got {fmt!r}")
+
+
+class AttentionFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, q, k, v, causal, scale, mode):
+        B, Hq, M, D = q.shape
+        Hkv, N = k.shape[1], k.shape[2]
+        q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
+        if mode != "none":  # Q, K blocked along D; V along keys.
+            q = _fake_quant(q, B * Hq * M, D, 1)
+            k = _fake_quant(k, B * Hkv * N, D, 1)
+            v = _fake_quant(v, B * Hkv, N, D)
+        quantized = mode != "none"
+        suffix = ("_causal" if causal else "") + "_f32"
+        fwd = ("attention_fwd_qat_pnvfp42" if quantized else "attention_fwd_none") + suffix
+        o = torch.empty_like(q)
+        o_prime = torch.empty_like(q) if quantized else None
+        rows = q.new_empty((B, Hq, M))
+        lse, m, l = rows, torch.empty_like(rows), torch.empty_like(rows)
+        args = [_rt.ptr_arg("q", q.data_ptr()), _rt.ptr_arg("k", k.data_ptr()),
+                _rt.ptr_arg("v", v.data_ptr()), _rt.ptr_arg("o", o.data_ptr()),
+                _rt.ptr_arg("lse", lse.data_ptr()), _rt.ptr_arg("m", m.data_ptr()),
+                _rt.ptr_arg("l", l.data_ptr()), _rt.f32_arg("scale", scale)]
+        if quantized:
+            args.append(_rt.ptr_arg("o_prime", o_prime.data_ptr()))
+        problem = _rt.Problem(B, Hq, Hkv, M, N, D, _rt.FLAG_CAUSAL if causal else 0, 0)
+        _runtime().launch(fwd, problem, args, _stream())
+        # What the backward needs: the quantized operands, O' (qat) or O,
+        # and the forward's frame m and normalizer l.
+        saved = o_prime if mode == "qat" else o
+        ctx.save_for_backward(q, k, v, saved, m, l)
+        ctx.config = (causal, scale, mode, problem)
+        return o
+
+    @staticmethod
+    def backward(ctx, grad_o):
+        q, k, v, saved, m, l = ctx.saved_tensors
+        causal, scale, mode, problem = ctx.config
+        grad_o = grad_o.contiguous().float()
+        dq = torch.empty_like(q)
+        dk = torch.zeros_like(k)  # accumulated atomically
+        dv = torch.zeros_like(v)
+        name = {"none": "attention_bwd_none", "qat": "attention_bwd_qat_pnvfp42",
+                "dropin": "attention_bwd_dropin_pnvfp42"}[mode]
+        name += ("_causal" if causal else "") + "_f32"
+        _runtime().launch(name, problem,
+                          [_rt.ptr_arg("q", q.data_ptr()), _rt.ptr_arg("k", k.data_ptr()),
+                           _rt.ptr_arg("v", v.data_ptr()),
+                           _rt.ptr_arg("o_saved", saved.data_ptr()),
+                           _rt.ptr_arg("m", m.data_ptr()), _rt.ptr_arg("l", l.data_ptr()),
+                           _rt.ptr_arg("do", grad_o.data_ptr()),
+                           _rt.ptr_arg("dq", dq.data_ptr()), _rt.ptr_arg("dk", dk.data_ptr()),
+                           _rt.ptr_arg("dv", dv.data_ptr()), _rt.f32_arg("scale", scale)],
+                          _stream())
+        return dq, dk, dv, None, None, None
+
+
+def attention(q, k, v, *, causal=False, scale=None, mode="qat", format="nvfp4"):
+    """FP4 QAT attention (see the module docstring). Returns O like q."""
+    _check_inputs(q, k, v, mode, format)
+    if scale is None:
+        scale = 1.0 / math.sqrt(q.shape[-1])
+    if not (scale > 0 and math.isfinite(scale)):
+        raise ValueError(f"attnqat.torch.attention: scale must be finite and "
+                         f"positive, got {scale}")
+    return AttentionFunction.apply(q, k, v, bool(causal), float(scale), mode)

@@ -1,0 +1,113 @@
+"""Device tests of attnqat.torch (run by scripts/gpu-test; needs CUDA PyTorch).
+
+    python3 python/tests/test_torch.py
+"""
+
+import math
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+import attnqat.torch as at  # noqa: E402
+
+
+def reference(q, k, v, causal, scale):
+    """Ordinary attention in float64 with PyTorch autograd (GQA by repeat)."""
+    group = q.shape[1] // k.shape[1]
+    k = k.repeat_interleave(group, dim=1)
+    v = v.repeat_interleave(group, dim=1)
+    s = (q @ k.transpose(-1, -2)) * scale
+    if causal:
+        M, N = s.shape[-2:]
+        allowed = torch.ones(M, N, dtype=torch.bool, device=s.device).tril()
+        s = s.masked_fill(~allowed, float("-inf"))
+    return torch.softmax(s, dim=-1) @ v
+
+
+class AttentionTest(unittest.TestCase):
+    def setUp(self):
+        torch.manual_seed(0)
+
+    def inputs(self, B, Hq, Hkv, M, N, D):
+        mk = lambda *s: torch.randn(*s, device="cuda", requires_grad=True)  # noqa: E731
+        return mk(B, Hq, M, D), mk(B, Hkv, N, D), mk(B, Hkv, N, D)
+
+    def test_none_matches_pytorch(self):
+        for (B, Hq, Hkv, M, N, D, causal) in [(2, 4, 2, 70, 70, 64, True),
+                                              (1, 2, 2, 17, 130, 128, False),
+                                              (1, 1, 1, 1, 1, 64, False)]:
+            q, k, v = self.inputs(B, Hq, Hkv, M, N, D)
+            o = at.attention(q, k, v, causal=causal, mode="none")
+            do = torch.randn_like(o)
+            dq, dk, dv = torch.autograd.grad(o, (q, k, v), do)
+            q64, k64, v64 = (t.detach().double().requires_grad_() for t in (q, k, v))
+            ref = reference(q64, k64, v64, causal, 1 / math.sqrt(D))
+            rq, rk, rv = torch.autograd.grad(ref, (q64, k64, v64), do.double())
+            for name, got, want in (("O", o, ref), ("dQ", dq, rq), ("dK", dk, rk),
+                                    ("dV", dv, rv)):
+                err = (got.double() - want).abs().max().item()
+                print(f"none B={B} Hq={Hq} Hkv={Hkv} M={M} N={N} D={D} causal={causal}: "
+                      f"{name} max_abs={err:.3g}")
+                self.assertLess(err, 1e-4 * max(1.0, want.abs().max().item()))
+
+    def test_qat_forward_is_close_to_unquantized_attention(self):
+        q, k, v = self.inputs(1, 2, 2, 64, 64, 64)
+        o = at.attention(q, k, v, mode="qat")
+        ref = reference(q.double(), k.double(), v.double(), False, 1 / 8)
+        rel = ((o.double() - ref).norm() / ref.norm()).item()
+        print(f"qat: relative L2 distance of O to unquantized attention {rel:.3f}")
+        # FP4 attention is not exact, but close (NVFP4 Q, K, V and P).
+        self.assertGreater(rel, 1e-3)
+        self.assertLess(rel, 0.3)
+
+    def test_bad_input(self):
+        q, k, v = self.inputs(1, 2, 2, 16, 16, 64)
+        with self.assertRaisesRegex(ValueError, "CUDA tensors are required"):
+            at.attention(q.detach().cpu(), k, v)
+        with self.assertRaisesRegex(TypeError, "torch.float32"):
+            at.attention(q.half(), k, v)
+        with self.assertRaisesRegex(ValueError, "must be 4-D"):
+            at.attention(q[0], k, v)
+        with self.assertRaisesRegex(ValueError, "multiple of key/value heads"):
+            q3 = torch.randn(1, 3, 16, 64, device="cuda")
+            at.attention(q3, k, v)
+        with self.assertRaisesRegex(ValueError, "mode must be one of"):
+            at.attention(q, k, v, mode="int8")
+        with self.assertRaisesRegex(ValueError, "format must be one of"):
+            at.attention(q, k, v, format="mxfp8")
+
+    def test_training_loss_decreases(self):
+        """A small attention layer trains for a few steps in each mode."""
+        for mode in ("none", "qat", "dropin"):
+            torch.manual_seed(1)
+            B, L, H, D = 2, 64, 2, 64
+            x = torch.randn(B, L, H * D, device="cuda")
+            target = torch.randn(B, L, H * D, device="cuda")
+            proj = torch.nn.Linear(H * D, 3 * H * D, device="cuda")
+            out = torch.nn.Linear(H * D, H * D, device="cuda")
+            opt = torch.optim.Adam(list(proj.parameters()) + list(out.parameters()), lr=3e-3)
+            losses = []
+            for _ in range(30):
+                qkv = proj(x).view(B, L, 3, H, D).permute(2, 0, 3, 1, 4)
+                o = at.attention(qkv[0], qkv[1], qkv[2], causal=True, mode=mode)
+                y = out(o.permute(0, 2, 1, 3).reshape(B, L, H * D))
+                loss = torch.nn.functional.mse_loss(y, target)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+            print(f"{mode}: loss {losses[0]:.4f} -> {losses[-1]:.4f} over {len(losses)} steps")
+            self.assertTrue(all(math.isfinite(x) for x in losses))
+            if mode in ("none", "qat"):
+                self.assertLess(losses[-1], 0.9 * losses[0])
+
+
+if __name__ == "__main__":
+    if not torch.cuda.is_available():
+        print("SKIPPED: no CUDA PyTorch")
+        sys.exit(77)
+    unittest.main(verbosity=2)
