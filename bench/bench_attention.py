@@ -1,0 +1,142 @@
+"""Attention forward and forward+backward: attnqat next to PyTorch SDPA.
+
+    python3 bench/bench_attention.py [--out DIR] [--max-attnqat-flops 2e11]
+
+Runs on a GPU machine (scripts/gpu-test stage copies what it needs). Times,
+in one process on one GPU: PyTorch SDPA with the cuDNN and flash backends
+(bf16) and attnqat.torch.attention in modes none and qat (the time includes
+the quantization kernels). Shapes from DESIGN.md §3: B*N = 16k, H*D = 2048,
+D in {64, 128}, N in {1k, 4k, 16k}, causal and not, plus B=1, H=3,
+N=31200, D=128. FLOPs = 4*B*H*N^2*D (halved when causal); fwd+bwd = 3.5x.
+Prints a table of TFLOP/s and ratios to cuDNN BF16, writes bench.json and,
+when matplotlib imports, bench.png.
+"""
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+import attnqat.torch as at  # noqa: E402
+
+
+def shapes():
+    for D in (64, 128):
+        H = 2048 // D
+        for N in (1024, 4096, 16384):
+            for causal in (False, True):
+                yield dict(B=16384 // N, H=H, N=N, D=D, causal=causal)
+    yield dict(B=1, H=3, N=31200, D=128, causal=False)
+
+
+def flops(s, backward):
+    f = 4 * s["B"] * s["H"] * s["N"] ** 2 * s["D"] / (2 if s["causal"] else 1)
+    return f * (3.5 if backward else 1.0)
+
+
+def time_ms(fn, iters):
+    fn()  # warm-up (and first-launch JIT of PTX)
+    torch.cuda.synchronize()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(iters):
+        fn()
+    end.record()
+    torch.cuda.synchronize()
+    return start.elapsed_time(end) / iters
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=".")
+    ap.add_argument("--max-attnqat-flops", type=float, default=2e11,
+                    help="skip attnqat on larger problems (its baseline kernels are slow)")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    gpu = torch.cuda.get_device_name()
+    rows = []
+    for s in shapes():
+        B, H, N, D, causal = s["B"], s["H"], s["N"], s["D"], s["causal"]
+        row = dict(s)
+        q16 = torch.randn(B, H, N, D, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+        k16 = torch.randn_like(q16, requires_grad=True)
+        v16 = torch.randn_like(q16, requires_grad=True)
+        do16 = torch.randn_like(q16)
+        for name, backend in (("cudnn", SDPBackend.CUDNN_ATTENTION),
+                              ("flash", SDPBackend.FLASH_ATTENTION)):
+            try:
+                with sdpa_kernel(backend):
+                    f = lambda: torch.nn.functional.scaled_dot_product_attention(  # noqa: E731
+                        q16, k16, v16, is_causal=causal)
+                    ms = time_ms(f, 5)
+                    fb = lambda: torch.autograd.grad(f(), (q16, k16, v16), do16)  # noqa: E731
+                    msb = time_ms(fb, 5)
+                row[f"{name}_fwd_tflops"] = flops(s, False) / ms / 1e9
+                row[f"{name}_fwdbwd_tflops"] = flops(s, True) / msb / 1e9
+            except RuntimeError as e:  # backend not available for this shape
+                row[f"{name}_error"] = str(e).splitlines()[0]
+        del q16, k16, v16, do16
+        if flops(s, True) <= args.max_attnqat_flops:
+            q = torch.randn(B, H, N, D, device="cuda", requires_grad=True)
+            k = torch.randn_like(q, requires_grad=True)
+            v = torch.randn_like(q, requires_grad=True)
+            do = torch.randn_like(q)
+            for mode in ("none", "qat"):
+                f = lambda: at.attention(q, k, v, causal=causal, mode=mode)  # noqa: E731
+                ms = time_ms(f, 2)
+                fb = lambda: torch.autograd.grad(f(), (q, k, v), do)  # noqa: E731
+                msb = time_ms(fb, 2)
+                row[f"attnqat_{mode}_fwd_tflops"] = flops(s, False) / ms / 1e9
+                row[f"attnqat_{mode}_fwdbwd_tflops"] = flops(s, True) / msb / 1e9
+            del q, k, v, do
+        else:
+            row["attnqat_skipped"] = "problem above --max-attnqat-flops"
+        rows.append(row)
+        base = row.get("cudnn_fwd_tflops")
+        baseb = row.get("cudnn_fwdbwd_tflops")
+        def fmt(key, ref):
+            v = row.get(key)
+            if v is None:
+                return "      -      "
+            return f"{v:7.2f} ({v / ref:.4f}x)" if ref else f"{v:7.2f}"
+        print(f"B={B:2d} H={H:2d} N={N:5d} D={D:3d} causal={int(causal)} | "
+              f"fwd TFLOP/s cudnn {row.get('cudnn_fwd_tflops', float('nan')):6.1f} "
+              f"flash {row.get('flash_fwd_tflops', float('nan')):6.1f} "
+              f"attnqat none {fmt('attnqat_none_fwd_tflops', base)} "
+              f"qat {fmt('attnqat_qat_fwd_tflops', base)} | "
+              f"fwd+bwd cudnn {row.get('cudnn_fwdbwd_tflops', float('nan')):6.1f} "
+              f"qat {fmt('attnqat_qat_fwdbwd_tflops', baseb)}", flush=True)
+    result = dict(gpu=gpu, torch=torch.__version__, note=(
+        "attnqat runs its baseline kernels (one thread per query row, f32); "
+        "SDPA runs bf16"), rows=rows)
+    (out / "bench.json").write_text(json.dumps(result, indent=1))
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        labels = [f"N={r['N']} D={r['D']}{' c' if r['causal'] else ''}" for r in rows]
+        fig, ax = plt.subplots(figsize=(12, 4))
+        for i, key in enumerate(("cudnn_fwd_tflops", "flash_fwd_tflops",
+                                 "attnqat_none_fwd_tflops", "attnqat_qat_fwd_tflops")):
+            ax.bar([x + 0.2 * i for x in range(len(rows))],
+                   [r.get(key, 0) for r in rows], 0.2, label=key.replace("_tflops", ""))
+        ax.set_yscale("log")
+        ax.set_ylabel("TFLOP/s (forward)")
+        ax.set_xticks([x + 0.3 for x in range(len(rows))], labels, rotation=45, ha="right")
+        ax.set_title(f"attention forward on {gpu}")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / "bench.png", dpi=100)
+        print(f"wrote {out / 'bench.json'} and {out / 'bench.png'}")
+    except ImportError:
+        print(f"wrote {out / 'bench.json'} (matplotlib not available: no plot)")
+
+
+if __name__ == "__main__":
+    main()
