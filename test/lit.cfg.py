@@ -14,7 +14,7 @@ config.test_exec_root = os.path.join(config.attnqat_obj_root, "test")
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
-tools = ["attnqat-opt", "attnqat-run", "attnqat-capi-test", "attnqat-jit-attention"]
+tools = ["attnqat-opt", "attnqat-run", "attnqat-compile", "attnqat-artifact", "attnqat-capi-test", "attnqat-jit-attention"]
 llvm_config.add_tool_substitutions(tools, [config.attnqat_tools_dir])
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 

@@ -17,6 +17,11 @@ using namespace mlir;
 void mlir::attnqat::buildAttnQATGPUKernelsPipeline(
     OpPassManager &pm, const AttnQATGPUKernelsPipelineOptions &options) {
   pm.addPass(createConvertAttnQATToGPUKernels());
+  buildAttnQATGPUKernelLowering(pm, options);
+}
+
+void mlir::attnqat::buildAttnQATGPUKernelLowering(
+    OpPassManager &pm, const AttnQATGPUKernelsPipelineOptions &options) {
   GpuNVVMAttachTargetOptions target;
   target.moduleMatcher = "attnqat_kernels";
   target.triple = "nvptx64-nvidia-cuda";

@@ -1,6 +1,7 @@
 // The GPU kernels attnqat.torch launches (f32 tensors; NVFP4 Q, K, V and
-// two-level P in mode qat). `ninja attnqat-python-kernels` compiles them
-// with attnqat-gpu-kernels-pipeline and packs python/attnqat's artifact.
+// two-level P in mode qat), compiled by attnqat-compile into
+// build/python/attnqat_sm90a.aqa (`ninja attnqat-python-kernels`).
+
 !none = !attnqat.state<config = #attnqat.config<mode = none>, query = tensor<1x1x64x64xf32>, key = tensor<1x1x64x64xf32>, scale = 1.250000e-01 : f32>
 !nonec = !attnqat.state<config = #attnqat.config<mode = none>, query = tensor<1x1x64x64xf32>, key = tensor<1x1x64x64xf32>, scale = 1.250000e-01 : f32, causal = true>
 !qat = !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x1x64x64xf32>, key = tensor<1x1x64x64xf32>, scale = 1.250000e-01 : f32>

@@ -142,6 +142,10 @@ struct AttnQATGPUKernelsPipelineOptions
 
 void buildAttnQATGPUKernelsPipeline(
     OpPassManager &pm, const AttnQATGPUKernelsPipelineOptions &options);
+/// The pipeline's second half: `gpu.module @attnqat_kernels` (already
+/// generated) to a `gpu.binary` for `options.chip`.
+void buildAttnQATGPUKernelLowering(
+    OpPassManager &pm, const AttnQATGPUKernelsPipelineOptions &options);
 
 } // namespace mlir::attnqat
 

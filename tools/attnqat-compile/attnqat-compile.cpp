@@ -1,0 +1,253 @@
+//===- attnqat-compile.cpp - attnqat ops to a GPU artifact ----------------===//
+//
+//   attnqat-compile module.mlir --chips=sm_90a,sm_120a [--format=ptx|cubin] -o out.aqa
+//
+// Generates the GPU kernels of a module's attnqat ops
+// (convert-attnqat-to-gpu-kernels), compiles them for every chip
+// (attnqat-gpu-kernels-pipeline's lowering) and writes one artifact holding
+// the images and, per kernel, its parameters, extents, accepted flags and
+// launch configuration: what the runtime (runtime/) needs to launch it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnqat-runtime/Artifact.h"
+#include "attnqat/Conversion/Passes.h"
+#include "attnqat/InitAll.h"
+#include "attnqat/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/WithColor.h"
+
+#include <map>
+
+using namespace mlir;
+namespace rt = mlir::attnqat::rt;
+
+static llvm::cl::opt<std::string> inputFile(llvm::cl::Positional,
+                                            llvm::cl::desc("<module.mlir>"),
+                                            llvm::cl::init("-"));
+static llvm::cl::opt<std::string> outputFile("o", llvm::cl::desc("artifact"),
+                                             llvm::cl::value_desc("out.aqa"),
+                                             llvm::cl::Required);
+static llvm::cl::list<std::string>
+    chips("chips", llvm::cl::desc("sm_90a, sm_100a, sm_120a"),
+          llvm::cl::CommaSeparated, llvm::cl::OneOrMore);
+static llvm::cl::opt<std::string>
+    format("format", llvm::cl::desc("ptx (JIT-compiled at load) or cubin"),
+           llvm::cl::init("ptx"));
+
+static int fail(const llvm::Twine &msg) {
+  llvm::WithColor::error(llvm::errs(), "attnqat-compile") << msg << "\n";
+  return 1;
+}
+
+static bool parseExpr(const std::string &text, rt::Expr &out) {
+  std::string error;
+  return rt::Expr::parse(text, out, error);
+}
+
+namespace {
+/// How a kernel's parameters map to the runtime's problem dims and extents.
+/// Codec kernels see their tensor as [outer, axis, inner]: the runtime
+/// passes those as B, M and D.
+struct KernelInfo {
+  std::string op;
+  bool codec = false;
+  int64_t blockSize = 16; // of the codec's format
+};
+
+KernelInfo classify(StringRef name) {
+  KernelInfo info;
+  if (name.starts_with("quantize_") || name.starts_with("fake_quant_")) {
+    info.op = name.starts_with("quantize_") ? "quantize" : "fake_quant";
+    info.codec = true;
+    info.blockSize = name.contains("mxfp4") ? 32 : 16;
+  } else {
+    info.op = name.starts_with("attention_bwd_") ? "attention_backward"
+                                                 : "attention_forward";
+  }
+  return info;
+}
+
+std::string extentFor(StringRef role, StringRef name, const KernelInfo &info) {
+  if (info.codec) {
+    if (role == "codes")
+      return "B*ceil(M/2)*D";
+    if (role == "scales")
+      return "B*ceil(M/" + std::to_string(info.blockSize) + ")*D";
+    return "B*M*D";
+  }
+  if (llvm::is_contained({"k", "v", "dk", "dv"}, role))
+    return "B*Hkv*N*D";
+  if (llvm::is_contained({"lse", "m", "l"}, role))
+    return "B*Hq*M";
+  if (role == "key_lengths")
+    return "B";
+  if (role == "mask") {
+    size_t at = name.find("_mask");
+    std::string e;
+    e += name[at + 5] == 'b' ? "B*" : "";
+    e += name[at + 6] == 'h' ? "Hq*" : "";
+    return e + "M*N";
+  }
+  return "B*Hq*M*D";
+}
+
+rt::Access accessFor(StringRef role) {
+  if (llvm::is_contained({"dk", "dv", "o_acc"}, role))
+    return rt::Access::InOut;
+  if (llvm::is_contained({"o", "o_prime", "lse", "m", "l", "dq", "codes",
+                          "scales", "output"},
+                         role))
+    return rt::Access::Out;
+  return rt::Access::In;
+}
+
+bool elemFor(Type t, rt::ElemType &out) {
+  if (t.isF32())
+    out = rt::ElemType::F32;
+  else if (t.isBF16())
+    out = rt::ElemType::BF16;
+  else if (t.isF16())
+    out = rt::ElemType::F16;
+  else if (t.isInteger(8))
+    out = rt::ElemType::U8;
+  else if (t.isInteger(32))
+    out = rt::ElemType::I32;
+  else
+    return false;
+  return true;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  DialectRegistry registry;
+  mlir::attnqat::registerAllDialects(registry);
+  mlir::attnqat::registerAllPasses();
+  llvm::cl::ParseCommandLineOptions(argc, argv, "attnqat GPU artifact compiler\n");
+  MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  std::string error;
+  auto file = openInputFile(inputFile, &error);
+  if (!file)
+    return fail(error);
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1; // the parser printed the diagnostic
+
+  PassManager generate(&context);
+  generate.addPass(mlir::attnqat::createConvertAttnQATToGPUKernels());
+  if (failed(generate.run(*module)))
+    return 1;
+  auto kernelsModule = dyn_cast_or_null<gpu::GPUModuleOp>(
+      SymbolTable::lookupSymbolIn(*module, "attnqat_kernels"));
+  if (!kernelsModule || kernelsModule.getOps<gpu::GPUFuncOp>().empty())
+    return fail("the module has no attnqat op with a GPU kernel");
+
+  rt::Artifact artifact;
+  // Kernel descriptions, from the generator's attributes and signatures.
+  for (gpu::GPUFuncOp func : kernelsModule.getOps<gpu::GPUFuncOp>()) {
+    StringRef name = func.getName();
+    KernelInfo info = classify(name);
+    rt::Kernel kernel;
+    kernel.name = name.str();
+    kernel.op = info.op;
+    kernel.config = name.str();
+    if (name.contains("_causal"))
+      kernel.flags |= 0x1;
+    if (name.contains("_mask"))
+      kernel.flags |= 0x2;
+    if (name.contains("_lens"))
+      kernel.flags |= 0x4;
+    auto roles = func->getAttrOfType<ArrayAttr>("attnqat.params");
+    auto launch = func->getAttrOfType<DictionaryAttr>("attnqat.launch");
+    if (!roles || !launch)
+      return fail("kernel " + name + " has no attnqat.params / attnqat.launch");
+    for (auto [role, type] :
+         llvm::zip_equal(roles.getAsValueRange<StringAttr>(),
+                         func.getArgumentTypes())) {
+      rt::Param param;
+      param.role = role.str();
+      if (info.codec) // [outer, axis, inner] travel as B, M, D
+        param.role = llvm::StringSwitch<std::string>(role)
+                         .Case("outer", "B")
+                         .Case("axis", "M")
+                         .Case("inner", "D")
+                         .Default(param.role);
+      if (auto memref = dyn_cast<MemRefType>(type)) {
+        param.kind = rt::ParamKind::Ptr;
+        if (!elemFor(memref.getElementType(), param.elem))
+          return fail("kernel " + name + ": unsupported element type");
+        param.access = accessFor(role);
+        param.align = std::max(1u, memref.getElementTypeBitWidth() / 8);
+        param.hasExtent = true;
+        if (!parseExpr(extentFor(role, name, info), param.extent))
+          return fail("kernel " + name + ": bad extent");
+      } else {
+        param.kind = type.isF32() ? rt::ParamKind::F32 : rt::ParamKind::I64;
+      }
+      kernel.params.push_back(std::move(param));
+    }
+    kernel.variants.clear();
+    artifact.kernels.push_back(std::move(kernel));
+  }
+
+  // One image per chip, and every kernel's launch on it.
+  for (const std::string &chip : chips) {
+    OwningOpRef<ModuleOp> copy = module->clone();
+    PassManager lower(&context);
+    mlir::attnqat::AttnQATGPUKernelsPipelineOptions options;
+    options.chip = chip;
+    options.format = format == "cubin" ? "bin" : "isa";
+    mlir::attnqat::buildAttnQATGPUKernelLowering(lower, options);
+    if (failed(lower.run(*copy)))
+      return fail("compiling the kernels for " + chip + " failed");
+    auto binary = dyn_cast_or_null<gpu::BinaryOp>(
+        SymbolTable::lookupSymbolIn(*copy, "attnqat_kernels"));
+    if (!binary || binary.getObjects().size() != 1)
+      return fail("no kernel binary for " + chip);
+    auto object = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
+    StringRef bytes = object.getObject().getValue();
+    rt::Image image;
+    image.label = "kernels_" + chip;
+    image.chip = chip;
+    image.format = format == "cubin" ? rt::ImageFormat::Cubin : rt::ImageFormat::Ptx;
+    image.data.assign(bytes.begin(), bytes.end());
+    uint32_t imageIndex = artifact.images.size();
+    artifact.images.push_back(std::move(image));
+    for (auto [kernel, func] :
+         llvm::zip_equal(artifact.kernels, kernelsModule.getOps<gpu::GPUFuncOp>())) {
+      auto launch = func->getAttrOfType<DictionaryAttr>("attnqat.launch");
+      int64_t block = cast<IntegerAttr>(launch.get("block")).getInt();
+      KernelInfo info = classify(kernel.name);
+      rt::LaunchVariant variant;
+      variant.chip = chip;
+      variant.image = imageIndex;
+      std::string threads = info.codec ? "B*M*D" : "B*Hq*M";
+      if (!parseExpr("ceil(" + threads + "/" + std::to_string(block) + ")",
+                     variant.grid[0]) ||
+          !parseExpr("1", variant.grid[1]) || !parseExpr("1", variant.grid[2]))
+        return fail("bad grid expression");
+      variant.block = {static_cast<uint32_t>(block), 1, 1};
+      kernel.variants.push_back(std::move(variant));
+    }
+  }
+  rt::ArtifactError written = rt::writeArtifactFile(outputFile, artifact);
+  if (written.code != rt::ArtifactErrc::None)
+    return fail("writing " + outputFile + ": " + written.message);
+  llvm::outs() << "wrote " << outputFile << ": " << artifact.kernels.size()
+               << " kernels for " << llvm::join(chips, ", ") << "\n";
+  return 0;
+}
