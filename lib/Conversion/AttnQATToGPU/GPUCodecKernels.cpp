@@ -22,6 +22,7 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include <string>
+#include <tuple>
 
 namespace mlir::attnqat {
 #define GEN_PASS_DEF_CONVERTATTNQATTOGPUKERNELS
@@ -242,6 +243,26 @@ Value viewAs(OpBuilder &b, Location loc, Value flat, ArrayRef<Value> sizes) {
                                            sizeOfr, strideOfr);
 }
 
+/// Query row of this thread: (b, h, i) and its KV head, with the builder
+/// moved into the `if` that skips threads past the last row.
+std::tuple<Value, Value, Value, Value>
+beginRowThread(OpBuilder &b, Location loc, loops::AttentionEmitter &e) {
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value bdim = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
+  Value gid = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, bid, bdim), tid);
+  Value rows = arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, e.B, e.Hq), e.M);
+  Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, gid, rows);
+  auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  Value i = arith::RemUIOp::create(b, loc, gid, e.M);
+  Value t = arith::DivUIOp::create(b, loc, gid, e.M);
+  Value h = arith::RemUIOp::create(b, loc, t, e.Hq);
+  Value bi = arith::DivUIOp::create(b, loc, t, e.Hq);
+  Value hk = arith::DivUIOp::create(b, loc, h, e.group);
+  return {bi, h, i, hk};
+}
+
 /// The baseline attention forward: one thread per query row running the
 /// same row recurrence as the CPU lowering (loops::AttentionEmitter), on
 /// Q^F, K^F, V^F that the codec kernels produced. Correct on every shape;
@@ -274,19 +295,7 @@ void buildAttentionKernel(gpu::GPUFuncOp func, AttentionOp op, int64_t keyTile) 
   e.B = B, e.Hq = Hq, e.M = M, e.N = N, e.D = D;
   e.group = arith::DivUIOp::create(b, loc, Hq, Hkv);
 
-  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-  Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value bdim = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
-  Value gid = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, bid, bdim), tid);
-  Value rows = arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, B, Hq), M);
-  Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, gid, rows);
-  auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
-  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-  Value i = arith::RemUIOp::create(b, loc, gid, M);
-  Value t = arith::DivUIOp::create(b, loc, gid, M);
-  Value h = arith::RemUIOp::create(b, loc, t, Hq);
-  Value bi = arith::DivUIOp::create(b, loc, t, Hq);
-  Value hk = arith::DivUIOp::create(b, loc, h, e.group);
+  auto [bi, h, i, hk] = beginRowThread(b, loc, e);
 
   e.qf = viewAs(b, loc, q, {B, Hq, M, D});
   e.kf = viewAs(b, loc, k, {B, Hkv, N, D});
@@ -377,19 +386,7 @@ void buildBackwardKernel(gpu::GPUFuncOp func, AttentionBackwardOp op,
   e.scaleValue = scale;
   e.B = B, e.Hq = Hq, e.M = M, e.N = N, e.D = D;
   e.group = arith::DivUIOp::create(b, loc, Hq, Hkv);
-  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-  Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value bdim = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
-  Value gid = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, bid, bdim), tid);
-  Value rows = arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, B, Hq), M);
-  Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, gid, rows);
-  auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
-  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-  Value i = arith::RemUIOp::create(b, loc, gid, M);
-  Value t = arith::DivUIOp::create(b, loc, gid, M);
-  Value h = arith::RemUIOp::create(b, loc, t, Hq);
-  Value bi = arith::DivUIOp::create(b, loc, t, Hq);
-  Value hk = arith::DivUIOp::create(b, loc, h, e.group);
+  auto [bi, h, i, hk] = beginRowThread(b, loc, e);
   e.qf = viewAs(b, loc, q, {B, Hq, M, D});
   e.kf = viewAs(b, loc, k, {B, Hkv, N, D});
   e.vf = viewAs(b, loc, v, {B, Hkv, N, D});
@@ -512,6 +509,37 @@ struct ConvertAttnQATToGPUKernelsPass
                                      {FlatSymbolRefAttr::get(func.getNameAttr())}));
     }
 
+    // Attention kernels: one thread per query row, parameters named by role.
+    auto declareKernel = [&](Location loc, StringRef name, ArrayRef<Type> args,
+                             ArrayRef<StringRef> roles, StringRef grid) {
+      SmallVector<Attribute> roleAttrs;
+      for (StringRef r : roles)
+        roleAttrs.push_back(StringAttr::get(ctx, r));
+      OpBuilder kb = OpBuilder::atBlockEnd(gpuModule.getBody());
+      auto func = gpu::GPUFuncOp::create(kb, loc, name, kb.getFunctionType(args, {}));
+      func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
+      func->setAttr("attnqat.params", ArrayAttr::get(ctx, roleAttrs));
+      func->setAttr("attnqat.launch",
+                    DictionaryAttr::get(
+                        ctx, {NamedAttribute(StringAttr::get(ctx, "block"),
+                                             kb.getI64IntegerAttr(blockThreads)),
+                              NamedAttribute(StringAttr::get(ctx, "grid"),
+                                             StringAttr::get(ctx, grid))}));
+      func.setKnownBlockSizeAttr(
+          kb.getDenseI32ArrayAttr({static_cast<int32_t>(blockThreads), 1, 1}));
+      return func;
+    };
+    auto finishKernel = [&](gpu::GPUFuncOp func) {
+      OpBuilder end = OpBuilder::atBlockEnd(&func.getBody().front());
+      gpu::ReturnOp::create(end, func.getLoc());
+      kernels.insert(func);
+    };
+    auto link = [&](Operation *op, gpu::GPUFuncOp func) {
+      op->setAttr("attnqat.kernel",
+                  SymbolRefAttr::get(ctx, "attnqat_kernels",
+                                     {FlatSymbolRefAttr::get(func.getNameAttr())}));
+    };
+
     for (AttentionOp op : attentions) {
       std::string why;
       std::string name = attentionKernelName(op, why);
@@ -552,31 +580,12 @@ struct ConvertAttnQATToGPUKernelsPass
         roles.append({"B", "Hq", "Hkv", "M", "N", "D"});
         args.push_back(f32);
         roles.push_back("scale");
-        SmallVector<Attribute> roleAttrs;
-        for (StringRef r : roles)
-          roleAttrs.push_back(StringAttr::get(ctx, r));
-        OpBuilder kb = OpBuilder::atBlockEnd(gpuModule.getBody());
-        func = gpu::GPUFuncOp::create(kb, op.getLoc(), name,
-                                      kb.getFunctionType(args, {}));
-        func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
-        func->setAttr("attnqat.params", ArrayAttr::get(ctx, roleAttrs));
-        func->setAttr(
-            "attnqat.launch",
-            DictionaryAttr::get(
-                ctx, {NamedAttribute(StringAttr::get(ctx, "block"),
-                                     kb.getI64IntegerAttr(blockThreads)),
-                      NamedAttribute(StringAttr::get(ctx, "grid"),
-                                     StringAttr::get(ctx, "ceil(B * Hq * M / block)"))}));
-        func.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(
-            {static_cast<int32_t>(blockThreads), 1, 1}));
+        func = declareKernel(op.getLoc(), name, args, roles,
+                             "ceil(B * Hq * M / block)");
         buildAttentionKernel(func, op, /*keyTile=*/64);
-        OpBuilder end = OpBuilder::atBlockEnd(&func.getBody().front());
-        gpu::ReturnOp::create(end, func.getLoc());
-        kernels.insert(func);
+        finishKernel(func);
       }
-      op->setAttr("attnqat.kernel",
-                  SymbolRefAttr::get(ctx, "attnqat_kernels",
-                                     {FlatSymbolRefAttr::get(func.getNameAttr())}));
+      link(op, func);
     }
 
     for (AttentionBackwardOp op : backwards) {
@@ -602,31 +611,12 @@ struct ConvertAttnQATToGPUKernelsPass
         roles.append({"B", "Hq", "Hkv", "M", "N", "D"});
         args.push_back(f32);
         roles.push_back("scale");
-        SmallVector<Attribute> roleAttrs;
-        for (StringRef r : roles)
-          roleAttrs.push_back(StringAttr::get(ctx, r));
-        OpBuilder kb = OpBuilder::atBlockEnd(gpuModule.getBody());
-        func = gpu::GPUFuncOp::create(kb, op.getLoc(), name,
-                                      kb.getFunctionType(args, {}));
-        func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
-        func->setAttr("attnqat.params", ArrayAttr::get(ctx, roleAttrs));
-        func->setAttr(
-            "attnqat.launch",
-            DictionaryAttr::get(
-                ctx, {NamedAttribute(StringAttr::get(ctx, "block"),
-                                     kb.getI64IntegerAttr(blockThreads)),
-                      NamedAttribute(StringAttr::get(ctx, "grid"),
-                                     StringAttr::get(ctx, "ceil(B * Hq * M / block)"))}));
-        func.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(
-            {static_cast<int32_t>(blockThreads), 1, 1}));
+        func = declareKernel(op.getLoc(), name, args, roles,
+                             "ceil(B * Hq * M / block)");
         buildBackwardKernel(func, op, /*keyTile=*/64);
-        OpBuilder end = OpBuilder::atBlockEnd(&func.getBody().front());
-        gpu::ReturnOp::create(end, func.getLoc());
-        kernels.insert(func);
+        finishKernel(func);
       }
-      op->setAttr("attnqat.kernel",
-                  SymbolRefAttr::get(ctx, "attnqat_kernels",
-                                     {FlatSymbolRefAttr::get(func.getNameAttr())}));
+      link(op, func);
     }
   }
 };
