@@ -184,6 +184,36 @@ void buildKernel(gpu::GPUFuncOp func, const KernelKey &key) {
   }
 }
 
+std::string typeName(Type type) {
+  std::string name;
+  llvm::raw_string_ostream os(name);
+  os << type;
+  return name;
+}
+
+/// What an attention kernel is specialized on, spelled into its name:
+/// mode, P format and scaling, causality, the mask's broadcast pattern
+/// (1 = broadcast dim) and element type, key lengths, element type.
+std::string attentionKernelName(StringRef prefix, ConfigAttr config, bool causal,
+                                RankedTensorType mask, bool keyLengths,
+                                Type elementType) {
+  std::string name = prefix.str() + stringifyMode(config.getMode()).str();
+  if (config.isQuantized()) {
+    name += isa<NVFP4Attr>(config.getP()) ? "_pnvfp4" : "_pmxfp4";
+    name += config.getPScaling() == PScaling::TwoLevel ? "2" : "1";
+  }
+  name += causal ? "_causal" : "";
+  if (mask) {
+    name += "_mask";
+    name += mask.getDimSize(0) == 1 ? "1" : "b";
+    name += mask.getDimSize(1) == 1 ? "1" : "h";
+    name += typeName(mask.getElementType());
+  }
+  if (keyLengths)
+    name += "_lens";
+  return name + "_" + typeName(elementType);
+}
+
 /// The name of the attention forward kernel for `op`, or "" when the
 /// baseline kernel does not cover it (say why in `why`).
 std::string attentionKernelName(AttentionOp op, std::string &why) {
@@ -192,30 +222,11 @@ std::string attentionKernelName(AttentionOp op, std::string &why) {
     why = "mode fp4";
     return "";
   }
-  std::string name = "attention_fwd_";
-  name += stringifyMode(config.getMode()).str();
-  if (config.isQuantized()) {
-    name += isa<NVFP4Attr>(config.getP()) ? "_pnvfp4" : "_pmxfp4";
-    name += config.getPScaling() == PScaling::TwoLevel ? "2" : "1";
-  }
-  name += op.getCausal() ? "_causal" : "";
-  if (Value mask = op.getMask()) {
-    auto type = cast<RankedTensorType>(mask.getType());
-    // The broadcast pattern is part of the kernel: 1 = broadcast dim.
-    name += "_mask";
-    name += type.getDimSize(0) == 1 ? "1" : "b";
-    name += type.getDimSize(1) == 1 ? "1" : "h";
-    std::string elt;
-    llvm::raw_string_ostream os(elt);
-    os << type.getElementType();
-    name += elt;
-  }
-  if (op.getKeyLengths())
-    name += "_lens";
-  std::string elt;
-  llvm::raw_string_ostream os(elt);
-  os << op.getQuery().getType().getElementType();
-  return name + "_" + elt;
+  RankedTensorType mask =
+      op.getMask() ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
+  return attentionKernelName("attention_fwd_", config, op.getCausal(), mask,
+                             static_cast<bool>(op.getKeyLengths()),
+                             op.getQuery().getType().getElementType());
 }
 
 /// A flat buffer argument viewed as a row-major tensor of `sizes`.
@@ -333,29 +344,9 @@ void buildAttentionKernel(gpu::GPUFuncOp func, AttentionOp op, int64_t keyTile) 
 /// The name of the backward kernel for `op` (from its state's type).
 std::string backwardKernelName(AttentionBackwardOp op) {
   StateType st = op.getState().getType();
-  ConfigAttr config = st.getConfig();
-  std::string name = "attention_bwd_";
-  name += stringifyMode(config.getMode()).str();
-  if (config.isQuantized()) {
-    name += isa<NVFP4Attr>(config.getP()) ? "_pnvfp4" : "_pmxfp4";
-    name += config.getPScaling() == PScaling::TwoLevel ? "2" : "1";
-  }
-  name += st.getCausal() ? "_causal" : "";
-  if (RankedTensorType mask = st.getMask()) {
-    name += "_mask";
-    name += mask.getDimSize(0) == 1 ? "1" : "b";
-    name += mask.getDimSize(1) == 1 ? "1" : "h";
-    std::string elt;
-    llvm::raw_string_ostream os(elt);
-    os << mask.getElementType();
-    name += elt;
-  }
-  if (st.getKeyLengths())
-    name += "_lens";
-  std::string elt;
-  llvm::raw_string_ostream os(elt);
-  os << st.getQuery().getElementType();
-  return name + "_" + elt;
+  return attentionKernelName("attention_bwd_", st.getConfig(), st.getCausal(),
+                             st.getMask(), st.getKeyLengths(),
+                             st.getQuery().getElementType());
 }
 
 /// The baseline backward: one thread per query row running the CPU
