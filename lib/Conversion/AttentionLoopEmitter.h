@@ -256,7 +256,7 @@ public:
   Value mask, keyLengths;
   Value scaleValue; // a runtime softmax scale (GPU kernels); else `scale`
   Value qf, kf, vf;
-  Value B, Hq, M, N, D, group;
+  Value B, Hq, Hkv, M, N, D, group;
 
   void setShapes(Value q, Value k) {
     B = dim(q, 0);
@@ -264,7 +264,8 @@ public:
     M = dim(q, 2);
     D = dim(q, 3);
     N = dim(k, 2);
-    group = div(Hq, dim(k, 1));
+    Hkv = dim(k, 1);
+    group = div(Hq, Hkv);
   }
 
   bool quantized() { return config.getMode() != Mode::None; }

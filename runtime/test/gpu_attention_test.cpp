@@ -42,6 +42,14 @@ struct Case {
 
 attnqat_rt_module *backwardModule = nullptr;
 
+/// Device copy of `bytes` bytes at `data`.
+uint64_t uploadBytes(attnqat_rt_runtime *rt, const void *data, size_t bytes) {
+  uint64_t d = 0;
+  attnqat_rt_mem_alloc(rt, bytes, &d);
+  attnqat_rt_memcpy_htod(rt, d, data, bytes);
+  return d;
+}
+
 /// Fake-quantizes x [rows of `axis` x inner] in place (blocks along axis).
 void fakeQuant(num::Format f, std::vector<float> &x, int64_t outer, int64_t axis,
                int64_t inner) {
@@ -138,19 +146,13 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
     return;
   }
 
-  auto uploadBytes = [&](const void *data, size_t bytes) {
-    uint64_t d = 0;
-    attnqat_rt_mem_alloc(rt, bytes, &d);
-    attnqat_rt_memcpy_htod(rt, d, data, bytes);
-    return d;
-  };
   auto upload = [&](const std::vector<float> &x) {
     if (!c.bf16)
-      return uploadBytes(x.data(), x.size() * 4);
+      return uploadBytes(rt, x.data(), x.size() * 4);
     std::vector<uint16_t> h(x.size());
     for (size_t i = 0; i < x.size(); ++i)
       h[i] = num::floatToBF16(x[i]);
-    return uploadBytes(h.data(), h.size() * 2);
+    return uploadBytes(rt, h.data(), h.size() * 2);
   };
   auto alloc = [&](int64_t bytes) {
     uint64_t d = 0;
@@ -162,8 +164,8 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
            dO = alloc(qn * eltBytes), dOp = qat ? alloc(qn * 4) : 0,
            dLse = alloc(rows * 4), dM = alloc(rows * 4), dL = alloc(rows * 4),
            dAcc = c.bf16 ? alloc(qn * 4) : 0,
-           dMask = c.maskB ? uploadBytes(mask.data(), mask.size() * 4) : 0,
-           dLens = c.keyLength ? uploadBytes(lengths.data(), lengths.size() * 4) : 0;
+           dMask = c.maskB ? uploadBytes(rt, mask.data(), mask.size() * 4) : 0,
+           dLens = c.keyLength ? uploadBytes(rt, lengths.data(), lengths.size() * 4) : 0;
   std::vector<attnqat_rt_arg> args{
       attnqat_rt_arg_ptr("q", dq),     attnqat_rt_arg_ptr("k", dk),
       attnqat_rt_arg_ptr("v", dv),     attnqat_rt_arg_ptr("o", dO),
@@ -253,25 +255,19 @@ void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
     ++failures;
     return;
   }
-  auto uploadBytes = [&](const void *data, size_t bytes) {
-    uint64_t d = 0;
-    attnqat_rt_mem_alloc(rt, bytes, &d);
-    attnqat_rt_memcpy_htod(rt, d, data, bytes);
-    return d;
-  };
   uint64_t ddO;
   if (bf16) {
     std::vector<uint16_t> h(qn);
     for (int64_t i = 0; i < qn; ++i)
       h[i] = num::floatToBF16(dO[i]);
-    ddO = uploadBytes(h.data(), qn * 2);
+    ddO = uploadBytes(rt, h.data(), qn * 2);
   } else {
-    ddO = uploadBytes(dO.data(), qn * 4);
+    ddO = uploadBytes(rt, dO.data(), qn * 4);
   }
   std::vector<float> zeros(kn, 0.0f);
   uint64_t gdq = 0;
   attnqat_rt_mem_alloc(rt, qn * 4, &gdq);
-  uint64_t gdk = uploadBytes(zeros.data(), kn * 4), gdv = uploadBytes(zeros.data(), kn * 4);
+  uint64_t gdk = uploadBytes(rt, zeros.data(), kn * 4), gdv = uploadBytes(rt, zeros.data(), kn * 4);
   std::vector<attnqat_rt_arg> args{
       attnqat_rt_arg_ptr("q", dq),        attnqat_rt_arg_ptr("k", dk),
       attnqat_rt_arg_ptr("v", dv),        attnqat_rt_arg_ptr("o_saved", dOSaved),

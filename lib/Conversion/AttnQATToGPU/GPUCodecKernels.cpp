@@ -274,6 +274,35 @@ beginRowThread(OpBuilder &b, Location loc, loops::AttentionEmitter &e) {
   return {bi, h, i, hk};
 }
 
+/// Sets `e` up for one query row per thread: problem dims and the softmax
+/// scale from the kernel's last seven arguments (B, Hq, Hkv, M, N, D,
+/// scale), views of Q^F, K^F, V^F, the mask and the key lengths. Returns the
+/// thread's row (b, h, i) and KV head, the builder inside the row's `if`.
+std::tuple<Value, Value, Value, Value>
+setUpRowKernel(OpBuilder &b, Location loc, loops::AttentionEmitter &e,
+               Block &entry, Value q, Value k, Value v, Value mask,
+               RankedTensorType maskType, Value lengths) {
+  ValueRange dims = entry.getArguments().take_back(7);
+  Value B = dims[0], Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4],
+        D = dims[5];
+  e.scaleValue = dims[6];
+  e.B = B, e.Hq = Hq, e.Hkv = Hkv, e.M = M, e.N = N, e.D = D;
+  e.group = arith::DivUIOp::create(b, loc, Hq, Hkv);
+  auto row = beginRowThread(b, loc, e);
+  e.qf = viewAs(b, loc, q, {B, Hq, M, D});
+  e.kf = viewAs(b, loc, k, {B, Hkv, N, D});
+  e.vf = viewAs(b, loc, v, {B, Hkv, N, D});
+  if (mask) {
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    e.mask = viewAs(b, loc, mask,
+                    {maskType.getDimSize(0) == 1 ? one : B,
+                     maskType.getDimSize(1) == 1 ? one : Hq, M, N});
+  }
+  if (lengths)
+    e.keyLengths = viewAs(b, loc, lengths, {B});
+  return row;
+}
+
 /// The baseline attention forward: one thread per query row running the
 /// same row recurrence as the CPU lowering (loops::AttentionEmitter), on
 /// Q^F, K^F, V^F that the codec kernels produced. Correct on every shape;
@@ -296,30 +325,12 @@ void buildAttentionKernel(gpu::GPUFuncOp func, AttentionOp op, int64_t keyTile) 
         lOut = entry.getArgument(a++);
   // Narrow outputs accumulate in an f32 workspace, rounded once at the end.
   Value oAcc = f32Out ? Value() : entry.getArgument(a++);
-  Value B = entry.getArgument(a++), Hq = entry.getArgument(a++),
-        Hkv = entry.getArgument(a++), M = entry.getArgument(a++),
-        N = entry.getArgument(a++), D = entry.getArgument(a++);
-  Value scale = entry.getArgument(a++);
-
   loops::AttentionEmitter e(b, loc, config, op.getCausal(), 0.0f, keyTile);
-  e.scaleValue = scale;
-  e.B = B, e.Hq = Hq, e.M = M, e.N = N, e.D = D;
-  e.group = arith::DivUIOp::create(b, loc, Hq, Hkv);
-
-  auto [bi, h, i, hk] = beginRowThread(b, loc, e);
-
-  e.qf = viewAs(b, loc, q, {B, Hq, M, D});
-  e.kf = viewAs(b, loc, k, {B, Hkv, N, D});
-  e.vf = viewAs(b, loc, v, {B, Hkv, N, D});
-  if (mask) {
-    auto maskType = cast<RankedTensorType>(op.getMask().getType());
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    e.mask = viewAs(b, loc, mask,
-                    {maskType.getDimSize(0) == 1 ? one : B,
-                     maskType.getDimSize(1) == 1 ? one : Hq, M, N});
-  }
-  if (lengths)
-    e.keyLengths = viewAs(b, loc, lengths, {B});
+  RankedTensorType maskType =
+      mask ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
+  auto [bi, h, i, hk] =
+      setUpRowKernel(b, loc, e, entry, q, k, v, mask, maskType, lengths);
+  Value B = e.B, Hq = e.Hq, M = e.M, D = e.D;
   Value oView = viewAs(b, loc, o, {B, Hq, M, D});
   Value accView = f32Out ? oView : viewAs(b, loc, oAcc, {B, Hq, M, D});
   Value opView = qat ? viewAs(b, loc, oPrime, {B, Hq, M, D}) : Value();
@@ -367,28 +378,11 @@ void buildBackwardKernel(gpu::GPUFuncOp func, AttentionBackwardOp op,
         lIn = entry.getArgument(a++), dO = entry.getArgument(a++),
         dq = entry.getArgument(a++), dk = entry.getArgument(a++),
         dv = entry.getArgument(a++);
-  Value B = entry.getArgument(a++), Hq = entry.getArgument(a++),
-        Hkv = entry.getArgument(a++), M = entry.getArgument(a++),
-        N = entry.getArgument(a++), D = entry.getArgument(a++);
-  Value scale = entry.getArgument(a++);
-
   loops::AttentionEmitter e(b, loc, st.getConfig(), st.getCausal(), 0.0f,
                             keyTile);
-  e.scaleValue = scale;
-  e.B = B, e.Hq = Hq, e.M = M, e.N = N, e.D = D;
-  e.group = arith::DivUIOp::create(b, loc, Hq, Hkv);
-  auto [bi, h, i, hk] = beginRowThread(b, loc, e);
-  e.qf = viewAs(b, loc, q, {B, Hq, M, D});
-  e.kf = viewAs(b, loc, k, {B, Hkv, N, D});
-  e.vf = viewAs(b, loc, v, {B, Hkv, N, D});
-  if (mask) {
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    e.mask = viewAs(b, loc, mask,
-                    {st.getMask().getDimSize(0) == 1 ? one : B,
-                     st.getMask().getDimSize(1) == 1 ? one : Hq, M, N});
-  }
-  if (lengths)
-    e.keyLengths = viewAs(b, loc, lengths, {B});
+  auto [bi, h, i, hk] =
+      setUpRowKernel(b, loc, e, entry, q, k, v, mask, st.getMask(), lengths);
+  Value B = e.B, Hq = e.Hq, Hkv = e.Hkv, M = e.M, N = e.N, D = e.D;
   auto rowType = MemRefType::get({keyTile}, b.getF32Type());
   Value sRow = memref::AllocaOp::create(b, loc, rowType);
   Value pRow = memref::AllocaOp::create(b, loc, rowType);
@@ -500,6 +494,30 @@ struct ConvertAttnQATToGPUKernelsPass
                                      {FlatSymbolRefAttr::get(func.getNameAttr())}));
     }
 
+    // Parameters shared by the attention kernels: Q^F, K^F, V^F, the mask and
+    // key lengths first; the problem dims and softmax scale last (what
+    // setUpRowKernel reads).
+    auto addOperandParams = [&](Type elt, RankedTensorType mask, bool keyLengths,
+                                SmallVector<Type> &args,
+                                SmallVector<StringRef> &roles) {
+      args.append(3, dynamic1D(elt));
+      roles.append({"q", "k", "v"});
+      if (mask) {
+        args.push_back(dynamic1D(mask.getElementType()));
+        roles.push_back("mask");
+      }
+      if (keyLengths) {
+        args.push_back(dynamic1D(b.getI32Type()));
+        roles.push_back("key_lengths");
+      }
+    };
+    auto addDimParams = [&](SmallVector<Type> &args,
+                            SmallVector<StringRef> &roles) {
+      args.append(6, index);
+      roles.append({"B", "Hq", "Hkv", "M", "N", "D"});
+      args.push_back(b.getF32Type());
+      roles.push_back("scale");
+    };
     // Attention kernels: one thread per query row, parameters named by role.
     auto declareKernel = [&](Location loc, StringRef name, ArrayRef<Type> args,
                              ArrayRef<StringRef> roles, StringRef grid) {
@@ -544,17 +562,12 @@ struct ConvertAttnQATToGPUKernelsPass
       if (!func) {
         bool qat = op.getConfig().getMode() == Mode::QAT;
         Type f32 = b.getF32Type();
-        Type elt = op.getQuery().getType().getElementType();
-        SmallVector<Type> args(3, dynamic1D(elt));
-        SmallVector<StringRef> roles{"q", "k", "v"};
-        if (Value mask = op.getMask()) {
-          args.push_back(dynamic1D(cast<RankedTensorType>(mask.getType()).getElementType()));
-          roles.push_back("mask");
-        }
-        if (op.getKeyLengths()) {
-          args.push_back(dynamic1D(b.getI32Type()));
-          roles.push_back("key_lengths");
-        }
+        SmallVector<Type> args;
+        SmallVector<StringRef> roles;
+        addOperandParams(op.getQuery().getType().getElementType(),
+                         op.getMask() ? cast<RankedTensorType>(op.getMask().getType())
+                                      : nullptr,
+                         static_cast<bool>(op.getKeyLengths()), args, roles);
         args.push_back(dynamic1D(op.getOutput().getType().getElementType()));
         roles.push_back("o");
         if (qat) {
@@ -567,10 +580,7 @@ struct ConvertAttnQATToGPUKernelsPass
           args.push_back(dynamic1D(f32));
           roles.push_back("o_acc");
         }
-        args.append(6, index);
-        roles.append({"B", "Hq", "Hkv", "M", "N", "D"});
-        args.push_back(f32);
-        roles.push_back("scale");
+        addDimParams(args, roles);
         func = declareKernel(op.getLoc(), name, args, roles,
                              "ceil(B * Hq * M / block)");
         buildAttentionKernel(func, op, /*keyTile=*/64);
@@ -585,23 +595,13 @@ struct ConvertAttnQATToGPUKernelsPass
       if (!func) {
         StateType st = op.getState().getType();
         Type f32 = b.getF32Type(), elt = st.getQuery().getElementType();
-        SmallVector<Type> args(3, dynamic1D(elt));
-        SmallVector<StringRef> roles{"q", "k", "v"};
-        if (RankedTensorType mask = st.getMask()) {
-          args.push_back(dynamic1D(mask.getElementType()));
-          roles.push_back("mask");
-        }
-        if (st.getKeyLengths()) {
-          args.push_back(dynamic1D(b.getI32Type()));
-          roles.push_back("key_lengths");
-        }
+        SmallVector<Type> args;
+        SmallVector<StringRef> roles;
+        addOperandParams(elt, st.getMask(), st.getKeyLengths(), args, roles);
         args.append({dynamic1D(f32), dynamic1D(f32), dynamic1D(f32), dynamic1D(elt),
                      dynamic1D(f32), dynamic1D(f32), dynamic1D(f32)});
         roles.append({"o_saved", "m", "l", "do", "dq", "dk", "dv"});
-        args.append(6, index);
-        roles.append({"B", "Hq", "Hkv", "M", "N", "D"});
-        args.push_back(f32);
-        roles.push_back("scale");
+        addDimParams(args, roles);
         func = declareKernel(op.getLoc(), name, args, roles,
                              "ceil(B * Hq * M / block)");
         buildBackwardKernel(func, op, /*keyTile=*/64);
