@@ -4,6 +4,7 @@
 
 #include "attnqat/Conversion/Passes.h"
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -16,7 +17,9 @@ using namespace mlir;
 
 void mlir::attnqat::buildAttnQATGPUKernelsPipeline(
     OpPassManager &pm, const AttnQATGPUKernelsPipelineOptions &options) {
-  pm.addPass(createConvertAttnQATToGPUKernels());
+  ConvertAttnQATToGPUKernelsOptions generate;
+  generate.tensorCores = options.tensorCores;
+  pm.addPass(createConvertAttnQATToGPUKernels(generate));
   buildAttnQATGPUKernelLowering(pm, options);
 }
 
@@ -31,6 +34,9 @@ void mlir::attnqat::buildAttnQATGPUKernelLowering(
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   kernels.addPass(createSCFToControlFlowPass());
+  // nvgpu (cp.async, ldmatrix) first: its lowering emits ops the GPU-to-NVVM
+  // conversion then finishes.
+  kernels.addPass(createConvertNVGPUToNVVMPass());
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.indexBitwidth = 64;
   nvvm.useBarePtrCallConv = true; // kernels take plain device pointers

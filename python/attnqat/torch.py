@@ -3,13 +3,16 @@
     import attnqat.torch
     o = attnqat.torch.attention(q, k, v, causal=True, mode="qat")
 
-q: [B, Hq, M, D], k and v: [B, Hkv, N, D] CUDA float32 tensors (Hq a
-multiple of Hkv). Runs on PyTorch's current stream. Modes: "none" (ordinary
-attention), "qat" (NVFP4 Q, K, V and two-level P, matched backward with D
-from O'), "dropin" (the same forward, ordinary backward; for ablations).
-Gradients pass straight through the quantizers. The kernels are the
-project's baseline GPU kernels (one thread per query row): correct, not yet
-fast.
+q: [B, Hq, M, D], k and v: [B, Hkv, N, D] CUDA float32 or bfloat16 tensors
+(Hq a multiple of Hkv). Runs on PyTorch's current stream. Modes: "none"
+(ordinary attention), "qat" (NVFP4 Q, K, V and two-level P, matched backward
+with D from O'), "dropin" (the same forward, ordinary backward; for
+ablations). Gradients pass straight through the quantizers.
+
+bfloat16 with head dim 64 or 128 runs the tensor-core forward (BF16 MMA,
+softmax and P quantization in registers); other inputs run the baseline
+kernels (one thread per query row). The backward is the baseline kernel for
+now (f32 gradients, returned in the inputs' dtype).
 """
 
 import math
@@ -35,12 +38,17 @@ def _stream():
     return torch.cuda.current_stream().cuda_stream
 
 
+_DTYPES = {torch.float32: "f32", torch.bfloat16: "bf16"}
+# Mode -> the config part of a kernel name.
+_CONFIG = {"none": "none", "qat": "qat_pnvfp42", "dropin": "dropin_pnvfp42"}
+
+
 def _fake_quant(x, outer, axis, inner):
     """NVFP4 fake quantization of contiguous x viewed as [outer, axis, inner]
     with blocks along `axis`."""
     out = torch.empty_like(x)
     problem = _rt.Problem(outer, 1, 1, axis, 1, inner, 0, 0)
-    _runtime().launch("fake_quant_nvfp4_f32", problem,
+    _runtime().launch(f"fake_quant_nvfp4_{_DTYPES[x.dtype]}", problem,
                       [_rt.ptr_arg("input", x.data_ptr()),
                        _rt.ptr_arg("output", out.data_ptr())], _stream())
     return out
@@ -53,12 +61,15 @@ def _check_inputs(q, k, v, mode, fmt):
         if t.device.type != "cuda":
             raise ValueError(f"attnqat.torch.attention: {name} is on {t.device}; "
                              "CUDA tensors are required")
-        if t.dtype != torch.float32:
+        if t.dtype not in _DTYPES:
             raise TypeError(f"attnqat.torch.attention: {name} has dtype {t.dtype}; "
-                            "the current kernels take torch.float32")
+                            "the kernels take torch.float32 or torch.bfloat16")
         if t.dim() != 4:
             raise ValueError(f"attnqat.torch.attention: {name} must be 4-D "
                              f"[B, H, L, D], got shape {tuple(t.shape)}")
+    if not (q.dtype == k.dtype == v.dtype):
+        raise TypeError("attnqat.torch.attention: q, k and v must have one dtype, "
+                        f"got {q.dtype}, {k.dtype}, {v.dtype}")
     if not (q.device == k.device == v.device):
         raise ValueError("attnqat.torch.attention: q, k and v must be on one device")
     if k.shape != v.shape:
@@ -89,23 +100,37 @@ class AttentionFunction(torch.autograd.Function):
             k = _fake_quant(k, B * Hkv * N, D, 1)
             v = _fake_quant(v, B * Hkv, N, D)
         quantized = mode != "none"
-        suffix = ("_causal" if causal else "") + "_f32"
-        fwd = ("attention_fwd_qat_pnvfp42" if quantized else "attention_fwd_none") + suffix
+        dtype = _DTYPES[q.dtype]
+        tensor_cores = q.dtype == torch.bfloat16 and D in (64, 128)
+        causal_part = "_causal" if causal else ""
+        if tensor_cores:
+            fwd = f"attention_fwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16"
+        else:  # drop-in's forward is qat's
+            fwd = (f"attention_fwd_{'qat_pnvfp42' if quantized else 'none'}"
+                   f"{causal_part}_{dtype}")
+        with_o_prime = mode == "qat" or (quantized and not tensor_cores)
         o = torch.empty_like(q)
-        o_prime = torch.empty_like(q) if quantized else None
-        rows = q.new_empty((B, Hq, M))
+        o_prime = q.new_empty(q.shape, dtype=torch.float32) if with_o_prime else None
+        rows = q.new_empty((B, Hq, M), dtype=torch.float32)
         lse, m, l = rows, torch.empty_like(rows), torch.empty_like(rows)
         args = [_rt.ptr_arg("q", q.data_ptr()), _rt.ptr_arg("k", k.data_ptr()),
                 _rt.ptr_arg("v", v.data_ptr()), _rt.ptr_arg("o", o.data_ptr()),
                 _rt.ptr_arg("lse", lse.data_ptr()), _rt.ptr_arg("m", m.data_ptr()),
                 _rt.ptr_arg("l", l.data_ptr()), _rt.f32_arg("scale", scale)]
-        if quantized:
+        if with_o_prime:
             args.append(_rt.ptr_arg("o_prime", o_prime.data_ptr()))
+        o_acc = None
+        if q.dtype != torch.float32 and not tensor_cores:  # f32 workspace
+            o_acc = q.new_empty(q.shape, dtype=torch.float32)
+            args.append(_rt.ptr_arg("o_acc", o_acc.data_ptr()))
         problem = _rt.Problem(B, Hq, Hkv, M, N, D, _rt.FLAG_CAUSAL if causal else 0, 0)
         _runtime().launch(fwd, problem, args, _stream())
-        # What the backward needs: the quantized operands, O' (qat) or O,
-        # and the forward's frame m and normalizer l.
-        saved = o_prime if mode == "qat" else o
+        # What the backward needs: the quantized operands, O' (qat) or O (in
+        # f32), and the forward's frame m and normalizer l.
+        if mode == "qat":
+            saved = o_prime
+        else:
+            saved = o_acc if o_acc is not None else o.float()
         ctx.save_for_backward(q, k, v, saved, m, l)
         ctx.config = (causal, scale, mode, problem)
         return o
@@ -114,13 +139,13 @@ class AttentionFunction(torch.autograd.Function):
     def backward(ctx, grad_o):
         q, k, v, saved, m, l = ctx.saved_tensors
         causal, scale, mode, problem = ctx.config
-        grad_o = grad_o.contiguous().float()
-        dq = torch.empty_like(q)
-        dk = torch.zeros_like(k)  # accumulated atomically
-        dv = torch.zeros_like(v)
-        name = {"none": "attention_bwd_none", "qat": "attention_bwd_qat_pnvfp42",
-                "dropin": "attention_bwd_dropin_pnvfp42"}[mode]
-        name += ("_causal" if causal else "") + "_f32"
+        grad_o = grad_o.contiguous().to(q.dtype)
+        f32 = torch.float32
+        dq = torch.empty(q.shape, dtype=f32, device=q.device)
+        dk = torch.zeros(k.shape, dtype=f32, device=k.device)  # accumulated atomically
+        dv = torch.zeros(v.shape, dtype=f32, device=v.device)
+        name = (f"attention_bwd_{_CONFIG[mode]}{'_causal' if causal else ''}"
+                f"_{_DTYPES[q.dtype]}")
         _runtime().launch(name, problem,
                           [_rt.ptr_arg("q", q.data_ptr()), _rt.ptr_arg("k", k.data_ptr()),
                            _rt.ptr_arg("v", v.data_ptr()),
@@ -130,6 +155,7 @@ class AttentionFunction(torch.autograd.Function):
                            _rt.ptr_arg("dq", dq.data_ptr()), _rt.ptr_arg("dk", dk.data_ptr()),
                            _rt.ptr_arg("dv", dv.data_ptr()), _rt.f32_arg("scale", scale)],
                           _stream())
+        dq, dk, dv = dq.to(q.dtype), dk.to(k.dtype), dv.to(v.dtype)
         return dq, dk, dv, None, None, None
 
 

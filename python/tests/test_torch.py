@@ -64,12 +64,49 @@ class AttentionTest(unittest.TestCase):
         self.assertGreater(rel, 1e-3)
         self.assertLess(rel, 0.3)
 
+    def test_bf16_tensor_cores_match_pytorch(self):
+        """bf16, head dims 64 and 128: the tensor-core forward (mode none)."""
+        for (B, Hq, Hkv, M, N, D, causal) in [(2, 4, 2, 130, 130, 64, True),
+                                              (1, 2, 1, 70, 200, 128, False)]:
+            q, k, v = (t.detach().bfloat16().requires_grad_()
+                       for t in self.inputs(B, Hq, Hkv, M, N, D))
+            o = at.attention(q, k, v, causal=causal, mode="none")
+            self.assertEqual(o.dtype, torch.bfloat16)
+            do = torch.randn_like(o)
+            dq, dk, dv = torch.autograd.grad(o, (q, k, v), do)
+            q64, k64, v64 = (t.detach().double().requires_grad_() for t in (q, k, v))
+            ref = reference(q64, k64, v64, causal, 1 / math.sqrt(D))
+            rq, rk, rv = torch.autograd.grad(ref, (q64, k64, v64), do.double())
+            for name, got, want in (("O", o, ref), ("dQ", dq, rq), ("dK", dk, rk),
+                                    ("dV", dv, rv)):
+                err = (got.double() - want).abs().max().item()
+                print(f"bf16 none B={B} Hq={Hq} Hkv={Hkv} M={M} N={N} D={D} "
+                      f"causal={causal}: {name} max_abs={err:.3g}")
+                # bf16 outputs (2^-9 relative) and bf16 P~ in the MMA.
+                self.assertLess(err, 1.5e-2 * max(1.0, want.abs().max().item()))
+
+    def test_bf16_qat_matches_the_f32_kernels(self):
+        """The tensor-core qat forward and the baseline f32 kernels agree on
+        bf16-representable inputs (the fake-quantized operands are equal)."""
+        q, k, v = (t.detach().bfloat16() for t in self.inputs(1, 4, 2, 130, 130, 128))
+        for mode in ("qat", "dropin"):
+            o16 = at.attention(q, k, v, causal=True, mode=mode)
+            o32 = at.attention(q.float(), k.float(), v.float(), causal=True, mode=mode)
+            err = (o16.double() - o32.double()).abs()
+            rows_off = (err > 1e-2 * max(1.0, o32.abs().max().item())).any(-1).sum().item()
+            print(f"bf16 {mode} vs f32 kernels: O max_abs={err.max().item():.3g}, "
+                  f"{rows_off} of {err.shape[0] * err.shape[1] * err.shape[2]} rows off")
+            # A row may differ where a one-ulp exp2 difference moves a P code.
+            self.assertLessEqual(rows_off, 2)
+
     def test_bad_input(self):
         q, k, v = self.inputs(1, 2, 2, 16, 16, 64)
         with self.assertRaisesRegex(ValueError, "CUDA tensors are required"):
             at.attention(q.detach().cpu(), k, v)
         with self.assertRaisesRegex(TypeError, "torch.float32"):
             at.attention(q.half(), k, v)
+        with self.assertRaisesRegex(TypeError, "one dtype"):
+            at.attention(q.bfloat16(), k, v)
         with self.assertRaisesRegex(ValueError, "must be 4-D"):
             at.attention(q[0], k, v)
         with self.assertRaisesRegex(ValueError, "multiple of key/value heads"):
@@ -82,7 +119,9 @@ class AttentionTest(unittest.TestCase):
 
     def test_training_loss_decreases(self):
         """A small attention layer trains for a few steps in each mode."""
-        for mode in ("none", "qat", "dropin"):
+        for mode, dtype in (("none", torch.float32), ("qat", torch.float32),
+                            ("dropin", torch.float32), ("none", torch.bfloat16),
+                            ("qat", torch.bfloat16), ("dropin", torch.bfloat16)):
             torch.manual_seed(1)
             B, L, H, D = 2, 64, 2, 64
             x = torch.randn(B, L, H * D, device="cuda")
@@ -93,14 +132,16 @@ class AttentionTest(unittest.TestCase):
             losses = []
             for _ in range(30):
                 qkv = proj(x).view(B, L, 3, H, D).permute(2, 0, 3, 1, 4)
-                o = at.attention(qkv[0], qkv[1], qkv[2], causal=True, mode=mode)
+                q, k, v = (t.to(dtype) for t in qkv)
+                o = at.attention(q, k, v, causal=True, mode=mode).float()
                 y = out(o.permute(0, 2, 1, 3).reshape(B, L, H * D))
                 loss = torch.nn.functional.mse_loss(y, target)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
                 losses.append(loss.item())
-            print(f"{mode}: loss {losses[0]:.4f} -> {losses[-1]:.4f} over {len(losses)} steps")
+            print(f"{mode} {dtype}: loss {losses[0]:.4f} -> {losses[-1]:.4f} over "
+                  f"{len(losses)} steps")
             self.assertTrue(all(math.isfinite(x) for x in losses))
             if mode in ("none", "qat"):
                 self.assertLess(losses[-1], 0.9 * losses[0])

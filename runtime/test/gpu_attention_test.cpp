@@ -38,9 +38,10 @@ struct Case {
   int32_t keyLength = 0; // > 0: key lengths (batch b gets keyLength - b)
   const char *backward = nullptr; // the backward kernel to run after it
   ref::Mode backwardMode = ref::Mode::QAT;
+  bool tensorCores = false; // a tensor-core kernel (third artifact)
 };
 
-attnqat_rt_module *backwardModule = nullptr;
+attnqat_rt_module *backwardModule = nullptr, *tensorCoreModule = nullptr;
 
 /// Device copy of `bytes` bytes at `data`.
 uint64_t uploadBytes(attnqat_rt_runtime *rt, const void *data, size_t bytes) {
@@ -66,12 +67,12 @@ struct Compare {
 };
 
 Compare compare(const std::vector<float> &got, const std::vector<double> &want,
-                int64_t rowLength, double rel = 1e-4) {
+                int64_t rowLength, double rel = 1e-4, double abs = 0) {
   Compare c;
   for (double w : want)
     if (std::isfinite(w))
       c.refMax = std::max(c.refMax, std::fabs(w));
-  double tol = rel * std::max(c.refMax, 1.0);
+  double tol = rel * std::max(c.refMax, 1.0) + abs;
   for (size_t r = 0; r * rowLength < got.size(); ++r) {
     bool off = false;
     for (int64_t j = 0; j < rowLength; ++j) {
@@ -173,7 +174,7 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
       attnqat_rt_arg_ptr("l", dL),     attnqat_rt_arg_f32("scale", scale)};
   if (qat)
     args.push_back(attnqat_rt_arg_ptr("o_prime", dOp));
-  if (c.bf16)
+  if (c.bf16 && !c.tensorCores) // tensor-core kernels accumulate in registers
     args.push_back(attnqat_rt_arg_ptr("o_acc", dAcc));
   if (c.maskB)
     args.push_back(attnqat_rt_arg_ptr("mask", dMask));
@@ -185,6 +186,12 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
                    (c.keyLength ? ATTNQAT_RT_FLAG_KEY_LENGTHS : 0u);
   attnqat_rt_problem problem{c.B, c.Hq, c.Hkv, c.M, c.N, c.D, flags, 0};
   auto t0 = std::chrono::steady_clock::now();
+  if (c.tensorCores)
+    module = tensorCoreModule;
+  if (!module) {
+    std::printf("SKIP: %s (no artifact given)\n", c.kernel);
+    return;
+  }
   if (attnqat_rt_module_get_kernel(module, c.kernel, &kernel) != ATTNQAT_RT_SUCCESS ||
       attnqat_rt_launch(kernel, &problem, args.data(), args.size(), nullptr) !=
           ATTNQAT_RT_SUCCESS ||
@@ -208,10 +215,20 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
   attnqat_rt_memcpy_dtoh(rt, lse.data(), dLse, rows * 4);
   if (qat)
     attnqat_rt_memcpy_dtoh(rt, op.data(), dOp, qn * 4);
-  // bf16 O carries its rounding (half an ulp: 2^-8 of the binade top).
-  Compare co = compare(o, want.o, c.D, c.bf16 ? 5e-3 : 1e-4),
+  // bf16 O carries its rounding (half an ulp: 2^-8 of the binade top). The
+  // tensor-core kernels multiply unquantized P~ (mode none's O, O') as BF16:
+  // each P~ carries at most 2^-9 relative rounding, so sum(P~ v) / l moves
+  // by at most 2^-9 max|v|.
+  double oTol = c.bf16 ? 5e-3 : 1e-4, pAbs = 0;
+  if (c.tensorCores) {
+    double maxV = 0;
+    for (float x : v)
+      maxV = std::max(maxV, double(std::fabs(x)));
+    pAbs = std::ldexp(maxV, -9);
+  }
+  Compare co = compare(o, want.o, c.D, oTol, quantized ? 0.0 : pAbs),
           cl = compare(lse, want.lse, 1);
-  Compare cp = qat ? compare(op, want.oPrime, c.D) : Compare();
+  Compare cp = qat ? compare(op, want.oPrime, c.D, 1e-4, pAbs) : Compare();
   // A row may differ when a one-ulp difference between the GPU's ex2 and the
   // reference's exp2 moves a P~ element across an E2M1 rounding boundary:
   // allowed in at most 0.1% of the rows, never in the unquantized O'/LSE.
@@ -223,7 +240,7 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
               ok ? "ok  " : "FAIL", c.kernel, (long long)c.B, (long long)c.Hq,
               (long long)c.Hkv, (long long)c.M, (long long)c.N, (long long)c.D,
               co.maxAbs, co.refMax, (long long)co.rowsOff, (long long)rows,
-              c.bf16 ? 5e-3 : 1e-4, cp.maxAbs, cl.maxAbs, ms);
+              oTol, cp.maxAbs, cl.maxAbs, ms);
   failures += !ok;
   if (c.backward && backwardModule) {
     // The backward reads what the forward saved: O' in qat, else O (f32:
@@ -321,8 +338,10 @@ void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc != 2 && argc != 3) {
-    std::fprintf(stderr, "usage: %s attention_sm90a.aqa [backward_sm90a.aqa]\n",
+  if (argc < 2 || argc > 4) {
+    std::fprintf(stderr,
+                 "usage: %s attention_sm90a.aqa [backward_sm90a.aqa "
+                 "[attention_tc_sm90a.aqa]]\n",
                  argv[0]);
     return 2;
   }
@@ -336,11 +355,27 @@ int main(int argc, char **argv) {
     std::printf("FAIL: %s\n", attnqat_rt_last_error(rt));
     return 1;
   }
-  if (argc == 3 &&
+  if (argc >= 3 &&
       attnqat_rt_module_load_file(rt, argv[2], &backwardModule) != ATTNQAT_RT_SUCCESS) {
     std::printf("FAIL: %s\n", attnqat_rt_last_error(rt));
     return 1;
   }
+  if (argc >= 4 &&
+      attnqat_rt_module_load_file(rt, argv[3], &tensorCoreModule) != ATTNQAT_RT_SUCCESS) {
+    std::printf("FAIL: %s\n", attnqat_rt_last_error(rt));
+    return 1;
+  }
+  // A tensor-core case: bf16 in and out, kernels of attention-tc-kernels.mlir.
+  auto tc = [](const char *kernel, ref::Mode mode, num::Format format, bool twoLevel,
+               bool causal, int64_t B, int64_t Hq, int64_t Hkv, int64_t M, int64_t N,
+               int64_t D, int maskB = 0, int32_t keyLength = 0) {
+    Case c{kernel, mode, format, twoLevel, causal, B, Hq, Hkv, M, N, D, true, maskB,
+           keyLength};
+    c.tensorCores = true;
+    return c;
+  };
+  using ref::Mode;
+  const num::Format NV = num::Format::NVFP4, MX = num::Format::MXFP4;
   const Case cases[] = {
       {"attention_fwd_none_f32", ref::Mode::None, num::Format::NVFP4, true, false, 1, 4, 2, 130, 130, 64,
        false, 0, 0, "attention_bwd_none_f32", ref::Mode::None},
@@ -363,6 +398,20 @@ int main(int argc, char **argv) {
       // Drop-in: the same forward, then the ordinary backward (D from O).
       {"attention_fwd_qat_pnvfp42_f32", ref::Mode::QAT, num::Format::NVFP4, true, false, 1, 4, 2, 70, 130, 64,
        false, 0, 0, "attention_bwd_dropin_pnvfp42_f32", ref::Mode::DropIn},
+      // Tensor-core forward: tails in M and N (130), GQA, every mode, both
+      // head dims, MXFP4 P, mask + key lengths, 4k and 16k keys, 1 x 1.
+      tc("attention_fwd_tc_none_d64_bf16", Mode::None, NV, true, false, 1, 4, 2, 130, 130, 64),
+      tc("attention_fwd_tc_none_d64_bf16", Mode::None, NV, true, false, 1, 2, 2, 1, 1, 64),
+      tc("attention_fwd_tc_none_d128_bf16", Mode::None, NV, true, false, 2, 2, 1, 200, 77, 128),
+      tc("attention_fwd_tc_qat_pnvfp42_causal_d128_bf16", Mode::QAT, NV, true, true, 2, 4, 2, 130, 130, 128),
+      tc("attention_fwd_tc_qat_pnvfp42_causal_d64_bf16", Mode::QAT, NV, true, true, 1, 2, 1, 15, 130, 64),
+      tc("attention_fwd_tc_qat_pnvfp42_causal_d64_bf16", Mode::QAT, NV, true, true, 1, 8, 8, 1024, 1024, 64),
+      tc("attention_fwd_tc_qat_pmxfp41_d64_bf16", Mode::QAT, MX, false, false, 1, 4, 4, 16, 200, 64),
+      tc("attention_fwd_tc_dropin_pnvfp42_d128_bf16", Mode::DropIn, NV, true, false, 1, 4, 2, 70, 130, 128),
+      tc("attention_fwd_tc_qat_pnvfp42_causal_mask11f32_lens_d64_bf16", Mode::QAT, NV, true, true, 2, 4, 2, 64, 70, 64, 1, 70),
+      tc("attention_fwd_tc_qat_pnvfp42_causal_mask11f32_lens_d64_bf16", Mode::QAT, NV, true, true, 2, 2, 2, 130, 130, 64, 1, 17),
+      tc("attention_fwd_tc_qat_pnvfp42_causal_d128_bf16", Mode::QAT, NV, true, true, 1, 2, 1, 4096, 4096, 128),
+      tc("attention_fwd_tc_none_d128_bf16", Mode::None, NV, true, false, 1, 1, 1, 256, 16384, 128),
   };
   uint64_t seed = 1;
   for (const Case &c : cases)

@@ -2,9 +2,9 @@
 // lowering's row recurrence) for the modes the device test runs. Source of
 // runtime/test's attention artifact.
 //
-// RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels | FileCheck %s
-// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa" | FileCheck %s --check-prefix=PTX
-// RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=bin" | FileCheck %s --check-prefix=BIN %}
+// RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels="tensor-cores=false" | FileCheck %s
+// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa tensor-cores=false" | FileCheck %s --check-prefix=PTX
+// RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=bin tensor-cores=false" | FileCheck %s --check-prefix=BIN %}
 
 // CHECK-DAG: gpu.func @attention_fwd_none_f32({{.*}}) kernel attributes {{{.*}}attnqat.params = ["q", "k", "v", "o", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // CHECK-DAG: gpu.func @attention_fwd_qat_pnvfp42_causal_f32({{.*}}attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]

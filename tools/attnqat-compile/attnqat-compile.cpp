@@ -45,6 +45,11 @@ static llvm::cl::list<std::string>
 static llvm::cl::opt<std::string>
     format("format", llvm::cl::desc("ptx (JIT-compiled at load) or cubin"),
            llvm::cl::init("ptx"));
+static llvm::cl::opt<bool> tensorCores(
+    "tensor-cores",
+    llvm::cl::desc("tensor-core forward kernels where they apply (false: the "
+                   "baseline kernels only)"),
+    llvm::cl::init(true));
 
 static int fail(const llvm::Twine &msg) {
   llvm::WithColor::error(llvm::errs(), "attnqat-compile") << msg << "\n";
@@ -148,7 +153,9 @@ int main(int argc, char **argv) {
     return 1; // the parser printed the diagnostic
 
   PassManager generate(&context);
-  generate.addPass(mlir::attnqat::createConvertAttnQATToGPUKernels());
+  mlir::attnqat::ConvertAttnQATToGPUKernelsOptions generateOptions;
+  generateOptions.tensorCores = tensorCores;
+  generate.addPass(mlir::attnqat::createConvertAttnQATToGPUKernels(generateOptions));
   if (failed(generate.run(*module)))
     return 1;
   auto kernelsModule = dyn_cast_or_null<gpu::GPUModuleOp>(
@@ -171,6 +178,14 @@ int main(int argc, char **argv) {
       kernel.flags |= 0x2;
     if (name.contains("_lens"))
       kernel.flags |= 0x4;
+    if (auto constraints = func->getAttrOfType<ArrayAttr>("attnqat.constraints"))
+      for (StringRef text : constraints.getAsValueRange<StringAttr>()) {
+        rt::Constraint c;
+        std::string why;
+        if (!rt::Constraint::parse(text, c, why))
+          return fail("kernel " + name + ": bad constraint '" + text + "': " + why);
+        kernel.constraints.push_back(std::move(c));
+      }
     auto roles = func->getAttrOfType<ArrayAttr>("attnqat.params");
     auto launch = func->getAttrOfType<DictionaryAttr>("attnqat.launch");
     if (!roles || !launch)
@@ -235,11 +250,21 @@ int main(int argc, char **argv) {
       rt::LaunchVariant variant;
       variant.chip = chip;
       variant.image = imageIndex;
-      std::string threads = info.codec ? "B*M*D" : "B*Hq*M";
-      if (!parseExpr("ceil(" + threads + "/" + std::to_string(block) + ")",
-                     variant.grid[0]) ||
-          !parseExpr("1", variant.grid[1]) || !parseExpr("1", variant.grid[2]))
-        return fail("bad grid expression");
+      // The generator's grid (three expressions of the problem dims); the
+      // codec kernels' one thread per element row of [outer, axis, inner].
+      std::array<std::string, 3> grid = {
+          "ceil(" + std::string(info.codec ? "B*M*D" : "B*Hq*M") + "/" +
+              std::to_string(block) + ")",
+          "1", "1"};
+      if (auto exprs = dyn_cast_or_null<ArrayAttr>(launch.get("grid"))) {
+        if (exprs.size() != 3)
+          return fail("kernel " + kernel.name + ": the grid needs three expressions");
+        for (auto [i, e] : llvm::enumerate(exprs.getAsValueRange<StringAttr>()))
+          grid[i] = e.str();
+      }
+      for (int i = 0; i < 3; ++i)
+        if (!parseExpr(grid[i], variant.grid[i]))
+          return fail("kernel " + kernel.name + ": bad grid expression '" + grid[i] + "'");
       variant.block = {static_cast<uint32_t>(block), 1, 1};
       kernel.variants.push_back(std::move(variant));
     }

@@ -115,20 +115,39 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     m, l, B, Hq, Hkv, M, N, D, scale. It is the correctness baseline the
     tensor-core kernels replace; other attentions get a warning.
 
+    With `tensor-cores` (the default), an attention with BF16 operands and a
+    static head dim of 64 or 128 (modes none, qat, dropin; any mask, key
+    lengths, causality, GQA, lengths) gets the tensor-core forward instead,
+    `attention_fwd_tc_<config>_d<D>_bf16`: 128 threads (four warps of 16
+    query rows) per 64 query rows, grid (ceil(M/64), Hq, B); K and V tiles of
+    64 keys through shared memory (cp.async, `nvgpu.device_async_copy`),
+    `nvgpu.ldmatrix` and BF16 `nvvm.mma.sync` m16n8k16 for S = Q Kᵀ and
+    O = P V; softmax with the integer running max, P quantization and O′ in
+    registers. Parameters: q, k, v, [mask], [key_lengths], o, [o_prime], lse,
+    m, l, B, Hq, Hkv, M, N, D, scale; `attnqat.launch` records the grid and
+    `attnqat.constraints` the head dim it was specialized on.
+
     The host ops are left in place: they are launched through the runtime
     (`runtime/`). Compile the kernels to PTX with
     `--attnqat-gpu-to-ptx-pipeline="chip=sm_90a"`.
   }];
   let options = [
     Option<"blockThreads", "block-threads", "int64_t", /*default=*/"128",
-           "Threads per block of the generated kernels">,
+           "Threads per block of the baseline and codec kernels">,
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
+           "Generate the tensor-core forward for the attentions it covers "
+           "(false: the baseline kernel for every attention)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 

@@ -124,8 +124,9 @@ struct AttnQATQATPipelineOptions
 void buildAttnQATQATPipeline(OpPassManager &pm,
                              const AttnQATQATPipelineOptions &options);
 
-/// `attnqat-gpu-kernels-pipeline`: the codec ops' GPU kernels to PTX or
-/// cubin for one chip (the host ops stay, for the runtime to launch).
+/// `attnqat-gpu-kernels-pipeline`: the GPU kernels of a module's attnqat ops
+/// (codec, attention forward and backward) to PTX or cubin for one chip (the
+/// host ops stay, for the runtime to launch).
 struct AttnQATGPUKernelsPipelineOptions
     : public PassPipelineOptions<AttnQATGPUKernelsPipelineOptions> {
   PassOptions::Option<std::string> chip{
@@ -138,6 +139,11 @@ struct AttnQATGPUKernelsPipelineOptions
   PassOptions::Option<std::string> toolkit{
       *this, "toolkit", llvm::cl::desc("CUDA toolkit holding ptxas"),
       llvm::cl::init("/usr/local/cuda")};
+  PassOptions::Option<bool> tensorCores{
+      *this, "tensor-cores",
+      llvm::cl::desc("tensor-core forward kernels where they apply (false: "
+                     "the baseline kernels only)"),
+      llvm::cl::init(true)};
 };
 
 void buildAttnQATGPUKernelsPipeline(

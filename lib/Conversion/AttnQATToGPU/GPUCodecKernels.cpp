@@ -11,6 +11,7 @@
 #include "attnqat/Conversion/Passes.h"
 
 #include "../AttentionLoopEmitter.h"
+#include "TensorCoreAttention.h"
 
 #include "attnqat/Conversion/FP4Arith.h"
 #include "attnqat/Dialect/AttnQAT/IR/AttnQAT.h"
@@ -519,8 +520,13 @@ struct ConvertAttnQATToGPUKernelsPass
       roles.push_back("scale");
     };
     // Attention kernels: one thread per query row, parameters named by role.
+    // The launch travels as attributes: `attnqat.launch` {block, grid: three
+    // expressions of the problem dims} and `attnqat.constraints` (what the
+    // kernel was specialized on), read by attnqat-compile.
     auto declareKernel = [&](Location loc, StringRef name, ArrayRef<Type> args,
-                             ArrayRef<StringRef> roles, StringRef grid) {
+                             ArrayRef<StringRef> roles,
+                             std::array<StringRef, 3> grid, int64_t block,
+                             ArrayRef<std::string> constraints = {}) {
       SmallVector<Attribute> roleAttrs;
       for (StringRef r : roles)
         roleAttrs.push_back(StringAttr::get(ctx, r));
@@ -531,13 +537,19 @@ struct ConvertAttnQATToGPUKernelsPass
       func->setAttr("attnqat.launch",
                     DictionaryAttr::get(
                         ctx, {NamedAttribute(StringAttr::get(ctx, "block"),
-                                             kb.getI64IntegerAttr(blockThreads)),
+                                             kb.getI64IntegerAttr(block)),
                               NamedAttribute(StringAttr::get(ctx, "grid"),
-                                             StringAttr::get(ctx, grid))}));
+                                             kb.getStrArrayAttr({grid[0], grid[1],
+                                                                 grid[2]}))}));
+      if (!constraints.empty()) {
+        SmallVector<StringRef> cs(constraints.begin(), constraints.end());
+        func->setAttr("attnqat.constraints", kb.getStrArrayAttr(cs));
+      }
       func.setKnownBlockSizeAttr(
-          kb.getDenseI32ArrayAttr({static_cast<int32_t>(blockThreads), 1, 1}));
+          kb.getDenseI32ArrayAttr({static_cast<int32_t>(block), 1, 1}));
       return func;
     };
+    std::string rowGrid = "ceil(B*Hq*M/" + std::to_string(blockThreads) + ")";
     auto finishKernel = [&](gpu::GPUFuncOp func) {
       OpBuilder end = OpBuilder::atBlockEnd(&func.getBody().front());
       gpu::ReturnOp::create(end, func.getLoc());
@@ -551,6 +563,45 @@ struct ConvertAttnQATToGPUKernelsPass
 
     for (AttentionOp op : attentions) {
       std::string why;
+      if (tensorCores && tc::coversForward(op, why)) {
+        int64_t d = tc::headDim(op);
+        RankedTensorType maskType =
+            op.getMask() ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
+        Type outElt = op.getOutput().getType().getElementType();
+        // attention_fwd_tc_<config>_d<D>_bf16[_of32]: the head dim and an f32
+        // O specialize it too.
+        std::string name =
+            attentionKernelName("attention_fwd_tc_", op.getConfig(), op.getCausal(),
+                                maskType, static_cast<bool>(op.getKeyLengths()),
+                                b.getBF16Type());
+        name.insert(name.size() - StringRef("_bf16").size(), "_d" + std::to_string(d));
+        if (outElt.isF32())
+          name += "_of32";
+        auto func = kernels.lookup<gpu::GPUFuncOp>(name);
+        if (!func) {
+          SmallVector<Type> args;
+          SmallVector<StringRef> roles;
+          addOperandParams(b.getBF16Type(), maskType,
+                           static_cast<bool>(op.getKeyLengths()), args, roles);
+          args.push_back(dynamic1D(outElt));
+          roles.push_back("o");
+          if (op.getConfig().getMode() == Mode::QAT) {
+            args.push_back(dynamic1D(b.getF32Type()));
+            roles.push_back("o_prime");
+          }
+          args.append(3, dynamic1D(b.getF32Type()));
+          roles.append({"lse", "m", "l"});
+          addDimParams(args, roles);
+          std::string qTiles = "ceil(M/" + std::to_string(tc::kQueryTile) + ")";
+          func = declareKernel(op.getLoc(), name, args, roles, {qTiles, "Hq", "B"},
+                               tc::kThreads, {"D == " + std::to_string(d)});
+          tc::buildForward(func, op);
+          finishKernel(func);
+        }
+        link(op, func);
+        continue;
+      }
+      why.clear();
       std::string name = attentionKernelName(op, why);
       if (name.empty()) {
         op.emitWarning() << "convert-attnqat-to-gpu-kernels: no GPU kernel "
@@ -581,8 +632,8 @@ struct ConvertAttnQATToGPUKernelsPass
           roles.push_back("o_acc");
         }
         addDimParams(args, roles);
-        func = declareKernel(op.getLoc(), name, args, roles,
-                             "ceil(B * Hq * M / block)");
+        func = declareKernel(op.getLoc(), name, args, roles, {rowGrid, "1", "1"},
+                             blockThreads);
         buildAttentionKernel(func, op, /*keyTile=*/64);
         finishKernel(func);
       }
@@ -602,8 +653,8 @@ struct ConvertAttnQATToGPUKernelsPass
                      dynamic1D(f32), dynamic1D(f32), dynamic1D(f32)});
         roles.append({"o_saved", "m", "l", "do", "dq", "dk", "dv"});
         addDimParams(args, roles);
-        func = declareKernel(op.getLoc(), name, args, roles,
-                             "ceil(B * Hq * M / block)");
+        func = declareKernel(op.getLoc(), name, args, roles, {rowGrid, "1", "1"},
+                             blockThreads);
         buildBackwardKernel(func, op, /*keyTile=*/64);
         finishKernel(func);
       }

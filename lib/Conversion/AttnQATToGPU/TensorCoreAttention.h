@@ -1,0 +1,44 @@
+//===- TensorCoreAttention.h - tensor-core attention kernels -----*- C++ -*-===//
+//
+// The fused attention forward on tensor cores (warp-level BF16 mma.sync,
+// m16n8k16): a block of four warps owns 64 query rows, each warp 16; key
+// tiles of 64 stream through shared memory with cp.async; S, the online
+// softmax with the integer running max, the in-register P quantization and
+// O (and O' in qat) stay in registers. It computes the numbers of the CPU
+// lowering (same frames, same codec arithmetic) up to accumulation order,
+// with P̃ rounded to BF16 for the unquantized products (O in mode none, O').
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNQAT_LIB_CONVERSION_ATTNQATTOGPU_TENSORCOREATTENTION_H
+#define ATTNQAT_LIB_CONVERSION_ATTNQATTOGPU_TENSORCOREATTENTION_H
+
+#include "attnqat/Dialect/AttnQAT/IR/AttnQAT.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+#include <string>
+
+namespace mlir::attnqat::tc {
+
+/// Query rows per block (16 per warp) and keys per tile.
+inline constexpr int64_t kQueryTile = 64;
+inline constexpr int64_t kKeyTile = 64;
+inline constexpr int64_t kThreads = 128;
+
+/// Whether the tensor-core forward covers `op`; if not, `why` says why.
+/// Covered: modes none, qat and dropin; BF16 Q, K, V; a static head dim of
+/// 64 or 128; any mask, key lengths, causality, GQA and sequence lengths.
+bool coversForward(AttentionOp op, std::string &why);
+
+/// The head dim the kernel for `op` is specialized on.
+int64_t headDim(AttentionOp op);
+
+/// Builds the body of the tensor-core forward for `op` into `func`, whose
+/// parameters are: q, k, v, [mask], [key_lengths], o, [o_prime], lse, m, l,
+/// B, Hq, Hkv, M, N, D, scale. Launch: kThreads threads, grid
+/// (ceil(M / kQueryTile), Hq, B).
+void buildForward(gpu::GPUFuncOp func, AttentionOp op);
+
+} // namespace mlir::attnqat::tc
+
+#endif // ATTNQAT_LIB_CONVERSION_ATTNQATTOGPU_TENSORCOREATTENTION_H

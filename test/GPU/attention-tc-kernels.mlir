@@ -1,0 +1,51 @@
+// The tensor-core attention forward (BF16 mma.sync m16n8k16, ldmatrix,
+// cp.async; softmax, P quantization and O' in registers) for the cases the
+// device test runs. Source of runtime/test's attention_tc artifact.
+//
+// RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels | FileCheck %s
+// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa" | FileCheck %s --check-prefix=PTX
+// RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=bin" | FileCheck %s --check-prefix=BIN %}
+
+// CHECK-LABEL: func.func @kernels
+// CHECK: attnqat.attention {{.*}}attnqat.kernel = @attnqat_kernels::@attention_fwd_tc_none_d64_bf16
+// CHECK: attnqat.kernel = @attnqat_kernels::@attention_fwd_tc_qat_pnvfp42_causal_d128_bf16
+// CHECK-DAG: gpu.func @attention_fwd_tc_none_d64_bf16({{.*}}) workgroup({{.*}}: memref<64x72xbf16, #gpu.address_space<workgroup>>, {{.*}}: memref<64x72xbf16, #gpu.address_space<workgroup>>) kernel attributes {{{.*}}attnqat.constraints = ["D == 64"], attnqat.launch = {block = 128 : i64, grid = ["ceil(M/64)", "Hq", "B"]}, attnqat.params = ["q", "k", "v", "o", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16({{.*}}) workgroup({{.*}}: memref<64x136xbf16, {{.*}}attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// CHECK-DAG: gpu.func @attention_fwd_tc_qat_pmxfp41_d64_bf16
+// CHECK-DAG: gpu.func @attention_fwd_tc_dropin_pnvfp42_d128_bf16
+// CHECK-DAG: gpu.func @attention_fwd_tc_none_d128_bf16
+// CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d64_bf16
+// CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_mask11f32_lens_d64_bf16({{.*}}attnqat.params = ["q", "k", "v", "mask", "key_lengths", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// The forward's building blocks: async tile copies, ldmatrix (V transposed),
+// BF16 MMAs, row reductions across the four lanes of a row.
+// CHECK-DAG: nvgpu.device_async_copy
+// CHECK-DAG: nvgpu.ldmatrix {{.*}}{numTiles = 4 : i32, transpose = false}
+// CHECK-DAG: nvgpu.ldmatrix {{.*}}{numTiles = 4 : i32, transpose = true}
+// CHECK-DAG: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
+// CHECK-DAG: gpu.shuffle  xor
+// PTX: .entry attention_fwd_tc_qat_pnvfp42_causal_d128_bf16(
+// PTX-SAME: cp.async.cg.shared.global
+// PTX-SAME: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// PTX-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX-SAME: cvt.rmi.f32.f32
+// BIN: gpu.binary @attnqat_kernels
+
+func.func @kernels(%q64: tensor<1x4x64x64xbf16>, %k64: tensor<1x2x64x64xbf16>,
+                   %q: tensor<1x4x64x128xbf16>, %k: tensor<1x2x64x128xbf16>)
+    -> (tensor<1x4x64x64xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x64xbf16>,
+        tensor<1x4x64x128xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x64xbf16>) {
+  %o1, %l1 = attnqat.attention %q64, %k64, %k64 {config = #attnqat.config<mode = none>} : tensor<1x4x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>
+  %o2, %l2 = attnqat.attention %q, %k, %k causal {config = #attnqat.config<mode = qat>} : tensor<1x4x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16> -> tensor<1x4x64x128xbf16>, tensor<1x4x64xf32>
+  %o3, %l3 = attnqat.attention %q64, %k64, %k64 {config = #attnqat.config<mode = qat, q = #attnqat.mxfp4, k = #attnqat.mxfp4, v = #attnqat.mxfp4, p = #attnqat.mxfp4, p_scaling = single_level>} : tensor<1x4x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>
+  %o4, %l4 = attnqat.attention %q, %k, %k {config = #attnqat.config<mode = dropin>} : tensor<1x4x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16> -> tensor<1x4x64x128xbf16>, tensor<1x4x64xf32>
+  %o5, %l5 = attnqat.attention %q, %k, %k {config = #attnqat.config<mode = none>} : tensor<1x4x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16> -> tensor<1x4x64x128xbf16>, tensor<1x4x64xf32>
+  %o6, %l6 = attnqat.attention %q64, %k64, %k64 causal {config = #attnqat.config<mode = qat>} : tensor<1x4x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>
+  return %o1, %o2, %o3, %o4, %o5, %o6 : tensor<1x4x64x64xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x64xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x64xbf16>
+}
+
+func.func @masked(%q: tensor<2x4x64x64xbf16>, %k: tensor<2x2x70x64xbf16>, %mask: tensor<1x1x64x70xf32>, %lens: tensor<2xi32>)
+    -> tensor<2x4x64x64xbf16> {
+  %o, %l = attnqat.attention %q, %k, %k mask(%mask) key_lengths(%lens) causal {config = #attnqat.config<mode = qat>}
+      : tensor<2x4x64x64xbf16>, tensor<2x2x70x64xbf16>, tensor<2x2x70x64xbf16> mask tensor<1x1x64x70xf32> key_lengths tensor<2xi32> -> tensor<2x4x64x64xbf16>, tensor<2x4x64xf32>
+  return %o : tensor<2x4x64x64xbf16>
+}
