@@ -28,7 +28,10 @@ Value FP4Arith::roundToE2M1(Value x) {
   Value lt4 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, q, f32(4));
   Value h = arith::SelectOp::create(
       b, loc, lt2, f32(0.5), arith::SelectOp::create(b, loc, lt4, f32(1), f32(2)));
-  Value r = math::RoundEvenOp::create(b, loc, arith::DivFOp::create(b, loc, q, h));
+  // q / h as q * (1 / h): both exact for powers of two, and no division.
+  Value invH = arith::SelectOp::create(
+      b, loc, lt2, f32(2), arith::SelectOp::create(b, loc, lt4, f32(1), f32(0.5)));
+  Value r = math::RoundEvenOp::create(b, loc, arith::MulFOp::create(b, loc, q, invH));
   r = arith::MulFOp::create(b, loc, r, h);
   // Saturate at 6 (Inf too); minimumf keeps NaN.
   r = arith::MinimumFOp::create(b, loc, r, f32(6));
@@ -109,7 +112,9 @@ Value FP4Arith::roundToE4M3(Value x) {
   Value e = floorLog2(b, loc, *this, x);
   e = arith::MaxSIOp::create(b, loc, e, i32(-6));
   Value h = exp2Int(arith::SubIOp::create(b, loc, e, i32(3)));
-  Value r = math::RoundEvenOp::create(b, loc, arith::DivFOp::create(b, loc, x, h));
+  // x / h as x * 2^(3 - e): exact (3 - e in [-124, 9]), no division.
+  Value invH = exp2Int(arith::SubIOp::create(b, loc, i32(3), e));
+  Value r = math::RoundEvenOp::create(b, loc, arith::MulFOp::create(b, loc, x, invH));
   r = arith::MulFOp::create(b, loc, r, h);
   return arith::MinimumFOp::create(b, loc, r, f32(448)); // satfinite
 }

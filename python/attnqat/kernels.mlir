@@ -26,33 +26,65 @@ func.func @kernels(%x: tensor<1x1x64x64xf32>, %do: tensor<1x1x64x64xf32>) {
   return
 }
 
-// bf16: the tensor-core forward (head dims 64 and 128) and the baseline
-// backward on bf16 operands (f32 gradients; any head dim).
-!noneb = !attnqat.state<config = #attnqat.config<mode = none>, query = tensor<1x1x64x64xbf16>, key = tensor<1x1x64x64xbf16>, scale = 1.250000e-01 : f32>
-!nonecb = !attnqat.state<config = #attnqat.config<mode = none>, query = tensor<1x1x64x64xbf16>, key = tensor<1x1x64x64xbf16>, scale = 1.250000e-01 : f32, causal = true>
-!qatb = !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x1x64x64xbf16>, key = tensor<1x1x64x64xbf16>, scale = 1.250000e-01 : f32>
-!qatcb = !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x1x64x64xbf16>, key = tensor<1x1x64x64xbf16>, scale = 1.250000e-01 : f32, causal = true>
-!dropinb = !attnqat.state<config = #attnqat.config<mode = dropin>, query = tensor<1x1x64x64xbf16>, key = tensor<1x1x64x64xbf16>, scale = 1.250000e-01 : f32>
-!dropincb = !attnqat.state<config = #attnqat.config<mode = dropin>, query = tensor<1x1x64x64xbf16>, key = tensor<1x1x64x64xbf16>, scale = 1.250000e-01 : f32, causal = true>
-func.func @bf16_kernels(%x: tensor<1x1x64x64xbf16>, %y: tensor<1x1x64x128xbf16>, %do: tensor<1x1x64x64xbf16>) {
-  %fq = attnqat.fake_quant %x as #attnqat.nvfp4 along 3 : tensor<1x1x64x64xbf16>
-  %o1, %l1, %s1 = attnqat.attention %x, %x, %x {config = #attnqat.config<mode = none>} : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>, !noneb
-  %a1, %b1, %c1 = attnqat.attention_backward %s1, %do : !noneb, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>
-  %p1, %r1 = attnqat.attention %y, %y, %y {config = #attnqat.config<mode = none>} : tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64xf32>
-  %o2, %l2, %s2 = attnqat.attention %x, %x, %x causal {config = #attnqat.config<mode = none>} : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>, !nonecb
-  %a2, %b2, %c2 = attnqat.attention_backward %s2, %do : !nonecb, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>
-  %p2, %r2 = attnqat.attention %y, %y, %y causal {config = #attnqat.config<mode = none>} : tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64xf32>
-  %o3, %l3, %s3 = attnqat.attention %x, %x, %x {config = #attnqat.config<mode = qat>} : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>, !qatb
-  %a3, %b3, %c3 = attnqat.attention_backward %s3, %do : !qatb, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>
-  %p3, %r3 = attnqat.attention %y, %y, %y {config = #attnqat.config<mode = qat>} : tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64xf32>
-  %o4, %l4, %s4 = attnqat.attention %x, %x, %x causal {config = #attnqat.config<mode = qat>} : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>, !qatcb
-  %a4, %b4, %c4 = attnqat.attention_backward %s4, %do : !qatcb, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>
-  %p4, %r4 = attnqat.attention %y, %y, %y causal {config = #attnqat.config<mode = qat>} : tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64xf32>
-  %o5, %l5, %s5 = attnqat.attention %x, %x, %x {config = #attnqat.config<mode = dropin>} : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>, !dropinb
-  %a5, %b5, %c5 = attnqat.attention_backward %s5, %do : !dropinb, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>
-  %p5, %r5 = attnqat.attention %y, %y, %y {config = #attnqat.config<mode = dropin>} : tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64xf32>
-  %o6, %l6, %s6 = attnqat.attention %x, %x, %x causal {config = #attnqat.config<mode = dropin>} : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>, !dropincb
-  %a6, %b6, %c6 = attnqat.attention_backward %s6, %do : !dropincb, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>
-  %p6, %r6 = attnqat.attention %y, %y, %y causal {config = #attnqat.config<mode = dropin>} : tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64xf32>
+
+// bf16: head dims 64 and 128 get the tensor-core forward and backward (each
+// specialized on its head dim); the D = 32 ops give the baseline kernels,
+// which take any head dim at launch.
+!none64 = !attnqat.state<config = #attnqat.config<mode = none>, query = tensor<1x1x64x64xbf16>, key = tensor<1x1x64x64xbf16>, scale = 1.250000e-01 : f32>
+!nonec64 = !attnqat.state<config = #attnqat.config<mode = none>, query = tensor<1x1x64x64xbf16>, key = tensor<1x1x64x64xbf16>, scale = 1.250000e-01 : f32, causal = true>
+!qat64 = !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x1x64x64xbf16>, key = tensor<1x1x64x64xbf16>, scale = 1.250000e-01 : f32>
+!qatc64 = !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x1x64x64xbf16>, key = tensor<1x1x64x64xbf16>, scale = 1.250000e-01 : f32, causal = true>
+!dropin64 = !attnqat.state<config = #attnqat.config<mode = dropin>, query = tensor<1x1x64x64xbf16>, key = tensor<1x1x64x64xbf16>, scale = 1.250000e-01 : f32>
+!dropinc64 = !attnqat.state<config = #attnqat.config<mode = dropin>, query = tensor<1x1x64x64xbf16>, key = tensor<1x1x64x64xbf16>, scale = 1.250000e-01 : f32, causal = true>
+!none128 = !attnqat.state<config = #attnqat.config<mode = none>, query = tensor<1x1x64x128xbf16>, key = tensor<1x1x64x128xbf16>, scale = 0.0883883461 : f32>
+!nonec128 = !attnqat.state<config = #attnqat.config<mode = none>, query = tensor<1x1x64x128xbf16>, key = tensor<1x1x64x128xbf16>, scale = 0.0883883461 : f32, causal = true>
+!qat128 = !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x1x64x128xbf16>, key = tensor<1x1x64x128xbf16>, scale = 0.0883883461 : f32>
+!qatc128 = !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x1x64x128xbf16>, key = tensor<1x1x64x128xbf16>, scale = 0.0883883461 : f32, causal = true>
+!dropin128 = !attnqat.state<config = #attnqat.config<mode = dropin>, query = tensor<1x1x64x128xbf16>, key = tensor<1x1x64x128xbf16>, scale = 0.0883883461 : f32>
+!dropinc128 = !attnqat.state<config = #attnqat.config<mode = dropin>, query = tensor<1x1x64x128xbf16>, key = tensor<1x1x64x128xbf16>, scale = 0.0883883461 : f32, causal = true>
+!none32 = !attnqat.state<config = #attnqat.config<mode = none>, query = tensor<1x1x64x32xbf16>, key = tensor<1x1x64x32xbf16>, scale = 0.176776692 : f32>
+!nonec32 = !attnqat.state<config = #attnqat.config<mode = none>, query = tensor<1x1x64x32xbf16>, key = tensor<1x1x64x32xbf16>, scale = 0.176776692 : f32, causal = true>
+!qat32 = !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x1x64x32xbf16>, key = tensor<1x1x64x32xbf16>, scale = 0.176776692 : f32>
+!qatc32 = !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x1x64x32xbf16>, key = tensor<1x1x64x32xbf16>, scale = 0.176776692 : f32, causal = true>
+!dropin32 = !attnqat.state<config = #attnqat.config<mode = dropin>, query = tensor<1x1x64x32xbf16>, key = tensor<1x1x64x32xbf16>, scale = 0.176776692 : f32>
+!dropinc32 = !attnqat.state<config = #attnqat.config<mode = dropin>, query = tensor<1x1x64x32xbf16>, key = tensor<1x1x64x32xbf16>, scale = 0.176776692 : f32, causal = true>
+func.func @bf16_kernels(%x64: tensor<1x1x64x64xbf16>, %x128: tensor<1x1x64x128xbf16>, %x32: tensor<1x1x64x32xbf16>) {
+  %fq = attnqat.fake_quant %x64 as #attnqat.nvfp4 along 3 : tensor<1x1x64x64xbf16>
+  %o1, %l1, %s1 = attnqat.attention %x64, %x64, %x64 {config = #attnqat.config<mode = none>} : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>, !none64
+  %a1, %b1, %c1 = attnqat.attention_backward %s1, %x64 : !none64, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>
+  %o2, %l2, %s2 = attnqat.attention %x64, %x64, %x64 causal {config = #attnqat.config<mode = none>} : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>, !nonec64
+  %a2, %b2, %c2 = attnqat.attention_backward %s2, %x64 : !nonec64, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>
+  %o3, %l3, %s3 = attnqat.attention %x64, %x64, %x64 {config = #attnqat.config<mode = qat>} : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>, !qat64
+  %a3, %b3, %c3 = attnqat.attention_backward %s3, %x64 : !qat64, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>
+  %o4, %l4, %s4 = attnqat.attention %x64, %x64, %x64 causal {config = #attnqat.config<mode = qat>} : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>, !qatc64
+  %a4, %b4, %c4 = attnqat.attention_backward %s4, %x64 : !qatc64, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>
+  %o5, %l5, %s5 = attnqat.attention %x64, %x64, %x64 {config = #attnqat.config<mode = dropin>} : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>, !dropin64
+  %a5, %b5, %c5 = attnqat.attention_backward %s5, %x64 : !dropin64, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>
+  %o6, %l6, %s6 = attnqat.attention %x64, %x64, %x64 causal {config = #attnqat.config<mode = dropin>} : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>, !dropinc64
+  %a6, %b6, %c6 = attnqat.attention_backward %s6, %x64 : !dropinc64, tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>
+  %o7, %l7, %s7 = attnqat.attention %x128, %x128, %x128 {config = #attnqat.config<mode = none>} : tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64xf32>, !none128
+  %a7, %b7, %c7 = attnqat.attention_backward %s7, %x128 : !none128, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>
+  %o8, %l8, %s8 = attnqat.attention %x128, %x128, %x128 causal {config = #attnqat.config<mode = none>} : tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64xf32>, !nonec128
+  %a8, %b8, %c8 = attnqat.attention_backward %s8, %x128 : !nonec128, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>
+  %o9, %l9, %s9 = attnqat.attention %x128, %x128, %x128 {config = #attnqat.config<mode = qat>} : tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64xf32>, !qat128
+  %a9, %b9, %c9 = attnqat.attention_backward %s9, %x128 : !qat128, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>
+  %o10, %l10, %s10 = attnqat.attention %x128, %x128, %x128 causal {config = #attnqat.config<mode = qat>} : tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64xf32>, !qatc128
+  %a10, %b10, %c10 = attnqat.attention_backward %s10, %x128 : !qatc128, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>
+  %o11, %l11, %s11 = attnqat.attention %x128, %x128, %x128 {config = #attnqat.config<mode = dropin>} : tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64xf32>, !dropin128
+  %a11, %b11, %c11 = attnqat.attention_backward %s11, %x128 : !dropin128, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>
+  %o12, %l12, %s12 = attnqat.attention %x128, %x128, %x128 causal {config = #attnqat.config<mode = dropin>} : tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64xf32>, !dropinc128
+  %a12, %b12, %c12 = attnqat.attention_backward %s12, %x128 : !dropinc128, tensor<1x1x64x128xbf16> -> tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>, tensor<1x1x64x128xbf16>
+  %o13, %l13, %s13 = attnqat.attention %x32, %x32, %x32 {config = #attnqat.config<mode = none>} : tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16> -> tensor<1x1x64x32xbf16>, tensor<1x1x64xf32>, !none32
+  %a13, %b13, %c13 = attnqat.attention_backward %s13, %x32 : !none32, tensor<1x1x64x32xbf16> -> tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>
+  %o14, %l14, %s14 = attnqat.attention %x32, %x32, %x32 causal {config = #attnqat.config<mode = none>} : tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16> -> tensor<1x1x64x32xbf16>, tensor<1x1x64xf32>, !nonec32
+  %a14, %b14, %c14 = attnqat.attention_backward %s14, %x32 : !nonec32, tensor<1x1x64x32xbf16> -> tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>
+  %o15, %l15, %s15 = attnqat.attention %x32, %x32, %x32 {config = #attnqat.config<mode = qat>} : tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16> -> tensor<1x1x64x32xbf16>, tensor<1x1x64xf32>, !qat32
+  %a15, %b15, %c15 = attnqat.attention_backward %s15, %x32 : !qat32, tensor<1x1x64x32xbf16> -> tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>
+  %o16, %l16, %s16 = attnqat.attention %x32, %x32, %x32 causal {config = #attnqat.config<mode = qat>} : tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16> -> tensor<1x1x64x32xbf16>, tensor<1x1x64xf32>, !qatc32
+  %a16, %b16, %c16 = attnqat.attention_backward %s16, %x32 : !qatc32, tensor<1x1x64x32xbf16> -> tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>
+  %o17, %l17, %s17 = attnqat.attention %x32, %x32, %x32 {config = #attnqat.config<mode = dropin>} : tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16> -> tensor<1x1x64x32xbf16>, tensor<1x1x64xf32>, !dropin32
+  %a17, %b17, %c17 = attnqat.attention_backward %s17, %x32 : !dropin32, tensor<1x1x64x32xbf16> -> tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>
+  %o18, %l18, %s18 = attnqat.attention %x32, %x32, %x32 causal {config = #attnqat.config<mode = dropin>} : tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16> -> tensor<1x1x64x32xbf16>, tensor<1x1x64xf32>, !dropinc32
+  %a18, %b18, %c18 = attnqat.attention_backward %s18, %x32 : !dropinc32, tensor<1x1x64x32xbf16> -> tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>, tensor<1x1x64x32xbf16>
   return
 }

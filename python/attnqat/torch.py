@@ -9,10 +9,11 @@ q: [B, Hq, M, D], k and v: [B, Hkv, N, D] CUDA float32 or bfloat16 tensors
 with D from O'), "dropin" (the same forward, ordinary backward; for
 ablations). Gradients pass straight through the quantizers.
 
-bfloat16 with head dim 64 or 128 runs the tensor-core forward (BF16 MMA,
-softmax and P quantization in registers); other inputs run the baseline
-kernels (one thread per query row). The backward is the baseline kernel for
-now (f32 gradients, returned in the inputs' dtype).
+bfloat16 with head dim 64 or 128 runs the tensor-core kernels (BF16 MMA;
+softmax and P quantization in registers; the backward recomputes P with the
+forward's codes and scales); other inputs run the baseline kernels (one
+thread per query row). Gradients are accumulated in f32 and returned in the
+inputs' dtype.
 """
 
 import math
@@ -132,29 +133,46 @@ class AttentionFunction(torch.autograd.Function):
         else:
             saved = o_acc if o_acc is not None else o.float()
         ctx.save_for_backward(q, k, v, saved, m, l)
-        ctx.config = (causal, scale, mode, problem)
+        ctx.config = (causal, scale, mode, problem, tensor_cores)
         return o
 
     @staticmethod
     def backward(ctx, grad_o):
         q, k, v, saved, m, l = ctx.saved_tensors
-        causal, scale, mode, problem = ctx.config
+        causal, scale, mode, problem, tensor_cores = ctx.config
         grad_o = grad_o.contiguous().to(q.dtype)
         f32 = torch.float32
-        dq = torch.empty(q.shape, dtype=f32, device=q.device)
-        dk = torch.zeros(k.shape, dtype=f32, device=k.device)  # accumulated atomically
-        dv = torch.zeros(v.shape, dtype=f32, device=v.device)
-        name = (f"attention_bwd_{_CONFIG[mode]}{'_causal' if causal else ''}"
-                f"_{_DTYPES[q.dtype]}")
-        _runtime().launch(name, problem,
-                          [_rt.ptr_arg("q", q.data_ptr()), _rt.ptr_arg("k", k.data_ptr()),
-                           _rt.ptr_arg("v", v.data_ptr()),
-                           _rt.ptr_arg("o_saved", saved.data_ptr()),
-                           _rt.ptr_arg("m", m.data_ptr()), _rt.ptr_arg("l", l.data_ptr()),
-                           _rt.ptr_arg("do", grad_o.data_ptr()),
-                           _rt.ptr_arg("dq", dq.data_ptr()), _rt.ptr_arg("dk", dk.data_ptr()),
-                           _rt.ptr_arg("dv", dv.data_ptr()), _rt.f32_arg("scale", scale)],
-                          _stream())
+        causal_part = "_causal" if causal else ""
+        args = [_rt.ptr_arg("q", q.data_ptr()), _rt.ptr_arg("k", k.data_ptr()),
+                _rt.ptr_arg("v", v.data_ptr()), _rt.ptr_arg("m", m.data_ptr()),
+                _rt.ptr_arg("l", l.data_ptr()), _rt.ptr_arg("do", grad_o.data_ptr()),
+                _rt.f32_arg("scale", scale)]
+        if tensor_cores:
+            # delta = rowsum(dO * O_saved), then the dK/dV-stationary kernel:
+            # dK and dV written, dQ accumulated from zero with atomics.
+            D = q.shape[-1]
+            delta = m.new_empty(m.shape)
+            rows_only = _rt.Problem(problem.B, problem.Hq, problem.Hkv, problem.M,
+                                    problem.N, problem.D, 0, 0)
+            _runtime().launch("attention_bwd_tc_delta_bf16", rows_only,
+                              [_rt.ptr_arg("o_saved", saved.data_ptr()),
+                               _rt.ptr_arg("do", grad_o.data_ptr()),
+                               _rt.ptr_arg("delta", delta.data_ptr())], _stream())
+            dq = torch.zeros(q.shape, dtype=f32, device=q.device)
+            dk = torch.empty(k.shape, dtype=f32, device=k.device)
+            dv = torch.empty(v.shape, dtype=f32, device=v.device)
+            name = f"attention_bwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16"
+            args += [_rt.ptr_arg("delta", delta.data_ptr()),
+                     _rt.ptr_arg("dq_acc", dq.data_ptr())]
+        else:
+            dq = torch.empty(q.shape, dtype=f32, device=q.device)
+            dk = torch.zeros(k.shape, dtype=f32, device=k.device)  # atomics
+            dv = torch.zeros(v.shape, dtype=f32, device=v.device)
+            name = f"attention_bwd_{_CONFIG[mode]}{causal_part}_{_DTYPES[q.dtype]}"
+            args += [_rt.ptr_arg("o_saved", saved.data_ptr()),
+                     _rt.ptr_arg("dq", dq.data_ptr())]
+        args += [_rt.ptr_arg("dk", dk.data_ptr()), _rt.ptr_arg("dv", dv.data_ptr())]
+        _runtime().launch(name, problem, args, _stream())
         dq, dk, dv = dq.to(q.dtype), dk.to(k.dtype), dv.to(v.dtype)
         return dq, dk, dv, None, None, None
 

@@ -2,9 +2,9 @@
 // lowering's backward row; dK and dV summed with atomics) next to its
 // forward. Source of runtime/test's backward artifact.
 //
-// RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels | FileCheck %s
-// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa" | FileCheck %s --check-prefix=PTX
-// RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=bin" | FileCheck %s --check-prefix=BIN %}
+// RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels="tensor-cores=false" | FileCheck %s
+// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa tensor-cores=false" | FileCheck %s --check-prefix=PTX
+// RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=bin tensor-cores=false" | FileCheck %s --check-prefix=BIN %}
 
 // CHECK: attnqat.attention_backward {{.*}}attnqat.kernel = @attnqat_kernels::@attention_bwd_qat_pnvfp42_causal_f32
 // CHECK-DAG: gpu.func @attention_bwd_qat_pnvfp42_causal_f32({{.*}}attnqat.params = ["q", "k", "v", "o_saved", "m", "l", "do", "dq", "dk", "dv", "B", "Hq", "Hkv", "M", "N", "D", "scale"]

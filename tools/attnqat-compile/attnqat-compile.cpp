@@ -94,7 +94,7 @@ std::string extentFor(StringRef role, StringRef name, const KernelInfo &info) {
   }
   if (llvm::is_contained({"k", "v", "dk", "dv"}, role))
     return "B*Hkv*N*D";
-  if (llvm::is_contained({"lse", "m", "l"}, role))
+  if (llvm::is_contained({"lse", "m", "l", "delta"}, role))
     return "B*Hq*M";
   if (role == "key_lengths")
     return "B";
@@ -206,6 +206,13 @@ int main(int argc, char **argv) {
         if (!elemFor(memref.getElementType(), param.elem))
           return fail("kernel " + name + ": unsupported element type");
         param.access = accessFor(role);
+        // The generator's overrides (a role one kernel reads, another writes).
+        if (auto access = func->getAttrOfType<DictionaryAttr>("attnqat.access"))
+          if (auto a = access.getAs<StringAttr>(role))
+            param.access = llvm::StringSwitch<rt::Access>(a.getValue())
+                               .Case("in", rt::Access::In)
+                               .Case("out", rt::Access::Out)
+                               .Default(rt::Access::InOut);
         param.align = std::max(1u, memref.getElementTypeBitWidth() / 8);
         param.hasExtent = true;
         if (!parseExpr(extentFor(role, name, info), param.extent))
@@ -266,6 +273,8 @@ int main(int argc, char **argv) {
         if (!parseExpr(grid[i], variant.grid[i]))
           return fail("kernel " + kernel.name + ": bad grid expression '" + grid[i] + "'");
       variant.block = {static_cast<uint32_t>(block), 1, 1};
+      if (auto shared = dyn_cast_or_null<IntegerAttr>(launch.get("dynamic_shared")))
+        variant.dynamicSharedBytes = static_cast<uint32_t>(shared.getInt());
       kernel.variants.push_back(std::move(variant));
     }
   }

@@ -526,7 +526,8 @@ struct ConvertAttnQATToGPUKernelsPass
     auto declareKernel = [&](Location loc, StringRef name, ArrayRef<Type> args,
                              ArrayRef<StringRef> roles,
                              std::array<StringRef, 3> grid, int64_t block,
-                             ArrayRef<std::string> constraints = {}) {
+                             ArrayRef<std::string> constraints = {},
+                             int64_t dynamicShared = 0) {
       SmallVector<Attribute> roleAttrs;
       for (StringRef r : roles)
         roleAttrs.push_back(StringAttr::get(ctx, r));
@@ -534,13 +535,14 @@ struct ConvertAttnQATToGPUKernelsPass
       auto func = gpu::GPUFuncOp::create(kb, loc, name, kb.getFunctionType(args, {}));
       func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
       func->setAttr("attnqat.params", ArrayAttr::get(ctx, roleAttrs));
-      func->setAttr("attnqat.launch",
-                    DictionaryAttr::get(
-                        ctx, {NamedAttribute(StringAttr::get(ctx, "block"),
-                                             kb.getI64IntegerAttr(block)),
-                              NamedAttribute(StringAttr::get(ctx, "grid"),
-                                             kb.getStrArrayAttr({grid[0], grid[1],
-                                                                 grid[2]}))}));
+      SmallVector<NamedAttribute> launch{
+          NamedAttribute(StringAttr::get(ctx, "block"), kb.getI64IntegerAttr(block)),
+          NamedAttribute(StringAttr::get(ctx, "grid"),
+                         kb.getStrArrayAttr({grid[0], grid[1], grid[2]}))};
+      if (dynamicShared)
+        launch.push_back(NamedAttribute(StringAttr::get(ctx, "dynamic_shared"),
+                                        kb.getI64IntegerAttr(dynamicShared)));
+      func->setAttr("attnqat.launch", DictionaryAttr::get(ctx, launch));
       if (!constraints.empty()) {
         SmallVector<StringRef> cs(constraints.begin(), constraints.end());
         func->setAttr("attnqat.constraints", kb.getStrArrayAttr(cs));
@@ -641,6 +643,64 @@ struct ConvertAttnQATToGPUKernelsPass
     }
 
     for (AttentionBackwardOp op : backwards) {
+      std::string why;
+      if (tensorCores && tc::coversBackward(op, why)) {
+        StateType st = op.getState().getType();
+        int64_t d = st.getQuery().getDimSize(3);
+        Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
+        // The pre-pass: delta = rowsum(dO * O_saved), one per module.
+        StringRef deltaName = "attention_bwd_tc_delta_bf16";
+        auto delta = kernels.lookup<gpu::GPUFuncOp>(deltaName);
+        if (!delta) {
+          SmallVector<Type> args{dynamic1D(f32), dynamic1D(bf16), dynamic1D(f32)};
+          SmallVector<StringRef> roles{"o_saved", "do", "delta"};
+          args.append(6, IndexType::get(ctx));
+          roles.append({"B", "Hq", "Hkv", "M", "N", "D"});
+          delta = declareKernel(op.getLoc(), deltaName, args, roles,
+                                {"ceil(B*Hq*M/" + std::to_string(tc::kThreads) + ")",
+                                 "1", "1"},
+                                tc::kThreads);
+          delta->setAttr("attnqat.access",
+                         DictionaryAttr::get(ctx, {NamedAttribute(
+                                                      StringAttr::get(ctx, "delta"),
+                                                      StringAttr::get(ctx, "out"))}));
+          tc::buildRowDot(delta);
+          finishKernel(delta);
+        }
+        std::string name = attentionKernelName("attention_bwd_tc_", st.getConfig(),
+                                               st.getCausal(), st.getMask(),
+                                               st.getKeyLengths(), bf16);
+        name.insert(name.size() - StringRef("_bf16").size(), "_d" + std::to_string(d));
+        auto func = kernels.lookup<gpu::GPUFuncOp>(name);
+        if (!func) {
+          SmallVector<Type> args;
+          SmallVector<StringRef> roles;
+          addOperandParams(bf16, st.getMask(), st.getKeyLengths(), args, roles);
+          args.append({dynamic1D(f32), dynamic1D(f32), dynamic1D(f32), dynamic1D(bf16),
+                       dynamic1D(f32), dynamic1D(f32), dynamic1D(f32)});
+          roles.append({"m", "l", "delta", "do", "dq_acc", "dk", "dv"});
+          addDimParams(args, roles);
+          std::string keyTiles = "ceil(N/" + std::to_string(tc::kKeyTile) + ")";
+          func = declareKernel(op.getLoc(), name, args, roles, {keyTiles, "Hkv", "B"},
+                               tc::kThreads, {"D == " + std::to_string(d)},
+                               tc::backwardSharedBytes(d));
+          func->setAttr("attnqat.access",
+                        DictionaryAttr::get(
+                            ctx, {NamedAttribute(StringAttr::get(ctx, "dk"),
+                                                 StringAttr::get(ctx, "out")),
+                                  NamedAttribute(StringAttr::get(ctx, "dq_acc"),
+                                                 StringAttr::get(ctx, "inout")),
+                                  NamedAttribute(StringAttr::get(ctx, "dv"),
+                                                 StringAttr::get(ctx, "out"))}));
+          tc::buildBackward(func, op);
+          finishKernel(func);
+        }
+        link(op, func);
+        op->setAttr("attnqat.pre_kernel",
+                    SymbolRefAttr::get(ctx, "attnqat_kernels",
+                                       {FlatSymbolRefAttr::get(delta.getNameAttr())}));
+        continue;
+      }
       std::string name = backwardKernelName(op);
       auto func = kernels.lookup<gpu::GPUFuncOp>(name);
       if (!func) {

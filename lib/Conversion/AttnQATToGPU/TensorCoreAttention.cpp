@@ -38,30 +38,30 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 /// One accumulator tile of a thread: c0..c3.
 using Acc = std::array<Value, 4>;
 
-/// Builds the kernel; one instance per generated function.
-class ForwardBuilder {
+/// Helpers shared by the forward and backward builders: index and float
+/// arithmetic, warp reductions, BF16 packing, MMAs, ldmatrix, cp.async tiles
+/// and the score / P~ / P quantization steps both directions compute alike.
+class TileBuilder {
 public:
-  ForwardBuilder(gpu::GPUFuncOp func, AttentionOp op)
-      : func(func), op(op), b(OpBuilder::atBlockBegin(&func.getBody().front())),
-        loc(func.getLoc()), fp(b, loc), config(op.getConfig()),
-        D(tc::headDim(op)) {}
+  TileBuilder(gpu::GPUFuncOp func, ConfigAttr config, int64_t D)
+      : func(func), b(OpBuilder::atBlockBegin(&func.getBody().front())),
+        loc(func.getLoc()), fp(b, loc), config(config), D(D) {}
 
-  void build();
-
-private:
+protected:
   gpu::GPUFuncOp func;
-  AttentionOp op;
   OpBuilder b;
   Location loc;
   FP4Arith fp;
   ConfigAttr config;
   int64_t D;
+  Value lane, g, t, mi, lr; // lane = 4g + t; ldmatrix: matrix mi, row lr
 
   Type f32() { return b.getF32Type(); }
   Type bf16() { return b.getBF16Type(); }
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value cf(double v) { return fp.f32(v); }
   Value addi(Value x, Value y) { return b.createOrFold<arith::AddIOp>(loc, x, y); }
+  Value subi(Value x, Value y) { return b.createOrFold<arith::SubIOp>(loc, x, y); }
   Value muli(Value x, Value y) { return b.createOrFold<arith::MulIOp>(loc, x, y); }
   Value divu(Value x, Value y) { return b.createOrFold<arith::DivUIOp>(loc, x, y); }
   Value remu(Value x, Value y) { return b.createOrFold<arith::RemUIOp>(loc, x, y); }
@@ -69,6 +69,7 @@ private:
   Value ult(Value x, Value y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
   }
+  Value andi(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
   Value addf(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
   Value mulf(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
   Value subf(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
@@ -78,10 +79,21 @@ private:
     return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, cf(-kInf));
   }
   Value exp2(Value x) { return math::Exp2Op::create(b, loc, x); }
+  /// min(i, n - 1): a row or key index clamped into a buffer of n (>= 1).
+  Value clampTo(Value i, Value n) { return minu(i, subi(n, idx(1))); }
 
-  /// x reduced over the four lanes that share a row (lane xor 1, 2).
-  Value quadReduce(Value x, bool isMax) {
-    for (int32_t offset : {1, 2}) {
+  /// Lane coordinates of the fragment layouts and of ldmatrix's addresses.
+  void setUpLanes(Value tid) {
+    lane = remu(tid, idx(32));
+    g = divu(lane, idx(4));
+    t = remu(lane, idx(4));
+    mi = divu(lane, idx(8));
+    lr = remu(lane, idx(8));
+  }
+
+  /// x reduced over the lanes whose ids differ in the bits of `offsets`.
+  Value laneReduce(Value x, bool isMax, ArrayRef<int32_t> offsets) {
+    for (int32_t offset : offsets) {
       Value other = gpu::ShuffleOp::create(b, loc, x, offset, 32,
                                            gpu::ShuffleMode::XOR)
                         .getShuffleResult();
@@ -89,6 +101,8 @@ private:
     }
     return x;
   }
+  /// Over the four lanes that share an accumulator row (lane xor 1, 2).
+  Value quadReduce(Value x, bool isMax) { return laneReduce(x, isMax, {1, 2}); }
 
   /// Two f32 as one i32 of bf16 (RNE), `lo` in the low half.
   Value packBF16(Value lo, Value hi) {
@@ -102,6 +116,12 @@ private:
     Value v = vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
                                         vec2);
     return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
+  }
+  /// Accumulator tiles nt = 2kc, 2kc+1 as the A operand of the k-step kc.
+  SmallVector<Value> aFromAcc(ArrayRef<Acc> x, int64_t kc) {
+    return {packBF16(x[2 * kc][0], x[2 * kc][1]), packBF16(x[2 * kc][2], x[2 * kc][3]),
+            packBF16(x[2 * kc + 1][0], x[2 * kc + 1][1]),
+            packBF16(x[2 * kc + 1][2], x[2 * kc + 1][3])};
   }
 
   /// acc + a . b with one m16n8k16 BF16 MMA.
@@ -118,6 +138,7 @@ private:
       r[e] = LLVM::ExtractValueOp::create(b, loc, mmaOp.getResult(), e);
     return r;
   }
+  static Acc zeroAcc(Value zero) { return Acc{zero, zero, zero, zero}; }
 
   /// Four 8x8 bf16 matrices from shared memory (one row address per lane),
   /// as four i32 registers.
@@ -129,6 +150,183 @@ private:
       r[i] = asI32(vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{i}));
     return r;
   }
+  /// The A operand of rows [row0, row0 + 16) x k-step kc of a row-major
+  /// [row][k] tile.
+  SmallVector<Value> aFromRows(Value smem, Value row0, int64_t kc) {
+    Value row = addi(addi(row0, muli(remu(mi, idx(2)), idx(8))), lr);
+    Value col = addi(idx(kc * 16), muli(divu(mi, idx(2)), idx(8)));
+    auto r = ldmatrix4(smem, row, col, /*trans=*/false);
+    return {r[0], r[1], r[2], r[3]};
+  }
+  /// B operands (b0, b1 of n-tiles 2np and 2np+1) of k-step kc where the
+  /// tile is stored [n][k] (k contiguous: K for S = Q K^T).
+  std::array<Value, 4> bFromNK(Value smem, int64_t np, int64_t kc) {
+    Value row = addi(addi(idx(np * 16), muli(divu(mi, idx(2)), idx(8))), lr);
+    Value col = addi(idx(kc * 16), muli(remu(mi, idx(2)), idx(8)));
+    return ldmatrix4(smem, row, col, /*trans=*/false);
+  }
+  /// B operands of n-tiles 2np, 2np+1, k-step kc, for a tile stored [k][n]
+  /// (n contiguous: V for O = P V), through ldmatrix's transpose.
+  std::array<Value, 4> bFromKN(Value smem, int64_t np, int64_t kc) {
+    Value row = addi(addi(idx(kc * 16), muli(remu(mi, idx(2)), idx(8))), lr);
+    Value col = muli(addi(idx(2 * np), divu(mi, idx(2))), idx(8));
+    return ldmatrix4(smem, row, col, /*trans=*/true);
+  }
+
+  /// Copies rows [row0, row0 + 64) of a [rows][D] bf16 tensor (rows past
+  /// `rows` zero-filled) into a padded shared tile with cp.async, 16 bytes per
+  /// copy; returns the tokens.
+  void copyTile(Value tid, Value src, Value base, Value row0, Value rows, Value dst,
+                SmallVector<Value> &tokens) {
+    const int64_t chunksPerRow = D / 8;
+    const int64_t copies = tc::kKeyTile * chunksPerRow / tc::kThreads;
+    for (int64_t i = 0; i < copies; ++i) {
+      Value c = addi(tid, idx(i * tc::kThreads));
+      Value r = divu(c, idx(chunksPerRow));
+      Value col = muli(remu(c, idx(chunksPerRow)), idx(8));
+      Value row = addi(row0, r);
+      Value at = addi(muli(addi(base, clampTo(row, rows)), idx(D)), col);
+      Value n = sel(ult(row, rows), idx(8), idx(0));
+      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
+          ValueRange{r, col}, src, ValueRange{at}, b.getIndexAttr(8), n,
+          /*bypassL1=*/b.getUnitAttr()));
+    }
+  }
+  /// Waits for `tokens`, then for every thread of the block.
+  void waitTiles(ArrayRef<Value> tokens) {
+    Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
+    gpu::BarrierOp::create(b, loc);
+  }
+
+  /// The log2-domain score of query `row`, key `key` from the raw dot
+  /// product: (dot * scale + mask) * log2(e), -inf where the key is not
+  /// visible (past N, past the key length, above the diagonal if causal).
+  struct Masking {
+    bool causal = false;
+    Value mask; RankedTensorType maskType;
+    Value keyLen;
+    Value bi, h, M, N, Hq, scale;
+  };
+  Value score(const Masking &mk, Value dot, Value row, Value key) {
+    Value x = mulf(dot, mk.scale);
+    if (mk.mask) {
+      Value mb = mk.maskType.getDimSize(0) == 1 ? idx(0) : mk.bi;
+      Value mh = mk.maskType.getDimSize(1) == 1 ? idx(0) : mk.h;
+      Value mHeads = mk.maskType.getDimSize(1) == 1 ? idx(1) : mk.Hq;
+      Value at = addi(muli(addi(muli(addi(muli(mb, mHeads), mh), mk.M),
+                                clampTo(row, mk.M)),
+                           mk.N),
+                      clampTo(key, mk.N));
+      Value mv = memref::LoadOp::create(b, loc, mk.mask, ValueRange{at});
+      if (!mv.getType().isF32())
+        mv = arith::ExtFOp::create(b, loc, f32(), mv);
+      x = addf(x, mv);
+    }
+    x = mulf(x, cf(kLog2E));
+    Value valid = ult(key, mk.N);
+    if (mk.causal)
+      valid = andi(valid, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                                key, row));
+    if (mk.keyLen)
+      valid = andi(valid, ult(key, mk.keyLen));
+    return sel(valid, x, cf(-kInf));
+  }
+  /// P~ = exp2(s - floor s) * 2^(floor s - m) in the integer frame m (0
+  /// where masked): frames differ by exact powers of two.
+  Value pTilde(Value s, Value m) {
+    Value fl = math::FloorOp::create(b, loc, s);
+    Value pv = mulf(exp2(subf(s, fl)), pow2(subf(fl, m)));
+    return sel(isNegInf(s), cf(0), pv);
+  }
+  /// 2^k for an integral k <= 0 from the bits (exact, subnormals included):
+  /// one exponential per score instead of two.
+  Value pow2(Value k) {
+    Type i32 = b.getI32Type();
+    auto c = [&](int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 32); };
+    Value ki = arith::FPToSIOp::create(
+        b, loc, i32, maxf(k, cf(-150))); // -inf and below: 0
+    Value normal = arith::ShLIOp::create(b, loc, arith::AddIOp::create(b, loc, ki, c(127)),
+                                         c(23));
+    Value subShift = arith::MaxSIOp::create(b, loc, arith::AddIOp::create(b, loc, ki, c(149)),
+                                            c(0));
+    Value sub = arith::ShLIOp::create(b, loc, c(1), subShift);
+    sub = sel(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, ki, c(-149)), sub,
+              c(0));
+    Value bits = sel(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, ki, c(-126)),
+                     normal, sub);
+    return arith::BitcastOp::create(b, loc, f32(), bits);
+  }
+  /// phi_P of the block whose lane-local values are `*vals` and whose amax
+  /// the lanes of `offsets` share: code x block scale (exact in BF16); the
+  /// global scale g is applied by the caller.
+  void quantizeBlock(ArrayRef<Value *> vals, ArrayRef<int32_t> offsets) {
+    FP4FormatAttrInterface pFormat = config.getP();
+    float gP = config.getPGlobalScale();
+    Value amax = cf(0);
+    for (Value *v : vals)
+      amax = maxf(amax, math::AbsFOp::create(b, loc, *v));
+    amax = laneReduce(amax, /*isMax=*/true, offsets);
+    Value bs = fp.blockScale(pFormat, amax, gP);
+    for (Value *v : vals)
+      *v = mulf(fp.quantizeElement(*v, bs, gP), bs);
+  }
+
+  /// Stores row half r (accumulator elements 2r, 2r+1) of the accumulator
+  /// tiles acc[base + 4 dt + e], times `factor`, into row `rowAt` of a
+  /// [rows][D] buffer (column pairs 8 dt + 2t, converted to its type).
+  void storeRowPairs(Value dst, Value rowAt, ValueRange acc, int64_t base,
+                     int64_t tiles, int64_t r, Value factor) {
+    Type elt = cast<MemRefType>(dst.getType()).getElementType();
+    for (int64_t dt = 0; dt < tiles; ++dt) {
+      Value x0 = mulf(acc[base + dt * 4 + 2 * r], factor);
+      Value x1 = mulf(acc[base + dt * 4 + 2 * r + 1], factor);
+      if (elt != f32()) {
+        x0 = arith::TruncFOp::create(b, loc, elt, x0);
+        x1 = arith::TruncFOp::create(b, loc, elt, x1);
+      }
+      Value pair = vector::FromElementsOp::create(b, loc, VectorType::get({2}, elt),
+                                                  ValueRange{x0, x1});
+      Value at = addi(muli(rowAt, idx(D)), addi(idx(dt * 8), muli(t, idx(2))));
+      vector::StoreOp::create(b, loc, pair, dst, ValueRange{at},
+                              /*nontemporal=*/false,
+                              llvm::Align(2 * elt.getIntOrFloatBitWidth() / 8));
+    }
+  }
+};
+
+/// Builds the forward kernel; one instance per generated function.
+class ForwardBuilder : public TileBuilder {
+public:
+  ForwardBuilder(gpu::GPUFuncOp func, AttentionOp op)
+      : TileBuilder(func, op.getConfig(), tc::headDim(op)), op(op) {}
+
+  void build();
+
+private:
+  AttentionOp op;
+};
+
+/// Builds the backward kernel (dK/dV-stationary, FlashAttention-2 style):
+/// a block owns 64 keys of one KV head, each warp 16 of them, and walks the
+/// query tiles of every query head of its group. Per query tile it
+/// recomputes S^T = K Q^T, P~ in the forward's final frame and its
+/// quantization (the forward's codes and scales), then dV += P^F^T dO,
+/// dP^T = V dO^T, dS^T = P (dP^T - D), dK += dS^T Q, and dQ += dS K through
+/// shared memory and f32 atomics.
+class BackwardBuilder : public TileBuilder {
+public:
+  BackwardBuilder(gpu::GPUFuncOp func, AttentionBackwardOp op)
+      : TileBuilder(func, op.getState().getType().getConfig(),
+                    op.getState().getType().getQuery().getDimSize(3)),
+        op(op) {}
+
+  void build();
+
+private:
+  AttentionBackwardOp op;
 };
 
 void ForwardBuilder::build() {
@@ -144,15 +342,14 @@ void ForwardBuilder::build() {
   Value oPrime = qat ? entry.getArgument(a++) : Value();
   Value lseOut = entry.getArgument(a++), mOut = entry.getArgument(a++),
         lOut = entry.getArgument(a++);
+  // Copied out: adding the workgroup attributions reallocates the arguments.
   ValueRange dims = entry.getArguments().take_back(7);
-  Value B = dims[0], Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4];
-  Value scale = dims[6];
-  (void)B;
+  Value Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4], scale = dims[6];
 
-  const int64_t kChunks = D / 16;   // k-steps of S = Q K^T
-  const int64_t dTiles = D / 8;     // n-tiles of O
+  const int64_t kChunks = D / 16; // k-steps of S = Q K^T
+  const int64_t dTiles = D / 8;   // n-tiles of O
   const int64_t nTiles = tc::kKeyTile / 8;
-  const int64_t stride = D + 8;     // padded smem rows: conflict-free ldmatrix
+  const int64_t stride = D + 8;   // padded smem rows: conflict-free ldmatrix
 
   // Shared K and V tiles.
   auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
@@ -162,8 +359,8 @@ void ForwardBuilder::build() {
   Value vS = func.addWorkgroupAttribution(tileType, loc);
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-  Value lane = remu(tid, idx(32)), warp = divu(tid, idx(32));
-  Value g = divu(lane, idx(4)), t = remu(lane, idx(4));
+  setUpLanes(tid);
+  Value warp = divu(tid, idx(32));
   Value qTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
@@ -183,9 +380,8 @@ void ForwardBuilder::build() {
   for (int64_t kc = 0; kc < kChunks; ++kc)
     for (int64_t r = 0; r < 2; ++r)
       for (int64_t half = 0; half < 2; ++half) {
-        Value row = minu(rows[r], arith::SubIOp::create(b, loc, M, idx(1)));
         Value col = addi(idx(kc * 16 + half * 8), muli(t, idx(2)));
-        Value at = addi(muli(addi(qBase, row), idx(D)), col);
+        Value at = addi(muli(addi(qBase, clampTo(rows[r], M)), idx(D)), col);
         Value pair = vector::LoadOp::create(b, loc, v2bf16, q, ValueRange{at},
                                             /*nontemporal=*/false, llvm::Align(4));
         qFrag[kc][half * 2 + r] = sel(rowValid[r], asI32(pair), zeroI32);
@@ -196,13 +392,15 @@ void ForwardBuilder::build() {
   if (op.getCausal())
     keyEnd = minu(N, addi(q0, idx(tc::kQueryTile)));
   Value numTiles = b.createOrFold<arith::CeilDivUIOp>(loc, keyEnd, idx(tc::kKeyTile));
-  Value keyLen;
+  Masking mk;
+  mk.causal = op.getCausal();
+  mk.mask = mask;
+  mk.maskType = mask ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
+  mk.bi = bi, mk.h = h, mk.M = M, mk.N = N, mk.Hq = Hq, mk.scale = scale;
   if (lengths) {
     Value len = memref::LoadOp::create(b, loc, lengths, ValueRange{bi});
-    keyLen = arith::IndexCastOp::create(b, loc, b.getIndexType(), len);
+    mk.keyLen = arith::IndexCastOp::create(b, loc, b.getIndexType(), len);
   }
-  RankedTensorType maskType =
-      mask ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
 
   // Loop state: O, O' (qat) tiles, then m and l of both rows.
   SmallVector<Value> init;
@@ -217,43 +415,18 @@ void ForwardBuilder::build() {
     ValueRange st = loop.getRegionIterArgs();
     Value j0 = muli(loop.getInductionVar(), idx(tc::kKeyTile));
 
-    // K and V tiles into shared memory with cp.async, 16 bytes per copy;
-    // keys past N are zero-filled (their scores are masked below).
-    const int64_t chunksPerRow = D / 8;
-    const int64_t copies = tc::kKeyTile * chunksPerRow / tc::kThreads;
+    // K and V tiles into shared memory; keys past N are zero-filled (their
+    // scores are masked below).
     SmallVector<Value> tokens;
-    for (int64_t i = 0; i < copies; ++i) {
-      Value c = addi(tid, idx(i * tc::kThreads));
-      Value r = divu(c, idx(chunksPerRow));
-      Value col = muli(remu(c, idx(chunksPerRow)), idx(8));
-      Value key = addi(j0, r);
-      Value inside = ult(key, N);
-      Value src = addi(muli(addi(kvBase, minu(key, arith::SubIOp::create(b, loc, N, idx(1)))),
-                            idx(D)),
-                       col);
-      Value n = sel(inside, idx(8), idx(0));
-      for (Value pair : {k, v}) {
-        Value dst = pair == k ? kS : vS;
-        tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-            b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
-            ValueRange{r, col}, pair, ValueRange{src}, b.getIndexAttr(8), n,
-            /*bypassL1=*/b.getUnitAttr()));
-      }
-    }
-    Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
-        b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
-    nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
-    gpu::BarrierOp::create(b, loc);
+    copyTile(tid, k, kvBase, j0, N, kS, tokens);
+    copyTile(tid, v, kvBase, j0, N, vS, tokens);
+    waitTiles(tokens);
 
     // S = Q K^T for this warp's 16 rows and the tile's 64 keys.
-    SmallVector<Acc> s(nTiles, Acc{cf(0), cf(0), cf(0), cf(0)});
-    Value mi = divu(lane, idx(8)), lr = remu(lane, idx(8));
+    SmallVector<Acc> s(nTiles, zeroAcc(cf(0)));
     for (int64_t kc = 0; kc < kChunks; ++kc)
       for (int64_t np = 0; np < nTiles / 2; ++np) {
-        // Matrix mi: key tile 2np + mi/2, k half mi%2.
-        Value row = addi(addi(idx(np * 16), muli(divu(mi, idx(2)), idx(8))), lr);
-        Value col = addi(idx(kc * 16), muli(remu(mi, idx(2)), idx(8)));
-        auto bf = ldmatrix4(kS, row, col, /*trans=*/false);
+        auto bf = bFromNK(kS, np, kc);
         s[2 * np] = mma(qFrag[kc], bf[0], bf[1], s[2 * np]);
         s[2 * np + 1] = mma(qFrag[kc], bf[2], bf[3], s[2 * np + 1]);
       }
@@ -262,34 +435,12 @@ void ForwardBuilder::build() {
     Value tileMax[2] = {cf(-kInf), cf(-kInf)};
     for (int64_t nt = 0; nt < nTiles; ++nt)
       for (int64_t e = 0; e < 4; ++e) {
-        int64_t r = e / 2;
-        Value j = addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2))));
-        Value x = mulf(s[nt][e], scale);
-        if (mask) {
-          Value mb = maskType.getDimSize(0) == 1 ? idx(0) : bi;
-          Value mh = maskType.getDimSize(1) == 1 ? idx(0) : h;
-          Value mHeads = maskType.getDimSize(1) == 1 ? idx(1) : Hq;
-          Value row = minu(rows[r], arith::SubIOp::create(b, loc, M, idx(1)));
-          Value col = minu(j, arith::SubIOp::create(b, loc, N, idx(1)));
-          Value at = addi(muli(addi(muli(addi(muli(mb, mHeads), mh), M), row), N), col);
-          Value mv = memref::LoadOp::create(b, loc, mask, ValueRange{at});
-          if (!mv.getType().isF32())
-            mv = arith::ExtFOp::create(b, loc, f32(), mv);
-          x = addf(x, mv);
-        }
-        x = mulf(x, cf(kLog2E));
-        Value valid = ult(j, N);
-        if (op.getCausal())
-          valid = arith::AndIOp::create(
-              b, loc, valid,
-              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, j, rows[r]));
-        if (keyLen)
-          valid = arith::AndIOp::create(b, loc, valid, ult(j, keyLen));
-        s[nt][e] = sel(valid, x, cf(-kInf));
-        tileMax[r] = maxf(tileMax[r], s[nt][e]);
+        Value key = addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2))));
+        s[nt][e] = score(mk, s[nt][e], rows[e / 2], key);
+        tileMax[e / 2] = maxf(tileMax[e / 2], s[nt][e]);
       }
 
-    // Integer running max (exact alpha), P~ = exp2(s - floor s) 2^(floor s - m).
+    // Integer running max (exact alpha), then P~ in that frame.
     Value mNew[2], alpha[2], lNew[2];
     for (int64_t r = 0; r < 2; ++r) {
       Value m = st[accCount + r];
@@ -301,39 +452,26 @@ void ForwardBuilder::build() {
     SmallVector<Acc> p(nTiles);
     for (int64_t nt = 0; nt < nTiles; ++nt)
       for (int64_t e = 0; e < 4; ++e) {
-        int64_t r = e / 2;
-        Value x = s[nt][e];
-        Value fl = math::FloorOp::create(b, loc, x);
-        Value pv = mulf(exp2(subf(x, fl)), exp2(subf(fl, mNew[r])));
-        p[nt][e] = sel(isNegInf(x), cf(0), pv);
-        lNew[r] = addf(lNew[r], p[nt][e]); // this lane's share of rowsum(P~)
+        p[nt][e] = pTilde(s[nt][e], mNew[e / 2]);
+        lNew[e / 2] = addf(lNew[e / 2], p[nt][e]); // this lane's share
       }
 
-    // P~^F: blocks of 16 (NVFP4) or 32 (MXFP4) keys = 2 or 4 n-tiles; the
-    // block amax is shared by the four lanes of a row. Operands carry
-    // code x block scale (exact in BF16); the global scale g is applied to
-    // O at the end.
+    // P~^F: blocks of 16 (NVFP4) or 32 (MXFP4) keys = 2 or 4 n-tiles of a
+    // row, whose amax the row's four lanes share.
     SmallVector<Acc> pq = p;
     if (quantized) {
-      FP4FormatAttrInterface pFormat = config.getP();
-      float gP = config.getPGlobalScale();
-      int64_t tilesPerBlock = pFormat.getBlockSize() / 8;
+      int64_t tilesPerBlock = config.getP().getBlockSize() / 8;
       for (int64_t blk = 0; blk < nTiles / tilesPerBlock; ++blk)
         for (int64_t r = 0; r < 2; ++r) {
-          Value amax = cf(0);
+          SmallVector<Value *> vals;
           for (int64_t nt = blk * tilesPerBlock; nt < (blk + 1) * tilesPerBlock; ++nt)
             for (int64_t e = 2 * r; e < 2 * r + 2; ++e)
-              amax = maxf(amax, math::AbsFOp::create(b, loc, p[nt][e]));
-          amax = quadReduce(amax, /*isMax=*/true);
-          Value bs = fp.blockScale(pFormat, amax, gP);
-          for (int64_t nt = blk * tilesPerBlock; nt < (blk + 1) * tilesPerBlock; ++nt)
-            for (int64_t e = 2 * r; e < 2 * r + 2; ++e)
-              pq[nt][e] = mulf(fp.quantizeElement(p[nt][e], bs, gP), bs);
+              vals.push_back(&pq[nt][e]);
+          quantizeBlock(vals, {1, 2});
         }
     }
 
     // O = alpha O + P~^F V;  O' = alpha O' + P~ V (qat).
-    SmallVector<Value> next;
     auto scaled = [&](int64_t base) {
       SmallVector<Acc> accs(dTiles);
       for (int64_t dt = 0; dt < dTiles; ++dt)
@@ -343,21 +481,11 @@ void ForwardBuilder::build() {
     };
     SmallVector<Acc> oAcc = scaled(0);
     SmallVector<Acc> opAcc = qat ? scaled(dTiles * 4) : SmallVector<Acc>{};
-    auto aFrag = [&](ArrayRef<Acc> x, int64_t kc) {
-      return SmallVector<Value>{packBF16(x[2 * kc][0], x[2 * kc][1]),
-                                packBF16(x[2 * kc][2], x[2 * kc][3]),
-                                packBF16(x[2 * kc + 1][0], x[2 * kc + 1][1]),
-                                packBF16(x[2 * kc + 1][2], x[2 * kc + 1][3])};
-    };
     for (int64_t kc = 0; kc < tc::kKeyTile / 16; ++kc) {
-      SmallVector<Value> aq = aFrag(pq, kc);
-      SmallVector<Value> ap = qat ? aFrag(p, kc) : SmallVector<Value>{};
+      SmallVector<Value> aq = aFromAcc(pq, kc);
+      SmallVector<Value> ap = qat ? aFromAcc(p, kc) : SmallVector<Value>{};
       for (int64_t dp = 0; dp < dTiles / 2; ++dp) {
-        // Matrix mi: key half mi%2, d tile 2dp + mi/2 (transposed: V is
-        // stored key-major, the B operand wants k = key pairs per lane).
-        Value row = addi(addi(idx(kc * 16), muli(remu(mi, idx(2)), idx(8))), lr);
-        Value col = muli(addi(idx(2 * dp), divu(mi, idx(2))), idx(8));
-        auto bf = ldmatrix4(vS, row, col, /*trans=*/true);
+        auto bf = bFromKN(vS, dp, kc);
         oAcc[2 * dp] = mma(aq, bf[0], bf[1], oAcc[2 * dp]);
         oAcc[2 * dp + 1] = mma(aq, bf[2], bf[3], oAcc[2 * dp + 1]);
         if (qat) {
@@ -368,6 +496,7 @@ void ForwardBuilder::build() {
     }
     // Every warp is done with this tile before the next one overwrites it.
     gpu::BarrierOp::create(b, loc);
+    SmallVector<Value> next;
     for (const Acc &x : oAcc)
       next.append(x.begin(), x.end());
     for (const Acc &x : opAcc)
@@ -379,18 +508,16 @@ void ForwardBuilder::build() {
   // Epilogue: l over the row's lanes; O /= l (times g for P^F), LSE.
   ValueRange fin = loop.getResults();
   float gP = quantized ? config.getPGlobalScale() : 1.0f;
-  Type oElt = cast<MemRefType>(o.getType()).getElementType();
   for (int64_t r = 0; r < 2; ++r) {
     Value m = fin[accCount + r];
     Value l = quadReduce(fin[accCount + 2 + r], /*isMax=*/false);
     Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, cf(0));
     Value inv = sel(empty, cf(0), arith::DivFOp::create(b, loc, cf(1), l));
     Value lse = sel(empty, cf(-kInf), addf(m, math::Log2Op::create(b, loc, l)));
-    Value row = rows[r];
     auto ifRow = scf::IfOp::create(b, loc, rowValid[r], /*withElse=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&ifRow.getThenRegion().front());
-    Value rowAt = addi(qBase, row);
+    Value rowAt = addi(qBase, rows[r]);
     auto ifLead = scf::IfOp::create(
         b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t, idx(0)),
         /*withElse=*/false);
@@ -402,27 +529,266 @@ void ForwardBuilder::build() {
       memref::StoreOp::create(b, loc, lse, lseOut, ValueRange{rowAt});
     }
     Value oScale = gP == 1.0f ? inv : mulf(inv, cf(gP));
-    auto storePairs = [&](Value dst, int64_t base, Value factor) {
-      Type elt = cast<MemRefType>(dst.getType()).getElementType();
-      for (int64_t dt = 0; dt < dTiles; ++dt) {
-        Value x0 = mulf(fin[base + dt * 4 + 2 * r], factor);
-        Value x1 = mulf(fin[base + dt * 4 + 2 * r + 1], factor);
-        if (elt != f32()) {
-          x0 = arith::TruncFOp::create(b, loc, elt, x0);
-          x1 = arith::TruncFOp::create(b, loc, elt, x1);
-        }
-        Value pair = vector::FromElementsOp::create(
-            b, loc, VectorType::get({2}, elt), ValueRange{x0, x1});
-        Value at = addi(muli(rowAt, idx(D)), addi(idx(dt * 8), muli(t, idx(2))));
-        vector::StoreOp::create(b, loc, pair, dst, ValueRange{at},
-                                /*nontemporal=*/false,
-                                llvm::Align(2 * elt.getIntOrFloatBitWidth() / 8));
-      }
-    };
-    (void)oElt;
-    storePairs(o, 0, oScale);
+    storeRowPairs(o, rowAt, fin, 0, dTiles, r, oScale);
     if (qat)
-      storePairs(oPrime, dTiles * 4, inv);
+      storeRowPairs(oPrime, rowAt, fin, dTiles * 4, dTiles, r, inv);
+  }
+}
+
+
+void BackwardBuilder::build() {
+  Block &entry = func.getBody().front();
+  StateType st = op.getState().getType();
+  Mode mode = config.getMode();
+  bool quantizeP = mode == Mode::QAT; // dV from P^F; drop-in/none: from P
+  unsigned a = 0;
+  Value q = entry.getArgument(a++), k = entry.getArgument(a++),
+        v = entry.getArgument(a++);
+  Value mask = st.getMask() ? entry.getArgument(a++) : Value();
+  Value lengths = st.getKeyLengths() ? entry.getArgument(a++) : Value();
+  Value mIn = entry.getArgument(a++), lIn = entry.getArgument(a++),
+        deltaIn = entry.getArgument(a++), dO = entry.getArgument(a++),
+        dq = entry.getArgument(a++), dk = entry.getArgument(a++),
+        dv = entry.getArgument(a++);
+  ValueRange dims = entry.getArguments().take_back(7);
+  Value Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4], scale = dims[6];
+
+  const int64_t kChunks = D / 16;
+  const int64_t dTiles = D / 8;
+  const int64_t rTiles = tc::kQueryTile / 8; // n-tiles of S^T (query rows)
+  const int64_t stride = D + 8;
+
+  // Shared memory: K, V (this block's keys), Q, dO (the current query tile)
+  // and dS^T in dynamic shared memory; the query tile's frame m, 1/l and D.
+  auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  auto rowStats = MemRefType::get({3, tc::kQueryTile}, f32(), MemRefLayoutAttrInterface{},
+                                  workgroup);
+  Value statS = func.addWorkgroupAttribution(rowStats, loc);
+  Value dyn = gpu::DynamicSharedMemoryOp::create(
+      b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                              MemRefLayoutAttrInterface{}, workgroup));
+  auto tileType = MemRefType::get({tc::kKeyTile, stride}, bf16(),
+                                  MemRefLayoutAttrInterface{}, workgroup);
+  int64_t tileBytes = tc::kKeyTile * stride * 2;
+  auto view = [&](MemRefType type, int64_t offset) -> Value {
+    return memref::ViewOp::create(b, loc, type, dyn, idx(offset), ValueRange{});
+  };
+  Value kS = view(tileType, 0), vS = view(tileType, tileBytes),
+        qS = view(tileType, 2 * tileBytes), doS = view(tileType, 3 * tileBytes);
+  const int64_t dsStride = tc::kQueryTile + 8;
+  Value dsS = view(MemRefType::get({tc::kKeyTile, dsStride}, bf16(),
+                                   MemRefLayoutAttrInterface{}, workgroup),
+                   4 * tileBytes);
+
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  setUpLanes(tid);
+  Value warp = divu(tid, idx(32));
+  Value kTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value hk = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  Value group = divu(Hq, Hkv);
+  Value j0 = muli(kTile, idx(tc::kKeyTile));
+  Value kw0 = muli(warp, idx(16));          // the warp's keys within the tile
+  Value keys[2] = {addi(j0, addi(kw0, g)), addi(j0, addi(kw0, addi(g, idx(8))))};
+  Value kvBase = muli(addi(muli(bi, Hkv), hk), N);
+
+  SmallVector<Value> tokens;
+  copyTile(tid, k, kvBase, j0, N, kS, tokens);
+  copyTile(tid, v, kvBase, j0, N, vS, tokens);
+  waitTiles(tokens);
+
+  Masking mk;
+  mk.causal = st.getCausal();
+  mk.mask = mask;
+  mk.maskType = st.getMask();
+  mk.bi = bi, mk.M = M, mk.N = N, mk.Hq = Hq, mk.scale = scale;
+  if (lengths) {
+    Value len = memref::LoadOp::create(b, loc, lengths, ValueRange{bi});
+    mk.keyLen = arith::IndexCastOp::create(b, loc, b.getIndexType(), len);
+  }
+  // Causal: rows before the tile's first key see none of its keys.
+  Value qTileStart = mk.causal ? divu(j0, idx(tc::kQueryTile)) : idx(0);
+  Value numQTiles = b.createOrFold<arith::CeilDivUIOp>(loc, M, idx(tc::kQueryTile));
+  float gP = quantizeP ? config.getPGlobalScale() : 1.0f;
+
+  // dK and dV of the warp's 16 keys accumulate over the group's heads and
+  // all query tiles.
+  SmallVector<Value> init(2 * dTiles * 4, cf(0));
+  auto heads = scf::ForOp::create(b, loc, idx(0), group, idx(1), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(heads.getBody());
+    Value h = addi(muli(hk, group), heads.getInductionVar());
+    mk.h = h;
+    Value qBase = muli(addi(muli(bi, Hq), h), M);
+    auto tiles = scf::ForOp::create(b, loc, qTileStart, numQTiles, idx(1),
+                                    heads.getRegionIterArgs());
+    {
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(tiles.getBody());
+      ValueRange acc = tiles.getRegionIterArgs();
+      Value i0 = muli(tiles.getInductionVar(), idx(tc::kQueryTile));
+
+      // Q and dO tiles; the rows' frame m, 1/l and D (rows past M: m = 0,
+      // 1/l = 0, so their P is 0).
+      SmallVector<Value> rowTokens;
+      copyTile(tid, q, qBase, i0, M, qS, rowTokens);
+      copyTile(tid, dO, qBase, i0, M, doS, rowTokens);
+      auto ifStat = scf::IfOp::create(b, loc, ult(tid, idx(tc::kQueryTile)), false);
+      {
+        OpBuilder::InsertionGuard g3(b);
+        b.setInsertionPointToStart(&ifStat.getThenRegion().front());
+        Value row = addi(i0, tid);
+        Value inside = ult(row, M);
+        Value at = addi(qBase, clampTo(row, M));
+        Value m = memref::LoadOp::create(b, loc, mIn, ValueRange{at});
+        Value l = memref::LoadOp::create(b, loc, lIn, ValueRange{at});
+        Value dd = memref::LoadOp::create(b, loc, deltaIn, ValueRange{at});
+        Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, cf(0));
+        Value invL = sel(empty, cf(0), arith::DivFOp::create(b, loc, cf(1), l));
+        memref::StoreOp::create(b, loc, sel(inside, m, cf(0)), statS,
+                                ValueRange{idx(0), tid});
+        memref::StoreOp::create(b, loc, sel(inside, invL, cf(0)), statS,
+                                ValueRange{idx(1), tid});
+        memref::StoreOp::create(b, loc, sel(inside, dd, cf(0)), statS,
+                                ValueRange{idx(2), tid});
+      }
+      waitTiles(rowTokens);
+
+      // S^T = K Q^T: the warp's 16 keys x the tile's 64 rows.
+      SmallVector<Acc> sT(rTiles, zeroAcc(cf(0)));
+      for (int64_t kc = 0; kc < kChunks; ++kc) {
+        SmallVector<Value> aK = aFromRows(kS, kw0, kc);
+        for (int64_t np = 0; np < rTiles / 2; ++np) {
+          auto bf = bFromNK(qS, np, kc);
+          sT[2 * np] = mma(aK, bf[0], bf[1], sT[2 * np]);
+          sT[2 * np + 1] = mma(aK, bf[2], bf[3], sT[2 * np + 1]);
+        }
+      }
+      // Element e of n-tile nt: key keys[e / 2], row i0 + 8 nt + 2t + e % 2.
+      auto rowOf = [&](int64_t nt, int64_t e) {
+        return addi(idx(nt * 8 + e % 2), muli(t, idx(2)));
+      };
+      auto stat = [&](int64_t which, int64_t nt, int64_t e) -> Value {
+        return memref::LoadOp::create(b, loc, statS,
+                                      ValueRange{idx(which), rowOf(nt, e)});
+      };
+      SmallVector<Acc> p(rTiles), pf(rTiles);
+      for (int64_t nt = 0; nt < rTiles; ++nt)
+        for (int64_t e = 0; e < 4; ++e) {
+          Value sc = score(mk, sT[nt][e], addi(i0, rowOf(nt, e)), keys[e / 2]);
+          p[nt][e] = pTilde(sc, stat(0, nt, e));
+        }
+      // P~^F: a row's 16-key block is this warp's column of S^T, spread over
+      // the lanes with the same t (lane xor 4, 8, 16) and both halves.
+      pf = p;
+      if (quantizeP)
+        for (int64_t nt = 0; nt < rTiles; ++nt)
+          for (int64_t c = 0; c < 2; ++c)
+            quantizeBlock({&pf[nt][c], &pf[nt][c + 2]}, {4, 8, 16});
+      for (int64_t nt = 0; nt < rTiles; ++nt)
+        for (int64_t e = 0; e < 4; ++e) {
+          Value invL = stat(1, nt, e);
+          p[nt][e] = mulf(p[nt][e], invL);
+          pf[nt][e] = mulf(pf[nt][e], gP == 1.0f ? invL : mulf(invL, cf(gP)));
+        }
+
+      // dV += P^F^T dO (k = the tile's rows).
+      SmallVector<Acc> dvAcc(dTiles), dkAcc(dTiles);
+      for (int64_t dt = 0; dt < dTiles; ++dt)
+        for (int64_t e = 0; e < 4; ++e) {
+          dkAcc[dt][e] = acc[dt * 4 + e];
+          dvAcc[dt][e] = acc[(dTiles + dt) * 4 + e];
+        }
+      for (int64_t kc = 0; kc < tc::kQueryTile / 16; ++kc) {
+        SmallVector<Value> aP = aFromAcc(pf, kc);
+        for (int64_t dp = 0; dp < dTiles / 2; ++dp) {
+          auto bf = bFromKN(doS, dp, kc);
+          dvAcc[2 * dp] = mma(aP, bf[0], bf[1], dvAcc[2 * dp]);
+          dvAcc[2 * dp + 1] = mma(aP, bf[2], bf[3], dvAcc[2 * dp + 1]);
+        }
+      }
+      // dP^T = V dO^T, then dS^T = P (dP^T - D) * scale.
+      SmallVector<Acc> dS(rTiles, zeroAcc(cf(0)));
+      for (int64_t kc = 0; kc < kChunks; ++kc) {
+        SmallVector<Value> aV = aFromRows(vS, kw0, kc);
+        for (int64_t np = 0; np < rTiles / 2; ++np) {
+          auto bf = bFromNK(doS, np, kc);
+          dS[2 * np] = mma(aV, bf[0], bf[1], dS[2 * np]);
+          dS[2 * np + 1] = mma(aV, bf[2], bf[3], dS[2 * np + 1]);
+        }
+      }
+      for (int64_t nt = 0; nt < rTiles; ++nt)
+        for (int64_t e = 0; e < 4; ++e)
+          dS[nt][e] = mulf(mulf(p[nt][e], subf(dS[nt][e], stat(2, nt, e))), scale);
+      // dK += dS^T Q.
+      for (int64_t kc = 0; kc < tc::kQueryTile / 16; ++kc) {
+        SmallVector<Value> aS = aFromAcc(dS, kc);
+        for (int64_t dp = 0; dp < dTiles / 2; ++dp) {
+          auto bf = bFromKN(qS, dp, kc);
+          dkAcc[2 * dp] = mma(aS, bf[0], bf[1], dkAcc[2 * dp]);
+          dkAcc[2 * dp + 1] = mma(aS, bf[2], bf[3], dkAcc[2 * dp + 1]);
+        }
+      }
+      // dS^T to shared memory ([key][row], bf16), then dQ += dS K with warp
+      // w on rows 16w..16w+15, added to dQ with f32 atomics.
+      for (int64_t nt = 0; nt < rTiles; ++nt)
+        for (int64_t r = 0; r < 2; ++r) {
+          Value pair = vector::FromElementsOp::create(
+              b, loc, VectorType::get({2}, bf16()),
+              ValueRange{arith::TruncFOp::create(b, loc, bf16(), dS[nt][2 * r]),
+                         arith::TruncFOp::create(b, loc, bf16(), dS[nt][2 * r + 1])});
+          vector::StoreOp::create(b, loc, pair, dsS,
+                                  ValueRange{addi(kw0, addi(g, idx(8 * r))), rowOf(nt, 0)});
+        }
+      gpu::BarrierOp::create(b, loc);
+      SmallVector<Acc> dqAcc(dTiles, zeroAcc(cf(0)));
+      for (int64_t kc = 0; kc < tc::kKeyTile / 16; ++kc) {
+        // A[m = row][k = key] from dS^T stored [key][row]: transposed loads.
+        Value row = addi(addi(idx(kc * 16), muli(divu(mi, idx(2)), idx(8))), lr);
+        Value col = addi(kw0, muli(remu(mi, idx(2)), idx(8)));
+        auto aD = ldmatrix4(dsS, row, col, /*trans=*/true);
+        SmallVector<Value> aDs{aD[0], aD[1], aD[2], aD[3]};
+        for (int64_t dp = 0; dp < dTiles / 2; ++dp) {
+          auto bf = bFromKN(kS, dp, kc);
+          dqAcc[2 * dp] = mma(aDs, bf[0], bf[1], dqAcc[2 * dp]);
+          dqAcc[2 * dp + 1] = mma(aDs, bf[2], bf[3], dqAcc[2 * dp + 1]);
+        }
+      }
+      for (int64_t r = 0; r < 2; ++r) {
+        Value row = addi(i0, addi(kw0, addi(g, idx(8 * r))));
+        auto ifRow = scf::IfOp::create(b, loc, ult(row, M), false);
+        OpBuilder::InsertionGuard g3(b);
+        b.setInsertionPointToStart(&ifRow.getThenRegion().front());
+        Value rowAt = muli(addi(qBase, row), idx(D));
+        for (int64_t dt = 0; dt < dTiles; ++dt)
+          for (int64_t c = 0; c < 2; ++c) {
+            Value at = addi(rowAt, addi(idx(dt * 8 + c), muli(t, idx(2))));
+            memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf,
+                                        dqAcc[dt][2 * r + c], dq, ValueRange{at});
+          }
+      }
+      // Q, dO and dS^T are rewritten by the next tile.
+      gpu::BarrierOp::create(b, loc);
+      SmallVector<Value> next;
+      for (const Acc &x : dkAcc)
+        next.append(x.begin(), x.end());
+      for (const Acc &x : dvAcc)
+        next.append(x.begin(), x.end());
+      scf::YieldOp::create(b, loc, next);
+    }
+    scf::YieldOp::create(b, loc, tiles.getResults());
+  }
+
+  // dK and dV of the warp's keys (keys past N are not written).
+  ValueRange fin = heads.getResults();
+  for (int64_t r = 0; r < 2; ++r) {
+    auto ifKey = scf::IfOp::create(b, loc, ult(keys[r], N), false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifKey.getThenRegion().front());
+    Value keyAt = addi(kvBase, keys[r]);
+    storeRowPairs(dk, keyAt, fin, 0, dTiles, r, cf(1));
+    storeRowPairs(dv, keyAt, fin, dTiles * 4, dTiles, r, cf(1));
   }
 }
 
@@ -453,6 +819,78 @@ bool coversForward(AttentionOp op, std::string &why) {
 
 void buildForward(gpu::GPUFuncOp func, AttentionOp op) {
   ForwardBuilder(func, op).build();
+}
+
+} // namespace mlir::attnqat::tc
+
+namespace mlir::attnqat::tc {
+
+bool coversBackward(AttentionBackwardOp op, std::string &why) {
+  StateType st = op.getState().getType();
+  ConfigAttr config = st.getConfig();
+  if (config.getMode() == Mode::FP4) {
+    why = "mode fp4";
+    return false;
+  }
+  if (config.getMode() == Mode::QAT && !isa<NVFP4Attr>(config.getP())) {
+    why = "P blocks of 32 keys (a block spans two warps)";
+    return false;
+  }
+  if (!st.getQuery().getElementType().isBF16()) {
+    why = "non-bf16 operands";
+    return false;
+  }
+  int64_t d = st.getQuery().getDimSize(3);
+  if (d != 64 && d != 128) {
+    why = "a head dim other than 64 or 128";
+    return false;
+  }
+  return true;
+}
+
+int64_t backwardSharedBytes(int64_t d) {
+  // K, V, Q, dO tiles (padded rows) and dS^T, bf16.
+  return (4 * kKeyTile * (d + 8) + kKeyTile * (kQueryTile + 8)) * 2;
+}
+
+void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op) {
+  BackwardBuilder(func, op).build();
+}
+
+void buildRowDot(gpu::GPUFuncOp func) {
+  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+  Location loc = func.getLoc();
+  Block &entry = func.getBody().front();
+  Value o = entry.getArgument(0), dO = entry.getArgument(1),
+        delta = entry.getArgument(2);
+  ValueRange dims = entry.getArguments().take_back(6);
+  Value rows = arith::MulIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, dims[0], dims[1]), dims[3]);
+  Value D = dims[5];
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value row = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, bid, arith::ConstantIndexOp::create(b, loc, kThreads)),
+      tid);
+  auto inRange = scf::IfOp::create(
+      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, rows), false);
+  b.setInsertionPointToStart(&inRange.getThenRegion().front());
+  Value base = arith::MulIOp::create(b, loc, row, D);
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  auto loop = scf::ForOp::create(b, loc, arith::ConstantIndexOp::create(b, loc, 0), D,
+                                 arith::ConstantIndexOp::create(b, loc, 1), ValueRange{zero});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value at = arith::AddIOp::create(b, loc, base, loop.getInductionVar());
+    Value x = memref::LoadOp::create(b, loc, dO, ValueRange{at});
+    if (!x.getType().isF32())
+      x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+    Value y = memref::LoadOp::create(b, loc, o, ValueRange{at});
+    scf::YieldOp::create(b, loc, ValueRange{math::FmaOp::create(
+                                     b, loc, x, y, loop.getRegionIterArgs()[0])});
+  }
+  memref::StoreOp::create(b, loc, loop.getResult(0), delta, ValueRange{row});
 }
 
 } // namespace mlir::attnqat::tc

@@ -1,6 +1,6 @@
 //===- TensorCoreAttention.h - tensor-core attention kernels -----*- C++ -*-===//
 //
-// The fused attention forward on tensor cores (warp-level BF16 mma.sync,
+// The fused attention forward and backward on tensor cores (warp-level BF16 mma.sync,
 // m16n8k16): a block of four warps owns 64 query rows, each warp 16; key
 // tiles of 64 stream through shared memory with cp.async; S, the online
 // softmax with the integer running max, the in-register P quantization and
@@ -38,6 +38,27 @@ int64_t headDim(AttentionOp op);
 /// B, Hq, Hkv, M, N, D, scale. Launch: kThreads threads, grid
 /// (ceil(M / kQueryTile), Hq, B).
 void buildForward(gpu::GPUFuncOp func, AttentionOp op);
+
+/// Whether the tensor-core backward covers `op` (its state: modes none, qat
+/// with NVFP4 P, dropin; BF16; head dim 64 or 128); if not, `why` says why.
+bool coversBackward(AttentionBackwardOp op, std::string &why);
+
+/// Dynamic shared memory of the backward kernel for head dim `d`, in bytes.
+int64_t backwardSharedBytes(int64_t d);
+
+/// Builds the tensor-core backward for `op` into `func`, whose parameters
+/// are: q, k, v, [mask], [key_lengths], m, l, delta, do, dq_acc, dk, dv, B,
+/// Hq, Hkv, M, N, D, scale. dq_acc is accumulated with atomics (zero it
+/// first); dk and dv are written. Launch: kThreads threads,
+/// backwardSharedBytes(D) of dynamic shared memory, grid
+/// (ceil(N / kKeyTile), Hkv, B).
+void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op);
+
+/// Builds the backward's pre-pass: delta = rowsum(dO * O_saved) per query
+/// row (O' in qat: DESIGN rule 2; O otherwise), summed in order of d as the
+/// CPU lowering does. Parameters: o_saved (f32), do, delta (f32), B, Hq, Hkv,
+/// M, N, D; one thread per row; no flags.
+void buildRowDot(gpu::GPUFuncOp func);
 
 } // namespace mlir::attnqat::tc
 
