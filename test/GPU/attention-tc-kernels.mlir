@@ -8,15 +8,17 @@
 
 // CHECK-DAG: attnqat.attention {{.*}}attnqat.kernel = @attnqat_kernels::@attention_fwd_tc_none_d64_bf16
 // CHECK-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_tc_qat_pnvfp42_causal_d128_bf16
-// CHECK-DAG: gpu.func @attention_fwd_tc_none_d64_bf16({{.*}}) workgroup({{.*}}: memref<64x72xbf16, #gpu.address_space<workgroup>>, {{.*}}: memref<64x72xbf16, #gpu.address_space<workgroup>>) kernel attributes {{{.*}}attnqat.constraints = ["D == 64"], attnqat.launch = {block = 128 : i64, grid = ["ceil(M/64)", "Hq", "B"]}, attnqat.params = ["q", "k", "v", "o", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
-// CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16({{.*}}) workgroup({{.*}}: memref<64x136xbf16, {{.*}}attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// CHECK-DAG: gpu.func @attention_fwd_tc_none_d64_bf16({{.*}}) kernel attributes {attnqat.constraints = ["D == 64"], attnqat.launch = {block = 128 : i64, dynamic_shared = 36864 : i64, grid = ["ceil(M/64)", "Hq", "B"]}, attnqat.params = ["q", "k", "v", "o", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16({{.*}}dynamic_shared = 69632 : i64{{.*}}attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // CHECK-DAG: gpu.func @attention_fwd_tc_qat_pmxfp41_d64_bf16
 // CHECK-DAG: gpu.func @attention_fwd_tc_dropin_pnvfp42_d128_bf16
 // CHECK-DAG: gpu.func @attention_fwd_tc_none_d128_bf16
 // CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d64_bf16
 // CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_mask11f32_lens_d64_bf16({{.*}}attnqat.params = ["q", "k", "v", "mask", "key_lengths", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
-// The forward's building blocks: async tile copies, ldmatrix (V transposed),
-// BF16 MMAs, row reductions across the four lanes of a row.
+// The forward's building blocks: async tile copies into two stages (the
+// next tile loads while one is used), ldmatrix (V transposed), BF16 MMAs,
+// row reductions across the four lanes of a row.
+// CHECK-DAG: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
 // CHECK-DAG: nvgpu.device_async_copy
 // CHECK-DAG: nvgpu.ldmatrix {{.*}}{numTiles = 4 : i32, transpose = false}
 // CHECK-DAG: nvgpu.ldmatrix {{.*}}{numTiles = 4 : i32, transpose = true}

@@ -596,7 +596,8 @@ struct ConvertAttnQATToGPUKernelsPass
           addDimParams(args, roles);
           std::string qTiles = "ceil(M/" + std::to_string(tc::kQueryTile) + ")";
           func = declareKernel(op.getLoc(), name, args, roles, {qTiles, "Hq", "B"},
-                               tc::kThreads, {"D == " + std::to_string(d)});
+                               tc::kThreads, {"D == " + std::to_string(d)},
+                               tc::forwardSharedBytes(d));
           tc::buildForward(func, op);
           finishKernel(func);
         }

@@ -38,6 +38,17 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 /// One accumulator tile of a thread: c0..c3.
 using Acc = std::array<Value, 4>;
 
+/// A [rows][cols] tile in shared memory: a buffer of its own, or one stage
+/// (the leading index) of a multi-buffered one.
+struct Tile {
+  Value buffer, stage;
+  SmallVector<Value> at(Value row, Value col) const {
+    if (stage)
+      return {stage, row, col};
+    return {row, col};
+  }
+};
+
 /// Helpers shared by the forward and backward builders: index and float
 /// arithmetic, warp reductions, BF16 packing, MMAs, ldmatrix, cp.async tiles
 /// and the score / P~ / P quantization steps both directions compute alike.
@@ -142,9 +153,9 @@ protected:
 
   /// Four 8x8 bf16 matrices from shared memory (one row address per lane),
   /// as four i32 registers.
-  std::array<Value, 4> ldmatrix4(Value smem, Value row, Value col, bool trans) {
+  std::array<Value, 4> ldmatrix4(Tile smem, Value row, Value col, bool trans) {
     Value v = nvgpu::LdMatrixOp::create(b, loc, VectorType::get({4, 2}, bf16()),
-                                        smem, ValueRange{row, col}, trans, 4);
+                                        smem.buffer, smem.at(row, col), trans, 4);
     std::array<Value, 4> r;
     for (int64_t i = 0; i < 4; ++i)
       r[i] = asI32(vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{i}));
@@ -152,7 +163,7 @@ protected:
   }
   /// The A operand of rows [row0, row0 + 16) x k-step kc of a row-major
   /// [row][k] tile.
-  SmallVector<Value> aFromRows(Value smem, Value row0, int64_t kc) {
+  SmallVector<Value> aFromRows(Tile smem, Value row0, int64_t kc) {
     Value row = addi(addi(row0, muli(remu(mi, idx(2)), idx(8))), lr);
     Value col = addi(idx(kc * 16), muli(divu(mi, idx(2)), idx(8)));
     auto r = ldmatrix4(smem, row, col, /*trans=*/false);
@@ -160,14 +171,14 @@ protected:
   }
   /// B operands (b0, b1 of n-tiles 2np and 2np+1) of k-step kc where the
   /// tile is stored [n][k] (k contiguous: K for S = Q K^T).
-  std::array<Value, 4> bFromNK(Value smem, int64_t np, int64_t kc) {
+  std::array<Value, 4> bFromNK(Tile smem, int64_t np, int64_t kc) {
     Value row = addi(addi(idx(np * 16), muli(divu(mi, idx(2)), idx(8))), lr);
     Value col = addi(idx(kc * 16), muli(remu(mi, idx(2)), idx(8)));
     return ldmatrix4(smem, row, col, /*trans=*/false);
   }
   /// B operands of n-tiles 2np, 2np+1, k-step kc, for a tile stored [k][n]
   /// (n contiguous: V for O = P V), through ldmatrix's transpose.
-  std::array<Value, 4> bFromKN(Value smem, int64_t np, int64_t kc) {
+  std::array<Value, 4> bFromKN(Tile smem, int64_t np, int64_t kc) {
     Value row = addi(addi(idx(kc * 16), muli(remu(mi, idx(2)), idx(8))), lr);
     Value col = muli(addi(idx(2 * np), divu(mi, idx(2))), idx(8));
     return ldmatrix4(smem, row, col, /*trans=*/true);
@@ -176,7 +187,7 @@ protected:
   /// Copies rows [row0, row0 + 64) of a [rows][D] bf16 tensor (rows past
   /// `rows` zero-filled) into a padded shared tile with cp.async, 16 bytes per
   /// copy; returns the tokens.
-  void copyTile(Value tid, Value src, Value base, Value row0, Value rows, Value dst,
+  void copyTile(Value tid, Value src, Value base, Value row0, Value rows, Tile dst,
                 SmallVector<Value> &tokens) {
     const int64_t chunksPerRow = D / 8;
     const int64_t copies = tc::kKeyTile * chunksPerRow / tc::kThreads;
@@ -188,18 +199,24 @@ protected:
       Value at = addi(muli(addi(base, clampTo(row, rows)), idx(D)), col);
       Value n = sel(ult(row, rows), idx(8), idx(0));
       tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-          b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
-          ValueRange{r, col}, src, ValueRange{at}, b.getIndexAttr(8), n,
+          b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst.buffer,
+          dst.at(r, col), src, ValueRange{at}, b.getIndexAttr(8), n,
           /*bypassL1=*/b.getUnitAttr()));
     }
   }
-  /// Waits for `tokens`, then for every thread of the block.
-  void waitTiles(ArrayRef<Value> tokens) {
-    Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
+  /// Commits `tokens` as one group of copies.
+  Value commit(ArrayRef<Value> tokens) {
+    return nvgpu::DeviceAsyncCreateGroupOp::create(
         b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
-    nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
+  }
+  /// Waits until at most `pending` groups of this thread are in flight,
+  /// then for every thread of the block.
+  void waitGroups(Value group, int32_t pending) {
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(pending));
     gpu::BarrierOp::create(b, loc);
   }
+  /// Waits for `tokens`, then for every thread of the block.
+  void waitTiles(ArrayRef<Value> tokens) { waitGroups(commit(tokens), 0); }
 
   /// The log2-domain score of query `row`, key `key` from the raw dot
   /// product: (dot * scale + mask) * log2(e), -inf where the key is not
@@ -210,7 +227,8 @@ protected:
     Value keyLen;
     Value bi, h, M, N, Hq, scale;
   };
-  Value score(const Masking &mk, Value dot, Value row, Value key) {
+  Value score(const Masking &mk, Value dot, Value row, Value key,
+              bool checkValid = true) {
     Value x = mulf(dot, mk.scale);
     if (mk.mask) {
       Value mb = mk.maskType.getDimSize(0) == 1 ? idx(0) : mk.bi;
@@ -226,6 +244,8 @@ protected:
       x = addf(x, mv);
     }
     x = mulf(x, cf(kLog2E));
+    if (!checkValid) // a tile known to be fully visible
+      return x;
     Value valid = ult(key, mk.N);
     if (mk.causal)
       valid = andi(valid, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
@@ -237,27 +257,12 @@ protected:
   /// P~ = exp2(s - floor s) * 2^(floor s - m) in the integer frame m (0
   /// where masked): frames differ by exact powers of two.
   Value pTilde(Value s, Value m) {
+    // Unquantized P (mode none) needs no exact frames: one exponential.
+    if (config.getMode() == Mode::None)
+      return sel(isNegInf(s), cf(0), exp2(subf(s, m)));
     Value fl = math::FloorOp::create(b, loc, s);
-    Value pv = mulf(exp2(subf(s, fl)), pow2(subf(fl, m)));
+    Value pv = mulf(exp2(subf(s, fl)), exp2(subf(fl, m)));
     return sel(isNegInf(s), cf(0), pv);
-  }
-  /// 2^k for an integral k <= 0 from the bits (exact, subnormals included):
-  /// one exponential per score instead of two.
-  Value pow2(Value k) {
-    Type i32 = b.getI32Type();
-    auto c = [&](int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 32); };
-    Value ki = arith::FPToSIOp::create(
-        b, loc, i32, maxf(k, cf(-150))); // -inf and below: 0
-    Value normal = arith::ShLIOp::create(b, loc, arith::AddIOp::create(b, loc, ki, c(127)),
-                                         c(23));
-    Value subShift = arith::MaxSIOp::create(b, loc, arith::AddIOp::create(b, loc, ki, c(149)),
-                                            c(0));
-    Value sub = arith::ShLIOp::create(b, loc, c(1), subShift);
-    sub = sel(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, ki, c(-149)), sub,
-              c(0));
-    Value bits = sel(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, ki, c(-126)),
-                     normal, sub);
-    return arith::BitcastOp::create(b, loc, f32(), bits);
   }
   /// phi_P of the block whose lane-local values are `*vals` and whose amax
   /// the lanes of `offsets` share: code x block scale (exact in BF16); the
@@ -351,12 +356,17 @@ void ForwardBuilder::build() {
   const int64_t nTiles = tc::kKeyTile / 8;
   const int64_t stride = D + 8;   // padded smem rows: conflict-free ldmatrix
 
-  // Shared K and V tiles.
+  // K and V tiles, two stages each (dynamic shared memory): the next tile
+  // loads while this one is used.
   auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  auto tileType = MemRefType::get({tc::kKeyTile, stride}, bf16(), MemRefLayoutAttrInterface{},
-                                  workgroup);
-  Value kS = func.addWorkgroupAttribution(tileType, loc);
-  Value vS = func.addWorkgroupAttribution(tileType, loc);
+  Value dyn = gpu::DynamicSharedMemoryOp::create(
+      b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                              MemRefLayoutAttrInterface{}, workgroup));
+  auto stagesType = MemRefType::get({2, tc::kKeyTile, stride}, bf16(),
+                                    MemRefLayoutAttrInterface{}, workgroup);
+  Value kStages = memref::ViewOp::create(b, loc, stagesType, dyn, idx(0), ValueRange{});
+  Value vStages = memref::ViewOp::create(b, loc, stagesType, dyn,
+                                         idx(tc::forwardSharedBytes(D) / 2), ValueRange{});
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   setUpLanes(tid);
@@ -408,19 +418,35 @@ void ForwardBuilder::build() {
   for (int64_t i = 0; i < accCount; ++i)
     init.push_back(cf(0));
   init.append({cf(-kInf), cf(-kInf), cf(0), cf(0)});
-  auto loop = scf::ForOp::create(b, loc, idx(0), numTiles, idx(1), init);
+  // K and V tiles into shared memory; keys past N are zero-filled (their
+  // scores are masked below). Tile 0 first, then tile j + 1 while j runs.
+  auto loadTile = [&](Value tile) {
+    Value stage = remu(tile, idx(2));
+    Value j0 = muli(tile, idx(tc::kKeyTile));
+    SmallVector<Value> tokens;
+    copyTile(tid, k, kvBase, j0, N, Tile{kStages, stage}, tokens);
+    copyTile(tid, v, kvBase, j0, N, Tile{vStages, stage}, tokens);
+    return commit(tokens);
+  };
+  loadTile(idx(0));
+  // Tiles every key of which every row of the block sees (below the
+  // diagonal, inside N and the key length) skip the visibility tests.
+  Value fullTiles = minu(divu(N, idx(tc::kKeyTile)), numTiles);
+  if (op.getCausal())
+    fullTiles = minu(fullTiles, divu(q0, idx(tc::kKeyTile)));
+  if (mk.keyLen)
+    fullTiles = minu(fullTiles, divu(mk.keyLen, idx(tc::kKeyTile)));
+  auto runTiles = [&](Value lb, Value ub, ValueRange init, bool masked) {
+  auto loop = scf::ForOp::create(b, loc, lb, ub, idx(1), init);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     ValueRange st = loop.getRegionIterArgs();
-    Value j0 = muli(loop.getInductionVar(), idx(tc::kKeyTile));
-
-    // K and V tiles into shared memory; keys past N are zero-filled (their
-    // scores are masked below).
-    SmallVector<Value> tokens;
-    copyTile(tid, k, kvBase, j0, N, kS, tokens);
-    copyTile(tid, v, kvBase, j0, N, vS, tokens);
-    waitTiles(tokens);
+    Value tile = loop.getInductionVar();
+    Value j0 = muli(tile, idx(tc::kKeyTile));
+    Tile kS{kStages, remu(tile, idx(2))}, vS{vStages, remu(tile, idx(2))};
+    // Past the last tile this prefetch only fills the idle stage.
+    waitGroups(loadTile(addi(tile, idx(1))), /*pending=*/1);
 
     // S = Q K^T for this warp's 16 rows and the tile's 64 keys.
     SmallVector<Acc> s(nTiles, zeroAcc(cf(0)));
@@ -436,7 +462,7 @@ void ForwardBuilder::build() {
     for (int64_t nt = 0; nt < nTiles; ++nt)
       for (int64_t e = 0; e < 4; ++e) {
         Value key = addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2))));
-        s[nt][e] = score(mk, s[nt][e], rows[e / 2], key);
+        s[nt][e] = score(mk, s[nt][e], rows[e / 2], key, masked);
         tileMax[e / 2] = maxf(tileMax[e / 2], s[nt][e]);
       }
 
@@ -504,9 +530,13 @@ void ForwardBuilder::build() {
     next.append({mNew[0], mNew[1], lNew[0], lNew[1]});
     scf::YieldOp::create(b, loc, next);
   }
+  return loop;
+  };
+  auto full = runTiles(idx(0), fullTiles, init, /*masked=*/false);
+  auto rest = runTiles(fullTiles, numTiles, full.getResults(), /*masked=*/true);
 
   // Epilogue: l over the row's lanes; O /= l (times g for P^F), LSE.
-  ValueRange fin = loop.getResults();
+  ValueRange fin = rest.getResults();
   float gP = quantized ? config.getPGlobalScale() : 1.0f;
   for (int64_t r = 0; r < 2; ++r) {
     Value m = fin[accCount + r];
@@ -573,8 +603,8 @@ void BackwardBuilder::build() {
   auto view = [&](MemRefType type, int64_t offset) -> Value {
     return memref::ViewOp::create(b, loc, type, dyn, idx(offset), ValueRange{});
   };
-  Value kS = view(tileType, 0), vS = view(tileType, tileBytes),
-        qS = view(tileType, 2 * tileBytes), doS = view(tileType, 3 * tileBytes);
+  Tile kS{view(tileType, 0), {}}, vS{view(tileType, tileBytes), {}},
+      qS{view(tileType, 2 * tileBytes), {}}, doS{view(tileType, 3 * tileBytes), {}};
   const int64_t dsStride = tc::kQueryTile + 8;
   Value dsS = view(MemRefType::get({tc::kKeyTile, dsStride}, bf16(),
                                    MemRefLayoutAttrInterface{}, workgroup),
@@ -747,7 +777,7 @@ void BackwardBuilder::build() {
         // A[m = row][k = key] from dS^T stored [key][row]: transposed loads.
         Value row = addi(addi(idx(kc * 16), muli(divu(mi, idx(2)), idx(8))), lr);
         Value col = addi(kw0, muli(remu(mi, idx(2)), idx(8)));
-        auto aD = ldmatrix4(dsS, row, col, /*trans=*/true);
+        auto aD = ldmatrix4(Tile{dsS, {}}, row, col, /*trans=*/true);
         SmallVector<Value> aDs{aD[0], aD[1], aD[2], aD[3]};
         for (int64_t dp = 0; dp < dTiles / 2; ++dp) {
           auto bf = bFromKN(kS, dp, kc);
@@ -846,6 +876,10 @@ bool coversBackward(AttentionBackwardOp op, std::string &why) {
     return false;
   }
   return true;
+}
+
+int64_t forwardSharedBytes(int64_t d) {
+  return 2 * 2 * kKeyTile * (d + 8) * 2;
 }
 
 int64_t backwardSharedBytes(int64_t d) {
