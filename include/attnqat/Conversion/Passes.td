@@ -88,7 +88,7 @@ def AttnQATFuseTosaAttention : Pass<"attnqat-fuse-tosa-attention"> {
 
 
 def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir::ModuleOp"> {
-  let summary = "Generate GPU kernels for the FP4 codec ops and a baseline attention forward";
+  let summary = "Generate GPU kernels for the codec ops and attention forward and backward";
   let description = [{
     For every `attnqat.quantize` and `attnqat.fake_quant` of the module,
     generates a kernel in `gpu.module @attnqat_kernels` and links the op to it
@@ -107,29 +107,42 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     launch `ceil(outer * ceil(axis / block) * inner / 128)` blocks of 128
     threads (recorded on each kernel as `attnqat.launch`).
 
-    `attnqat.attention` (modes none, qat and dropin; f32; causal or not; no
-    mask or key lengths yet) gets a baseline forward kernel: one thread per
-    query row running the CPU lowering's row recurrence (key tiles of 64,
-    integer running max, in-tile P quantization, O and O') on the Q^F, K^F,
-    V^F the codec kernels produced. Parameters: q, k, v, o, [o_prime], lse,
-    m, l, B, Hq, Hkv, M, N, D, scale. It is the correctness baseline the
-    tensor-core kernels replace; other attentions get a warning.
-
     With `tensor-cores` (the default), an attention with BF16 operands and a
     static head dim of 64 or 128 (modes none, qat, dropin; any mask, key
-    lengths, causality, GQA, lengths) gets the tensor-core forward instead,
+    lengths, causality, GQA, lengths) gets the tensor-core forward,
     `attention_fwd_tc_<config>_d<D>_bf16`: 128 threads (four warps of 16
     query rows) per 64 query rows, grid (ceil(M/64), Hq, B); K and V tiles of
-    64 keys through shared memory (cp.async, `nvgpu.device_async_copy`),
-    `nvgpu.ldmatrix` and BF16 `nvvm.mma.sync` m16n8k16 for S = Q Kᵀ and
-    O = P V; softmax with the integer running max, P quantization and O′ in
-    registers. Parameters: q, k, v, [mask], [key_lengths], o, [o_prime], lse,
-    m, l, B, Hq, Hkv, M, N, D, scale; `attnqat.launch` records the grid and
-    `attnqat.constraints` the head dim it was specialized on.
+    64 keys in two stages of dynamic shared memory (cp.async,
+    `nvgpu.device_async_copy`), `nvgpu.ldmatrix` and BF16 `nvvm.mma.sync`
+    m16n8k16 for S = Q Kᵀ and O = P V; softmax with the integer running max,
+    P quantization and O′ in registers. Parameters: q, k, v, [mask],
+    [key_lengths], o, [o_prime], lse, m, l, B, Hq, Hkv, M, N, D, scale.
+    Its `attnqat.attention_backward` (NVFP4 or no P quantization) gets the
+    tensor-core backward `attention_bwd_tc_..._d<D>_bf16` (one block per 64
+    keys of a KV head, grid (ceil(N/64), Hkv, B): S recomputed from the same
+    Q^F, K^F, P re-quantized in the forward's frame, dV, dK in registers, dQ
+    by f32 atomics into `dq_acc`; parameters q, k, v, [mask], [key_lengths],
+    m, l, delta, do, dq_acc, dk, dv, B, Hq, Hkv, M, N, D, scale) and the
+    pre-pass `attention_bwd_tc_delta_bf16` (delta = rowsum(dO * O_saved);
+    o_saved, do, delta, B, Hq, Hkv, M, N, D), linked as
+    `attnqat.pre_kernel`. `attnqat.launch` records block, grid and dynamic
+    shared memory, `attnqat.constraints` the head dim a kernel was
+    specialized on, `attnqat.access` the buffers a kernel writes that its
+    role name alone does not tell.
+
+    Every other attention (modes none, qat, dropin; any element type and
+    head dim; masks, key lengths) gets the baseline kernels: one thread per
+    query row running the CPU lowering's row recurrence (key tiles of 64,
+    integer running max, in-tile P quantization, O and O') on the Q^F, K^F,
+    V^F the codec kernels produced. Forward parameters: q, k, v, [mask],
+    [key_lengths], o, [o_prime], lse, m, l, [o_acc], B, Hq, Hkv, M, N, D,
+    scale; backward: q, k, v, [mask], [key_lengths], o_saved, m, l, do, dq,
+    dk, dv (dk, dv accumulated atomically), B, Hq, Hkv, M, N, D, scale. Mode
+    fp4 gets a warning.
 
     The host ops are left in place: they are launched through the runtime
-    (`runtime/`). Compile the kernels to PTX with
-    `--attnqat-gpu-to-ptx-pipeline="chip=sm_90a"`.
+    (`runtime/`). Compile the kernels to PTX or cubin with
+    `--attnqat-gpu-kernels-pipeline="chip=sm_90a"` or `attnqat-compile`.
   }];
   let options = [
     Option<"blockThreads", "block-threads", "int64_t", /*default=*/"128",
