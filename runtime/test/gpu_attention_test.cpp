@@ -111,6 +111,32 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
     for (auto *t : {&q, &k, &v})
       for (float &x : *t)
         x = num::bf16ToFloat(num::floatToBF16(x));
+  // Mode fp4 takes codes and scales: quantize the originals (their decode is
+  // the fake quantization below).
+  bool packed = c.mode == ref::Mode::FP4;
+  std::vector<uint8_t> qCodes, qScales, kCodes, kScales, vCodes, vScales;
+  if (packed) {
+    auto quantize = [&](const std::vector<float> &x, int64_t outer, int64_t axis,
+                        int64_t inner, std::vector<uint8_t> &codes,
+                        std::vector<uint8_t> &scales) {
+      int64_t shape[3] = {outer, axis, inner}, strides[3] = {axis * inner, inner, 1};
+      std::vector<uint8_t> each(x.size());
+      scales.assign(outer * num::numBlocks(c.format, axis) * inner, 0);
+      num::quantizeTensor(c.format, x.data(), num::TensorView{3, shape, strides}, 1,
+                          1.0f, each.data(), scales.data());
+      // Two codes per byte along the block axis, element 2j low.
+      int64_t pairs = (axis + 1) / 2;
+      codes.assign(outer * pairs * inner, 0);
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t j = 0; j < axis; ++j)
+          for (int64_t i = 0; i < inner; ++i)
+            codes[(o * pairs + j / 2) * inner + i] |=
+                each[(o * axis + j) * inner + i] << (j % 2 ? 4 : 0);
+    };
+    quantize(q, c.B * c.Hq * c.M, c.D, 1, qCodes, qScales);
+    quantize(k, c.B * c.Hkv * c.N, c.D, 1, kCodes, kScales);
+    quantize(v, c.B * c.Hkv, c.N, c.D, vCodes, vScales);
+  }
   if (quantized) { // what the codec kernels hand the attention kernel
     fakeQuant(c.format, q, c.B * c.Hq * c.M, c.D, 1);
     fakeQuant(c.format, k, c.B * c.Hkv * c.N, c.D, 1);
@@ -162,7 +188,12 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
     return d;
   };
   size_t eltBytes = c.bf16 ? 2 : 4;
-  uint64_t dq = upload(q), dk = upload(k), dv = upload(v),
+  auto uploadU8 = [&](const std::vector<uint8_t> &x) {
+    return uploadBytes(rt, x.data(), x.size());
+  };
+  uint64_t dq = packed ? uploadU8(qCodes) : upload(q),
+           dk = packed ? uploadU8(kCodes) : upload(k),
+           dv = packed ? uploadU8(vCodes) : upload(v),
            dO = alloc(qn * eltBytes), dOp = qat ? alloc(qn * 4) : 0,
            dLse = alloc(rows * 4), dM = alloc(rows * 4), dL = alloc(rows * 4),
            dAcc = c.bf16 ? alloc(qn * 4) : 0,
@@ -177,6 +208,14 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
     args.push_back(attnqat_rt_arg_ptr("o_prime", dOp));
   if (c.bf16 && !c.tensorCores) // tensor-core kernels accumulate in registers
     args.push_back(attnqat_rt_arg_ptr("o_acc", dAcc));
+  uint64_t dScales[3] = {0, 0, 0};
+  if (packed) {
+    dScales[0] = uploadU8(qScales), dScales[1] = uploadU8(kScales),
+    dScales[2] = uploadU8(vScales);
+    args.push_back(attnqat_rt_arg_ptr("q_scales", dScales[0]));
+    args.push_back(attnqat_rt_arg_ptr("k_scales", dScales[1]));
+    args.push_back(attnqat_rt_arg_ptr("v_scales", dScales[2]));
+  }
   if (c.maskB)
     args.push_back(attnqat_rt_arg_ptr("mask", dMask));
   if (c.keyLength)
@@ -257,7 +296,8 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
     runBackward(rt, c, p, bwdCfg, want, dq, dk, dv, dMask, dLens, saved, dM, dL,
                 gen, c.bf16);
   }
-  for (uint64_t d : {dq, dk, dv, dO, dOp, dLse, dM, dL, dAcc, dMask, dLens, oF32})
+  for (uint64_t d : {dq, dk, dv, dO, dOp, dLse, dM, dL, dAcc, dMask, dLens, oF32,
+                     dScales[0], dScales[1], dScales[2]})
     if (d)
       attnqat_rt_mem_free(rt, d);
 }
@@ -412,6 +452,10 @@ int main(int argc, char **argv) {
     c.tensorCores = true;
     return c;
   };
+  auto f32Out = [](Case c) {
+    c.bf16 = false;
+    return c;
+  };
   const num::Format NV = num::Format::NVFP4, MX = num::Format::MXFP4;
   const Case cases[] = {
       {"attention_fwd_none_f32", ref::Mode::None, num::Format::NVFP4, true, false, 1, 4, 2, 130, 130, 64,
@@ -461,6 +505,10 @@ int main(int argc, char **argv) {
          "attention_bwd_tc_qat_pnvfp42_causal_mask11f32_lens_d64_bf16", Mode::QAT),
       tc("attention_fwd_tc_qat_pnvfp42_causal_d128_bf16", Mode::QAT, NV, true, true, 1, 2, 1, 2048, 2048, 128, 0, 0,
          "attention_bwd_tc_qat_pnvfp42_causal_d128_bf16", Mode::QAT),
+      // Mode fp4: packed codes and scales in (odd N: a half-filled last byte).
+      tc("attention_fwd_tc_fp4_pnvfp42_causal_d128_bf16", Mode::FP4, NV, true, true, 1, 4, 2, 130, 131, 128),
+      tc("attention_fwd_tc_fp4_pnvfp42_causal_d128_bf16", Mode::FP4, NV, true, true, 1, 2, 1, 4096, 4096, 128),
+      f32Out(tc("attention_fwd_tc_fp4_pmxfp41_d64_f32", Mode::FP4, MX, false, false, 2, 4, 2, 70, 200, 64)),
   };
   // ATTNQAT_GPU_TEST_SMALL=1 (racecheck runs, which are slow) keeps the
   // cases of at most 200 x 200.

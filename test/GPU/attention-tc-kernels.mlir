@@ -9,7 +9,7 @@
 // CHECK-DAG: attnqat.attention {{.*}}attnqat.kernel = @attnqat_kernels::@attention_fwd_tc_none_d64_bf16
 // CHECK-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_tc_qat_pnvfp42_causal_d128_bf16
 // CHECK-DAG: gpu.func @attention_fwd_tc_none_d64_bf16({{.*}}) kernel attributes {attnqat.constraints = ["D == 64"], attnqat.launch = {block = 128 : i64, dynamic_shared = 36864 : i64, grid = ["ceil(M/64)", "Hq", "B"]}, attnqat.params = ["q", "k", "v", "o", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
-// CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16({{.*}}dynamic_shared = 69632 : i64{{.*}}attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16({{.*}}dynamic_shared = 87040 : i64{{.*}}attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // CHECK-DAG: gpu.func @attention_fwd_tc_qat_pmxfp41_d64_bf16
 // CHECK-DAG: gpu.func @attention_fwd_tc_dropin_pnvfp42_d128_bf16
 // CHECK-DAG: gpu.func @attention_fwd_tc_none_d128_bf16
@@ -81,4 +81,22 @@ func.func @train(%q: tensor<1x4x64x128xbf16>, %k: tensor<1x2x64x128xbf16>, %do: 
   %o4, %l4, %s4 = attnqat.attention %qm, %km, %km mask(%mask) key_lengths(%lens) causal {config = #attnqat.config<mode = qat>} : tensor<2x4x64x64xbf16>, tensor<2x2x70x64xbf16>, tensor<2x2x70x64xbf16> mask tensor<1x1x64x70xf32> key_lengths tensor<2xi32> -> tensor<2x4x64x64xbf16>, tensor<2x4x64xf32>, !masked64
   %dq4, %dk4, %dv4 = attnqat.attention_backward %s4, %dom : !masked64, tensor<2x4x64x64xbf16> -> tensor<2x4x64x64xbf16>, tensor<2x2x70x64xbf16>, tensor<2x2x70x64xbf16>
   return %dq1, %dq2, %dq3, %dq4 : tensor<1x4x64x128xbf16>, tensor<1x4x64x64xbf16>, tensor<1x4x64x128xbf16>, tensor<2x4x64x64xbf16>
+}
+
+// Mode fp4: pre-quantized codes and scales in, decoded into the tiles (Q
+// straight into registers); named by the output type.
+// CHECK-DAG: gpu.func @attention_fwd_tc_fp4_pnvfp42_causal_d128_bf16({{.*}}attnqat.extents = {k = "B*Hkv*N*ceil(D/2)", k_scales = "B*Hkv*N*ceil(D/16)", q = "B*Hq*M*ceil(D/2)", q_scales = "B*Hq*M*ceil(D/16)", v = "B*Hkv*ceil(N/2)*D", v_scales = "B*Hkv*ceil(N/16)*D"}{{.*}}attnqat.params = ["q", "k", "v", "q_scales", "k_scales", "v_scales", "o", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// CHECK-DAG: gpu.func @attention_fwd_tc_fp4_pmxfp41_d64_f32({{.*}}q_scales = "B*Hq*M*ceil(D/32)"
+func.func @fp4(%q: tensor<1x4x64x128xf4E2M1FN>, %qs: tensor<1x4x64x8xf8E4M3FN>,
+               %k: tensor<1x2x64x128xf4E2M1FN>, %ks: tensor<1x2x64x8xf8E4M3FN>, %vs: tensor<1x2x4x128xf8E4M3FN>,
+               %qm: tensor<1x4x64x64xf4E2M1FN>, %qms: tensor<1x4x64x2xf8E8M0FNU>,
+               %km: tensor<1x2x64x64xf4E2M1FN>, %kms: tensor<1x2x64x2xf8E8M0FNU>, %vms: tensor<1x2x2x64xf8E8M0FNU>)
+    -> (tensor<1x4x64x128xbf16>, tensor<1x4x64x64xf32>) {
+  %o1, %l1 = attnqat.attention %q, %k, %k scales(%qs, %ks, %vs) causal {config = #attnqat.config<mode = fp4>}
+      : tensor<1x4x64x128xf4E2M1FN>, tensor<1x2x64x128xf4E2M1FN>, tensor<1x2x64x128xf4E2M1FN> scales tensor<1x4x64x8xf8E4M3FN>, tensor<1x2x64x8xf8E4M3FN>, tensor<1x2x4x128xf8E4M3FN>
+      -> tensor<1x4x64x128xbf16>, tensor<1x4x64xf32>
+  %o2, %l2 = attnqat.attention %qm, %km, %km scales(%qms, %kms, %vms) {config = #attnqat.config<mode = fp4, q = #attnqat.mxfp4, k = #attnqat.mxfp4, v = #attnqat.mxfp4, p = #attnqat.mxfp4, p_scaling = single_level>}
+      : tensor<1x4x64x64xf4E2M1FN>, tensor<1x2x64x64xf4E2M1FN>, tensor<1x2x64x64xf4E2M1FN> scales tensor<1x4x64x2xf8E8M0FNU>, tensor<1x2x64x2xf8E8M0FNU>, tensor<1x2x2x64xf8E8M0FNU>
+      -> tensor<1x4x64x64xf32>, tensor<1x4x64xf32>
+  return %o1, %o2 : tensor<1x4x64x128xbf16>, tensor<1x4x64x64xf32>
 }

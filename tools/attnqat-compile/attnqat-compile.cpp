@@ -215,8 +215,12 @@ int main(int argc, char **argv) {
                                .Default(rt::Access::InOut);
         param.align = std::max(1u, memref.getElementTypeBitWidth() / 8);
         param.hasExtent = true;
-        if (!parseExpr(extentFor(role, name, info), param.extent))
-          return fail("kernel " + name + ": bad extent");
+        std::string extent = extentFor(role, name, info);
+        if (auto extents = func->getAttrOfType<DictionaryAttr>("attnqat.extents"))
+          if (auto e = extents.getAs<StringAttr>(role))
+            extent = e.getValue().str(); // the generator's, where it knows better
+        if (!parseExpr(extent, param.extent))
+          return fail("kernel " + name + ": bad extent '" + extent + "'");
       } else {
         param.kind = type.isF32() ? rt::ParamKind::F32 : rt::ParamKind::I64;
       }

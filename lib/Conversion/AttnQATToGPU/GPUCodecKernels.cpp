@@ -572,19 +572,37 @@ struct ConvertAttnQATToGPUKernelsPass
         Type outElt = op.getOutput().getType().getElementType();
         // attention_fwd_tc_<config>_d<D>_bf16[_of32]: the head dim and an f32
         // O specialize it too.
+        // Mode fp4 takes codes and scales (named by its output type).
+        bool packed = op.getConfig().getMode() == Mode::FP4;
+        Type nameElt = packed ? outElt : b.getBF16Type();
+        std::string typeSuffix = "_" + typeName(nameElt);
         std::string name =
             attentionKernelName("attention_fwd_tc_", op.getConfig(), op.getCausal(),
                                 maskType, static_cast<bool>(op.getKeyLengths()),
-                                b.getBF16Type());
-        name.insert(name.size() - StringRef("_bf16").size(), "_d" + std::to_string(d));
-        if (outElt.isF32())
+                                nameElt);
+        name.insert(name.size() - typeSuffix.size(), "_d" + std::to_string(d));
+        if (!packed && outElt.isF32())
           name += "_of32";
         auto func = kernels.lookup<gpu::GPUFuncOp>(name);
         if (!func) {
           SmallVector<Type> args;
           SmallVector<StringRef> roles;
-          addOperandParams(b.getBF16Type(), maskType,
-                           static_cast<bool>(op.getKeyLengths()), args, roles);
+          if (packed) {
+            Type i8 = b.getI8Type();
+            args.append(6, dynamic1D(i8));
+            roles.append({"q", "k", "v", "q_scales", "k_scales", "v_scales"});
+            if (maskType) {
+              args.push_back(dynamic1D(maskType.getElementType()));
+              roles.push_back("mask");
+            }
+            if (op.getKeyLengths()) {
+              args.push_back(dynamic1D(b.getI32Type()));
+              roles.push_back("key_lengths");
+            }
+          } else {
+            addOperandParams(b.getBF16Type(), maskType,
+                             static_cast<bool>(op.getKeyLengths()), args, roles);
+          }
           args.push_back(dynamic1D(outElt));
           roles.push_back("o");
           if (op.getConfig().getMode() == Mode::QAT) {
@@ -597,7 +615,28 @@ struct ConvertAttnQATToGPUKernelsPass
           std::string qTiles = "ceil(M/" + std::to_string(tc::kQueryTile) + ")";
           func = declareKernel(op.getLoc(), name, args, roles, {qTiles, "Hq", "B"},
                                tc::kThreads, {"D == " + std::to_string(d)},
-                               tc::forwardSharedBytes(d));
+                               tc::forwardSharedBytes(op));
+          if (packed) {
+            // Codes: two per byte along the block axis; one scale per block.
+            ConfigAttr config = op.getConfig();
+            auto blocks = [](FP4FormatAttrInterface f) {
+              return std::to_string(f.getBlockSize());
+            };
+            std::string qb = blocks(config.getQ()), kb = blocks(config.getK()),
+                        vb = blocks(config.getV());
+            auto entry = [&](StringRef role, std::string expr) {
+              return NamedAttribute(StringAttr::get(ctx, role),
+                                    StringAttr::get(ctx, expr));
+            };
+            func->setAttr("attnqat.extents",
+                          DictionaryAttr::get(
+                              ctx, {entry("q", "B*Hq*M*ceil(D/2)"),
+                                    entry("k", "B*Hkv*N*ceil(D/2)"),
+                                    entry("v", "B*Hkv*ceil(N/2)*D"),
+                                    entry("q_scales", "B*Hq*M*ceil(D/" + qb + ")"),
+                                    entry("k_scales", "B*Hkv*N*ceil(D/" + kb + ")"),
+                                    entry("v_scales", "B*Hkv*ceil(N/" + vb + ")*D")}));
+          }
           tc::buildForward(func, op);
           finishKernel(func);
         }

@@ -279,6 +279,106 @@ protected:
       *v = mulf(fp.quantizeElement(*v, bs, gP), bs);
   }
 
+  /// Packed FP4 operands (mode fp4): E2M1 codes two per byte along the block
+  /// axis (element 2j in the low nibble) and one scale byte per block.
+  struct Packed {
+    Value codes, scales;
+    FP4FormatAttrInterface format;
+  };
+  /// code x scale (x g) of the low (hi = false) or high nibble of `byte`
+  /// (i8), with `scale` the block's decoded scale.
+  Value decodeNibble(const Packed &p, Value byte, bool hi, Value scale) {
+    Type i8 = b.getI8Type();
+    Value code = hi ? arith::ShRUIOp::create(
+                          b, loc, byte, arith::ConstantIntOp::create(b, loc, 4, 8))
+                    : byte;
+    code = arith::AndIOp::create(b, loc, code, arith::ConstantIntOp::create(b, loc, 15, 8));
+    (void)i8;
+    return fp.dequantizeElement(fp.decodeE2M1(code), scale,
+                                p.format.getGlobalScaleValue());
+  }
+  Value loadByte(Value buf, Value at) {
+    return memref::LoadOp::create(b, loc, buf, ValueRange{at});
+  }
+  /// Decodes rows [row0, row0 + 64) of a [rows][D] operand blocked along D
+  /// (Q, K; row r's codes at (base + r) * D/2, its scales at
+  /// (base + r) * D/bs) into a bf16 tile; rows past `rows` are zeros. Each
+  /// thread decodes runs of 16 elements (8 code bytes).
+  void decodeRowBlocked(Value tid, const Packed &p, Value base, Value row0, Value rows,
+                        Tile dst) {
+    const int64_t runs = D / 16, bs = p.format.getBlockSize();
+    for (int64_t i = 0; i < tc::kKeyTile * runs / tc::kThreads; ++i) {
+      Value u = addi(tid, idx(i * tc::kThreads));
+      Value r = divu(u, idx(runs)), run = remu(u, idx(runs));
+      Value row = addi(row0, r);
+      Value inside = ult(row, rows);
+      Value at = addi(base, clampTo(row, rows));
+      Value bytes = vector::LoadOp::create(
+          b, loc, VectorType::get({8}, b.getI8Type()), p.codes,
+          ValueRange{addi(muli(at, idx(D / 2)), muli(run, idx(8)))},
+          /*nontemporal=*/false, llvm::Align(8));
+      Value sBits = loadByte(p.scales, addi(muli(at, idx(D / bs)),
+                                            divu(muli(run, idx(16)), idx(bs))));
+      Value sc = fp.decodeScale(p.format, sBits);
+      SmallVector<Value> vals;
+      for (int64_t j = 0; j < 8; ++j) {
+        Value byte = vector::ExtractOp::create(b, loc, bytes, ArrayRef<int64_t>{j});
+        for (bool hi : {false, true}) {
+          Value x = sel(inside, decodeNibble(p, byte, hi, sc), cf(0));
+          vals.push_back(arith::TruncFOp::create(b, loc, bf16(), x));
+        }
+      }
+      for (int64_t half = 0; half < 2; ++half) {
+        Value vec = vector::FromElementsOp::create(
+            b, loc, VectorType::get({8}, bf16()),
+            ArrayRef<Value>(vals).slice(half * 8, 8));
+        vector::StoreOp::create(b, loc, vec, dst.buffer,
+                                dst.at(r, addi(muli(run, idx(16)), idx(half * 8))));
+      }
+    }
+  }
+  /// Decodes keys [j0, j0 + 64) of a [keys][D] operand blocked along keys
+  /// (V: codes [keys/2][D], key pairs per byte; scales [keys/bs][D], both
+  /// from `base` rows of their own) into a bf16 tile; keys past N are zeros.
+  /// Each thread decodes 2 keys x 8 columns.
+  void decodeKeyBlocked(Value tid, const Packed &p, Value codeBase, Value scaleBase,
+                        Value j0, Value N, Tile dst) {
+    const int64_t chunks = D / 8, bs = p.format.getBlockSize();
+    Value pairs = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(2));
+    Value blocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(bs));
+    for (int64_t i = 0; i < (tc::kKeyTile / 2) * chunks / tc::kThreads; ++i) {
+      Value u = addi(tid, idx(i * tc::kThreads));
+      Value jp = divu(u, idx(chunks)), col = muli(remu(u, idx(chunks)), idx(8));
+      Value key = addi(j0, muli(jp, idx(2)));
+      Value pair = divu(key, idx(2));
+      Value inside = ult(key, N);
+      Value bytes = vector::LoadOp::create(
+          b, loc, VectorType::get({8}, b.getI8Type()), p.codes,
+          ValueRange{addi(muli(addi(codeBase, clampTo(pair, pairs)), idx(D)), col)},
+          /*nontemporal=*/false, llvm::Align(8));
+      Value sBytes = vector::LoadOp::create(
+          b, loc, VectorType::get({8}, b.getI8Type()), p.scales,
+          ValueRange{addi(muli(addi(scaleBase, clampTo(divu(key, idx(bs)), blocks)),
+                               idx(D)),
+                          col)},
+          /*nontemporal=*/false, llvm::Align(8));
+      for (bool hi : {false, true}) {
+        SmallVector<Value> vals;
+        for (int64_t j = 0; j < 8; ++j) {
+          Value byte = vector::ExtractOp::create(b, loc, bytes, ArrayRef<int64_t>{j});
+          Value sc = fp.decodeScale(
+              p.format, vector::ExtractOp::create(b, loc, sBytes, ArrayRef<int64_t>{j}));
+          Value x = sel(inside, decodeNibble(p, byte, hi, sc), cf(0));
+          vals.push_back(arith::TruncFOp::create(b, loc, bf16(), x));
+        }
+        Value vec = vector::FromElementsOp::create(b, loc, VectorType::get({8}, bf16()),
+                                                   vals);
+        vector::StoreOp::create(b, loc, vec, dst.buffer,
+                                dst.at(addi(muli(jp, idx(2)), idx(hi ? 1 : 0)), col));
+      }
+    }
+  }
+
   /// Stores row half r (accumulator elements 2r, 2r+1) of the accumulator
   /// tiles acc[base + 4 dt + e], times `factor`, into row `rowAt` of a
   /// [rows][D] buffer (column pairs 8 dt + 2t, converted to its type).
@@ -338,9 +438,16 @@ void ForwardBuilder::build() {
   Block &entry = func.getBody().front();
   bool qat = config.getMode() == Mode::QAT;
   bool quantized = config.isQuantized();
+  bool packed = config.getMode() == Mode::FP4; // codes + scales in
   unsigned a = 0;
   Value q = entry.getArgument(a++), k = entry.getArgument(a++),
         v = entry.getArgument(a++);
+  Packed qP, kP, vP;
+  if (packed) {
+    qP = {q, entry.getArgument(a++), config.getQ()};
+    kP = {k, entry.getArgument(a++), config.getK()};
+    vP = {v, entry.getArgument(a++), config.getV()};
+  }
   Value mask = op.getMask() ? entry.getArgument(a++) : Value();
   Value lengths = op.getKeyLengths() ? entry.getArgument(a++) : Value();
   Value o = entry.getArgument(a++);
@@ -365,8 +472,19 @@ void ForwardBuilder::build() {
   auto stagesType = MemRefType::get({2, tc::kKeyTile, stride}, bf16(),
                                     MemRefLayoutAttrInterface{}, workgroup);
   Value kStages = memref::ViewOp::create(b, loc, stagesType, dyn, idx(0), ValueRange{});
-  Value vStages = memref::ViewOp::create(b, loc, stagesType, dyn,
-                                         idx(tc::forwardSharedBytes(D) / 2), ValueRange{});
+  int64_t stageBytes = 2 * tc::kKeyTile * stride * 2;
+  Value vStages = memref::ViewOp::create(b, loc, stagesType, dyn, idx(stageBytes),
+                                         ValueRange{});
+  // Q: in registers as MMA fragments, or (qat at D = 128, where registers
+  // run out) in shared memory, read with ldmatrix per key tile.
+  bool qShared = tc::forwardKeepsQInShared(op);
+  Tile qS;
+  if (qShared)
+    qS.buffer = memref::ViewOp::create(
+        b, loc,
+        MemRefType::get({tc::kQueryTile, stride}, bf16(), MemRefLayoutAttrInterface{},
+                        workgroup),
+        dyn, idx(2 * stageBytes), ValueRange{});
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   setUpLanes(tid);
@@ -387,7 +505,31 @@ void ForwardBuilder::build() {
   // Q fragments, loaded once (rows past M read row M-1 and are zeroed).
   SmallVector<std::array<Value, 4>> qFrag(kChunks);
   auto v2bf16 = VectorType::get({2}, bf16());
-  for (int64_t kc = 0; kc < kChunks; ++kc)
+  if (qShared) {
+    SmallVector<Value> tokens;
+    if (packed)
+      decodeRowBlocked(tid, qP, qBase, q0, M, qS);
+    else
+      copyTile(tid, q, qBase, q0, M, qS, tokens);
+    commit(tokens); // completes with the first K/V tile's group
+  }
+  for (int64_t kc = 0; kc < kChunks && packed && !qShared; ++kc)
+    for (int64_t r = 0; r < 2; ++r) {
+      // Bytes kc*8 + t and kc*8 + 4 + t hold columns 2t.. and 2t+8.. of the
+      // 16-column chunk, which lies in one block.
+      Value at = addi(qBase, clampTo(rows[r], M));
+      int64_t bs = qP.format.getBlockSize();
+      Value sc = fp.decodeScale(
+          qP.format, loadByte(qP.scales, addi(muli(at, idx(D / bs)), idx(kc * 16 / bs))));
+      for (int64_t half = 0; half < 2; ++half) {
+        Value byte = loadByte(qP.codes, addi(muli(at, idx(D / 2)),
+                                             addi(idx(kc * 8 + half * 4), t)));
+        Value pair = packBF16(decodeNibble(qP, byte, false, sc),
+                              decodeNibble(qP, byte, true, sc));
+        qFrag[kc][half * 2 + r] = sel(rowValid[r], pair, zeroI32);
+      }
+    }
+  for (int64_t kc = 0; kc < kChunks && !packed && !qShared; ++kc)
     for (int64_t r = 0; r < 2; ++r)
       for (int64_t half = 0; half < 2; ++half) {
         Value col = addi(idx(kc * 16 + half * 8), muli(t, idx(2)));
@@ -424,6 +566,16 @@ void ForwardBuilder::build() {
     Value stage = remu(tile, idx(2));
     Value j0 = muli(tile, idx(tc::kKeyTile));
     SmallVector<Value> tokens;
+    if (packed) { // decoded by the threads: no copies in flight
+      Value kvPairs = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(2));
+      Value kvBlocks = b.createOrFold<arith::CeilDivUIOp>(
+          loc, N, idx(vP.format.getBlockSize()));
+      Value kvHead = addi(muli(bi, Hkv), hk);
+      decodeRowBlocked(tid, kP, kvBase, j0, N, Tile{kStages, stage});
+      decodeKeyBlocked(tid, vP, muli(kvHead, kvPairs), muli(kvHead, kvBlocks), j0, N,
+                       Tile{vStages, stage});
+      return commit(tokens);
+    }
     copyTile(tid, k, kvBase, j0, N, Tile{kStages, stage}, tokens);
     copyTile(tid, v, kvBase, j0, N, Tile{vStages, stage}, tokens);
     return commit(tokens);
@@ -450,12 +602,16 @@ void ForwardBuilder::build() {
 
     // S = Q K^T for this warp's 16 rows and the tile's 64 keys.
     SmallVector<Acc> s(nTiles, zeroAcc(cf(0)));
-    for (int64_t kc = 0; kc < kChunks; ++kc)
+    for (int64_t kc = 0; kc < kChunks; ++kc) {
+      SmallVector<Value> aQ = qShared ? aFromRows(qS, muli(warp, idx(16)), kc)
+                                      : SmallVector<Value>(qFrag[kc].begin(),
+                                                           qFrag[kc].end());
       for (int64_t np = 0; np < nTiles / 2; ++np) {
         auto bf = bFromNK(kS, np, kc);
-        s[2 * np] = mma(qFrag[kc], bf[0], bf[1], s[2 * np]);
-        s[2 * np + 1] = mma(qFrag[kc], bf[2], bf[3], s[2 * np + 1]);
+        s[2 * np] = mma(aQ, bf[0], bf[1], s[2 * np]);
+        s[2 * np + 1] = mma(aQ, bf[2], bf[3], s[2 * np + 1]);
       }
+    }
 
     // Scores in the log2 domain, -inf where masked; the tile's row max.
     Value tileMax[2] = {cf(-kInf), cf(-kInf)};
@@ -831,11 +987,9 @@ int64_t headDim(AttentionOp op) {
 }
 
 bool coversForward(AttentionOp op, std::string &why) {
-  if (op.getConfig().getMode() == Mode::FP4) {
-    why = "mode fp4";
-    return false;
-  }
-  if (!op.getQuery().getType().getElementType().isBF16()) {
+  Type elt = op.getQuery().getType().getElementType();
+  if (op.getConfig().getMode() == Mode::FP4 ? !isa<Float4E2M1FNType>(elt)
+                                            : !elt.isBF16()) {
     why = "non-bf16 operands";
     return false;
   }
@@ -878,8 +1032,15 @@ bool coversBackward(AttentionBackwardOp op, std::string &why) {
   return true;
 }
 
-int64_t forwardSharedBytes(int64_t d) {
-  return 2 * 2 * kKeyTile * (d + 8) * 2;
+bool forwardKeepsQInShared(AttentionOp op) {
+  // O, O' and the Q fragments do not all fit in registers at D = 128.
+  return op.getConfig().getMode() == Mode::QAT && headDim(op) == 128;
+}
+
+int64_t forwardSharedBytes(AttentionOp op) {
+  int64_t d = headDim(op);
+  int64_t stages = 2 * 2 * kKeyTile * (d + 8) * 2;
+  return stages + (forwardKeepsQInShared(op) ? kQueryTile * (d + 8) * 2 : 0);
 }
 
 int64_t backwardSharedBytes(int64_t d) {

@@ -33,14 +33,18 @@ bool coversForward(AttentionOp op, std::string &why);
 /// The head dim the kernel for `op` is specialized on.
 int64_t headDim(AttentionOp op);
 
-/// Dynamic shared memory of the forward kernel for head dim `d`, in bytes:
-/// two stages of K and V tiles.
-int64_t forwardSharedBytes(int64_t d);
+/// Whether the forward for `op` reads Q from shared memory per key tile
+/// rather than keeping its fragments in registers (qat at head dim 128).
+bool forwardKeepsQInShared(AttentionOp op);
+
+/// Dynamic shared memory of the forward kernel for `op`, in bytes: two
+/// stages of K and V tiles, and the Q tile when it stays in shared memory.
+int64_t forwardSharedBytes(AttentionOp op);
 
 /// Builds the body of the tensor-core forward for `op` into `func`, whose
 /// parameters are: q, k, v, [mask], [key_lengths], o, [o_prime], lse, m, l,
 /// B, Hq, Hkv, M, N, D, scale. Launch: kThreads threads,
-/// forwardSharedBytes(D) of dynamic shared memory, grid
+/// forwardSharedBytes(op) of dynamic shared memory, grid
 /// (ceil(M / kQueryTile), Hq, B).
 void buildForward(gpu::GPUFuncOp func, AttentionOp op);
 
