@@ -4,7 +4,8 @@
 
 Runs on a GPU machine (scripts/gpu-test stage copies what it needs). Times,
 in one process on one GPU: PyTorch SDPA with the cuDNN and flash backends
-and attnqat.torch.attention in modes none and qat, all on bf16 tensors (the
+and attnqat.torch.attention in modes none and qat, all on bf16 tensors, and
+attnqat.torch.attention_fp4 on NVFP4-quantized operands (the
 attnqat time includes the quantization kernels and, for fwd+bwd, the
 backward's delta pre-pass). attnqat runs its tensor-core kernels. Shapes from DESIGN.md §3: B*N = 16k, H*D = 2048,
 D in {64, 128}, N in {1k, 4k, 16k}, causal and not, plus B=1, H=3,
@@ -95,7 +96,16 @@ def main():
             fb = lambda: torch.autograd.grad(f(), (q, k, v), do)  # noqa: E731
             msb = time_ms(fb, 5)
             row[f"attnqat_{mode}_fwdbwd_tflops"] = flops(s, True) / msb / 1e9
-        del q, k, v, do
+        # FP4 inference on operands quantized beforehand (a KV cache is), and
+        # with the three quantize kernels included.
+        with torch.no_grad():
+            qp, kp, vp = at.quantize(q, -1), at.quantize(k, -1), at.quantize(v, -2)
+            f = lambda: at.attention_fp4(qp, kp, vp, causal=causal)  # noqa: E731
+            row["attnqat_fp4_fwd_tflops"] = flops(s, False) / time_ms(f, 5) / 1e9
+            fq = lambda: at.attention_fp4(at.quantize(q, -1), at.quantize(k, -1),  # noqa: E731
+                                          at.quantize(v, -2), causal=causal)
+            row["attnqat_fp4q_fwd_tflops"] = flops(s, False) / time_ms(fq, 5) / 1e9
+        del q, k, v, do, qp, kp, vp
         rows.append(row)
         base = row.get("cudnn_fwd_tflops")
         baseb = row.get("cudnn_fwdbwd_tflops")
@@ -108,13 +118,15 @@ def main():
               f"fwd TFLOP/s cudnn {row.get('cudnn_fwd_tflops', float('nan')):6.1f} "
               f"flash {row.get('flash_fwd_tflops', float('nan')):6.1f} "
               f"attnqat none {fmt('attnqat_none_fwd_tflops', base)} "
-              f"qat {fmt('attnqat_qat_fwd_tflops', base)} | "
+              f"qat {fmt('attnqat_qat_fwd_tflops', base)} "
+              f"fp4 {fmt('attnqat_fp4_fwd_tflops', base)} | "
               f"fwd+bwd cudnn {row.get('cudnn_fwdbwd_tflops', float('nan')):6.1f} "
               f"attnqat none {fmt('attnqat_none_fwdbwd_tflops', baseb)} "
               f"qat {fmt('attnqat_qat_fwdbwd_tflops', baseb)}", flush=True)
     result = dict(gpu=gpu, torch=torch.__version__, note=(
         "bf16 everywhere; attnqat: tensor-core kernels (mma.sync m16n8k16), "
-        "time includes Q/K/V fake quantization in qat"), rows=rows)
+        "time includes Q/K/V fake quantization in qat; fp4: pre-quantized "
+        "NVFP4 operands (fp4q: with the quantize kernels)"), rows=rows)
     (out / "bench.json").write_text(json.dumps(result, indent=1))
     try:
         import matplotlib
@@ -122,14 +134,17 @@ def main():
         import matplotlib.pyplot as plt
         labels = [f"N={r['N']} D={r['D']}{' c' if r['causal'] else ''}" for r in rows]
         fig, ax = plt.subplots(figsize=(12, 4))
-        for i, key in enumerate(("cudnn_fwd_tflops", "flash_fwd_tflops",
-                                 "attnqat_none_fwd_tflops", "attnqat_qat_fwd_tflops")):
-            ax.bar([x + 0.2 * i for x in range(len(rows))],
-                   [r.get(key, 0) for r in rows], 0.2, label=key.replace("_tflops", ""))
+        keys = ("cudnn_fwd_tflops", "flash_fwd_tflops", "attnqat_none_fwd_tflops",
+                "attnqat_qat_fwd_tflops", "attnqat_fp4_fwd_tflops",
+                "cudnn_fwdbwd_tflops", "attnqat_qat_fwdbwd_tflops")
+        width = 0.8 / len(keys)
+        for i, key in enumerate(keys):
+            ax.bar([x + width * i for x in range(len(rows))],
+                   [r.get(key, 0) for r in rows], width, label=key.replace("_tflops", ""))
         ax.set_ylim(bottom=0)
-        ax.set_ylabel("TFLOP/s (forward)")
-        ax.set_xticks([x + 0.3 for x in range(len(rows))], labels, rotation=45, ha="right")
-        ax.set_title(f"attention forward on {gpu}")
+        ax.set_ylabel("TFLOP/s")
+        ax.set_xticks([x + 0.4 for x in range(len(rows))], labels, rotation=45, ha="right")
+        ax.set_title(f"attention on {gpu} (bf16 SDPA vs attnqat)")
         ax.legend()
         fig.tight_layout()
         fig.savefig(out / "bench.png", dpi=100)

@@ -186,3 +186,71 @@ def attention(q, k, v, *, causal=False, scale=None, mode="qat", format="nvfp4"):
         raise ValueError(f"attnqat.torch.attention: scale must be finite and "
                          f"positive, got {scale}")
     return AttentionFunction.apply(q, k, v, bool(causal), float(scale), mode)
+
+
+class Packed:
+    """NVFP4 codes and scales of a tensor, blocked along one dim: `codes`
+    (uint8, two E2M1 codes per byte along that dim, element 2j in the low
+    nibble), `scales` (uint8 E4M3, one per 16 elements along it), the
+    original `shape` and the block `dim`."""
+
+    def __init__(self, codes, scales, shape, dim):
+        self.codes, self.scales, self.shape, self.dim = codes, scales, tuple(shape), dim
+
+
+def quantize(x, dim):
+    """NVFP4-quantizes a CUDA bfloat16 tensor with blocks of 16 along `dim`
+    (DESIGN.md: Q and K along the head dim, V along the keys). Returns a
+    Packed on x's device, produced on PyTorch's current stream."""
+    if not isinstance(x, torch.Tensor) or x.device.type != "cuda":
+        raise ValueError("attnqat.torch.quantize: x must be a CUDA tensor")
+    if x.dtype != torch.bfloat16:
+        raise TypeError(f"attnqat.torch.quantize: x has dtype {x.dtype}; "
+                        "torch.bfloat16 is required")
+    dim = dim % x.dim()
+    x = x.contiguous()
+    outer = math.prod(x.shape[:dim])
+    axis, inner = x.shape[dim], math.prod(x.shape[dim + 1:])
+    codes = x.new_empty((outer, (axis + 1) // 2, inner), dtype=torch.uint8)
+    scales = x.new_empty((outer, (axis + 15) // 16, inner), dtype=torch.uint8)
+    problem = _rt.Problem(outer, 1, 1, axis, 1, inner, 0, 0)
+    _runtime().launch("quantize_nvfp4_bf16", problem,
+                      [_rt.ptr_arg("input", x.data_ptr()),
+                       _rt.ptr_arg("codes", codes.data_ptr()),
+                       _rt.ptr_arg("scales", scales.data_ptr())], _stream())
+    return Packed(codes, scales, x.shape, dim)
+
+
+def attention_fp4(q, k, v, *, causal=False, scale=None):
+    """FP4 inference attention (mode fp4) on packed operands: q, k from
+    quantize(., dim=-1), v from quantize(., dim=-2), all NVFP4, head dim 64
+    or 128. P is quantized as in training (NVFP4, two-level). Returns O as
+    bfloat16 [B, Hq, M, D]; no autograd."""
+    for name, p, dim in (("q", q, 3), ("k", k, 3), ("v", v, 2)):
+        if not isinstance(p, Packed):
+            raise TypeError(f"attnqat.torch.attention_fp4: {name} must be an "
+                            "attnqat.torch.Packed (from attnqat.torch.quantize)")
+        if len(p.shape) != 4 or p.dim != dim:
+            raise ValueError(f"attnqat.torch.attention_fp4: {name} must be 4-D and "
+                             f"blocked along dim {dim}, got shape {p.shape}, dim {p.dim}")
+    B, Hq, M, D = q.shape
+    Hkv, N = k.shape[1], k.shape[2]
+    if k.shape != v.shape or k.shape[0] != B or k.shape[3] != D or Hq % Hkv:
+        raise ValueError(f"attnqat.torch.attention_fp4: shapes q {q.shape}, k {k.shape}, "
+                         f"v {v.shape} do not fit together")
+    if D not in (64, 128):
+        raise ValueError(f"attnqat.torch.attention_fp4: head dim {D} is not 64 or 128")
+    if scale is None:
+        scale = 1.0 / math.sqrt(D)
+    o = q.codes.new_empty((B, Hq, M, D), dtype=torch.bfloat16)
+    rows = q.codes.new_empty((B, Hq, M), dtype=torch.float32)
+    lse, m, l = rows, torch.empty_like(rows), torch.empty_like(rows)
+    name = f"attention_fwd_tc_fp4_pnvfp42{'_causal' if causal else ''}_d{D}_bf16"
+    problem = _rt.Problem(B, Hq, Hkv, M, N, D, _rt.FLAG_CAUSAL if causal else 0, 0)
+    args = [_rt.ptr_arg(r, p.data_ptr()) for r, p in (
+        ("q", q.codes), ("k", k.codes), ("v", v.codes), ("q_scales", q.scales),
+        ("k_scales", k.scales), ("v_scales", v.scales), ("o", o), ("lse", lse),
+        ("m", m), ("l", l))]
+    args.append(_rt.f32_arg("scale", float(scale)))
+    _runtime().launch(name, problem, args, _stream())
+    return o

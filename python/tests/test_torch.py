@@ -99,6 +99,23 @@ class AttentionTest(unittest.TestCase):
             # A row may differ where a one-ulp exp2 difference moves a P code.
             self.assertLessEqual(rows_off, 2)
 
+    def test_fp4_inference_is_the_dropin_forward(self):
+        """attention_fp4 on packed operands computes the qat/dropin forward
+        on the same values: bit for bit, since both decode to the same BF16
+        operands and run the same tensor-core arithmetic."""
+        for D, causal in ((64, False), (128, True)):
+            q, k, v = (t.detach().bfloat16() for t in self.inputs(2, 4, 2, 130, 131, D))
+            o = at.attention_fp4(at.quantize(q, -1), at.quantize(k, -1), at.quantize(v, -2),
+                                 causal=causal)
+            want = at.attention(q, k, v, causal=causal, mode="dropin")
+            diff = (o.float() - want.float()).abs().max().item()
+            print(f"fp4 D={D} causal={causal}: max |O_fp4 - O_dropin| = {diff:.3g}")
+            self.assertTrue(torch.equal(o, want))
+        with self.assertRaisesRegex(TypeError, "Packed"):
+            at.attention_fp4(q, k, v)
+        with self.assertRaisesRegex(ValueError, "blocked along dim 2"):
+            at.attention_fp4(at.quantize(q, -1), at.quantize(k, -1), at.quantize(v, -1))
+
     def test_bad_input(self):
         q, k, v = self.inputs(1, 2, 2, 16, 16, 64)
         with self.assertRaisesRegex(ValueError, "CUDA tensors are required"):
