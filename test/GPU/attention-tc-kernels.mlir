@@ -5,6 +5,13 @@
 // RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels | FileCheck %s
 // RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa" | FileCheck %s --check-prefix=PTX
 // RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=bin" | FileCheck %s --check-prefix=BIN %}
+// RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels="dump-p-codes=true" | FileCheck %s --check-prefix=DUMP
+
+// With dump-p-codes the quantized forward and the qat backward also write the
+// codes, scales (and forward frames) they quantized P with.
+// DUMP-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16_pdump({{.*}}attnqat.access = {p_codes = "out", p_frames = "out", p_scales = "out"}{{.*}}attnqat.extents = {p_codes = "B*Hq*M*N", p_frames = "B*Hq*M*ceil(N/16)", p_scales = "B*Hq*M*ceil(N/16)"}{{.*}}attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "p_codes", "p_scales", "p_frames", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// DUMP-DAG: gpu.func @attention_bwd_tc_qat_pnvfp42_causal_d128_bf16_pdump({{.*}}attnqat.params = ["q", "k", "v", "m", "l", "delta", "do", "dq_acc", "dk", "dv", "p_codes", "p_scales", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// DUMP-DAG: gpu.func @attention_bwd_tc_none_d64_bf16(
 
 // CHECK-DAG: attnqat.attention {{.*}}attnqat.kernel = @attnqat_kernels::@attention_fwd_tc_none_d64_bf16
 // CHECK-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_tc_qat_pnvfp42_causal_d128_bf16

@@ -45,6 +45,11 @@ static llvm::cl::list<std::string>
 static llvm::cl::opt<std::string>
     format("format", llvm::cl::desc("ptx (JIT-compiled at load) or cubin"),
            llvm::cl::init("ptx"));
+static llvm::cl::opt<bool> dumpPCodes(
+    "dump-p-codes",
+    llvm::cl::desc("tensor-core kernels that also write the P codes, scales "
+                   "and frames (the matched-recomputation check)"),
+    llvm::cl::init(false));
 static llvm::cl::opt<bool> tensorCores(
     "tensor-cores",
     llvm::cl::desc("tensor-core forward kernels where they apply (false: the "
@@ -155,6 +160,7 @@ int main(int argc, char **argv) {
   PassManager generate(&context);
   mlir::attnqat::ConvertAttnQATToGPUKernelsOptions generateOptions;
   generateOptions.tensorCores = tensorCores;
+  generateOptions.dumpPCodes = dumpPCodes;
   generate.addPass(mlir::attnqat::createConvertAttnQATToGPUKernels(generateOptions));
   if (failed(generate.run(*module)))
     return 1;

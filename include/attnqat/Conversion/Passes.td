@@ -150,6 +150,11 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
            "Generate the tensor-core forward for the attentions it covers "
            "(false: the baseline kernel for every attention)">,
+    Option<"dumpPCodes", "dump-p-codes", "bool", /*default=*/"false",
+           "Tensor-core kernels (quantized forward, qat backward) also write "
+           "the E2M1 codes, scales and frames they quantized P with "
+           "(p_codes, p_scales, p_frames; names end in _pdump), for the "
+           "matched-recomputation check of the device test">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

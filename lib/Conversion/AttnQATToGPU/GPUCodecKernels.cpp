@@ -583,6 +583,9 @@ struct ConvertAttnQATToGPUKernelsPass
         name.insert(name.size() - typeSuffix.size(), "_d" + std::to_string(d));
         if (!packed && outElt.isF32())
           name += "_of32";
+        bool dumpP = dumpPCodes && op.getConfig().isQuantized();
+        if (dumpP)
+          name += "_pdump";
         auto func = kernels.lookup<gpu::GPUFuncOp>(name);
         if (!func) {
           SmallVector<Type> args;
@@ -611,11 +614,38 @@ struct ConvertAttnQATToGPUKernelsPass
           }
           args.append(3, dynamic1D(b.getF32Type()));
           roles.append({"lse", "m", "l"});
+          if (dumpP) {
+            args.append({dynamic1D(b.getI8Type()), dynamic1D(b.getI8Type()),
+                         dynamic1D(b.getF32Type())});
+            roles.append({"p_codes", "p_scales", "p_frames"});
+          }
           addDimParams(args, roles);
           std::string qTiles = "ceil(M/" + std::to_string(tc::kQueryTile) + ")";
           func = declareKernel(op.getLoc(), name, args, roles, {qTiles, "Hq", "B"},
                                tc::kThreads, {"D == " + std::to_string(d)},
                                tc::forwardSharedBytes(op));
+          std::string pBlocks =
+              "B*Hq*M*ceil(N/" + std::to_string(op.getConfig().getP().getBlockSize()) + ")";
+          if (dumpP)
+            func->setAttr(
+                "attnqat.access",
+                DictionaryAttr::get(
+                    ctx, {NamedAttribute(StringAttr::get(ctx, "p_codes"),
+                                         StringAttr::get(ctx, "out")),
+                          NamedAttribute(StringAttr::get(ctx, "p_frames"),
+                                         StringAttr::get(ctx, "out")),
+                          NamedAttribute(StringAttr::get(ctx, "p_scales"),
+                                         StringAttr::get(ctx, "out"))}));
+          SmallVector<NamedAttribute> dumpExtents;
+          if (dumpP)
+            dumpExtents = {NamedAttribute(StringAttr::get(ctx, "p_codes"),
+                                          StringAttr::get(ctx, "B*Hq*M*N")),
+                           NamedAttribute(StringAttr::get(ctx, "p_scales"),
+                                          StringAttr::get(ctx, pBlocks)),
+                           NamedAttribute(StringAttr::get(ctx, "p_frames"),
+                                          StringAttr::get(ctx, pBlocks))};
+          if (dumpP && !packed)
+            func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, dumpExtents));
           if (packed) {
             // Codes: two per byte along the block axis; one scale per block.
             ConfigAttr config = op.getConfig();
@@ -628,16 +658,16 @@ struct ConvertAttnQATToGPUKernelsPass
               return NamedAttribute(StringAttr::get(ctx, role),
                                     StringAttr::get(ctx, expr));
             };
-            func->setAttr("attnqat.extents",
-                          DictionaryAttr::get(
-                              ctx, {entry("q", "B*Hq*M*ceil(D/2)"),
-                                    entry("k", "B*Hkv*N*ceil(D/2)"),
-                                    entry("v", "B*Hkv*ceil(N/2)*D"),
-                                    entry("q_scales", "B*Hq*M*ceil(D/" + qb + ")"),
-                                    entry("k_scales", "B*Hkv*N*ceil(D/" + kb + ")"),
-                                    entry("v_scales", "B*Hkv*ceil(N/" + vb + ")*D")}));
+            SmallVector<NamedAttribute> extents{
+                entry("q", "B*Hq*M*ceil(D/2)"), entry("k", "B*Hkv*N*ceil(D/2)"),
+                entry("v", "B*Hkv*ceil(N/2)*D"),
+                entry("q_scales", "B*Hq*M*ceil(D/" + qb + ")"),
+                entry("k_scales", "B*Hkv*N*ceil(D/" + kb + ")"),
+                entry("v_scales", "B*Hkv*ceil(N/" + vb + ")*D")};
+            extents.append(dumpExtents.begin(), dumpExtents.end());
+            func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, extents));
           }
-          tc::buildForward(func, op);
+          tc::buildForward(func, op, dumpP);
           finishKernel(func);
         }
         link(op, func);
@@ -711,6 +741,9 @@ struct ConvertAttnQATToGPUKernelsPass
                                                st.getCausal(), st.getMask(),
                                                st.getKeyLengths(), bf16);
         name.insert(name.size() - StringRef("_bf16").size(), "_d" + std::to_string(d));
+        bool dumpP = dumpPCodes && st.getConfig().getMode() == Mode::QAT;
+        if (dumpP)
+          name += "_pdump";
         auto func = kernels.lookup<gpu::GPUFuncOp>(name);
         if (!func) {
           SmallVector<Type> args;
@@ -719,20 +752,34 @@ struct ConvertAttnQATToGPUKernelsPass
           args.append({dynamic1D(f32), dynamic1D(f32), dynamic1D(f32), dynamic1D(bf16),
                        dynamic1D(f32), dynamic1D(f32), dynamic1D(f32)});
           roles.append({"m", "l", "delta", "do", "dq_acc", "dk", "dv"});
+          if (dumpP) {
+            args.append({dynamic1D(b.getI8Type()), dynamic1D(b.getI8Type())});
+            roles.append({"p_codes", "p_scales"});
+          }
           addDimParams(args, roles);
           std::string keyTiles = "ceil(N/" + std::to_string(tc::kKeyTile) + ")";
           func = declareKernel(op.getLoc(), name, args, roles, {keyTiles, "Hkv", "B"},
                                tc::kThreads, {"D == " + std::to_string(d)},
                                tc::backwardSharedBytes(d));
-          func->setAttr("attnqat.access",
-                        DictionaryAttr::get(
-                            ctx, {NamedAttribute(StringAttr::get(ctx, "dk"),
-                                                 StringAttr::get(ctx, "out")),
-                                  NamedAttribute(StringAttr::get(ctx, "dq_acc"),
-                                                 StringAttr::get(ctx, "inout")),
-                                  NamedAttribute(StringAttr::get(ctx, "dv"),
-                                                 StringAttr::get(ctx, "out"))}));
-          tc::buildBackward(func, op);
+          SmallVector<NamedAttribute> access{
+              NamedAttribute(StringAttr::get(ctx, "dk"), StringAttr::get(ctx, "out")),
+              NamedAttribute(StringAttr::get(ctx, "dq_acc"), StringAttr::get(ctx, "inout")),
+              NamedAttribute(StringAttr::get(ctx, "dv"), StringAttr::get(ctx, "out"))};
+          if (dumpP) {
+            access.push_back(NamedAttribute(StringAttr::get(ctx, "p_codes"),
+                                            StringAttr::get(ctx, "out")));
+            access.push_back(NamedAttribute(StringAttr::get(ctx, "p_scales"),
+                                            StringAttr::get(ctx, "out")));
+            func->setAttr(
+                "attnqat.extents",
+                DictionaryAttr::get(
+                    ctx, {NamedAttribute(StringAttr::get(ctx, "p_codes"),
+                                         StringAttr::get(ctx, "B*Hq*M*N")),
+                          NamedAttribute(StringAttr::get(ctx, "p_scales"),
+                                         StringAttr::get(ctx, "B*Hq*M*ceil(N/16)"))}));
+          }
+          func->setAttr("attnqat.access", DictionaryAttr::get(ctx, access));
+          tc::buildBackward(func, op, dumpP);
           finishKernel(func);
         }
         link(op, func);

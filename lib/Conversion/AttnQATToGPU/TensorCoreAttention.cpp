@@ -267,7 +267,11 @@ protected:
   /// phi_P of the block whose lane-local values are `*vals` and whose amax
   /// the lanes of `offsets` share: code x block scale (exact in BF16); the
   /// global scale g is applied by the caller.
-  void quantizeBlock(ArrayRef<Value *> vals, ArrayRef<int32_t> offsets) {
+  /// With `record`, also hands over the block's scale bits and each value's
+  /// E2M1 code (i8), for the P-code dump of the matched-recomputation check.
+  using PRecorder = llvm::function_ref<void(Value scaleBits, ArrayRef<Value> codes)>;
+  void quantizeBlock(ArrayRef<Value *> vals, ArrayRef<int32_t> offsets,
+                     PRecorder record = nullptr) {
     FP4FormatAttrInterface pFormat = config.getP();
     float gP = config.getPGlobalScale();
     Value amax = cf(0);
@@ -275,9 +279,30 @@ protected:
       amax = maxf(amax, math::AbsFOp::create(b, loc, *v));
     amax = laneReduce(amax, /*isMax=*/true, offsets);
     Value bs = fp.blockScale(pFormat, amax, gP);
-    for (Value *v : vals)
-      *v = mulf(fp.quantizeElement(*v, bs, gP), bs);
+    SmallVector<Value> codes;
+    for (Value *v : vals) {
+      Value onGrid = fp.quantizeElement(*v, bs, gP);
+      if (record)
+        codes.push_back(fp.e2m1Code(onGrid));
+      *v = mulf(onGrid, bs);
+    }
+    if (record)
+      record(fp.scaleBits(pFormat, bs), codes);
   }
+  /// if (cond) memref[at] = value.
+  void storeIf(Value cond, Value value, Value memref, Value at) {
+    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    memref::StoreOp::create(b, loc, value, memref, ValueRange{at});
+  }
+  /// The P-code dump (debug kernels): per query row, one E2M1 code byte per
+  /// key ([rows][N]) and one scale byte per key block ([rows][ceil(N/bs)]);
+  /// the forward adds the frame of each block ([rows][ceil(N/bs)], f32).
+  struct PDump {
+    Value codes, scales, frames;
+    explicit operator bool() const { return static_cast<bool>(codes); }
+  };
 
   /// Packed FP4 operands (mode fp4): E2M1 codes two per byte along the block
   /// axis (element 2j in the low nibble) and one scale byte per block.
@@ -405,13 +430,14 @@ protected:
 /// Builds the forward kernel; one instance per generated function.
 class ForwardBuilder : public TileBuilder {
 public:
-  ForwardBuilder(gpu::GPUFuncOp func, AttentionOp op)
-      : TileBuilder(func, op.getConfig(), tc::headDim(op)), op(op) {}
+  ForwardBuilder(gpu::GPUFuncOp func, AttentionOp op, bool dumpP)
+      : TileBuilder(func, op.getConfig(), tc::headDim(op)), op(op), dumpP(dumpP) {}
 
   void build();
 
 private:
   AttentionOp op;
+  bool dumpP;
 };
 
 /// Builds the backward kernel (dK/dV-stationary, FlashAttention-2 style):
@@ -423,15 +449,16 @@ private:
 /// shared memory and f32 atomics.
 class BackwardBuilder : public TileBuilder {
 public:
-  BackwardBuilder(gpu::GPUFuncOp func, AttentionBackwardOp op)
+  BackwardBuilder(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP)
       : TileBuilder(func, op.getState().getType().getConfig(),
                     op.getState().getType().getQuery().getDimSize(3)),
-        op(op) {}
+        op(op), dumpP(dumpP) {}
 
   void build();
 
 private:
   AttentionBackwardOp op;
+  bool dumpP;
 };
 
 void ForwardBuilder::build() {
@@ -454,6 +481,9 @@ void ForwardBuilder::build() {
   Value oPrime = qat ? entry.getArgument(a++) : Value();
   Value lseOut = entry.getArgument(a++), mOut = entry.getArgument(a++),
         lOut = entry.getArgument(a++);
+  PDump dump;
+  if (dumpP)
+    dump = {entry.getArgument(a), entry.getArgument(a + 1), entry.getArgument(a + 2)};
   // Copied out: adding the workgroup attributions reallocates the arguments.
   ValueRange dims = entry.getArguments().take_back(7);
   Value Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4], scale = dims[6];
@@ -646,10 +676,28 @@ void ForwardBuilder::build() {
       for (int64_t blk = 0; blk < nTiles / tilesPerBlock; ++blk)
         for (int64_t r = 0; r < 2; ++r) {
           SmallVector<Value *> vals;
+          SmallVector<Value> keys;
           for (int64_t nt = blk * tilesPerBlock; nt < (blk + 1) * tilesPerBlock; ++nt)
-            for (int64_t e = 2 * r; e < 2 * r + 2; ++e)
+            for (int64_t e = 2 * r; e < 2 * r + 2; ++e) {
               vals.push_back(&pq[nt][e]);
-          quantizeBlock(vals, {1, 2});
+              keys.push_back(addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2)))));
+            }
+          auto record = [&](Value scaleBits, ArrayRef<Value> codes) {
+            int64_t bs = config.getP().getBlockSize();
+            Value blocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(bs));
+            Value rowAt = addi(qBase, rows[r]);
+            for (auto [key, code] : llvm::zip_equal(keys, codes))
+              storeIf(andi(rowValid[r], ult(key, N)), code, dump.codes,
+                      addi(muli(rowAt, N), key));
+            Value blockStart = addi(j0, idx(blk * bs));
+            Value at = addi(muli(rowAt, blocks), divu(blockStart, idx(bs)));
+            Value lead = andi(andi(rowValid[r], ult(blockStart, N)),
+                              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                                    t, idx(0)));
+            storeIf(lead, scaleBits, dump.scales, at);
+            storeIf(lead, mNew[r], dump.frames, at);
+          };
+          quantizeBlock(vals, {1, 2}, dump ? PRecorder(record) : PRecorder());
         }
     }
 
@@ -736,6 +784,9 @@ void BackwardBuilder::build() {
         deltaIn = entry.getArgument(a++), dO = entry.getArgument(a++),
         dq = entry.getArgument(a++), dk = entry.getArgument(a++),
         dv = entry.getArgument(a++);
+  PDump dump;
+  if (dumpP)
+    dump = {entry.getArgument(a), entry.getArgument(a + 1), Value()};
   ValueRange dims = entry.getArguments().take_back(7);
   Value Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4], scale = dims[6];
 
@@ -870,8 +921,25 @@ void BackwardBuilder::build() {
       pf = p;
       if (quantizeP)
         for (int64_t nt = 0; nt < rTiles; ++nt)
-          for (int64_t c = 0; c < 2; ++c)
-            quantizeBlock({&pf[nt][c], &pf[nt][c + 2]}, {4, 8, 16});
+          for (int64_t c = 0; c < 2; ++c) {
+            auto record = [&](Value scaleBits, ArrayRef<Value> codes) {
+              Value row = addi(i0, rowOf(nt, c));
+              Value rowOk = ult(row, M);
+              Value rowAt = addi(qBase, row);
+              for (int64_t r = 0; r < 2; ++r)
+                storeIf(andi(rowOk, ult(keys[r], N)), codes[r], dump.codes,
+                        addi(muli(rowAt, N), keys[r]));
+              Value blockStart = addi(j0, kw0);
+              Value blocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(16));
+              Value lead = andi(andi(rowOk, ult(blockStart, N)),
+                                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                                      g, idx(0)));
+              storeIf(lead, scaleBits, dump.scales,
+                      addi(muli(rowAt, blocks), divu(blockStart, idx(16))));
+            };
+            quantizeBlock({&pf[nt][c], &pf[nt][c + 2]}, {4, 8, 16},
+                          dump ? PRecorder(record) : PRecorder());
+          }
       for (int64_t nt = 0; nt < rTiles; ++nt)
         for (int64_t e = 0; e < 4; ++e) {
           Value invL = stat(1, nt, e);
@@ -1001,8 +1069,8 @@ bool coversForward(AttentionOp op, std::string &why) {
   return true;
 }
 
-void buildForward(gpu::GPUFuncOp func, AttentionOp op) {
-  ForwardBuilder(func, op).build();
+void buildForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP) {
+  ForwardBuilder(func, op, dumpP).build();
 }
 
 } // namespace mlir::attnqat::tc
@@ -1048,8 +1116,8 @@ int64_t backwardSharedBytes(int64_t d) {
   return (4 * kKeyTile * (d + 8) + kKeyTile * (kQueryTile + 8)) * 2;
 }
 
-void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op) {
-  BackwardBuilder(func, op).build();
+void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP) {
+  BackwardBuilder(func, op, dumpP).build();
 }
 
 void buildRowDot(gpu::GPUFuncOp func) {

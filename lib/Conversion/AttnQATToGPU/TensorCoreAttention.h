@@ -46,7 +46,11 @@ int64_t forwardSharedBytes(AttentionOp op);
 /// B, Hq, Hkv, M, N, D, scale. Launch: kThreads threads,
 /// forwardSharedBytes(op) of dynamic shared memory, grid
 /// (ceil(M / kQueryTile), Hq, B).
-void buildForward(gpu::GPUFuncOp func, AttentionOp op);
+/// With `dumpP` (quantized modes), three more parameters follow `l`:
+/// p_codes (u8 [B*Hq*M][N], the E2M1 code of every P~ element), p_scales
+/// (u8 [B*Hq*M][ceil(N/bs)]) and p_frames (f32, same shape: the running max
+/// each block was quantized in), for the matched-recomputation check.
+void buildForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false);
 
 /// Whether the tensor-core backward covers `op` (its state: modes none, qat
 /// with NVFP4 P, dropin; BF16; head dim 64 or 128); if not, `why` says why.
@@ -61,7 +65,10 @@ int64_t backwardSharedBytes(int64_t d);
 /// first); dk and dv are written. Launch: kThreads threads,
 /// backwardSharedBytes(D) of dynamic shared memory, grid
 /// (ceil(N / kKeyTile), Hkv, B).
-void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op);
+/// With `dumpP` (qat), p_codes and p_scales follow dv: the codes and scales
+/// the backward re-quantized P with (in the final frame).
+void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op,
+                   bool dumpP = false);
 
 /// Builds the backward's pre-pass: delta = rowsum(dO * O_saved) per query
 /// row (O' in qat: DESIGN rule 2; O otherwise), summed in order of d as the
