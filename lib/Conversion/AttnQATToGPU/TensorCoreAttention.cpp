@@ -810,12 +810,16 @@ void BackwardBuilder::build() {
   auto view = [&](MemRefType type, int64_t offset) -> Value {
     return memref::ViewOp::create(b, loc, type, dyn, idx(offset), ValueRange{});
   };
-  Tile kS{view(tileType, 0), {}}, vS{view(tileType, tileBytes), {}},
-      qS{view(tileType, 2 * tileBytes), {}}, doS{view(tileType, 3 * tileBytes), {}};
+  // Q and dO: two stages each, the next query tile loads while one is used.
+  auto stagesType = MemRefType::get({2, tc::kQueryTile, stride}, bf16(),
+                                    MemRefLayoutAttrInterface{}, workgroup);
+  Tile kS{view(tileType, 0), {}}, vS{view(tileType, tileBytes), {}};
+  Value qStages = view(stagesType, 2 * tileBytes),
+        doStages = view(stagesType, 4 * tileBytes);
   const int64_t dsStride = tc::kQueryTile + 8;
   Value dsS = view(MemRefType::get({tc::kKeyTile, dsStride}, bf16(),
                                    MemRefLayoutAttrInterface{}, workgroup),
-                   4 * tileBytes);
+                   6 * tileBytes);
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   setUpLanes(tid);
@@ -849,28 +853,48 @@ void BackwardBuilder::build() {
   float gP = quantizeP ? config.getPGlobalScale() : 1.0f;
 
   // dK and dV of the warp's 16 keys accumulate over the group's heads and
-  // all query tiles.
-  SmallVector<Value> init(2 * dTiles * 4, cf(0));
-  auto heads = scf::ForOp::create(b, loc, idx(0), group, idx(1), init);
+  // all their query tiles: one loop over (head, tile) work items, so the
+  // next item's Q and dO load while this one runs.
+  Value tilesPerHead = subi(numQTiles, minu(qTileStart, numQTiles));
+  Value items = muli(group, tilesPerHead);
+  auto item = [&](Value w) { // -> (head, first row, qBase)
+    Value h = addi(muli(hk, group), divu(w, tilesPerHead));
+    Value i0 = muli(addi(qTileStart, remu(w, tilesPerHead)), idx(tc::kQueryTile));
+    return std::make_tuple(h, i0, muli(addi(muli(bi, Hq), h), M));
+  };
+  auto loadItem = [&](Value w) {
+    // Past the last item this reloads it into the idle stage (harmless).
+    Value wc = minu(w, subi(items, idx(1)));
+    auto [h, i0, qBase] = item(wc);
+    (void)h;
+    Value stage = remu(w, idx(2));
+    SmallVector<Value> rowTokens;
+    copyTile(tid, q, qBase, i0, M, Tile{qStages, stage}, rowTokens);
+    copyTile(tid, dO, qBase, i0, M, Tile{doStages, stage}, rowTokens);
+    return commit(rowTokens);
+  };
+  auto ifAny = scf::IfOp::create(b, loc, ult(idx(0), items), false);
   {
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(heads.getBody());
-    Value h = addi(muli(hk, group), heads.getInductionVar());
-    mk.h = h;
-    Value qBase = muli(addi(muli(bi, Hq), h), M);
-    auto tiles = scf::ForOp::create(b, loc, qTileStart, numQTiles, idx(1),
-                                    heads.getRegionIterArgs());
+    b.setInsertionPointToStart(&ifAny.getThenRegion().front());
+    loadItem(idx(0));
+  }
+  SmallVector<Value> init(2 * dTiles * 4, cf(0));
+  auto tiles = scf::ForOp::create(b, loc, idx(0), items, idx(1), init);
+  {
     {
       OpBuilder::InsertionGuard g2(b);
       b.setInsertionPointToStart(tiles.getBody());
       ValueRange acc = tiles.getRegionIterArgs();
-      Value i0 = muli(tiles.getInductionVar(), idx(tc::kQueryTile));
+      Value w = tiles.getInductionVar();
+      auto [h, i0, qBase] = item(w);
+      mk.h = h;
+      Value stage = remu(w, idx(2));
+      Tile qS{qStages, stage}, doS{doStages, stage};
+      Value prefetch = loadItem(addi(w, idx(1)));
 
-      // Q and dO tiles; the rows' frame m, 1/l and D (rows past M: m = 0,
-      // 1/l = 0, so their P is 0).
-      SmallVector<Value> rowTokens;
-      copyTile(tid, q, qBase, i0, M, qS, rowTokens);
-      copyTile(tid, dO, qBase, i0, M, doS, rowTokens);
+      // The rows' frame m, 1/l and D (rows past M: m = 0, 1/l = 0, so
+      // their P is 0).
       auto ifStat = scf::IfOp::create(b, loc, ult(tid, idx(tc::kQueryTile)), false);
       {
         OpBuilder::InsertionGuard g3(b);
@@ -890,7 +914,7 @@ void BackwardBuilder::build() {
         memref::StoreOp::create(b, loc, sel(inside, dd, cf(0)), statS,
                                 ValueRange{idx(2), tid});
       }
-      waitTiles(rowTokens);
+      waitGroups(prefetch, /*pending=*/1);
 
       // S^T = K Q^T: the warp's 16 keys x the tile's 64 rows.
       SmallVector<Acc> sT(rTiles, zeroAcc(cf(0)));
@@ -1031,11 +1055,10 @@ void BackwardBuilder::build() {
         next.append(x.begin(), x.end());
       scf::YieldOp::create(b, loc, next);
     }
-    scf::YieldOp::create(b, loc, tiles.getResults());
   }
 
   // dK and dV of the warp's keys (keys past N are not written).
-  ValueRange fin = heads.getResults();
+  ValueRange fin = tiles.getResults();
   for (int64_t r = 0; r < 2; ++r) {
     auto ifKey = scf::IfOp::create(b, loc, ult(keys[r], N), false);
     OpBuilder::InsertionGuard guard(b);
@@ -1112,8 +1135,8 @@ int64_t forwardSharedBytes(AttentionOp op) {
 }
 
 int64_t backwardSharedBytes(int64_t d) {
-  // K, V, Q, dO tiles (padded rows) and dS^T, bf16.
-  return (4 * kKeyTile * (d + 8) + kKeyTile * (kQueryTile + 8)) * 2;
+  // K, V, two stages of Q and dO tiles (padded rows) and dS^T, bf16.
+  return (6 * kKeyTile * (d + 8) + kKeyTile * (kQueryTile + 8)) * 2;
 }
 
 void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP) {
