@@ -90,6 +90,65 @@ def _check_inputs(q, k, v, mode, fmt):
                          f"{FORMATS}, got {fmt!r}")
 
 
+class PackedStateFunction(torch.autograd.Function):
+    """qat / dropin on bf16 with head dim 64 or 128, saving Q, K, V packed
+    (NVFP4 codes + scales: 4.5 bits per element instead of 16). Computes the
+    same numbers as AttentionFunction on the tensor-core path, bit for bit."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, causal, scale, mode):
+        B, Hq, M, D = q.shape
+        Hkv, N = k.shape[1], k.shape[2]
+        qp, kp, vp = quantize(q, -1), quantize(k, -1), quantize(v, -2)
+        causal_part = "_causal" if causal else ""
+        o = torch.empty_like(q)
+        rows = q.new_empty((B, Hq, M), dtype=torch.float32)
+        lse, m, l = rows, torch.empty_like(rows), torch.empty_like(rows)
+        o_prime = q.new_empty(q.shape, dtype=torch.float32) if mode == "qat" else None
+        args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in (
+            ("q", qp.codes), ("k", kp.codes), ("v", vp.codes), ("q_scales", qp.scales),
+            ("k_scales", kp.scales), ("v_scales", vp.scales), ("o", o), ("lse", lse),
+            ("m", m), ("l", l))]
+        args.append(_rt.f32_arg("scale", scale))
+        if o_prime is not None:
+            args.append(_rt.ptr_arg("o_prime", o_prime.data_ptr()))
+        problem = _rt.Problem(B, Hq, Hkv, M, N, D, _rt.FLAG_CAUSAL if causal else 0, 0)
+        _runtime().launch(f"attention_fwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16_packed",
+                          problem, args, _stream())
+        saved = o_prime if mode == "qat" else o.float()
+        ctx.save_for_backward(qp.codes, qp.scales, kp.codes, kp.scales, vp.codes,
+                              vp.scales, saved, m, l)
+        ctx.config = (causal, scale, mode, problem)
+        return o
+
+    @staticmethod
+    def backward(ctx, grad_o):
+        qc, qs, kc, ks, vc, vs, saved, m, l = ctx.saved_tensors
+        causal, scale, mode, problem = ctx.config
+        B, Hq, Hkv, M, N, D = (problem.B, problem.Hq, problem.Hkv, problem.M,
+                               problem.N, problem.D)
+        grad_o = grad_o.contiguous().to(torch.bfloat16)
+        delta = m.new_empty(m.shape)
+        rows_only = _rt.Problem(B, Hq, Hkv, M, N, D, 0, 0)
+        _runtime().launch("attention_bwd_tc_delta_bf16", rows_only,
+                          [_rt.ptr_arg("o_saved", saved.data_ptr()),
+                           _rt.ptr_arg("do", grad_o.data_ptr()),
+                           _rt.ptr_arg("delta", delta.data_ptr())], _stream())
+        f32 = torch.float32
+        dq = torch.zeros((B, Hq, M, D), dtype=f32, device=grad_o.device)
+        dk = torch.empty((B, Hkv, N, D), dtype=f32, device=grad_o.device)
+        dv = torch.empty_like(dk)
+        args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in (
+            ("q", qc), ("k", kc), ("v", vc), ("q_scales", qs), ("k_scales", ks),
+            ("v_scales", vs), ("m", m), ("l", l), ("delta", delta), ("do", grad_o),
+            ("dq_acc", dq), ("dk", dk), ("dv", dv))]
+        args.append(_rt.f32_arg("scale", scale))
+        name = f"attention_bwd_tc_{_CONFIG[mode]}{'_causal' if causal else ''}_d{D}_bf16_packed"
+        _runtime().launch(name, problem, args, _stream())
+        bf16 = torch.bfloat16
+        return dq.to(bf16), dk.to(bf16), dv.to(bf16), None, None, None
+
+
 class AttentionFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, q, k, v, causal, scale, mode):
@@ -177,14 +236,26 @@ class AttentionFunction(torch.autograd.Function):
         return dq, dk, dv, None, None, None
 
 
-def attention(q, k, v, *, causal=False, scale=None, mode="qat", format="nvfp4"):
-    """FP4 QAT attention (see the module docstring). Returns O like q."""
+def attention(q, k, v, *, causal=False, scale=None, mode="qat", format="nvfp4",
+              packed_state=False):
+    """FP4 QAT attention (see the module docstring). Returns O like q.
+
+    packed_state=True (modes qat and dropin, bfloat16, head dim 64 or 128)
+    keeps Q, K, V for the backward as NVFP4 codes and scales rather than
+    BF16: same results, less activation memory (docs/python.md)."""
     _check_inputs(q, k, v, mode, format)
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1])
     if not (scale > 0 and math.isfinite(scale)):
         raise ValueError(f"attnqat.torch.attention: scale must be finite and "
                          f"positive, got {scale}")
+    if packed_state:
+        if mode not in ("qat", "dropin") or q.dtype != torch.bfloat16 or \
+                q.shape[-1] not in (64, 128):
+            raise ValueError("attnqat.torch.attention: packed_state needs mode qat or "
+                             "dropin, bfloat16 inputs and head dim 64 or 128")
+        return PackedStateFunction.apply(q.contiguous(), k.contiguous(), v.contiguous(),
+                                         bool(causal), float(scale), mode)
     return AttentionFunction.apply(q, k, v, bool(causal), float(scale), mode)
 
 

@@ -6,6 +6,14 @@
 // RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa" | FileCheck %s --check-prefix=PTX
 // RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=bin" | FileCheck %s --check-prefix=BIN %}
 // RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels="dump-p-codes=true" | FileCheck %s --check-prefix=DUMP
+// RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels="packed-operands=true" | FileCheck %s --check-prefix=PACKED
+// packed-operands adds qat/dropin variants that read Q, K, V as codes and
+// scales (a packed saved state); the op keeps its BF16 kernel.
+// PACKED-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_tc_qat_pnvfp42_causal_d128_bf16,
+// PACKED-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16_packed({{.*}}attnqat.params = ["q", "k", "v", "q_scales", "k_scales", "v_scales", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// PACKED-DAG: gpu.func @attention_bwd_tc_qat_pnvfp42_causal_d128_bf16_packed({{.*}}attnqat.extents = {k = "B*Hkv*N*ceil(D/2)", k_scales = "B*Hkv*N*ceil(D/16)", q = "B*Hq*M*ceil(D/2)", q_scales = "B*Hq*M*ceil(D/16)", v = "B*Hkv*ceil(N/2)*D", v_scales = "B*Hkv*ceil(N/16)*D"}{{.*}}attnqat.params = ["q", "k", "v", "q_scales", "k_scales", "v_scales", "m", "l", "delta", "do", "dq_acc", "dk", "dv", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// PACKED-DAG: gpu.func @attention_fwd_tc_dropin_pnvfp42_d128_bf16_packed(
+// PACKED-NOT: gpu.func @attention_fwd_tc_none_d64_bf16_packed
 // The same kernels build for Blackwell (BF16 mma.sync exists there; its
 // block-scaled FP4 MMA is not generated yet).
 // RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_120a format=bin" | FileCheck %s --check-prefix=BIN %}

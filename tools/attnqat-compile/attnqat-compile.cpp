@@ -45,6 +45,11 @@ static llvm::cl::list<std::string>
 static llvm::cl::opt<std::string>
     format("format", llvm::cl::desc("ptx (JIT-compiled at load) or cubin"),
            llvm::cl::init("ptx"));
+static llvm::cl::opt<bool> packedOperands(
+    "packed-operands",
+    llvm::cl::desc("also the tensor-core qat/dropin variants that read Q, K, V "
+                   "as FP4 codes and scales (a packed saved state)"),
+    llvm::cl::init(false));
 static llvm::cl::opt<bool> dumpPCodes(
     "dump-p-codes",
     llvm::cl::desc("tensor-core kernels that also write the P codes, scales "
@@ -161,6 +166,7 @@ int main(int argc, char **argv) {
   mlir::attnqat::ConvertAttnQATToGPUKernelsOptions generateOptions;
   generateOptions.tensorCores = tensorCores;
   generateOptions.dumpPCodes = dumpPCodes;
+  generateOptions.packedOperands = packedOperands;
   generate.addPass(mlir::attnqat::createConvertAttnQATToGPUKernels(generateOptions));
   if (failed(generate.run(*module)))
     return 1;

@@ -150,6 +150,10 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
            "Generate the tensor-core forward for the attentions it covers "
            "(false: the baseline kernel for every attention)">,
+    Option<"packedOperands", "packed-operands", "bool", /*default=*/"false",
+           "Also generate tensor-core qat/dropin forward and backward variants "
+           "that read Q, K, V as FP4 codes and scales (names end in _packed): "
+           "a training step whose saved state is packed">,
     Option<"dumpPCodes", "dump-p-codes", "bool", /*default=*/"false",
            "Tensor-core kernels (quantized forward, qat backward) also write "
            "the E2M1 codes, scales and frames they quantized P with "

@@ -563,9 +563,25 @@ struct ConvertAttnQATToGPUKernelsPass
                                      {FlatSymbolRefAttr::get(func.getNameAttr())}));
     };
 
-    for (AttentionOp op : attentions) {
-      std::string why;
-      if (tensorCores && tc::coversForward(op, why)) {
+    // Extents of packed operands: codes two per byte along the block axis,
+    // one scale per block.
+    auto packedExtents = [&](ConfigAttr config) {
+      auto blocks = [](FP4FormatAttrInterface f) {
+        return std::to_string(f.getBlockSize());
+      };
+      auto entry = [&](StringRef role, std::string expr) {
+        return NamedAttribute(StringAttr::get(ctx, role), StringAttr::get(ctx, expr));
+      };
+      return SmallVector<NamedAttribute>{
+          entry("q", "B*Hq*M*ceil(D/2)"), entry("k", "B*Hkv*N*ceil(D/2)"),
+          entry("v", "B*Hkv*ceil(N/2)*D"),
+          entry("q_scales", "B*Hq*M*ceil(D/" + blocks(config.getQ()) + ")"),
+          entry("k_scales", "B*Hkv*N*ceil(D/" + blocks(config.getK()) + ")"),
+          entry("v_scales", "B*Hkv*ceil(N/" + blocks(config.getV()) + ")*D")};
+    };
+    // The tensor-core forward of `op`; with `packedVariant` (mode fp4 always)
+    // it reads Q, K, V as codes and scales.
+    auto tcForward = [&](AttentionOp op, bool packedVariant) -> gpu::GPUFuncOp {
         int64_t d = tc::headDim(op);
         RankedTensorType maskType =
             op.getMask() ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
@@ -573,16 +589,18 @@ struct ConvertAttnQATToGPUKernelsPass
         // attention_fwd_tc_<config>_d<D>_bf16[_of32]: the head dim and an f32
         // O specialize it too.
         // Mode fp4 takes codes and scales (named by its output type).
-        bool packed = op.getConfig().getMode() == Mode::FP4;
-        Type nameElt = packed ? outElt : b.getBF16Type();
+        bool packed = op.getConfig().getMode() == Mode::FP4 || packedVariant;
+        Type nameElt = op.getConfig().getMode() == Mode::FP4 ? outElt : b.getBF16Type();
         std::string typeSuffix = "_" + typeName(nameElt);
         std::string name =
             attentionKernelName("attention_fwd_tc_", op.getConfig(), op.getCausal(),
                                 maskType, static_cast<bool>(op.getKeyLengths()),
                                 nameElt);
         name.insert(name.size() - typeSuffix.size(), "_d" + std::to_string(d));
-        if (!packed && outElt.isF32())
+        if (outElt.isF32() && !(packed && nameElt == outElt))
           name += "_of32";
+        if (packedVariant && op.getConfig().getMode() != Mode::FP4)
+          name += "_packed";
         bool dumpP = dumpPCodes && op.getConfig().isQuantized();
         if (dumpP)
           name += "_pdump";
@@ -647,29 +665,22 @@ struct ConvertAttnQATToGPUKernelsPass
           if (dumpP && !packed)
             func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, dumpExtents));
           if (packed) {
-            // Codes: two per byte along the block axis; one scale per block.
-            ConfigAttr config = op.getConfig();
-            auto blocks = [](FP4FormatAttrInterface f) {
-              return std::to_string(f.getBlockSize());
-            };
-            std::string qb = blocks(config.getQ()), kb = blocks(config.getK()),
-                        vb = blocks(config.getV());
-            auto entry = [&](StringRef role, std::string expr) {
-              return NamedAttribute(StringAttr::get(ctx, role),
-                                    StringAttr::get(ctx, expr));
-            };
-            SmallVector<NamedAttribute> extents{
-                entry("q", "B*Hq*M*ceil(D/2)"), entry("k", "B*Hkv*N*ceil(D/2)"),
-                entry("v", "B*Hkv*ceil(N/2)*D"),
-                entry("q_scales", "B*Hq*M*ceil(D/" + qb + ")"),
-                entry("k_scales", "B*Hkv*N*ceil(D/" + kb + ")"),
-                entry("v_scales", "B*Hkv*ceil(N/" + vb + ")*D")};
+            SmallVector<NamedAttribute> extents = packedExtents(op.getConfig());
             extents.append(dumpExtents.begin(), dumpExtents.end());
             func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, extents));
           }
-          tc::buildForward(func, op, dumpP);
+          tc::buildForward(func, op, dumpP, packed);
           finishKernel(func);
         }
+        return func;
+    };
+    for (AttentionOp op : attentions) {
+      std::string why;
+      if (tensorCores && tc::coversForward(op, why)) {
+        auto func = tcForward(op, /*packedVariant=*/false);
+        Mode mode = op.getConfig().getMode();
+        if (packedOperands && (mode == Mode::QAT || mode == Mode::DropIn))
+          tcForward(op, /*packedVariant=*/true);
         link(op, func);
         continue;
       }
@@ -714,7 +725,9 @@ struct ConvertAttnQATToGPUKernelsPass
 
     for (AttentionBackwardOp op : backwards) {
       std::string why;
-      if (tensorCores && tc::coversBackward(op, why)) {
+      // The tensor-core backward; with `packedVariant` it reads Q, K, V as
+      // codes and scales (what a packed-state forward saved).
+      auto tcBackward = [&](bool packedVariant) -> gpu::GPUFuncOp {
         StateType st = op.getState().getType();
         int64_t d = st.getQuery().getDimSize(3);
         Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
@@ -744,11 +757,18 @@ struct ConvertAttnQATToGPUKernelsPass
         bool dumpP = dumpPCodes && st.getConfig().getMode() == Mode::QAT;
         if (dumpP)
           name += "_pdump";
+        if (packedVariant)
+          name += "_packed";
         auto func = kernels.lookup<gpu::GPUFuncOp>(name);
         if (!func) {
           SmallVector<Type> args;
           SmallVector<StringRef> roles;
-          addOperandParams(bf16, st.getMask(), st.getKeyLengths(), args, roles);
+          addOperandParams(packedVariant ? b.getI8Type() : bf16, st.getMask(),
+                           st.getKeyLengths(), args, roles);
+          if (packedVariant) { // scales right after the codes
+            args.insert(args.begin() + 3, 3, dynamic1D(b.getI8Type()));
+            roles.insert(roles.begin() + 3, {"q_scales", "k_scales", "v_scales"});
+          }
           args.append({dynamic1D(f32), dynamic1D(f32), dynamic1D(f32), dynamic1D(bf16),
                        dynamic1D(f32), dynamic1D(f32), dynamic1D(f32)});
           roles.append({"m", "l", "delta", "do", "dq_acc", "dk", "dv"});
@@ -765,23 +785,33 @@ struct ConvertAttnQATToGPUKernelsPass
               NamedAttribute(StringAttr::get(ctx, "dk"), StringAttr::get(ctx, "out")),
               NamedAttribute(StringAttr::get(ctx, "dq_acc"), StringAttr::get(ctx, "inout")),
               NamedAttribute(StringAttr::get(ctx, "dv"), StringAttr::get(ctx, "out"))};
+          SmallVector<NamedAttribute> extents;
+          if (packedVariant)
+            extents = packedExtents(st.getConfig());
           if (dumpP) {
             access.push_back(NamedAttribute(StringAttr::get(ctx, "p_codes"),
                                             StringAttr::get(ctx, "out")));
             access.push_back(NamedAttribute(StringAttr::get(ctx, "p_scales"),
                                             StringAttr::get(ctx, "out")));
-            func->setAttr(
-                "attnqat.extents",
-                DictionaryAttr::get(
-                    ctx, {NamedAttribute(StringAttr::get(ctx, "p_codes"),
-                                         StringAttr::get(ctx, "B*Hq*M*N")),
-                          NamedAttribute(StringAttr::get(ctx, "p_scales"),
-                                         StringAttr::get(ctx, "B*Hq*M*ceil(N/16)"))}));
+            extents.push_back(NamedAttribute(StringAttr::get(ctx, "p_codes"),
+                                             StringAttr::get(ctx, "B*Hq*M*N")));
+            extents.push_back(NamedAttribute(StringAttr::get(ctx, "p_scales"),
+                                             StringAttr::get(ctx, "B*Hq*M*ceil(N/16)")));
           }
+          if (!extents.empty())
+            func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, extents));
           func->setAttr("attnqat.access", DictionaryAttr::get(ctx, access));
-          tc::buildBackward(func, op, dumpP);
+          tc::buildBackward(func, op, dumpP, packedVariant);
           finishKernel(func);
         }
+        return func;
+      };
+      if (tensorCores && tc::coversBackward(op, why)) {
+        auto func = tcBackward(/*packedVariant=*/false);
+        Mode mode = op.getState().getType().getConfig().getMode();
+        if (packedOperands && (mode == Mode::QAT || mode == Mode::DropIn))
+          tcBackward(/*packedVariant=*/true);
+        auto delta = kernels.lookup<gpu::GPUFuncOp>("attention_bwd_tc_delta_bf16");
         link(op, func);
         op->setAttr("attnqat.pre_kernel",
                     SymbolRefAttr::get(ctx, "attnqat_kernels",

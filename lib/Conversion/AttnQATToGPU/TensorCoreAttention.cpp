@@ -430,14 +430,15 @@ protected:
 /// Builds the forward kernel; one instance per generated function.
 class ForwardBuilder : public TileBuilder {
 public:
-  ForwardBuilder(gpu::GPUFuncOp func, AttentionOp op, bool dumpP)
-      : TileBuilder(func, op.getConfig(), tc::headDim(op)), op(op), dumpP(dumpP) {}
+  ForwardBuilder(gpu::GPUFuncOp func, AttentionOp op, bool dumpP, bool packedIn)
+      : TileBuilder(func, op.getConfig(), tc::headDim(op)), op(op), dumpP(dumpP),
+        packedIn(packedIn) {}
 
   void build();
 
 private:
   AttentionOp op;
-  bool dumpP;
+  bool dumpP, packedIn;
 };
 
 /// Builds the backward kernel (dK/dV-stationary, FlashAttention-2 style):
@@ -449,23 +450,24 @@ private:
 /// shared memory and f32 atomics.
 class BackwardBuilder : public TileBuilder {
 public:
-  BackwardBuilder(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP)
+  BackwardBuilder(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP,
+                  bool packedIn)
       : TileBuilder(func, op.getState().getType().getConfig(),
                     op.getState().getType().getQuery().getDimSize(3)),
-        op(op), dumpP(dumpP) {}
+        op(op), dumpP(dumpP), packedIn(packedIn) {}
 
   void build();
 
 private:
   AttentionBackwardOp op;
-  bool dumpP;
+  bool dumpP, packedIn;
 };
 
 void ForwardBuilder::build() {
   Block &entry = func.getBody().front();
   bool qat = config.getMode() == Mode::QAT;
   bool quantized = config.isQuantized();
-  bool packed = config.getMode() == Mode::FP4; // codes + scales in
+  bool packed = packedIn; // codes + scales in (mode fp4, packed variants)
   unsigned a = 0;
   Value q = entry.getArgument(a++), k = entry.getArgument(a++),
         v = entry.getArgument(a++);
@@ -778,6 +780,12 @@ void BackwardBuilder::build() {
   unsigned a = 0;
   Value q = entry.getArgument(a++), k = entry.getArgument(a++),
         v = entry.getArgument(a++);
+  Packed qP, kP, vP;
+  if (packedIn) {
+    qP = {q, entry.getArgument(a++), config.getQ()};
+    kP = {k, entry.getArgument(a++), config.getK()};
+    vP = {v, entry.getArgument(a++), config.getV()};
+  }
   Value mask = st.getMask() ? entry.getArgument(a++) : Value();
   Value lengths = st.getKeyLengths() ? entry.getArgument(a++) : Value();
   Value mIn = entry.getArgument(a++), lIn = entry.getArgument(a++),
@@ -834,8 +842,16 @@ void BackwardBuilder::build() {
   Value kvBase = muli(addi(muli(bi, Hkv), hk), N);
 
   SmallVector<Value> tokens;
-  copyTile(tid, k, kvBase, j0, N, kS, tokens);
-  copyTile(tid, v, kvBase, j0, N, vS, tokens);
+  if (packedIn) { // decoded once per block
+    Value kvHead = addi(muli(bi, Hkv), hk);
+    Value pairs = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(2));
+    Value vBlocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(vP.format.getBlockSize()));
+    decodeRowBlocked(tid, kP, kvBase, j0, N, kS);
+    decodeKeyBlocked(tid, vP, muli(kvHead, pairs), muli(kvHead, vBlocks), j0, N, vS);
+  } else {
+    copyTile(tid, k, kvBase, j0, N, kS, tokens);
+    copyTile(tid, v, kvBase, j0, N, vS, tokens);
+  }
   waitTiles(tokens);
 
   Masking mk;
@@ -869,7 +885,10 @@ void BackwardBuilder::build() {
     (void)h;
     Value stage = remu(w, idx(2));
     SmallVector<Value> rowTokens;
-    copyTile(tid, q, qBase, i0, M, Tile{qStages, stage}, rowTokens);
+    if (packedIn) // decoded by the threads into the idle stage
+      decodeRowBlocked(tid, qP, qBase, i0, M, Tile{qStages, stage});
+    else
+      copyTile(tid, q, qBase, i0, M, Tile{qStages, stage}, rowTokens);
     copyTile(tid, dO, qBase, i0, M, Tile{doStages, stage}, rowTokens);
     return commit(rowTokens);
   };
@@ -1092,8 +1111,8 @@ bool coversForward(AttentionOp op, std::string &why) {
   return true;
 }
 
-void buildForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP) {
-  ForwardBuilder(func, op, dumpP).build();
+void buildForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP, bool packedIn) {
+  ForwardBuilder(func, op, dumpP, packedIn).build();
 }
 
 } // namespace mlir::attnqat::tc
@@ -1139,8 +1158,9 @@ int64_t backwardSharedBytes(int64_t d) {
   return (6 * kKeyTile * (d + 8) + kKeyTile * (kQueryTile + 8)) * 2;
 }
 
-void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP) {
-  BackwardBuilder(func, op, dumpP).build();
+void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP,
+                   bool packedIn) {
+  BackwardBuilder(func, op, dumpP, packedIn).build();
 }
 
 void buildRowDot(gpu::GPUFuncOp func) {

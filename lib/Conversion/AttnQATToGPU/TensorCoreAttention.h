@@ -50,7 +50,11 @@ int64_t forwardSharedBytes(AttentionOp op);
 /// p_codes (u8 [B*Hq*M][N], the E2M1 code of every P~ element), p_scales
 /// (u8 [B*Hq*M][ceil(N/bs)]) and p_frames (f32, same shape: the running max
 /// each block was quantized in), for the matched-recomputation check.
-void buildForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false);
+/// With `packedIn` (mode fp4, and the packed variants of qat/dropin), q, k,
+/// v are E2M1 codes followed by q_scales, k_scales, v_scales (the quantize
+/// kernels' layouts), decoded into the tiles.
+void buildForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false,
+                  bool packedIn = false);
 
 /// Whether the tensor-core backward covers `op` (its state: modes none, qat
 /// with NVFP4 P, dropin; BF16; head dim 64 or 128); if not, `why` says why.
@@ -67,8 +71,10 @@ int64_t backwardSharedBytes(int64_t d);
 /// (ceil(N / kKeyTile), Hkv, B).
 /// With `dumpP` (qat), p_codes and p_scales follow dv: the codes and scales
 /// the backward re-quantized P with (in the final frame).
+/// With `packedIn`, q, k, v are codes followed by their scales, as in the
+/// forward.
 void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op,
-                   bool dumpP = false);
+                   bool dumpP = false, bool packedIn = false);
 
 /// Builds the backward's pre-pass: delta = rowsum(dO * O_saved) per query
 /// row (O' in qat: DESIGN rule 2; O otherwise), summed in order of d as the
