@@ -322,6 +322,23 @@ protected:
     return fp.dequantizeElement(fp.decodeE2M1(code), scale,
                                 p.format.getGlobalScaleValue());
   }
+  /// The leading kernel parameters both directions share: q, k, v (codes
+  /// when packed, then their scales), [mask], [key_lengths]; `a` moves past
+  /// them.
+  std::tuple<Value, Value, Value, Packed, Packed, Packed, Value, Value>
+  takeOperands(Block &entry, unsigned &a, bool packed, bool hasMask, bool hasLengths) {
+    Value q = entry.getArgument(a++), k = entry.getArgument(a++),
+          v = entry.getArgument(a++);
+    Packed qP, kP, vP;
+    if (packed) {
+      qP = {q, entry.getArgument(a++), config.getQ()};
+      kP = {k, entry.getArgument(a++), config.getK()};
+      vP = {v, entry.getArgument(a++), config.getV()};
+    }
+    Value mask = hasMask ? entry.getArgument(a++) : Value();
+    Value lengths = hasLengths ? entry.getArgument(a++) : Value();
+    return {q, k, v, qP, kP, vP, mask, lengths};
+  }
   Value loadByte(Value buf, Value at) {
     return memref::LoadOp::create(b, loc, buf, ValueRange{at});
   }
@@ -469,16 +486,9 @@ void ForwardBuilder::build() {
   bool quantized = config.isQuantized();
   bool packed = packedIn; // codes + scales in (mode fp4, packed variants)
   unsigned a = 0;
-  Value q = entry.getArgument(a++), k = entry.getArgument(a++),
-        v = entry.getArgument(a++);
-  Packed qP, kP, vP;
-  if (packed) {
-    qP = {q, entry.getArgument(a++), config.getQ()};
-    kP = {k, entry.getArgument(a++), config.getK()};
-    vP = {v, entry.getArgument(a++), config.getV()};
-  }
-  Value mask = op.getMask() ? entry.getArgument(a++) : Value();
-  Value lengths = op.getKeyLengths() ? entry.getArgument(a++) : Value();
+  auto [q, k, v, qP, kP, vP, mask, lengths] =
+      takeOperands(entry, a, packed, static_cast<bool>(op.getMask()),
+                   static_cast<bool>(op.getKeyLengths()));
   Value o = entry.getArgument(a++);
   Value oPrime = qat ? entry.getArgument(a++) : Value();
   Value lseOut = entry.getArgument(a++), mOut = entry.getArgument(a++),
@@ -778,16 +788,9 @@ void BackwardBuilder::build() {
   Mode mode = config.getMode();
   bool quantizeP = mode == Mode::QAT; // dV from P^F; drop-in/none: from P
   unsigned a = 0;
-  Value q = entry.getArgument(a++), k = entry.getArgument(a++),
-        v = entry.getArgument(a++);
-  Packed qP, kP, vP;
-  if (packedIn) {
-    qP = {q, entry.getArgument(a++), config.getQ()};
-    kP = {k, entry.getArgument(a++), config.getK()};
-    vP = {v, entry.getArgument(a++), config.getV()};
-  }
-  Value mask = st.getMask() ? entry.getArgument(a++) : Value();
-  Value lengths = st.getKeyLengths() ? entry.getArgument(a++) : Value();
+  auto [q, k, v, qP, kP, vP, mask, lengths] =
+      takeOperands(entry, a, packedIn, static_cast<bool>(st.getMask()),
+                   st.getKeyLengths());
   Value mIn = entry.getArgument(a++), lIn = entry.getArgument(a++),
         deltaIn = entry.getArgument(a++), dO = entry.getArgument(a++),
         dq = entry.getArgument(a++), dk = entry.getArgument(a++),
