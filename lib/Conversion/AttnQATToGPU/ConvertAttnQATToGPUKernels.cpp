@@ -1,29 +1,23 @@
-//===- GPUCodecKernels.cpp - GPU kernels for the FP4 codec ops ------------===//
+//===- ConvertAttnQATToGPUKernels.cpp - convert-attnqat-to-gpu-kernels ----===//
 //
-// One thread per block: it reads the block (strided by `inner`), takes the
-// amax, encodes the scale and the codes with the shared codec arithmetic
-// (FP4Arith, as the CPU lowering does) and writes them. Sizes are kernel
-// arguments, so a kernel is specialized only on element type, format, global
-// scale and op kind.
+// The pass: for every attnqat op of the module it declares a kernel in
+// gpu.module @attnqat_kernels (parameters named by role, launch, constraints,
+// extents and access recorded as attributes for attnqat-compile), builds its
+// body with the codec, baseline or tensor-core builders, and links the op to
+// it (`attnqat.kernel`).
 //
 //===----------------------------------------------------------------------===//
 
 #include "attnqat/Conversion/Passes.h"
 
-#include "../AttentionLoopEmitter.h"
+#include "KernelBuilders.h"
 #include "TensorCoreAttention.h"
 
-#include "attnqat/Conversion/FP4Arith.h"
-#include "attnqat/Dialect/AttnQAT/IR/AttnQAT.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/SymbolTable.h"
 
+#include <array>
+#include <map>
 #include <string>
-#include <tuple>
 
 namespace mlir::attnqat {
 #define GEN_PASS_DEF_CONVERTATTNQATTOGPUKERNELS
@@ -32,370 +26,9 @@ namespace mlir::attnqat {
 
 using namespace mlir;
 using namespace mlir::attnqat;
+using namespace mlir::attnqat::gpukernels;
 
 namespace {
-
-enum class CodecKind { Quantize, FakeQuant };
-
-/// What a kernel is specialized on; equal keys share one kernel.
-struct KernelKey {
-  CodecKind kind;
-  Type elementType;
-  FP4FormatAttrInterface format;
-  bool operator<(const KernelKey &o) const {
-    if (kind != o.kind)
-      return kind < o.kind;
-    if (elementType != o.elementType)
-      return elementType.getAsOpaquePointer() < o.elementType.getAsOpaquePointer();
-    return format.getAsOpaquePointer() < o.format.getAsOpaquePointer();
-  }
-};
-
-std::string kernelName(const KernelKey &key) {
-  std::string name = key.kind == CodecKind::Quantize ? "quantize_" : "fake_quant_";
-  name += isa<NVFP4Attr>(key.format) ? "nvfp4" : "mxfp4";
-  float g = key.format.getGlobalScaleValue();
-  if (g != 1.0f) {
-    // The global scale is baked in; name it by its bits.
-    uint32_t bits;
-    std::memcpy(&bits, &g, sizeof(bits));
-    name += "_g" + llvm::utohexstr(bits);
-  }
-  std::string type;
-  llvm::raw_string_ostream os(type);
-  os << key.elementType;
-  return name + "_" + type;
-}
-
-/// Builds the kernel body for `key` into `func`.
-void buildKernel(gpu::GPUFuncOp func, const KernelKey &key) {
-  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
-  Location loc = func.getLoc();
-  FP4Arith fp(b, loc);
-  auto idx = [&](int64_t v) -> Value {
-    return arith::ConstantIndexOp::create(b, loc, v);
-  };
-  Block &entry = func.getBody().front();
-  bool quantize = key.kind == CodecKind::Quantize;
-  Value input = entry.getArgument(0);
-  Value out0 = entry.getArgument(1);
-  Value out1 = quantize ? entry.getArgument(2) : Value();
-  unsigned sizeArg = quantize ? 3 : 2;
-  Value outer = entry.getArgument(sizeArg), axis = entry.getArgument(sizeArg + 1),
-        inner = entry.getArgument(sizeArg + 2);
-  int64_t bs = key.format.getBlockSize();
-  float g = key.format.getGlobalScaleValue();
-
-  // Global thread id -> (o, kb, i); threads past the end do nothing.
-  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-  Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value bdim = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
-  Value gid = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, bid, bdim), tid);
-  Value nb = arith::CeilDivUIOp::create(b, loc, axis, idx(bs));
-  Value total = arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, outer, nb), inner);
-  Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, gid, total);
-  auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
-  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-
-  Value i = arith::RemUIOp::create(b, loc, gid, inner);
-  Value t = arith::DivUIOp::create(b, loc, gid, inner);
-  Value kb = arith::RemUIOp::create(b, loc, t, nb);
-  Value o = arith::DivUIOp::create(b, loc, t, nb);
-  Value k0 = arith::MulIOp::create(b, loc, kb, idx(bs));
-  Value n = arith::MinUIOp::create(b, loc, idx(bs), arith::SubIOp::create(b, loc, axis, k0));
-  // Element k of the block sits at ((o * axis + k0 + k) * inner + i).
-  Value rowBase = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, o, axis), k0);
-  auto elementIndex = [&](Value k) -> Value {
-    Value along = arith::AddIOp::create(b, loc, rowBase, k);
-    return arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, along, inner), i);
-  };
-  auto load = [&](Value k) -> Value {
-    Value v = memref::LoadOp::create(b, loc, input, ValueRange{elementIndex(k)});
-    if (!v.getType().isF32())
-      v = arith::ExtFOp::create(b, loc, b.getF32Type(), v);
-    return v;
-  };
-
-  auto amaxLoop = scf::ForOp::create(b, loc, idx(0), n, idx(1), ValueRange{fp.f32(0)});
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(amaxLoop.getBody());
-    Value v = math::AbsFOp::create(b, loc, load(amaxLoop.getInductionVar()));
-    scf::YieldOp::create(b, loc, ValueRange{arith::MaximumFOp::create(
-                                     b, loc, amaxLoop.getRegionIterArgs()[0], v)});
-  }
-  Value scale = fp.blockScale(key.format, amaxLoop.getResult(0), g);
-
-  if (quantize) {
-    // Scales: [outer, nb, inner], one byte each.
-    Value sIdx = arith::AddIOp::create(
-        b, loc,
-        arith::MulIOp::create(b, loc,
-                              arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, o, nb), kb),
-                              inner),
-        i);
-    memref::StoreOp::create(b, loc, fp.scaleBits(key.format, scale), out1, ValueRange{sIdx});
-    // Codes: [outer, ceil(axis / 2), inner] bytes, pairs along the axis.
-    Value half = arith::CeilDivUIOp::create(b, loc, axis, idx(2));
-    auto pairs = scf::ForOp::create(b, loc, idx(0), n, idx(2));
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(pairs.getBody()->getTerminator());
-      Value k = pairs.getInductionVar();
-      Value lo = fp.e2m1Code(fp.quantizeElement(load(k), scale, g));
-      Value k1 = arith::AddIOp::create(b, loc, k, idx(1));
-      Value hasHi = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, k1, n);
-      // The high nibble of an odd tail stays 0 (a padded zero).
-      auto hiIf = scf::IfOp::create(b, loc, b.getI8Type(), hasHi, /*withElse=*/true);
-      {
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPointToStart(&hiIf.getThenRegion().front());
-        Value hi = fp.e2m1Code(fp.quantizeElement(load(k1), scale, g));
-        scf::YieldOp::create(b, loc, ValueRange{hi});
-        b.setInsertionPointToStart(&hiIf.getElseRegion().front());
-        scf::YieldOp::create(b, loc, ValueRange{arith::ConstantOp::create(
-                                         b, loc, b.getI8IntegerAttr(0))});
-      }
-      Value hi = arith::ShLIOp::create(
-          b, loc, hiIf.getResult(0),
-          arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(4)));
-      Value byte = arith::OrIOp::create(b, loc, lo, hi);
-      Value pairIdx = arith::AddIOp::create(
-          b, loc, arith::DivUIOp::create(b, loc, k0, idx(2)),
-          arith::DivUIOp::create(b, loc, k, idx(2)));
-      Value bIdx = arith::AddIOp::create(
-          b, loc,
-          arith::MulIOp::create(
-              b, loc,
-              arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, o, half), pairIdx),
-              inner),
-          i);
-      memref::StoreOp::create(b, loc, byte, out0, ValueRange{bIdx});
-    }
-  } else {
-    auto loop = scf::ForOp::create(b, loc, idx(0), n, idx(1));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(loop.getBody()->getTerminator());
-    Value k = loop.getInductionVar();
-    Value v = fp.dequantizeElement(fp.quantizeElement(load(k), scale, g), scale, g);
-    Type elt = cast<MemRefType>(out0.getType()).getElementType();
-    if (elt != v.getType())
-      v = arith::TruncFOp::create(b, loc, elt, v);
-    memref::StoreOp::create(b, loc, v, out0, ValueRange{elementIndex(k)});
-  }
-}
-
-std::string typeName(Type type) {
-  std::string name;
-  llvm::raw_string_ostream os(name);
-  os << type;
-  return name;
-}
-
-/// What an attention kernel is specialized on, spelled into its name:
-/// mode, P format and scaling, causality, the mask's broadcast pattern
-/// (1 = broadcast dim) and element type, key lengths, element type.
-std::string attentionKernelName(StringRef prefix, ConfigAttr config, bool causal,
-                                RankedTensorType mask, bool keyLengths,
-                                Type elementType) {
-  std::string name = prefix.str() + stringifyMode(config.getMode()).str();
-  if (config.isQuantized()) {
-    name += isa<NVFP4Attr>(config.getP()) ? "_pnvfp4" : "_pmxfp4";
-    name += config.getPScaling() == PScaling::TwoLevel ? "2" : "1";
-  }
-  name += causal ? "_causal" : "";
-  if (mask) {
-    name += "_mask";
-    name += mask.getDimSize(0) == 1 ? "1" : "b";
-    name += mask.getDimSize(1) == 1 ? "1" : "h";
-    name += typeName(mask.getElementType());
-  }
-  if (keyLengths)
-    name += "_lens";
-  return name + "_" + typeName(elementType);
-}
-
-/// The name of the attention forward kernel for `op`, or "" when the
-/// baseline kernel does not cover it (say why in `why`).
-std::string attentionKernelName(AttentionOp op, std::string &why) {
-  ConfigAttr config = op.getConfig();
-  if (config.getMode() == Mode::FP4) {
-    why = "mode fp4";
-    return "";
-  }
-  RankedTensorType mask =
-      op.getMask() ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
-  return attentionKernelName("attention_fwd_", config, op.getCausal(), mask,
-                             static_cast<bool>(op.getKeyLengths()),
-                             op.getQuery().getType().getElementType());
-}
-
-/// A flat buffer argument viewed as a row-major tensor of `sizes`.
-Value viewAs(OpBuilder &b, Location loc, Value flat, ArrayRef<Value> sizes) {
-  int64_t rank = sizes.size();
-  SmallVector<OpFoldResult> sizeOfr, strideOfr(rank);
-  Value stride = arith::ConstantIndexOp::create(b, loc, 1);
-  for (int64_t d = rank - 1; d >= 0; --d) {
-    strideOfr[d] = d == rank - 1 ? OpFoldResult(b.getIndexAttr(1)) : OpFoldResult(stride);
-    stride = arith::MulIOp::create(b, loc, stride, sizes[d]);
-  }
-  // Sizes known here (a broadcast unit dim) stay static in the view's type.
-  SmallVector<int64_t> dyn(rank, ShapedType::kDynamic), strides(rank, ShapedType::kDynamic);
-  for (auto [d, v] : llvm::enumerate(sizes)) {
-    std::optional<int64_t> c = getConstantIntValue(v);
-    sizeOfr.push_back(c ? OpFoldResult(b.getIndexAttr(*c)) : OpFoldResult(v));
-    if (c)
-      dyn[d] = *c;
-  }
-  strides.back() = 1;
-  auto type = MemRefType::get(
-      dyn, cast<MemRefType>(flat.getType()).getElementType(),
-      StridedLayoutAttr::get(b.getContext(), 0, strides));
-  return memref::ReinterpretCastOp::create(b, loc, type, flat, b.getIndexAttr(0),
-                                           sizeOfr, strideOfr);
-}
-
-/// Query row of this thread: (b, h, i) and its KV head, with the builder
-/// moved into the `if` that skips threads past the last row.
-std::tuple<Value, Value, Value, Value>
-beginRowThread(OpBuilder &b, Location loc, loops::AttentionEmitter &e) {
-  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-  Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value bdim = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
-  Value gid = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, bid, bdim), tid);
-  Value rows = arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, e.B, e.Hq), e.M);
-  Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, gid, rows);
-  auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
-  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-  Value i = arith::RemUIOp::create(b, loc, gid, e.M);
-  Value t = arith::DivUIOp::create(b, loc, gid, e.M);
-  Value h = arith::RemUIOp::create(b, loc, t, e.Hq);
-  Value bi = arith::DivUIOp::create(b, loc, t, e.Hq);
-  Value hk = arith::DivUIOp::create(b, loc, h, e.group);
-  return {bi, h, i, hk};
-}
-
-/// Sets `e` up for one query row per thread: problem dims and the softmax
-/// scale from the kernel's last seven arguments (B, Hq, Hkv, M, N, D,
-/// scale), views of Q^F, K^F, V^F, the mask and the key lengths. Returns the
-/// thread's row (b, h, i) and KV head, the builder inside the row's `if`.
-std::tuple<Value, Value, Value, Value>
-setUpRowKernel(OpBuilder &b, Location loc, loops::AttentionEmitter &e,
-               Block &entry, Value q, Value k, Value v, Value mask,
-               RankedTensorType maskType, Value lengths) {
-  ValueRange dims = entry.getArguments().take_back(7);
-  Value B = dims[0], Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4],
-        D = dims[5];
-  e.scaleValue = dims[6];
-  e.B = B, e.Hq = Hq, e.Hkv = Hkv, e.M = M, e.N = N, e.D = D;
-  e.group = arith::DivUIOp::create(b, loc, Hq, Hkv);
-  auto row = beginRowThread(b, loc, e);
-  e.qf = viewAs(b, loc, q, {B, Hq, M, D});
-  e.kf = viewAs(b, loc, k, {B, Hkv, N, D});
-  e.vf = viewAs(b, loc, v, {B, Hkv, N, D});
-  if (mask) {
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    e.mask = viewAs(b, loc, mask,
-                    {maskType.getDimSize(0) == 1 ? one : B,
-                     maskType.getDimSize(1) == 1 ? one : Hq, M, N});
-  }
-  if (lengths)
-    e.keyLengths = viewAs(b, loc, lengths, {B});
-  return row;
-}
-
-/// The baseline attention forward: one thread per query row running the
-/// same row recurrence as the CPU lowering (loops::AttentionEmitter), on
-/// Q^F, K^F, V^F that the codec kernels produced. Correct on every shape;
-/// the tensor-core kernels replace it for speed.
-void buildAttentionKernel(gpu::GPUFuncOp func, AttentionOp op, int64_t keyTile) {
-  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
-  Location loc = func.getLoc();
-  Block &entry = func.getBody().front();
-  ConfigAttr config = op.getConfig();
-  bool qat = config.getMode() == Mode::QAT;
-  bool f32Out = op.getOutput().getType().getElementType().isF32();
-  unsigned a = 0;
-  Value q = entry.getArgument(a++), k = entry.getArgument(a++),
-        v = entry.getArgument(a++);
-  Value mask = op.getMask() ? entry.getArgument(a++) : Value();
-  Value lengths = op.getKeyLengths() ? entry.getArgument(a++) : Value();
-  Value o = entry.getArgument(a++);
-  Value oPrime = qat ? entry.getArgument(a++) : Value();
-  Value lse = entry.getArgument(a++), mOut = entry.getArgument(a++),
-        lOut = entry.getArgument(a++);
-  // Narrow outputs accumulate in an f32 workspace, rounded once at the end.
-  Value oAcc = f32Out ? Value() : entry.getArgument(a++);
-  loops::AttentionEmitter e(b, loc, config, op.getCausal(), 0.0f, keyTile);
-  RankedTensorType maskType =
-      mask ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
-  auto [bi, h, i, hk] =
-      setUpRowKernel(b, loc, e, entry, q, k, v, mask, maskType, lengths);
-  Value B = e.B, Hq = e.Hq, M = e.M, D = e.D;
-  Value oView = viewAs(b, loc, o, {B, Hq, M, D});
-  Value accView = f32Out ? oView : viewAs(b, loc, oAcc, {B, Hq, M, D});
-  Value opView = qat ? viewAs(b, loc, oPrime, {B, Hq, M, D}) : Value();
-  Value lseView = viewAs(b, loc, lse, {B, Hq, M});
-  Value mView = viewAs(b, loc, mOut, {B, Hq, M});
-  Value lView = viewAs(b, loc, lOut, {B, Hq, M});
-  // Per-thread scratch for one key tile (local memory).
-  auto rowType = MemRefType::get({keyTile}, b.getF32Type());
-  Value sRow = memref::AllocaOp::create(b, loc, rowType);
-  Value pRow = memref::AllocaOp::create(b, loc, rowType);
-  Value pqRow = config.isQuantized() ? Value(memref::AllocaOp::create(b, loc, rowType))
-                                     : pRow;
-  e.forwardRow(bi, h, hk, i, accView, opView, mView, lView, lseView, sRow, pRow,
-               pqRow);
-  if (!f32Out)
-    e.loop(D, [&](Value d) {
-      SmallVector<Value> at{bi, h, i, d};
-      e.store(e.load(accView, at), oView, at);
-    });
-}
-
-/// The name of the backward kernel for `op` (from its state's type).
-std::string backwardKernelName(AttentionBackwardOp op) {
-  StateType st = op.getState().getType();
-  return attentionKernelName("attention_bwd_", st.getConfig(), st.getCausal(),
-                             st.getMask(), st.getKeyLengths(),
-                             st.getQuery().getElementType());
-}
-
-/// The baseline backward: one thread per query row running the CPU
-/// lowering's backward row; dK and dV are summed with atomic adds (zeroed by
-/// the caller), dQ rows are owned by their thread. Gradients are f32.
-void buildBackwardKernel(gpu::GPUFuncOp func, AttentionBackwardOp op,
-                         int64_t keyTile) {
-  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
-  Location loc = func.getLoc();
-  Block &entry = func.getBody().front();
-  StateType st = op.getState().getType();
-  unsigned a = 0;
-  Value q = entry.getArgument(a++), k = entry.getArgument(a++),
-        v = entry.getArgument(a++);
-  Value mask = st.getMask() ? entry.getArgument(a++) : Value();
-  Value lengths = st.getKeyLengths() ? entry.getArgument(a++) : Value();
-  Value oSaved = entry.getArgument(a++), mIn = entry.getArgument(a++),
-        lIn = entry.getArgument(a++), dO = entry.getArgument(a++),
-        dq = entry.getArgument(a++), dk = entry.getArgument(a++),
-        dv = entry.getArgument(a++);
-  loops::AttentionEmitter e(b, loc, st.getConfig(), st.getCausal(), 0.0f,
-                            keyTile);
-  auto [bi, h, i, hk] =
-      setUpRowKernel(b, loc, e, entry, q, k, v, mask, st.getMask(), lengths);
-  Value B = e.B, Hq = e.Hq, Hkv = e.Hkv, M = e.M, N = e.N, D = e.D;
-  auto rowType = MemRefType::get({keyTile}, b.getF32Type());
-  Value sRow = memref::AllocaOp::create(b, loc, rowType);
-  Value pRow = memref::AllocaOp::create(b, loc, rowType);
-  Value pqRow = st.getConfig().getMode() == Mode::QAT
-                    ? Value(memref::AllocaOp::create(b, loc, rowType))
-                    : pRow;
-  e.backwardRow(bi, h, hk, i, viewAs(b, loc, oSaved, {B, Hq, M, D}),
-                viewAs(b, loc, mIn, {B, Hq, M}), viewAs(b, loc, lIn, {B, Hq, M}),
-                viewAs(b, loc, dO, {B, Hq, M, D}), viewAs(b, loc, dq, {B, Hq, M, D}),
-                viewAs(b, loc, dk, {B, Hkv, N, D}), viewAs(b, loc, dv, {B, Hkv, N, D}),
-                sRow, pRow, pqRow, /*atomicKV=*/true);
-}
 
 struct ConvertAttnQATToGPUKernelsPass
     : mlir::attnqat::impl::ConvertAttnQATToGPUKernelsBase<
@@ -433,7 +66,7 @@ struct ConvertAttnQATToGPUKernelsPass
                       UnitAttr::get(ctx));
     }
     SymbolTable kernels(gpuModule);
-    std::map<KernelKey, gpu::GPUFuncOp> built;
+    std::map<CodecKernelKey, gpu::GPUFuncOp> built;
     Type index = IndexType::get(ctx);
     // Buffers are flat; their extent comes from the size arguments. The
     // static bound only lets the bare-pointer calling convention apply, so a
@@ -442,7 +75,7 @@ struct ConvertAttnQATToGPUKernelsPass
       return MemRefType::get({int64_t(1) << 40}, elt);
     };
     for (Operation *op : ops) {
-      KernelKey key;
+      CodecKernelKey key;
       if (auto q = dyn_cast<QuantizeOp>(op))
         key = {CodecKind::Quantize, q.getInput().getType().getElementType(),
                q.getFormat()};
@@ -452,7 +85,7 @@ struct ConvertAttnQATToGPUKernelsPass
       }
       gpu::GPUFuncOp &func = built[key];
       if (!func) {
-        std::string name = kernelName(key);
+        std::string name = codecKernelName(key);
         if (auto existing = kernels.lookup<gpu::GPUFuncOp>(name)) {
           func = existing;
         } else {
@@ -484,7 +117,7 @@ struct ConvertAttnQATToGPUKernelsPass
                                                                ") * inner / block)"))}));
           func.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(
               {static_cast<int32_t>(blockThreads), 1, 1}));
-          buildKernel(func, key);
+          buildCodecKernel(func, key);
           OpBuilder end = OpBuilder::atBlockEnd(&func.getBody().front());
           gpu::ReturnOp::create(end, func.getLoc());
           kernels.insert(func);
@@ -685,7 +318,7 @@ struct ConvertAttnQATToGPUKernelsPass
         continue;
       }
       why.clear();
-      std::string name = attentionKernelName(op, why);
+      std::string name = baselineForwardName(op, why);
       if (name.empty()) {
         op.emitWarning() << "convert-attnqat-to-gpu-kernels: no GPU kernel "
                             "for an attention with "
@@ -717,7 +350,7 @@ struct ConvertAttnQATToGPUKernelsPass
         addDimParams(args, roles);
         func = declareKernel(op.getLoc(), name, args, roles, {rowGrid, "1", "1"},
                              blockThreads);
-        buildAttentionKernel(func, op, /*keyTile=*/64);
+        buildBaselineForward(func, op, /*keyTile=*/64);
         finishKernel(func);
       }
       link(op, func);
@@ -818,7 +451,7 @@ struct ConvertAttnQATToGPUKernelsPass
                                        {FlatSymbolRefAttr::get(delta.getNameAttr())}));
         continue;
       }
-      std::string name = backwardKernelName(op);
+      std::string name = baselineBackwardName(op);
       auto func = kernels.lookup<gpu::GPUFuncOp>(name);
       if (!func) {
         StateType st = op.getState().getType();
@@ -832,7 +465,7 @@ struct ConvertAttnQATToGPUKernelsPass
         addDimParams(args, roles);
         func = declareKernel(op.getLoc(), name, args, roles, {rowGrid, "1", "1"},
                              blockThreads);
-        buildBackwardKernel(func, op, /*keyTile=*/64);
+        buildBaselineBackward(func, op, /*keyTile=*/64);
         finishKernel(func);
       }
       link(op, func);

@@ -1,0 +1,158 @@
+//===- CodecKernels.cpp - GPU kernels for the FP4 codec ops ---------------===//
+//
+// One thread per block: it reads the block (strided by `inner`), takes the
+// amax, encodes the scale and the codes with the shared codec arithmetic
+// (FP4Arith, as the CPU lowering does) and writes them. Sizes are kernel
+// arguments, so a kernel is specialized only on element type, format, global
+// scale and op kind.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilders.h"
+
+#include "attnqat/Conversion/FP4Arith.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/ADT/StringExtras.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::attnqat;
+using gpukernels::CodecKernelKey;
+using gpukernels::CodecKind;
+
+std::string gpukernels::codecKernelName(const CodecKernelKey &key) {
+  std::string name = key.kind == CodecKind::Quantize ? "quantize_" : "fake_quant_";
+  name += isa<NVFP4Attr>(key.format) ? "nvfp4" : "mxfp4";
+  float g = key.format.getGlobalScaleValue();
+  if (g != 1.0f) {
+    // The global scale is baked in; name it by its bits.
+    uint32_t bits;
+    std::memcpy(&bits, &g, sizeof(bits));
+    name += "_g" + llvm::utohexstr(bits);
+  }
+  std::string type;
+  llvm::raw_string_ostream os(type);
+  os << key.elementType;
+  return name + "_" + type;
+}
+
+void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key) {
+  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
+  Location loc = func.getLoc();
+  FP4Arith fp(b, loc);
+  auto idx = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  Block &entry = func.getBody().front();
+  bool quantize = key.kind == CodecKind::Quantize;
+  Value input = entry.getArgument(0);
+  Value out0 = entry.getArgument(1);
+  Value out1 = quantize ? entry.getArgument(2) : Value();
+  unsigned sizeArg = quantize ? 3 : 2;
+  Value outer = entry.getArgument(sizeArg), axis = entry.getArgument(sizeArg + 1),
+        inner = entry.getArgument(sizeArg + 2);
+  int64_t bs = key.format.getBlockSize();
+  float g = key.format.getGlobalScaleValue();
+
+  // Global thread id -> (o, kb, i); threads past the end do nothing.
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value bdim = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
+  Value gid = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, bid, bdim), tid);
+  Value nb = arith::CeilDivUIOp::create(b, loc, axis, idx(bs));
+  Value total = arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, outer, nb), inner);
+  Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, gid, total);
+  auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+
+  Value i = arith::RemUIOp::create(b, loc, gid, inner);
+  Value t = arith::DivUIOp::create(b, loc, gid, inner);
+  Value kb = arith::RemUIOp::create(b, loc, t, nb);
+  Value o = arith::DivUIOp::create(b, loc, t, nb);
+  Value k0 = arith::MulIOp::create(b, loc, kb, idx(bs));
+  Value n = arith::MinUIOp::create(b, loc, idx(bs), arith::SubIOp::create(b, loc, axis, k0));
+  // Element k of the block sits at ((o * axis + k0 + k) * inner + i).
+  Value rowBase = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, o, axis), k0);
+  auto elementIndex = [&](Value k) -> Value {
+    Value along = arith::AddIOp::create(b, loc, rowBase, k);
+    return arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, along, inner), i);
+  };
+  auto load = [&](Value k) -> Value {
+    Value v = memref::LoadOp::create(b, loc, input, ValueRange{elementIndex(k)});
+    if (!v.getType().isF32())
+      v = arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+    return v;
+  };
+
+  auto amaxLoop = scf::ForOp::create(b, loc, idx(0), n, idx(1), ValueRange{fp.f32(0)});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(amaxLoop.getBody());
+    Value v = math::AbsFOp::create(b, loc, load(amaxLoop.getInductionVar()));
+    scf::YieldOp::create(b, loc, ValueRange{arith::MaximumFOp::create(
+                                     b, loc, amaxLoop.getRegionIterArgs()[0], v)});
+  }
+  Value scale = fp.blockScale(key.format, amaxLoop.getResult(0), g);
+
+  if (quantize) {
+    // Scales: [outer, nb, inner], one byte each.
+    Value sIdx = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc,
+                              arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, o, nb), kb),
+                              inner),
+        i);
+    memref::StoreOp::create(b, loc, fp.scaleBits(key.format, scale), out1, ValueRange{sIdx});
+    // Codes: [outer, ceil(axis / 2), inner] bytes, pairs along the axis.
+    Value half = arith::CeilDivUIOp::create(b, loc, axis, idx(2));
+    auto pairs = scf::ForOp::create(b, loc, idx(0), n, idx(2));
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(pairs.getBody()->getTerminator());
+      Value k = pairs.getInductionVar();
+      Value lo = fp.e2m1Code(fp.quantizeElement(load(k), scale, g));
+      Value k1 = arith::AddIOp::create(b, loc, k, idx(1));
+      Value hasHi = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, k1, n);
+      // The high nibble of an odd tail stays 0 (a padded zero).
+      auto hiIf = scf::IfOp::create(b, loc, b.getI8Type(), hasHi, /*withElse=*/true);
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(&hiIf.getThenRegion().front());
+        Value hi = fp.e2m1Code(fp.quantizeElement(load(k1), scale, g));
+        scf::YieldOp::create(b, loc, ValueRange{hi});
+        b.setInsertionPointToStart(&hiIf.getElseRegion().front());
+        scf::YieldOp::create(b, loc, ValueRange{arith::ConstantOp::create(
+                                         b, loc, b.getI8IntegerAttr(0))});
+      }
+      Value hi = arith::ShLIOp::create(
+          b, loc, hiIf.getResult(0),
+          arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(4)));
+      Value byte = arith::OrIOp::create(b, loc, lo, hi);
+      Value pairIdx = arith::AddIOp::create(
+          b, loc, arith::DivUIOp::create(b, loc, k0, idx(2)),
+          arith::DivUIOp::create(b, loc, k, idx(2)));
+      Value bIdx = arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(
+              b, loc,
+              arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, o, half), pairIdx),
+              inner),
+          i);
+      memref::StoreOp::create(b, loc, byte, out0, ValueRange{bIdx});
+    }
+  } else {
+    auto loop = scf::ForOp::create(b, loc, idx(0), n, idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    Value k = loop.getInductionVar();
+    Value v = fp.dequantizeElement(fp.quantizeElement(load(k), scale, g), scale, g);
+    Type elt = cast<MemRefType>(out0.getType()).getElementType();
+    if (elt != v.getType())
+      v = arith::TruncFOp::create(b, loc, elt, v);
+    memref::StoreOp::create(b, loc, v, out0, ValueRange{elementIndex(k)});
+  }
+}

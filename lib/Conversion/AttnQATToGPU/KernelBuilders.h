@@ -1,0 +1,64 @@
+//===- KernelBuilders.h - bodies of the generated GPU kernels ----*- C++ -*-===//
+//
+// What convert-attnqat-to-gpu-kernels builds kernels with, besides the
+// tensor-core attention (TensorCoreAttention.h): the codec kernels and the
+// baseline attention kernels, and the naming scheme every kernel shares.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNQAT_LIB_CONVERSION_ATTNQATTOGPU_KERNELBUILDERS_H
+#define ATTNQAT_LIB_CONVERSION_ATTNQATTOGPU_KERNELBUILDERS_H
+
+#include "attnqat/Dialect/AttnQAT/IR/AttnQAT.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+#include <string>
+
+namespace mlir::attnqat::gpukernels {
+
+enum class CodecKind { Quantize, FakeQuant };
+
+/// What a codec kernel is specialized on; equal keys share one kernel.
+struct CodecKernelKey {
+  CodecKind kind;
+  Type elementType;
+  FP4FormatAttrInterface format;
+  bool operator<(const CodecKernelKey &o) const {
+    if (kind != o.kind)
+      return kind < o.kind;
+    if (elementType != o.elementType)
+      return elementType.getAsOpaquePointer() < o.elementType.getAsOpaquePointer();
+    return format.getAsOpaquePointer() < o.format.getAsOpaquePointer();
+  }
+};
+
+/// quantize_<fmt>[_g<bits>]_<type> / fake_quant_...
+std::string codecKernelName(const CodecKernelKey &key);
+/// One thread per block: amax, scale, codes (or decoded values) with
+/// FP4Arith, the CPU lowering's codec. Parameters: input, codes + scales (or
+/// output), outer, axis, inner.
+void buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key);
+
+/// A type as MLIR prints it ("bf16", "f32").
+std::string typeName(Type type);
+/// <prefix><mode>[_p<fmt><levels>][_causal][_mask<b|1><h|1><type>][_lens]_<type>:
+/// what an attention kernel is specialized on, spelled into its name.
+std::string attentionKernelName(StringRef prefix, ConfigAttr config, bool causal,
+                                RankedTensorType mask, bool keyLengths,
+                                Type elementType);
+
+/// The baseline forward's name for `op`, or "" when it does not cover it
+/// (`why` says why).
+std::string baselineForwardName(AttentionOp op, std::string &why);
+/// The baseline backward's name for `op`.
+std::string baselineBackwardName(AttentionBackwardOp op);
+/// The baseline forward: one thread per query row running the CPU
+/// lowering's row recurrence (loops::AttentionEmitter).
+void buildBaselineForward(gpu::GPUFuncOp func, AttentionOp op, int64_t keyTile);
+/// The baseline backward: one thread per query row; dK, dV by atomics.
+void buildBaselineBackward(gpu::GPUFuncOp func, AttentionBackwardOp op,
+                           int64_t keyTile);
+
+} // namespace mlir::attnqat::gpukernels
+
+#endif // ATTNQAT_LIB_CONVERSION_ATTNQATTOGPU_KERNELBUILDERS_H
