@@ -34,9 +34,16 @@ void mlir::attnqat::buildAttnQATQATPipeline(
   pm.addPass(createAttnQATAttachQAT(attach));
   if (!options.lower)
     return;
-  switch (options.target) {
-  case QATPipelineTarget::CPU:
+  if (options.target == QATPipelineTarget::CPU) {
     buildAttnQATCPUPipeline(pm, AttnQATCPUPipelineOptions());
-    break;
+    return;
   }
+  // A GPU chip: the kernels of the attnqat ops (tensor-core where they
+  // apply), compiled into a gpu.binary; the host ops stay for the runtime.
+  AttnQATGPUKernelsPipelineOptions gpu;
+  gpu.chip = options.target == QATPipelineTarget::SM90a    ? "sm_90a"
+             : options.target == QATPipelineTarget::SM100a ? "sm_100a"
+                                                           : "sm_120a";
+  gpu.format = options.gpuFormat;
+  buildAttnQATGPUKernelsPipeline(pm, gpu);
 }

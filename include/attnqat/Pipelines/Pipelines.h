@@ -75,9 +75,11 @@ void buildAttnQATCPUPipeline(OpPassManager &pm,
 void registerAttnQATPipelines();
 
 
-/// Where `attnqat-qat-pipeline` lowers to. GPU chips join as their kernel
-/// generators land; an unknown target is rejected when the options parse.
-enum class QATPipelineTarget { CPU };
+/// Where `attnqat-qat-pipeline` lowers to: the host (loops for the
+/// ExecutionEngine) or a GPU chip (the attnqat ops' kernels as a gpu.binary,
+/// host ops left for the runtime). An unknown target is rejected when the
+/// options parse.
+enum class QATPipelineTarget { CPU, SM90a, SM100a, SM120a };
 enum class QATPipelineFormat { NVFP4, MXFP4 };
 enum class QATPipelinePScaling { Auto, TwoLevel, Single };
 enum class QATPipelineMode { QAT, DropIn };
@@ -109,10 +111,17 @@ struct AttnQATQATPipelineOptions
                                   "ordinary backward (ablation)"))};
   PassOptions::Option<QATPipelineTarget> target{
       *this, "target",
-      llvm::cl::desc("Where to lower: cpu (GPU chips are not available yet)"),
+      llvm::cl::desc("Where to lower: cpu, or a GPU chip (its kernels)"),
       llvm::cl::init(QATPipelineTarget::CPU),
-      llvm::cl::values(clEnumValN(QATPipelineTarget::CPU, "cpu",
-                                  "loops JIT-compiled for the host"))};
+      llvm::cl::values(
+          clEnumValN(QATPipelineTarget::CPU, "cpu", "loops JIT-compiled for the host"),
+          clEnumValN(QATPipelineTarget::SM90a, "sm_90a", "Hopper kernels"),
+          clEnumValN(QATPipelineTarget::SM100a, "sm_100a", "B200 kernels"),
+          clEnumValN(QATPipelineTarget::SM120a, "sm_120a", "RTX 5090 kernels"))};
+  PassOptions::Option<std::string> gpuFormat{
+      *this, "gpu-format",
+      llvm::cl::desc("GPU targets: isa (PTX text) or bin (cubin through ptxas)"),
+      llvm::cl::init("isa")};
   PassOptions::Option<bool> lower{
       *this, "lower",
       llvm::cl::desc("Lower to the target (false: stop after attaching QAT)"),
