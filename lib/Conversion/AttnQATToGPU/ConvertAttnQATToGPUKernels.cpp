@@ -356,6 +356,28 @@ struct ConvertAttnQATToGPUKernelsPass
       link(op, func);
     }
 
+    // The tensor-core backward's pre-pass, delta = rowsum(dO * O_saved): one
+    // per module, declared with the first backward that needs it.
+    auto deltaKernel = [&](Location loc) {
+      StringRef name = "attention_bwd_tc_delta_bf16";
+      if (auto existing = kernels.lookup<gpu::GPUFuncOp>(name))
+        return existing;
+      Type f32 = b.getF32Type();
+      SmallVector<Type> args{dynamic1D(f32), dynamic1D(b.getBF16Type()), dynamic1D(f32)};
+      SmallVector<StringRef> roles{"o_saved", "do", "delta"};
+      args.append(6, IndexType::get(ctx));
+      roles.append({"B", "Hq", "Hkv", "M", "N", "D"});
+      auto delta = declareKernel(loc, name, args, roles,
+                                 {"ceil(B*Hq*M/" + std::to_string(tc::kThreads) + ")",
+                                  "1", "1"},
+                                 tc::kThreads);
+      delta->setAttr("attnqat.access",
+                     DictionaryAttr::get(ctx, {NamedAttribute(StringAttr::get(ctx, "delta"),
+                                                              StringAttr::get(ctx, "out"))}));
+      tc::buildRowDot(delta);
+      finishKernel(delta);
+      return delta;
+    };
     for (AttentionBackwardOp op : backwards) {
       std::string why;
       // The tensor-core backward; with `packedVariant` it reads Q, K, V as
@@ -364,25 +386,6 @@ struct ConvertAttnQATToGPUKernelsPass
         StateType st = op.getState().getType();
         int64_t d = st.getQuery().getDimSize(3);
         Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
-        // The pre-pass: delta = rowsum(dO * O_saved), one per module.
-        StringRef deltaName = "attention_bwd_tc_delta_bf16";
-        auto delta = kernels.lookup<gpu::GPUFuncOp>(deltaName);
-        if (!delta) {
-          SmallVector<Type> args{dynamic1D(f32), dynamic1D(bf16), dynamic1D(f32)};
-          SmallVector<StringRef> roles{"o_saved", "do", "delta"};
-          args.append(6, IndexType::get(ctx));
-          roles.append({"B", "Hq", "Hkv", "M", "N", "D"});
-          delta = declareKernel(op.getLoc(), deltaName, args, roles,
-                                {"ceil(B*Hq*M/" + std::to_string(tc::kThreads) + ")",
-                                 "1", "1"},
-                                tc::kThreads);
-          delta->setAttr("attnqat.access",
-                         DictionaryAttr::get(ctx, {NamedAttribute(
-                                                      StringAttr::get(ctx, "delta"),
-                                                      StringAttr::get(ctx, "out"))}));
-          tc::buildRowDot(delta);
-          finishKernel(delta);
-        }
         std::string name = attentionKernelName("attention_bwd_tc_", st.getConfig(),
                                                st.getCausal(), st.getMask(),
                                                st.getKeyLengths(), bf16);
@@ -440,11 +443,11 @@ struct ConvertAttnQATToGPUKernelsPass
         return func;
       };
       if (tensorCores && tc::coversBackward(op, why)) {
+        auto delta = deltaKernel(op.getLoc());
         auto func = tcBackward(/*packedVariant=*/false);
         Mode mode = op.getState().getType().getConfig().getMode();
         if (packedOperands && (mode == Mode::QAT || mode == Mode::DropIn))
           tcBackward(/*packedVariant=*/true);
-        auto delta = kernels.lookup<gpu::GPUFuncOp>("attention_bwd_tc_delta_bf16");
         link(op, func);
         op->setAttr("attnqat.pre_kernel",
                     SymbolRefAttr::get(ctx, "attnqat_kernels",

@@ -151,6 +151,29 @@ protected:
   }
   static Acc zeroAcc(Value zero) { return Acc{zero, zero, zero, zero}; }
 
+  using AOperand = llvm::function_ref<SmallVector<Value>(int64_t kc)>;
+  using BOperands = llvm::function_ref<std::array<Value, 4>(int64_t np, int64_t kc)>;
+  /// acc[n] += A(kc) . B(kc, n) over k-steps kc: per k-step every target's A
+  /// operand, then per pair of n-tiles one B load (b0, b1 of tiles 2np and
+  /// 2np+1) shared by the targets' MMAs.
+  void mmaLoop(int64_t kSteps, ArrayRef<std::pair<SmallVector<Acc> *, AOperand>> targets,
+               BOperands bOf) {
+    int64_t pairs = targets.front().first->size() / 2;
+    for (int64_t kc = 0; kc < kSteps; ++kc) {
+      SmallVector<SmallVector<Value>> as;
+      for (auto &target : targets)
+        as.push_back(target.second(kc));
+      for (int64_t np = 0; np < pairs; ++np) {
+        std::array<Value, 4> bf = bOf(np, kc);
+        for (auto [target, a] : llvm::zip_equal(targets, as)) {
+          SmallVector<Acc> &acc = *target.first;
+          acc[2 * np] = mma(a, bf[0], bf[1], acc[2 * np]);
+          acc[2 * np + 1] = mma(a, bf[2], bf[3], acc[2 * np + 1]);
+        }
+      }
+    }
+  }
+
   /// Four 8x8 bf16 matrices from shared memory (one row address per lane),
   /// as four i32 registers.
   std::array<Value, 4> ldmatrix4(Tile smem, Value row, Value col, bool trans) {
@@ -313,12 +336,10 @@ protected:
   /// code x scale (x g) of the low (hi = false) or high nibble of `byte`
   /// (i8), with `scale` the block's decoded scale.
   Value decodeNibble(const Packed &p, Value byte, bool hi, Value scale) {
-    Type i8 = b.getI8Type();
     Value code = hi ? arith::ShRUIOp::create(
                           b, loc, byte, arith::ConstantIntOp::create(b, loc, 4, 8))
                     : byte;
     code = arith::AndIOp::create(b, loc, code, arith::ConstantIntOp::create(b, loc, 15, 8));
-    (void)i8;
     return fp.dequantizeElement(fp.decodeE2M1(code), scale,
                                 p.format.getGlobalScaleValue());
   }
@@ -484,10 +505,9 @@ void ForwardBuilder::build() {
   Block &entry = func.getBody().front();
   bool qat = config.getMode() == Mode::QAT;
   bool quantized = config.isQuantized();
-  bool packed = packedIn; // codes + scales in (mode fp4, packed variants)
   unsigned a = 0;
   auto [q, k, v, qP, kP, vP, mask, lengths] =
-      takeOperands(entry, a, packed, static_cast<bool>(op.getMask()),
+      takeOperands(entry, a, packedIn, static_cast<bool>(op.getMask()),
                    static_cast<bool>(op.getKeyLengths()));
   Value o = entry.getArgument(a++);
   Value oPrime = qat ? entry.getArgument(a++) : Value();
@@ -549,13 +569,13 @@ void ForwardBuilder::build() {
   auto v2bf16 = VectorType::get({2}, bf16());
   if (qShared) {
     SmallVector<Value> tokens;
-    if (packed)
+    if (packedIn)
       decodeRowBlocked(tid, qP, qBase, q0, M, qS);
     else
       copyTile(tid, q, qBase, q0, M, qS, tokens);
     commit(tokens); // completes with the first K/V tile's group
   }
-  for (int64_t kc = 0; kc < kChunks && packed && !qShared; ++kc)
+  for (int64_t kc = 0; kc < kChunks && packedIn && !qShared; ++kc)
     for (int64_t r = 0; r < 2; ++r) {
       // Bytes kc*8 + t and kc*8 + 4 + t hold columns 2t.. and 2t+8.. of the
       // 16-column chunk, which lies in one block.
@@ -571,7 +591,7 @@ void ForwardBuilder::build() {
         qFrag[kc][half * 2 + r] = sel(rowValid[r], pair, zeroI32);
       }
     }
-  for (int64_t kc = 0; kc < kChunks && !packed && !qShared; ++kc)
+  for (int64_t kc = 0; kc < kChunks && !packedIn && !qShared; ++kc)
     for (int64_t r = 0; r < 2; ++r)
       for (int64_t half = 0; half < 2; ++half) {
         Value col = addi(idx(kc * 16 + half * 8), muli(t, idx(2)));
@@ -608,7 +628,7 @@ void ForwardBuilder::build() {
     Value stage = remu(tile, idx(2));
     Value j0 = muli(tile, idx(tc::kKeyTile));
     SmallVector<Value> tokens;
-    if (packed) { // decoded by the threads: no copies in flight
+    if (packedIn) { // decoded by the threads: no copies in flight
       Value kvPairs = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(2));
       Value kvBlocks = b.createOrFold<arith::CeilDivUIOp>(
           loc, N, idx(vP.format.getBlockSize()));
@@ -644,16 +664,11 @@ void ForwardBuilder::build() {
 
     // S = Q K^T for this warp's 16 rows and the tile's 64 keys.
     SmallVector<Acc> s(nTiles, zeroAcc(cf(0)));
-    for (int64_t kc = 0; kc < kChunks; ++kc) {
-      SmallVector<Value> aQ = qShared ? aFromRows(qS, muli(warp, idx(16)), kc)
-                                      : SmallVector<Value>(qFrag[kc].begin(),
-                                                           qFrag[kc].end());
-      for (int64_t np = 0; np < nTiles / 2; ++np) {
-        auto bf = bFromNK(kS, np, kc);
-        s[2 * np] = mma(aQ, bf[0], bf[1], s[2 * np]);
-        s[2 * np + 1] = mma(aQ, bf[2], bf[3], s[2 * np + 1]);
-      }
-    }
+    auto aQ = [&](int64_t kc) {
+      return qShared ? aFromRows(qS, muli(warp, idx(16)), kc)
+                     : SmallVector<Value>(qFrag[kc].begin(), qFrag[kc].end());
+    };
+    mmaLoop(kChunks, {{&s, aQ}}, [&](int64_t np, int64_t kc) { return bFromNK(kS, np, kc); });
 
     // Scores in the log2 domain, -inf where masked; the tile's row max.
     Value tileMax[2] = {cf(-kInf), cf(-kInf)};
@@ -723,19 +738,13 @@ void ForwardBuilder::build() {
     };
     SmallVector<Acc> oAcc = scaled(0);
     SmallVector<Acc> opAcc = qat ? scaled(dTiles * 4) : SmallVector<Acc>{};
-    for (int64_t kc = 0; kc < tc::kKeyTile / 16; ++kc) {
-      SmallVector<Value> aq = aFromAcc(pq, kc);
-      SmallVector<Value> ap = qat ? aFromAcc(p, kc) : SmallVector<Value>{};
-      for (int64_t dp = 0; dp < dTiles / 2; ++dp) {
-        auto bf = bFromKN(vS, dp, kc);
-        oAcc[2 * dp] = mma(aq, bf[0], bf[1], oAcc[2 * dp]);
-        oAcc[2 * dp + 1] = mma(aq, bf[2], bf[3], oAcc[2 * dp + 1]);
-        if (qat) {
-          opAcc[2 * dp] = mma(ap, bf[0], bf[1], opAcc[2 * dp]);
-          opAcc[2 * dp + 1] = mma(ap, bf[2], bf[3], opAcc[2 * dp + 1]);
-        }
-      }
-    }
+    auto aPq = [&](int64_t kc) { return aFromAcc(pq, kc); };
+    auto aP = [&](int64_t kc) { return aFromAcc(p, kc); };
+    SmallVector<std::pair<SmallVector<Acc> *, AOperand>> pv{{&oAcc, aPq}};
+    if (qat)
+      pv.push_back({&opAcc, aP});
+    mmaLoop(tc::kKeyTile / 16, pv,
+            [&](int64_t np, int64_t kc) { return bFromKN(vS, np, kc); });
     // Every warp is done with this tile before the next one overwrites it.
     gpu::BarrierOp::create(b, loc);
     SmallVector<Value> next;
@@ -940,14 +949,9 @@ void BackwardBuilder::build() {
 
       // S^T = K Q^T: the warp's 16 keys x the tile's 64 rows.
       SmallVector<Acc> sT(rTiles, zeroAcc(cf(0)));
-      for (int64_t kc = 0; kc < kChunks; ++kc) {
-        SmallVector<Value> aK = aFromRows(kS, kw0, kc);
-        for (int64_t np = 0; np < rTiles / 2; ++np) {
-          auto bf = bFromNK(qS, np, kc);
-          sT[2 * np] = mma(aK, bf[0], bf[1], sT[2 * np]);
-          sT[2 * np + 1] = mma(aK, bf[2], bf[3], sT[2 * np + 1]);
-        }
-      }
+      auto aK = [&](int64_t kc) { return aFromRows(kS, kw0, kc); };
+      mmaLoop(kChunks, {{&sT, aK}},
+              [&](int64_t np, int64_t kc) { return bFromNK(qS, np, kc); });
       // Element e of n-tile nt: key keys[e / 2], row i0 + 8 nt + 2t + e % 2.
       auto rowOf = [&](int64_t nt, int64_t e) {
         return addi(idx(nt * 8 + e % 2), muli(t, idx(2)));
@@ -1000,36 +1004,21 @@ void BackwardBuilder::build() {
           dkAcc[dt][e] = acc[dt * 4 + e];
           dvAcc[dt][e] = acc[(dTiles + dt) * 4 + e];
         }
-      for (int64_t kc = 0; kc < tc::kQueryTile / 16; ++kc) {
-        SmallVector<Value> aP = aFromAcc(pf, kc);
-        for (int64_t dp = 0; dp < dTiles / 2; ++dp) {
-          auto bf = bFromKN(doS, dp, kc);
-          dvAcc[2 * dp] = mma(aP, bf[0], bf[1], dvAcc[2 * dp]);
-          dvAcc[2 * dp + 1] = mma(aP, bf[2], bf[3], dvAcc[2 * dp + 1]);
-        }
-      }
+      auto aPf = [&](int64_t kc) { return aFromAcc(pf, kc); };
+      mmaLoop(tc::kQueryTile / 16, {{&dvAcc, aPf}},
+              [&](int64_t np, int64_t kc) { return bFromKN(doS, np, kc); });
       // dP^T = V dO^T, then dS^T = P (dP^T - D) * scale.
       SmallVector<Acc> dS(rTiles, zeroAcc(cf(0)));
-      for (int64_t kc = 0; kc < kChunks; ++kc) {
-        SmallVector<Value> aV = aFromRows(vS, kw0, kc);
-        for (int64_t np = 0; np < rTiles / 2; ++np) {
-          auto bf = bFromNK(doS, np, kc);
-          dS[2 * np] = mma(aV, bf[0], bf[1], dS[2 * np]);
-          dS[2 * np + 1] = mma(aV, bf[2], bf[3], dS[2 * np + 1]);
-        }
-      }
+      auto aV = [&](int64_t kc) { return aFromRows(vS, kw0, kc); };
+      mmaLoop(kChunks, {{&dS, aV}},
+              [&](int64_t np, int64_t kc) { return bFromNK(doS, np, kc); });
       for (int64_t nt = 0; nt < rTiles; ++nt)
         for (int64_t e = 0; e < 4; ++e)
           dS[nt][e] = mulf(mulf(p[nt][e], subf(dS[nt][e], stat(2, nt, e))), scale);
       // dK += dS^T Q.
-      for (int64_t kc = 0; kc < tc::kQueryTile / 16; ++kc) {
-        SmallVector<Value> aS = aFromAcc(dS, kc);
-        for (int64_t dp = 0; dp < dTiles / 2; ++dp) {
-          auto bf = bFromKN(qS, dp, kc);
-          dkAcc[2 * dp] = mma(aS, bf[0], bf[1], dkAcc[2 * dp]);
-          dkAcc[2 * dp + 1] = mma(aS, bf[2], bf[3], dkAcc[2 * dp + 1]);
-        }
-      }
+      auto aS = [&](int64_t kc) { return aFromAcc(dS, kc); };
+      mmaLoop(tc::kQueryTile / 16, {{&dkAcc, aS}},
+              [&](int64_t np, int64_t kc) { return bFromKN(qS, np, kc); });
       // dS^T to shared memory ([key][row], bf16), then dQ += dS K with warp
       // w on rows 16w..16w+15, added to dQ with f32 atomics.
       for (int64_t nt = 0; nt < rTiles; ++nt)
@@ -1043,18 +1032,15 @@ void BackwardBuilder::build() {
         }
       gpu::BarrierOp::create(b, loc);
       SmallVector<Acc> dqAcc(dTiles, zeroAcc(cf(0)));
-      for (int64_t kc = 0; kc < tc::kKeyTile / 16; ++kc) {
+      auto aDs = [&](int64_t kc) {
         // A[m = row][k = key] from dS^T stored [key][row]: transposed loads.
         Value row = addi(addi(idx(kc * 16), muli(divu(mi, idx(2)), idx(8))), lr);
         Value col = addi(kw0, muli(remu(mi, idx(2)), idx(8)));
         auto aD = ldmatrix4(Tile{dsS, {}}, row, col, /*trans=*/true);
-        SmallVector<Value> aDs{aD[0], aD[1], aD[2], aD[3]};
-        for (int64_t dp = 0; dp < dTiles / 2; ++dp) {
-          auto bf = bFromKN(kS, dp, kc);
-          dqAcc[2 * dp] = mma(aDs, bf[0], bf[1], dqAcc[2 * dp]);
-          dqAcc[2 * dp + 1] = mma(aDs, bf[2], bf[3], dqAcc[2 * dp + 1]);
-        }
-      }
+        return SmallVector<Value>{aD[0], aD[1], aD[2], aD[3]};
+      };
+      mmaLoop(tc::kKeyTile / 16, {{&dqAcc, aDs}},
+              [&](int64_t np, int64_t kc) { return bFromKN(kS, np, kc); });
       for (int64_t r = 0; r < 2; ++r) {
         Value row = addi(i0, addi(kw0, addi(g, idx(8 * r))));
         auto ifRow = scf::IfOp::create(b, loc, ult(row, M), false);
