@@ -20,6 +20,8 @@ config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "I
 
 if config.ptxas_path and os.path.exists(config.ptxas_path):
     config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", config.ptxas_path))
+config.substitutions.append(("%attnqat_src_root", config.attnqat_src_root))
 
 # test/Install: install the build and build a consumer project against it.
 config.substitutions.append(("%attnqat_build_dir", config.attnqat_obj_root))

@@ -19,6 +19,8 @@ void mlir::attnqat::buildAttnQATGPUKernelsPipeline(
     OpPassManager &pm, const AttnQATGPUKernelsPipelineOptions &options) {
   ConvertAttnQATToGPUKernelsOptions generate;
   generate.tensorCores = options.tensorCores;
+  // Blackwell's RTX chip gets its FP4 tensor-core forward (block-scaled MMA).
+  generate.blockScaledMma = options.chip == "sm_120a";
   pm.addPass(createConvertAttnQATToGPUKernels(generate));
   buildAttnQATGPUKernelLowering(pm, options);
 }

@@ -167,6 +167,7 @@ int main(int argc, char **argv) {
   generateOptions.tensorCores = tensorCores;
   generateOptions.dumpPCodes = dumpPCodes;
   generateOptions.packedOperands = packedOperands;
+  generateOptions.blockScaledMma = llvm::is_contained(chips, "sm_120a");
   generate.addPass(mlir::attnqat::createConvertAttnQATToGPUKernels(generateOptions));
   if (failed(generate.run(*module)))
     return 1;
@@ -231,6 +232,10 @@ int main(int argc, char **argv) {
         if (auto extents = func->getAttrOfType<DictionaryAttr>("attnqat.extents"))
           if (auto e = extents.getAs<StringAttr>(role))
             extent = e.getValue().str(); // the generator's, where it knows better
+        // Named packed layouts ("t64": the sm_120a MMA's V^T, docs/gpu-kernels.md).
+        if (auto layouts = func->getAttrOfType<DictionaryAttr>("attnqat.layouts"))
+          if (auto l = layouts.getAs<StringAttr>(role))
+            param.layout = l.getValue().str();
         if (!parseExpr(extent, param.extent))
           return fail("kernel " + name + ": bad extent '" + extent + "'");
       } else {
@@ -245,6 +250,17 @@ int main(int argc, char **argv) {
   // One image per chip, and every kernel's launch on it.
   for (const std::string &chip : chips) {
     OwningOpRef<ModuleOp> copy = module->clone();
+    // Kernels made for other chips (attnqat.chips) stay out of this image.
+    auto forChip = [&](gpu::GPUFuncOp func) {
+      auto only = func->getAttrOfType<ArrayAttr>("attnqat.chips");
+      return !only || llvm::is_contained(only.getAsValueRange<StringAttr>(), chip);
+    };
+    if (auto kernels = dyn_cast_or_null<gpu::GPUModuleOp>(
+            SymbolTable::lookupSymbolIn(*copy, "attnqat_kernels")))
+      for (gpu::GPUFuncOp func :
+           llvm::make_early_inc_range(kernels.getOps<gpu::GPUFuncOp>()))
+        if (!forChip(func))
+          func.erase();
     PassManager lower(&context);
     mlir::attnqat::AttnQATGPUKernelsPipelineOptions options;
     options.chip = chip;
@@ -267,6 +283,8 @@ int main(int argc, char **argv) {
     artifact.images.push_back(std::move(image));
     for (auto [kernel, func] :
          llvm::zip_equal(artifact.kernels, kernelsModule.getOps<gpu::GPUFuncOp>())) {
+      if (!forChip(func))
+        continue; // no variant: the runtime reports NO_KERNEL_FOR_CHIP
       auto launch = func->getAttrOfType<DictionaryAttr>("attnqat.launch");
       int64_t block = cast<IntegerAttr>(launch.get("block")).getInt();
       KernelInfo info = classify(kernel.name);

@@ -140,6 +140,20 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     dk, dv (dk, dv accumulated atomically), B, Hq, Hkv, M, N, D, scale. Mode
     fp4 gets a warning.
 
+    With `block-scaled-mma`, an attention in mode fp4 or qat with NVFP4
+    formats and head dim 64 or 128 also gets the Blackwell forward
+    `attention_fwd_bs_<config>_d<D>_<type>` (`nvvm.mma.block_scale` m16n8k64
+    kind::mxf4nvf4, ue4m3 scales, for S = Q Kᵀ from packed Q, K and for
+    O = P^F V with P quantized in registers by `cvt.rn.satfinite.e2m1x2.f32`;
+    O′ by BF16 mma.sync), which carries `attnqat.chips = ["sm_120a"]` and is
+    linked in place of the tensor-core forward for mode fp4. Parameters: q,
+    k, v codes, q_scales, k_scales, v_scales (V in the `t64` layout:
+    [B·Hkv, D, ceil(N/64)·32] codes, [B·Hkv, D, ceil(N/64)·4] scales), [mask],
+    [key_lengths], o, [o_prime], lse, m, l, B, Hq, Hkv, M, N, D, scale. Every
+    NVFP4 `quantize` also gets a `…_t64` kernel that writes that layout
+    (codes [outer, inner, ceil(axis/64)·32], scales [outer, inner,
+    ceil(axis/64)·4], padding zero).
+
     The host ops are left in place: they are launched through the runtime
     (`runtime/`). Compile the kernels to PTX or cubin with
     `--attnqat-gpu-kernels-pipeline="chip=sm_90a"` or `attnqat-compile`.
@@ -154,6 +168,10 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
            "Also generate tensor-core qat/dropin forward and backward variants "
            "that read Q, K, V as FP4 codes and scales (names end in _packed): "
            "a training step whose saved state is packed">,
+    Option<"blockScaledMma", "block-scaled-mma", "bool", /*default=*/"false",
+           "Also generate the sm_120a forward on block-scaled FP4 MMA "
+           "(attention_fwd_bs_*, attnqat.chips = [sm_120a]) and the t64-layout "
+           "quantize kernels it reads V from">,
     Option<"dumpPCodes", "dump-p-codes", "bool", /*default=*/"false",
            "Tensor-core kernels (quantized forward, qat backward) also write "
            "the E2M1 codes, scales and frames they quantized P with "

@@ -23,6 +23,7 @@ using namespace mlir;
 using namespace mlir::attnqat;
 using gpukernels::CodecKernelKey;
 using gpukernels::CodecKind;
+using gpukernels::CodecLayout;
 
 std::string gpukernels::codecKernelName(const CodecKernelKey &key) {
   std::string name = key.kind == CodecKind::Quantize ? "quantize_" : "fake_quant_";
@@ -37,7 +38,7 @@ std::string gpukernels::codecKernelName(const CodecKernelKey &key) {
   std::string type;
   llvm::raw_string_ostream os(type);
   os << key.elementType;
-  return name + "_" + type;
+  return name + "_" + type + (key.layout == CodecLayout::T64 ? "_t64" : "");
 }
 
 void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key) {
@@ -63,7 +64,12 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
   Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value bdim = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
   Value gid = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, bid, bdim), tid);
-  Value nb = arith::CeilDivUIOp::create(b, loc, axis, idx(bs));
+  bool t64 = key.layout == CodecLayout::T64;
+  // T64 covers the axis padded to 64 (its padding blocks are written too).
+  Value nb = t64 ? Value(arith::MulIOp::create(
+                       b, loc, arith::CeilDivUIOp::create(b, loc, axis, idx(64)),
+                       idx(64 / bs)))
+                 : Value(arith::CeilDivUIOp::create(b, loc, axis, idx(bs)));
   Value total = arith::MulIOp::create(b, loc, arith::MulIOp::create(b, loc, outer, nb), inner);
   Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, gid, total);
   auto ifOp = scf::IfOp::create(b, loc, inRange, /*withElseRegion=*/false);
@@ -74,7 +80,9 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
   Value kb = arith::RemUIOp::create(b, loc, t, nb);
   Value o = arith::DivUIOp::create(b, loc, t, nb);
   Value k0 = arith::MulIOp::create(b, loc, kb, idx(bs));
-  Value n = arith::MinUIOp::create(b, loc, idx(bs), arith::SubIOp::create(b, loc, axis, k0));
+  // Elements of the block inside the axis (0 for a padding block).
+  Value end = t64 ? Value(arith::MaxUIOp::create(b, loc, axis, k0)) : axis;
+  Value n = arith::MinUIOp::create(b, loc, idx(bs), arith::SubIOp::create(b, loc, end, k0));
   // Element k of the block sits at ((o * axis + k0 + k) * inner + i).
   Value rowBase = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, o, axis), k0);
   auto elementIndex = [&](Value k) -> Value {
@@ -98,7 +106,37 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
   }
   Value scale = fp.blockScale(key.format, amaxLoop.getResult(0), g);
 
-  if (quantize) {
+  if (quantize && t64) {
+    // Row (o, i): nb scale bytes, then nb * bs / 2 code bytes; every pair of
+    // the block is written (zeros past the axis).
+    Value row = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, o, inner), i);
+    memref::StoreOp::create(
+        b, loc, fp.scaleBits(key.format, scale), out1,
+        ValueRange{arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, row, nb), kb)});
+    Value zero8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+    auto codeOf = [&](int64_t k) -> Value {
+      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, idx(k), n);
+      auto ifIn = scf::IfOp::create(b, loc, b.getI8Type(), inside, /*withElse=*/true);
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(&ifIn.getThenRegion().front());
+      scf::YieldOp::create(
+          b, loc, ValueRange{fp.e2m1Code(fp.quantizeElement(load(idx(k)), scale, g))});
+      b.setInsertionPointToStart(&ifIn.getElseRegion().front());
+      scf::YieldOp::create(b, loc, ValueRange{zero8});
+      return ifIn.getResult(0);
+    };
+    Value codeRow = arith::MulIOp::create(b, loc, row, idx(bs / 2));
+    Value codeBase = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, codeRow, nb),
+        arith::MulIOp::create(b, loc, kb, idx(bs / 2)));
+    for (int64_t k = 0; k < bs; k += 2) {
+      Value hi = arith::ShLIOp::create(
+          b, loc, codeOf(k + 1), arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(4)));
+      memref::StoreOp::create(
+          b, loc, arith::OrIOp::create(b, loc, codeOf(k), hi), out0,
+          ValueRange{arith::AddIOp::create(b, loc, codeBase, idx(k / 2))});
+    }
+  } else if (quantize) {
     // Scales: [outer, nb, inner], one byte each.
     Value sIdx = arith::AddIOp::create(
         b, loc,

@@ -74,6 +74,61 @@ struct ConvertAttnQATToGPUKernelsPass
     auto dynamic1D = [](Type elt) {
       return MemRefType::get({int64_t(1) << 40}, elt);
     };
+    // One codec kernel per key: one thread per block.
+    auto codecKernel = [&](Location loc, const CodecKernelKey &key) -> gpu::GPUFuncOp {
+      gpu::GPUFuncOp &func = built[key];
+      if (func)
+        return func;
+      std::string name = codecKernelName(key);
+      if ((func = kernels.lookup<gpu::GPUFuncOp>(name)))
+        return func;
+      SmallVector<Type> args{dynamic1D(key.elementType)};
+      SmallVector<Attribute> roles{StringAttr::get(ctx, "input")};
+      if (key.kind == CodecKind::Quantize) {
+        args.append({dynamic1D(b.getI8Type()), dynamic1D(b.getI8Type())});
+        roles.append({StringAttr::get(ctx, "codes"), StringAttr::get(ctx, "scales")});
+      } else {
+        args.push_back(dynamic1D(key.elementType));
+        roles.push_back(StringAttr::get(ctx, "output"));
+      }
+      args.append({index, index, index});
+      roles.append({StringAttr::get(ctx, "outer"), StringAttr::get(ctx, "axis"),
+                    StringAttr::get(ctx, "inner")});
+      OpBuilder kb = OpBuilder::atBlockEnd(gpuModule.getBody());
+      func = gpu::GPUFuncOp::create(kb, loc, name, kb.getFunctionType(args, {}));
+      func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
+      func->setAttr("attnqat.params", ArrayAttr::get(ctx, roles));
+      std::string bs = std::to_string(key.format.getBlockSize());
+      Attribute grid = StringAttr::get(
+          ctx, "ceil(outer * ceil(axis / " + bs + ") * inner / block)");
+      if (key.layout == CodecLayout::T64) {
+        // attnqat-compile's names: outer, axis, inner travel as B, M, D.
+        std::string perTile = std::to_string(64 / key.format.getBlockSize());
+        grid = kb.getStrArrayAttr({"ceil(B*D*ceil(M/64)*" + perTile + "/" +
+                                       std::to_string(blockThreads) + ")",
+                                   "1", "1"});
+        auto extent = [&](StringRef role, std::string expr) {
+          return NamedAttribute(StringAttr::get(ctx, role), StringAttr::get(ctx, expr));
+        };
+        func->setAttr("attnqat.extents",
+                      DictionaryAttr::get(ctx, {extent("codes", "B*D*ceil(M/64)*32"),
+                                                extent("scales", "B*D*ceil(M/64)*" + perTile)}));
+        func->setAttr("attnqat.layouts",
+                      DictionaryAttr::get(ctx, {extent("codes", "t64"), extent("scales", "t64")}));
+      }
+      func->setAttr("attnqat.launch",
+                    DictionaryAttr::get(
+                        ctx, {NamedAttribute(StringAttr::get(ctx, "block"),
+                                             kb.getI64IntegerAttr(blockThreads)),
+                              NamedAttribute(StringAttr::get(ctx, "grid"), grid)}));
+      func.setKnownBlockSizeAttr(
+          kb.getDenseI32ArrayAttr({static_cast<int32_t>(blockThreads), 1, 1}));
+      buildCodecKernel(func, key);
+      OpBuilder end = OpBuilder::atBlockEnd(&func.getBody().front());
+      gpu::ReturnOp::create(end, func.getLoc());
+      kernels.insert(func);
+      return func;
+    };
     for (Operation *op : ops) {
       CodecKernelKey key;
       if (auto q = dyn_cast<QuantizeOp>(op))
@@ -83,45 +138,12 @@ struct ConvertAttnQATToGPUKernelsPass
         auto f = cast<FakeQuantOp>(op);
         key = {CodecKind::FakeQuant, f.getType().getElementType(), f.getFormat()};
       }
-      gpu::GPUFuncOp &func = built[key];
-      if (!func) {
-        std::string name = codecKernelName(key);
-        if (auto existing = kernels.lookup<gpu::GPUFuncOp>(name)) {
-          func = existing;
-        } else {
-          SmallVector<Type> args{dynamic1D(key.elementType)};
-          SmallVector<Attribute> roles{StringAttr::get(ctx, "input")};
-          if (key.kind == CodecKind::Quantize) {
-            args.append({dynamic1D(b.getI8Type()), dynamic1D(b.getI8Type())});
-            roles.append({StringAttr::get(ctx, "codes"), StringAttr::get(ctx, "scales")});
-          } else {
-            args.push_back(dynamic1D(key.elementType));
-            roles.push_back(StringAttr::get(ctx, "output"));
-          }
-          args.append({index, index, index});
-          roles.append({StringAttr::get(ctx, "outer"), StringAttr::get(ctx, "axis"),
-                        StringAttr::get(ctx, "inner")});
-          OpBuilder kb = OpBuilder::atBlockEnd(gpuModule.getBody());
-          func = gpu::GPUFuncOp::create(kb, op->getLoc(), name,
-                                        kb.getFunctionType(args, {}));
-          func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
-          func->setAttr("attnqat.params", ArrayAttr::get(ctx, roles));
-          func->setAttr("attnqat.launch",
-                        DictionaryAttr::get(
-                            ctx, {NamedAttribute(StringAttr::get(ctx, "block"),
-                                                 kb.getI64IntegerAttr(blockThreads)),
-                                  NamedAttribute(
-                                      StringAttr::get(ctx, "grid"),
-                                      StringAttr::get(ctx, "ceil(outer * ceil(axis / " +
-                                                               std::to_string(key.format.getBlockSize()) +
-                                                               ") * inner / block)"))}));
-          func.setKnownBlockSizeAttr(kb.getDenseI32ArrayAttr(
-              {static_cast<int32_t>(blockThreads), 1, 1}));
-          buildCodecKernel(func, key);
-          OpBuilder end = OpBuilder::atBlockEnd(&func.getBody().front());
-          gpu::ReturnOp::create(end, func.getLoc());
-          kernels.insert(func);
-        }
+      gpu::GPUFuncOp func = codecKernel(op->getLoc(), key);
+      // The sm_120a forward reads V in the t64 layout.
+      if (blockScaledMma && key.kind == CodecKind::Quantize && isa<NVFP4Attr>(key.format)) {
+        CodecKernelKey t64 = key;
+        t64.layout = CodecLayout::T64;
+        codecKernel(op->getLoc(), t64);
       }
       op->setAttr("attnqat.kernel",
                   SymbolRefAttr::get(ctx, "attnqat_kernels",
@@ -307,14 +329,79 @@ struct ConvertAttnQATToGPUKernelsPass
         }
         return func;
     };
+    // The sm_120a forward on block-scaled FP4 MMA (packed operands, V in
+    // the t64 layout); compiled only for that chip.
+    auto bsForward = [&](AttentionOp op) -> gpu::GPUFuncOp {
+      int64_t d = tc::headDim(op);
+      RankedTensorType maskType =
+          op.getMask() ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
+      Type outElt = op.getOutput().getType().getElementType();
+      bool fp4 = op.getConfig().getMode() == Mode::FP4;
+      Type nameElt = fp4 ? outElt : b.getBF16Type();
+      std::string typeSuffix = "_" + typeName(nameElt);
+      std::string name =
+          attentionKernelName("attention_fwd_bs_", op.getConfig(), op.getCausal(),
+                              maskType, static_cast<bool>(op.getKeyLengths()), nameElt);
+      name.insert(name.size() - typeSuffix.size(), "_d" + std::to_string(d));
+      if (outElt.isF32() && !fp4)
+        name += "_of32";
+      if (auto func = kernels.lookup<gpu::GPUFuncOp>(name))
+        return func;
+      SmallVector<Type> args;
+      SmallVector<StringRef> roles;
+      args.append(6, dynamic1D(b.getI8Type()));
+      roles.append({"q", "k", "v", "q_scales", "k_scales", "v_scales"});
+      if (maskType) {
+        args.push_back(dynamic1D(maskType.getElementType()));
+        roles.push_back("mask");
+      }
+      if (op.getKeyLengths()) {
+        args.push_back(dynamic1D(b.getI32Type()));
+        roles.push_back("key_lengths");
+      }
+      args.push_back(dynamic1D(outElt));
+      roles.push_back("o");
+      if (!fp4) {
+        args.push_back(dynamic1D(b.getF32Type()));
+        roles.push_back("o_prime");
+      }
+      args.append(3, dynamic1D(b.getF32Type()));
+      roles.append({"lse", "m", "l"});
+      addDimParams(args, roles);
+      std::string qTiles = "ceil(M/" + std::to_string(tc::kQueryTile) + ")";
+      auto func = declareKernel(op.getLoc(), name, args, roles, {qTiles, "Hq", "B"},
+                                tc::kThreads, {"D == " + std::to_string(d)});
+      func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_120a"}));
+      SmallVector<NamedAttribute> extents = packedExtents(op.getConfig());
+      for (NamedAttribute &e : extents) {
+        if (e.getName() == "v")
+          e.setValue(StringAttr::get(ctx, "B*Hkv*D*ceil(N/64)*32"));
+        if (e.getName() == "v_scales")
+          e.setValue(StringAttr::get(ctx, "B*Hkv*D*ceil(N/64)*4"));
+      }
+      func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, extents));
+      func->setAttr("attnqat.layouts",
+                    DictionaryAttr::get(ctx, {NamedAttribute(StringAttr::get(ctx, "v"),
+                                                             StringAttr::get(ctx, "t64")),
+                                              NamedAttribute(StringAttr::get(ctx, "v_scales"),
+                                                             StringAttr::get(ctx, "t64"))}));
+      tc::buildBlockScaledForward(func, op);
+      finishKernel(func);
+      return func;
+    };
     for (AttentionOp op : attentions) {
-      std::string why;
+      std::string why, bsWhy;
+      gpu::GPUFuncOp bsFunc;
+      if (blockScaledMma && tc::coversBlockScaledForward(op, bsWhy))
+        bsFunc = bsForward(op);
       if (tensorCores && tc::coversForward(op, why)) {
         auto func = tcForward(op, /*packedVariant=*/false);
         Mode mode = op.getConfig().getMode();
         if (packedOperands && (mode == Mode::QAT || mode == Mode::DropIn))
           tcForward(op, /*packedVariant=*/true);
-        link(op, func);
+        // An fp4 op's operands are already packed: on sm_120a its kernel is
+        // the block-scaled one.
+        link(op, bsFunc && mode == Mode::FP4 ? bsFunc : func);
         continue;
       }
       why.clear();

@@ -18,21 +18,32 @@ namespace mlir::attnqat::gpukernels {
 
 enum class CodecKind { Quantize, FakeQuant };
 
+/// Where a quantize kernel puts codes and scales of a tensor viewed as
+/// [outer, axis, inner]: `Rows` codes [outer, ceil(axis/2), inner] (pairs
+/// along the axis) and scales [outer, ceil(axis/bs), inner]; `T64` (the
+/// sm_120a MMA's B operand, V^T) codes [outer, inner, ceil(axis/64) * 32]
+/// and scales [outer, inner, ceil(axis/64) * 64/bs], the axis padded to 64
+/// with zero codes and zero scales.
+enum class CodecLayout { Rows, T64 };
+
 /// What a codec kernel is specialized on; equal keys share one kernel.
 struct CodecKernelKey {
   CodecKind kind;
   Type elementType;
   FP4FormatAttrInterface format;
+  CodecLayout layout = CodecLayout::Rows;
   bool operator<(const CodecKernelKey &o) const {
     if (kind != o.kind)
       return kind < o.kind;
+    if (layout != o.layout)
+      return layout < o.layout;
     if (elementType != o.elementType)
       return elementType.getAsOpaquePointer() < o.elementType.getAsOpaquePointer();
     return format.getAsOpaquePointer() < o.format.getAsOpaquePointer();
   }
 };
 
-/// quantize_<fmt>[_g<bits>]_<type> / fake_quant_...
+/// quantize_<fmt>[_g<bits>]_<type>[_t64] / fake_quant_...
 std::string codecKernelName(const CodecKernelKey &key);
 /// One thread per block: amax, scale, codes (or decoded values) with
 /// FP4Arith, the CPU lowering's codec. Parameters: input, codes + scales (or

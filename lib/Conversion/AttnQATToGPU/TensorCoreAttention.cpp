@@ -1,469 +1,21 @@
-//===- TensorCoreAttention.cpp - tensor-core attention forward ------------===//
+//===- TensorCoreAttention.cpp - tensor-core attention for sm_90a ---------===//
 //
-// Register fragments follow the PTX ISA's m16n8k16 layouts. With lane = 4g+t
-// (g = lane / 4, t = lane % 4), a warp's accumulator tile (16 x 8, f32)
-// holds c0, c1 at row g, columns 2t, 2t+1 and c2, c3 at row g+8; an A
-// operand (16 x 16, bf16 pairs in i32) holds a0 = (g, 2t..), a1 = (g+8, 2t..),
-// a2 = (g, 2t+8..), a3 = (g+8, 2t+8..); a B operand (16 x 8) holds b0 =
-// (k = 2t.., n = g), b1 = (k = 2t+8.., n = g). Two adjacent S accumulator
-// tiles are therefore exactly an A operand of P . V, so P never leaves
-// registers. Everything is unrolled at generation time: fragments are SSA
-// values, the key-tile loop carries O (and O'), m and l.
+// The forward and backward on BF16 mma.sync m16n8k16 (fragment layouts in
+// TileBuilder.h). Two adjacent S accumulator tiles are exactly an A operand
+// of P . V, so P never leaves registers. Everything is unrolled at
+// generation time: fragments are SSA values, the key-tile loop carries O
+// (and O'), m and l.
 //
 //===----------------------------------------------------------------------===//
 
 #include "TensorCoreAttention.h"
-
-#include "attnqat/Conversion/FP4Arith.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
-
-#include <array>
-#include <limits>
+#include "TileBuilder.h"
 
 using namespace mlir;
 using namespace mlir::attnqat;
 
 namespace {
-
-constexpr double kLog2E = 1.4426950408889634;
-constexpr float kInf = std::numeric_limits<float>::infinity();
-
-/// One accumulator tile of a thread: c0..c3.
-using Acc = std::array<Value, 4>;
-
-/// A [rows][cols] tile in shared memory: a buffer of its own, or one stage
-/// (the leading index) of a multi-buffered one.
-struct Tile {
-  Value buffer, stage;
-  SmallVector<Value> at(Value row, Value col) const {
-    if (stage)
-      return {stage, row, col};
-    return {row, col};
-  }
-};
-
-/// Helpers shared by the forward and backward builders: index and float
-/// arithmetic, warp reductions, BF16 packing, MMAs, ldmatrix, cp.async tiles
-/// and the score / P~ / P quantization steps both directions compute alike.
-class TileBuilder {
-public:
-  TileBuilder(gpu::GPUFuncOp func, ConfigAttr config, int64_t D)
-      : func(func), b(OpBuilder::atBlockBegin(&func.getBody().front())),
-        loc(func.getLoc()), fp(b, loc), config(config), D(D) {}
-
-protected:
-  gpu::GPUFuncOp func;
-  OpBuilder b;
-  Location loc;
-  FP4Arith fp;
-  ConfigAttr config;
-  int64_t D;
-  Value lane, g, t, mi, lr; // lane = 4g + t; ldmatrix: matrix mi, row lr
-
-  Type f32() { return b.getF32Type(); }
-  Type bf16() { return b.getBF16Type(); }
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value cf(double v) { return fp.f32(v); }
-  Value addi(Value x, Value y) { return b.createOrFold<arith::AddIOp>(loc, x, y); }
-  Value subi(Value x, Value y) { return b.createOrFold<arith::SubIOp>(loc, x, y); }
-  Value muli(Value x, Value y) { return b.createOrFold<arith::MulIOp>(loc, x, y); }
-  Value divu(Value x, Value y) { return b.createOrFold<arith::DivUIOp>(loc, x, y); }
-  Value remu(Value x, Value y) { return b.createOrFold<arith::RemUIOp>(loc, x, y); }
-  Value minu(Value x, Value y) { return b.createOrFold<arith::MinUIOp>(loc, x, y); }
-  Value ult(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
-  }
-  Value andi(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
-  Value addf(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value subf(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value maxf(Value x, Value y) { return arith::MaximumFOp::create(b, loc, x, y); }
-  Value sel(Value c, Value t, Value f) { return arith::SelectOp::create(b, loc, c, t, f); }
-  Value isNegInf(Value x) {
-    return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, cf(-kInf));
-  }
-  Value exp2(Value x) { return math::Exp2Op::create(b, loc, x); }
-  /// min(i, n - 1): a row or key index clamped into a buffer of n (>= 1).
-  Value clampTo(Value i, Value n) { return minu(i, subi(n, idx(1))); }
-
-  /// Lane coordinates of the fragment layouts and of ldmatrix's addresses.
-  void setUpLanes(Value tid) {
-    lane = remu(tid, idx(32));
-    g = divu(lane, idx(4));
-    t = remu(lane, idx(4));
-    mi = divu(lane, idx(8));
-    lr = remu(lane, idx(8));
-  }
-
-  /// x reduced over the lanes whose ids differ in the bits of `offsets`.
-  Value laneReduce(Value x, bool isMax, ArrayRef<int32_t> offsets) {
-    for (int32_t offset : offsets) {
-      Value other = gpu::ShuffleOp::create(b, loc, x, offset, 32,
-                                           gpu::ShuffleMode::XOR)
-                        .getShuffleResult();
-      x = isMax ? maxf(x, other) : addf(x, other);
-    }
-    return x;
-  }
-  /// Over the four lanes that share an accumulator row (lane xor 1, 2).
-  Value quadReduce(Value x, bool isMax) { return laneReduce(x, isMax, {1, 2}); }
-
-  /// Two f32 as one i32 of bf16 (RNE), `lo` in the low half.
-  Value packBF16(Value lo, Value hi) {
-    Value l = arith::TruncFOp::create(b, loc, bf16(), lo);
-    Value h = arith::TruncFOp::create(b, loc, bf16(), hi);
-    Value v = vector::FromElementsOp::create(
-        b, loc, VectorType::get({2}, bf16()), ValueRange{l, h});
-    return asI32(v);
-  }
-  Value asI32(Value vec2) {
-    Value v = vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
-                                        vec2);
-    return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
-  }
-  /// Accumulator tiles nt = 2kc, 2kc+1 as the A operand of the k-step kc.
-  SmallVector<Value> aFromAcc(ArrayRef<Acc> x, int64_t kc) {
-    return {packBF16(x[2 * kc][0], x[2 * kc][1]), packBF16(x[2 * kc][2], x[2 * kc][3]),
-            packBF16(x[2 * kc + 1][0], x[2 * kc + 1][1]),
-            packBF16(x[2 * kc + 1][2], x[2 * kc + 1][3])};
-  }
-
-  /// acc + a . b with one m16n8k16 BF16 MMA.
-  Acc mma(ArrayRef<Value> a, Value b0, Value b1, const Acc &acc) {
-    Type f = f32();
-    auto structType = LLVM::LLVMStructType::getLiteral(b.getContext(), {f, f, f, f});
-    auto mmaOp = NVVM::MmaOp::create(
-        b, loc, structType, a, ValueRange{b0, b1}, ValueRange(acc),
-        ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
-        std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
-        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row, NVVM::MMALayout::col});
-    Acc r;
-    for (int64_t e = 0; e < 4; ++e)
-      r[e] = LLVM::ExtractValueOp::create(b, loc, mmaOp.getResult(), e);
-    return r;
-  }
-  static Acc zeroAcc(Value zero) { return Acc{zero, zero, zero, zero}; }
-
-  using AOperand = llvm::function_ref<SmallVector<Value>(int64_t kc)>;
-  using BOperands = llvm::function_ref<std::array<Value, 4>(int64_t np, int64_t kc)>;
-  /// acc[n] += A(kc) . B(kc, n) over k-steps kc: per k-step every target's A
-  /// operand, then per pair of n-tiles one B load (b0, b1 of tiles 2np and
-  /// 2np+1) shared by the targets' MMAs.
-  void mmaLoop(int64_t kSteps, ArrayRef<std::pair<SmallVector<Acc> *, AOperand>> targets,
-               BOperands bOf) {
-    int64_t pairs = targets.front().first->size() / 2;
-    for (int64_t kc = 0; kc < kSteps; ++kc) {
-      SmallVector<SmallVector<Value>> as;
-      for (auto &target : targets)
-        as.push_back(target.second(kc));
-      for (int64_t np = 0; np < pairs; ++np) {
-        std::array<Value, 4> bf = bOf(np, kc);
-        for (auto [target, a] : llvm::zip_equal(targets, as)) {
-          SmallVector<Acc> &acc = *target.first;
-          acc[2 * np] = mma(a, bf[0], bf[1], acc[2 * np]);
-          acc[2 * np + 1] = mma(a, bf[2], bf[3], acc[2 * np + 1]);
-        }
-      }
-    }
-  }
-
-  /// Four 8x8 bf16 matrices from shared memory (one row address per lane),
-  /// as four i32 registers.
-  std::array<Value, 4> ldmatrix4(Tile smem, Value row, Value col, bool trans) {
-    Value v = nvgpu::LdMatrixOp::create(b, loc, VectorType::get({4, 2}, bf16()),
-                                        smem.buffer, smem.at(row, col), trans, 4);
-    std::array<Value, 4> r;
-    for (int64_t i = 0; i < 4; ++i)
-      r[i] = asI32(vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{i}));
-    return r;
-  }
-  /// The A operand of rows [row0, row0 + 16) x k-step kc of a row-major
-  /// [row][k] tile.
-  SmallVector<Value> aFromRows(Tile smem, Value row0, int64_t kc) {
-    Value row = addi(addi(row0, muli(remu(mi, idx(2)), idx(8))), lr);
-    Value col = addi(idx(kc * 16), muli(divu(mi, idx(2)), idx(8)));
-    auto r = ldmatrix4(smem, row, col, /*trans=*/false);
-    return {r[0], r[1], r[2], r[3]};
-  }
-  /// B operands (b0, b1 of n-tiles 2np and 2np+1) of k-step kc where the
-  /// tile is stored [n][k] (k contiguous: K for S = Q K^T).
-  std::array<Value, 4> bFromNK(Tile smem, int64_t np, int64_t kc) {
-    Value row = addi(addi(idx(np * 16), muli(divu(mi, idx(2)), idx(8))), lr);
-    Value col = addi(idx(kc * 16), muli(remu(mi, idx(2)), idx(8)));
-    return ldmatrix4(smem, row, col, /*trans=*/false);
-  }
-  /// B operands of n-tiles 2np, 2np+1, k-step kc, for a tile stored [k][n]
-  /// (n contiguous: V for O = P V), through ldmatrix's transpose.
-  std::array<Value, 4> bFromKN(Tile smem, int64_t np, int64_t kc) {
-    Value row = addi(addi(idx(kc * 16), muli(remu(mi, idx(2)), idx(8))), lr);
-    Value col = muli(addi(idx(2 * np), divu(mi, idx(2))), idx(8));
-    return ldmatrix4(smem, row, col, /*trans=*/true);
-  }
-
-  /// Copies rows [row0, row0 + 64) of a [rows][D] bf16 tensor (rows past
-  /// `rows` zero-filled) into a padded shared tile with cp.async, 16 bytes per
-  /// copy; returns the tokens.
-  void copyTile(Value tid, Value src, Value base, Value row0, Value rows, Tile dst,
-                SmallVector<Value> &tokens) {
-    const int64_t chunksPerRow = D / 8;
-    const int64_t copies = tc::kKeyTile * chunksPerRow / tc::kThreads;
-    for (int64_t i = 0; i < copies; ++i) {
-      Value c = addi(tid, idx(i * tc::kThreads));
-      Value r = divu(c, idx(chunksPerRow));
-      Value col = muli(remu(c, idx(chunksPerRow)), idx(8));
-      Value row = addi(row0, r);
-      Value at = addi(muli(addi(base, clampTo(row, rows)), idx(D)), col);
-      Value n = sel(ult(row, rows), idx(8), idx(0));
-      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-          b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst.buffer,
-          dst.at(r, col), src, ValueRange{at}, b.getIndexAttr(8), n,
-          /*bypassL1=*/b.getUnitAttr()));
-    }
-  }
-  /// Commits `tokens` as one group of copies.
-  Value commit(ArrayRef<Value> tokens) {
-    return nvgpu::DeviceAsyncCreateGroupOp::create(
-        b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
-  }
-  /// Waits until at most `pending` groups of this thread are in flight,
-  /// then for every thread of the block.
-  void waitGroups(Value group, int32_t pending) {
-    nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(pending));
-    gpu::BarrierOp::create(b, loc);
-  }
-  /// Waits for `tokens`, then for every thread of the block.
-  void waitTiles(ArrayRef<Value> tokens) { waitGroups(commit(tokens), 0); }
-
-  /// The log2-domain score of query `row`, key `key` from the raw dot
-  /// product: (dot * scale + mask) * log2(e), -inf where the key is not
-  /// visible (past N, past the key length, above the diagonal if causal).
-  struct Masking {
-    bool causal = false;
-    Value mask; RankedTensorType maskType;
-    Value keyLen;
-    Value bi, h, M, N, Hq, scale;
-  };
-  Value score(const Masking &mk, Value dot, Value row, Value key,
-              bool checkValid = true) {
-    Value x = mulf(dot, mk.scale);
-    if (mk.mask) {
-      Value mb = mk.maskType.getDimSize(0) == 1 ? idx(0) : mk.bi;
-      Value mh = mk.maskType.getDimSize(1) == 1 ? idx(0) : mk.h;
-      Value mHeads = mk.maskType.getDimSize(1) == 1 ? idx(1) : mk.Hq;
-      Value at = addi(muli(addi(muli(addi(muli(mb, mHeads), mh), mk.M),
-                                clampTo(row, mk.M)),
-                           mk.N),
-                      clampTo(key, mk.N));
-      Value mv = memref::LoadOp::create(b, loc, mk.mask, ValueRange{at});
-      if (!mv.getType().isF32())
-        mv = arith::ExtFOp::create(b, loc, f32(), mv);
-      x = addf(x, mv);
-    }
-    x = mulf(x, cf(kLog2E));
-    if (!checkValid) // a tile known to be fully visible
-      return x;
-    Value valid = ult(key, mk.N);
-    if (mk.causal)
-      valid = andi(valid, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
-                                                key, row));
-    if (mk.keyLen)
-      valid = andi(valid, ult(key, mk.keyLen));
-    return sel(valid, x, cf(-kInf));
-  }
-  /// P~ = exp2(s - floor s) * 2^(floor s - m) in the integer frame m (0
-  /// where masked): frames differ by exact powers of two.
-  Value pTilde(Value s, Value m) {
-    // Unquantized P (mode none) needs no exact frames: one exponential.
-    if (config.getMode() == Mode::None)
-      return sel(isNegInf(s), cf(0), exp2(subf(s, m)));
-    Value fl = math::FloorOp::create(b, loc, s);
-    Value pv = mulf(exp2(subf(s, fl)), exp2(subf(fl, m)));
-    return sel(isNegInf(s), cf(0), pv);
-  }
-  /// phi_P of the block whose lane-local values are `*vals` and whose amax
-  /// the lanes of `offsets` share: code x block scale (exact in BF16); the
-  /// global scale g is applied by the caller.
-  /// With `record`, also hands over the block's scale bits and each value's
-  /// E2M1 code (i8), for the P-code dump of the matched-recomputation check.
-  using PRecorder = llvm::function_ref<void(Value scaleBits, ArrayRef<Value> codes)>;
-  void quantizeBlock(ArrayRef<Value *> vals, ArrayRef<int32_t> offsets,
-                     PRecorder record = nullptr) {
-    FP4FormatAttrInterface pFormat = config.getP();
-    float gP = config.getPGlobalScale();
-    Value amax = cf(0);
-    for (Value *v : vals)
-      amax = maxf(amax, math::AbsFOp::create(b, loc, *v));
-    amax = laneReduce(amax, /*isMax=*/true, offsets);
-    Value bs = fp.blockScale(pFormat, amax, gP);
-    SmallVector<Value> codes;
-    for (Value *v : vals) {
-      Value onGrid = fp.quantizeElement(*v, bs, gP);
-      if (record)
-        codes.push_back(fp.e2m1Code(onGrid));
-      *v = mulf(onGrid, bs);
-    }
-    if (record)
-      record(fp.scaleBits(pFormat, bs), codes);
-  }
-  /// if (cond) memref[at] = value.
-  void storeIf(Value cond, Value value, Value memref, Value at) {
-    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    memref::StoreOp::create(b, loc, value, memref, ValueRange{at});
-  }
-  /// The P-code dump (debug kernels): per query row, one E2M1 code byte per
-  /// key ([rows][N]) and one scale byte per key block ([rows][ceil(N/bs)]);
-  /// the forward adds the frame of each block ([rows][ceil(N/bs)], f32).
-  struct PDump {
-    Value codes, scales, frames;
-    explicit operator bool() const { return static_cast<bool>(codes); }
-  };
-
-  /// Packed FP4 operands (mode fp4): E2M1 codes two per byte along the block
-  /// axis (element 2j in the low nibble) and one scale byte per block.
-  struct Packed {
-    Value codes, scales;
-    FP4FormatAttrInterface format;
-  };
-  /// code x scale (x g) of the low (hi = false) or high nibble of `byte`
-  /// (i8), with `scale` the block's decoded scale.
-  Value decodeNibble(const Packed &p, Value byte, bool hi, Value scale) {
-    Value code = hi ? arith::ShRUIOp::create(
-                          b, loc, byte, arith::ConstantIntOp::create(b, loc, 4, 8))
-                    : byte;
-    code = arith::AndIOp::create(b, loc, code, arith::ConstantIntOp::create(b, loc, 15, 8));
-    return fp.dequantizeElement(fp.decodeE2M1(code), scale,
-                                p.format.getGlobalScaleValue());
-  }
-  /// The leading kernel parameters both directions share: q, k, v (codes
-  /// when packed, then their scales), [mask], [key_lengths]; `a` moves past
-  /// them.
-  std::tuple<Value, Value, Value, Packed, Packed, Packed, Value, Value>
-  takeOperands(Block &entry, unsigned &a, bool packed, bool hasMask, bool hasLengths) {
-    Value q = entry.getArgument(a++), k = entry.getArgument(a++),
-          v = entry.getArgument(a++);
-    Packed qP, kP, vP;
-    if (packed) {
-      qP = {q, entry.getArgument(a++), config.getQ()};
-      kP = {k, entry.getArgument(a++), config.getK()};
-      vP = {v, entry.getArgument(a++), config.getV()};
-    }
-    Value mask = hasMask ? entry.getArgument(a++) : Value();
-    Value lengths = hasLengths ? entry.getArgument(a++) : Value();
-    return {q, k, v, qP, kP, vP, mask, lengths};
-  }
-  Value loadByte(Value buf, Value at) {
-    return memref::LoadOp::create(b, loc, buf, ValueRange{at});
-  }
-  /// Decodes rows [row0, row0 + 64) of a [rows][D] operand blocked along D
-  /// (Q, K; row r's codes at (base + r) * D/2, its scales at
-  /// (base + r) * D/bs) into a bf16 tile; rows past `rows` are zeros. Each
-  /// thread decodes runs of 16 elements (8 code bytes).
-  void decodeRowBlocked(Value tid, const Packed &p, Value base, Value row0, Value rows,
-                        Tile dst) {
-    const int64_t runs = D / 16, bs = p.format.getBlockSize();
-    for (int64_t i = 0; i < tc::kKeyTile * runs / tc::kThreads; ++i) {
-      Value u = addi(tid, idx(i * tc::kThreads));
-      Value r = divu(u, idx(runs)), run = remu(u, idx(runs));
-      Value row = addi(row0, r);
-      Value inside = ult(row, rows);
-      Value at = addi(base, clampTo(row, rows));
-      Value bytes = vector::LoadOp::create(
-          b, loc, VectorType::get({8}, b.getI8Type()), p.codes,
-          ValueRange{addi(muli(at, idx(D / 2)), muli(run, idx(8)))},
-          /*nontemporal=*/false, llvm::Align(8));
-      Value sBits = loadByte(p.scales, addi(muli(at, idx(D / bs)),
-                                            divu(muli(run, idx(16)), idx(bs))));
-      Value sc = fp.decodeScale(p.format, sBits);
-      SmallVector<Value> vals;
-      for (int64_t j = 0; j < 8; ++j) {
-        Value byte = vector::ExtractOp::create(b, loc, bytes, ArrayRef<int64_t>{j});
-        for (bool hi : {false, true}) {
-          Value x = sel(inside, decodeNibble(p, byte, hi, sc), cf(0));
-          vals.push_back(arith::TruncFOp::create(b, loc, bf16(), x));
-        }
-      }
-      for (int64_t half = 0; half < 2; ++half) {
-        Value vec = vector::FromElementsOp::create(
-            b, loc, VectorType::get({8}, bf16()),
-            ArrayRef<Value>(vals).slice(half * 8, 8));
-        vector::StoreOp::create(b, loc, vec, dst.buffer,
-                                dst.at(r, addi(muli(run, idx(16)), idx(half * 8))));
-      }
-    }
-  }
-  /// Decodes keys [j0, j0 + 64) of a [keys][D] operand blocked along keys
-  /// (V: codes [keys/2][D], key pairs per byte; scales [keys/bs][D], both
-  /// from `base` rows of their own) into a bf16 tile; keys past N are zeros.
-  /// Each thread decodes 2 keys x 8 columns.
-  void decodeKeyBlocked(Value tid, const Packed &p, Value codeBase, Value scaleBase,
-                        Value j0, Value N, Tile dst) {
-    const int64_t chunks = D / 8, bs = p.format.getBlockSize();
-    Value pairs = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(2));
-    Value blocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(bs));
-    for (int64_t i = 0; i < (tc::kKeyTile / 2) * chunks / tc::kThreads; ++i) {
-      Value u = addi(tid, idx(i * tc::kThreads));
-      Value jp = divu(u, idx(chunks)), col = muli(remu(u, idx(chunks)), idx(8));
-      Value key = addi(j0, muli(jp, idx(2)));
-      Value pair = divu(key, idx(2));
-      Value inside = ult(key, N);
-      Value bytes = vector::LoadOp::create(
-          b, loc, VectorType::get({8}, b.getI8Type()), p.codes,
-          ValueRange{addi(muli(addi(codeBase, clampTo(pair, pairs)), idx(D)), col)},
-          /*nontemporal=*/false, llvm::Align(8));
-      Value sBytes = vector::LoadOp::create(
-          b, loc, VectorType::get({8}, b.getI8Type()), p.scales,
-          ValueRange{addi(muli(addi(scaleBase, clampTo(divu(key, idx(bs)), blocks)),
-                               idx(D)),
-                          col)},
-          /*nontemporal=*/false, llvm::Align(8));
-      for (bool hi : {false, true}) {
-        SmallVector<Value> vals;
-        for (int64_t j = 0; j < 8; ++j) {
-          Value byte = vector::ExtractOp::create(b, loc, bytes, ArrayRef<int64_t>{j});
-          Value sc = fp.decodeScale(
-              p.format, vector::ExtractOp::create(b, loc, sBytes, ArrayRef<int64_t>{j}));
-          Value x = sel(inside, decodeNibble(p, byte, hi, sc), cf(0));
-          vals.push_back(arith::TruncFOp::create(b, loc, bf16(), x));
-        }
-        Value vec = vector::FromElementsOp::create(b, loc, VectorType::get({8}, bf16()),
-                                                   vals);
-        vector::StoreOp::create(b, loc, vec, dst.buffer,
-                                dst.at(addi(muli(jp, idx(2)), idx(hi ? 1 : 0)), col));
-      }
-    }
-  }
-
-  /// Stores row half r (accumulator elements 2r, 2r+1) of the accumulator
-  /// tiles acc[base + 4 dt + e], times `factor`, into row `rowAt` of a
-  /// [rows][D] buffer (column pairs 8 dt + 2t, converted to its type).
-  void storeRowPairs(Value dst, Value rowAt, ValueRange acc, int64_t base,
-                     int64_t tiles, int64_t r, Value factor) {
-    Type elt = cast<MemRefType>(dst.getType()).getElementType();
-    for (int64_t dt = 0; dt < tiles; ++dt) {
-      Value x0 = mulf(acc[base + dt * 4 + 2 * r], factor);
-      Value x1 = mulf(acc[base + dt * 4 + 2 * r + 1], factor);
-      if (elt != f32()) {
-        x0 = arith::TruncFOp::create(b, loc, elt, x0);
-        x1 = arith::TruncFOp::create(b, loc, elt, x1);
-      }
-      Value pair = vector::FromElementsOp::create(b, loc, VectorType::get({2}, elt),
-                                                  ValueRange{x0, x1});
-      Value at = addi(muli(rowAt, idx(D)), addi(idx(dt * 8), muli(t, idx(2))));
-      vector::StoreOp::create(b, loc, pair, dst, ValueRange{at},
-                              /*nontemporal=*/false,
-                              llvm::Align(2 * elt.getIntOrFloatBitWidth() / 8));
-    }
-  }
-};
+using namespace mlir::attnqat::tc::detail;
 
 /// Builds the forward kernel; one instance per generated function.
 class ForwardBuilder : public TileBuilder {
@@ -606,15 +158,7 @@ void ForwardBuilder::build() {
   if (op.getCausal())
     keyEnd = minu(N, addi(q0, idx(tc::kQueryTile)));
   Value numTiles = b.createOrFold<arith::CeilDivUIOp>(loc, keyEnd, idx(tc::kKeyTile));
-  Masking mk;
-  mk.causal = op.getCausal();
-  mk.mask = mask;
-  mk.maskType = mask ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
-  mk.bi = bi, mk.h = h, mk.M = M, mk.N = N, mk.Hq = Hq, mk.scale = scale;
-  if (lengths) {
-    Value len = memref::LoadOp::create(b, loc, lengths, ValueRange{bi});
-    mk.keyLen = arith::IndexCastOp::create(b, loc, b.getIndexType(), len);
-  }
+  Masking mk = forwardMasking(op, mask, lengths, bi, h, M, N, Hq, scale);
 
   // Loop state: O, O' (qat) tiles, then m and l of both rows.
   SmallVector<Value> init;
@@ -645,11 +189,7 @@ void ForwardBuilder::build() {
   loadTile(idx(0));
   // Tiles every key of which every row of the block sees (below the
   // diagonal, inside N and the key length) skip the visibility tests.
-  Value fullTiles = minu(divu(N, idx(tc::kKeyTile)), numTiles);
-  if (op.getCausal())
-    fullTiles = minu(fullTiles, divu(q0, idx(tc::kKeyTile)));
-  if (mk.keyLen)
-    fullTiles = minu(fullTiles, divu(mk.keyLen, idx(tc::kKeyTile)));
+  Value fullTiles = fullKeyTiles(op.getCausal(), q0, N, mk.keyLen, numTiles);
   auto runTiles = [&](Value lb, Value ub, ValueRange init, bool masked) {
   auto loop = scf::ForOp::create(b, loc, lb, ub, idx(1), init);
   {
@@ -681,13 +221,7 @@ void ForwardBuilder::build() {
 
     // Integer running max (exact alpha), then P~ in that frame.
     Value mNew[2], alpha[2], lNew[2];
-    for (int64_t r = 0; r < 2; ++r) {
-      Value m = st[accCount + r];
-      Value mx = quadReduce(tileMax[r], /*isMax=*/true);
-      mNew[r] = maxf(m, math::CeilOp::create(b, loc, mx));
-      alpha[r] = sel(isNegInf(m), cf(0), exp2(subf(m, mNew[r])));
-      lNew[r] = mulf(alpha[r], st[accCount + 2 + r]);
-    }
+    onlineSoftmaxStep(tileMax, st.slice(accCount, 4), mNew, alpha, lNew);
     SmallVector<Acc> p(nTiles);
     for (int64_t nt = 0; nt < nTiles; ++nt)
       for (int64_t e = 0; e < 4; ++e) {
@@ -761,35 +295,10 @@ void ForwardBuilder::build() {
   auto rest = runTiles(fullTiles, numTiles, full.getResults(), /*masked=*/true);
 
   // Epilogue: l over the row's lanes; O /= l (times g for P^F), LSE.
-  ValueRange fin = rest.getResults();
   float gP = quantized ? config.getPGlobalScale() : 1.0f;
-  for (int64_t r = 0; r < 2; ++r) {
-    Value m = fin[accCount + r];
-    Value l = quadReduce(fin[accCount + 2 + r], /*isMax=*/false);
-    Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, cf(0));
-    Value inv = sel(empty, cf(0), arith::DivFOp::create(b, loc, cf(1), l));
-    Value lse = sel(empty, cf(-kInf), addf(m, math::Log2Op::create(b, loc, l)));
-    auto ifRow = scf::IfOp::create(b, loc, rowValid[r], /*withElse=*/false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&ifRow.getThenRegion().front());
-    Value rowAt = addi(qBase, rows[r]);
-    auto ifLead = scf::IfOp::create(
-        b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t, idx(0)),
-        /*withElse=*/false);
-    {
-      OpBuilder::InsertionGuard g2(b);
-      b.setInsertionPointToStart(&ifLead.getThenRegion().front());
-      memref::StoreOp::create(b, loc, m, mOut, ValueRange{rowAt});
-      memref::StoreOp::create(b, loc, l, lOut, ValueRange{rowAt});
-      memref::StoreOp::create(b, loc, lse, lseOut, ValueRange{rowAt});
-    }
-    Value oScale = gP == 1.0f ? inv : mulf(inv, cf(gP));
-    storeRowPairs(o, rowAt, fin, 0, dTiles, r, oScale);
-    if (qat)
-      storeRowPairs(oPrime, rowAt, fin, dTiles * 4, dTiles, r, inv);
-  }
+  storeForwardOutputs({o, oPrime, lseOut, mOut, lOut}, rest.getResults(), accCount,
+                      rows, rowValid, qBase, gP);
 }
-
 
 void BackwardBuilder::build() {
   Block &entry = func.getBody().front();

@@ -56,6 +56,19 @@ int64_t forwardSharedBytes(AttentionOp op);
 void buildForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false,
                   bool packedIn = false);
 
+/// Whether the sm_120a block-scaled forward covers `op`: modes fp4 and qat
+/// (from packed operands), NVFP4 Q, K, V (global scale 1) and P, head dim 64
+/// or 128; any mask, key lengths, causality, GQA and lengths.
+bool coversBlockScaledForward(AttentionOp op, std::string &why);
+
+/// Builds the sm_120a forward (mma.block_scale for S and P^F V; O' by BF16
+/// mma.sync) into `func`, whose parameters are: q, k codes ([rows][D/2]),
+/// v codes in the t64 layout ([B*Hkv][D][ceil(N/64)*32]), q_scales,
+/// k_scales ([rows][D/16]), v_scales ([B*Hkv][D][ceil(N/64)*4]), [mask],
+/// [key_lengths], o, [o_prime], lse, m, l, B, Hq, Hkv, M, N, D, scale.
+/// Launch as the tensor-core forward, without dynamic shared memory.
+void buildBlockScaledForward(gpu::GPUFuncOp func, AttentionOp op);
+
 /// Whether the tensor-core backward covers `op` (its state: modes none, qat
 /// with NVFP4 P, dropin; BF16; head dim 64 or 128); if not, `why` says why.
 bool coversBackward(AttentionBackwardOp op, std::string &why);
