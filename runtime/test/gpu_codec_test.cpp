@@ -98,8 +98,31 @@ std::vector<float> randomValues(size_t n, uint64_t seed, float std,
   return v;
 }
 
+/// The t64 layout (sm_120a's V^T operand) of the same codes and scales: per
+/// (o, i) a row of ceil(axis/64) tiles, 32 code bytes (element 2j in the low
+/// nibble of byte j) and 64/bs scale bytes each; padding zero.
+void toT64(num::Format f, int64_t outer, int64_t axis, int64_t inner,
+           std::vector<uint8_t> &packed, std::vector<uint8_t> &scales) {
+  int64_t bs = num::blockSize(f), nb = num::numBlocks(f, axis);
+  int64_t tiles = (axis + 63) / 64, half = (axis + 1) / 2;
+  std::vector<uint8_t> codes(outer * inner * tiles * 32, 0),
+      sc(outer * inner * tiles * (64 / bs), 0);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      int64_t row = o * inner + i;
+      for (int64_t k = 0; k < axis; ++k) {
+        uint8_t code = (packed[(o * half + k / 2) * inner + i] >> (4 * (k % 2))) & 15;
+        codes[row * tiles * 32 + k / 2] |= code << (4 * (k % 2));
+      }
+      for (int64_t kb = 0; kb < nb; ++kb)
+        sc[row * tiles * (64 / bs) + kb] = scales[(o * nb + kb) * inner + i];
+    }
+  packed = std::move(codes);
+  scales = std::move(sc);
+}
+
 void testQuantize(Runtime &r, const char *name, num::Format f, int64_t outer,
-                  int64_t axis, int64_t inner, std::vector<float> x) {
+                  int64_t axis, int64_t inner, std::vector<float> x, bool t64 = false) {
   std::vector<uint16_t> bf(x.size());
   for (size_t i = 0; i < x.size(); ++i) {
     bf[i] = num::floatToBF16(x[i]);
@@ -107,6 +130,8 @@ void testQuantize(Runtime &r, const char *name, num::Format f, int64_t outer,
   }
   std::vector<uint8_t> packed, scales;
   expectedQuantize(f, x, outer, axis, inner, 1.0f, packed, scales);
+  if (t64)
+    toT64(f, outer, axis, inner, packed, scales);
   uint64_t dIn = r.upload(bf.data(), bf.size() * 2);
   uint64_t dCodes = r.alloc(packed.size()), dScales = r.alloc(scales.size());
   if (!r.launch(name, outer, axis, inner,
@@ -196,6 +221,14 @@ int main(int argc, char **argv) {
                randomValues(2 * 8 * 37 * 64, 2, 1.0f, 0.05));
   testQuantize(r, "quantize_mxfp4_bf16", num::Format::MXFP4, 2 * 8, 37, 64,
                randomValues(2 * 8 * 37 * 64, 3, 3.0f, 0.05));
+  // V in the t64 layout (sm_120a's block-scaled MMA): the same codes and
+  // scales transposed per (head, d), keys padded to 64 with zeros.
+  testQuantize(r, "quantize_nvfp4_bf16_t64", num::Format::NVFP4, 2 * 8, 37, 64,
+               randomValues(2 * 8 * 37 * 64, 2, 1.0f, 0.05), /*t64=*/true);
+  testQuantize(r, "quantize_nvfp4_bf16_t64", num::Format::NVFP4, 3, 200, 128,
+               randomValues(3 * 200 * 128, 6, 1.0f, 0.01), /*t64=*/true);
+  testQuantize(r, "quantize_nvfp4_bf16_t64", num::Format::NVFP4, 1, 1, 8,
+               randomValues(8, 7, 1.0f, 0.0), /*t64=*/true);
   // Tiny values: NVFP4 scales underflow to E4M3 subnormals and zero.
   testQuantize(r, "quantize_nvfp4_bf16", num::Format::NVFP4, 64, 48, 1,
                randomValues(64 * 48, 4, 1e-4f, 0.0));

@@ -55,6 +55,12 @@ static llvm::cl::opt<bool> dumpPCodes(
     llvm::cl::desc("tensor-core kernels that also write the P codes, scales "
                    "and frames (the matched-recomputation check)"),
     llvm::cl::init(false));
+static llvm::cl::opt<bool> blockScaledMma(
+    "block-scaled-mma",
+    llvm::cl::desc("the sm_120a block-scaled forward and the t64-layout "
+                   "quantize kernels also when sm_120a is not among the chips "
+                   "(the quantize kernels then run on every chip)"),
+    llvm::cl::init(false));
 static llvm::cl::opt<bool> tensorCores(
     "tensor-cores",
     llvm::cl::desc("tensor-core forward kernels where they apply (false: the "
@@ -167,7 +173,7 @@ int main(int argc, char **argv) {
   generateOptions.tensorCores = tensorCores;
   generateOptions.dumpPCodes = dumpPCodes;
   generateOptions.packedOperands = packedOperands;
-  generateOptions.blockScaledMma = llvm::is_contained(chips, "sm_120a");
+  generateOptions.blockScaledMma = blockScaledMma || llvm::is_contained(chips, "sm_120a");
   generate.addPass(mlir::attnqat::createConvertAttnQATToGPUKernels(generateOptions));
   if (failed(generate.run(*module)))
     return 1;

@@ -17,6 +17,8 @@
 // keys along a row padded to 64 keys (32 bytes per key tile, key 2i in the
 // low nibble of byte i) and one scale byte per 16 keys (a word per tile).
 // Operands come from global memory (L1/L2) per lane: no shared memory.
+// In qat at D = 128 two warps share 16 query rows, each owning half of the
+// columns of O and O' (they would not fit one warp's registers).
 //
 //===----------------------------------------------------------------------===//
 
@@ -122,13 +124,18 @@ void BlockScaledForwardBuilder::build() {
   Value Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4], scale = dims[6];
 
   const int64_t kChunks = D / bsm::kK; // k-steps of S = Q K^T
-  const int64_t dTiles = D / 8;        // n-tiles of O
+  // Warps per 16 query rows: qat at D = 128 splits O and O' (128
+  // accumulators) over two warps by columns; both compute S and P.
+  const int64_t split = tc::blockScaledWarpsPerRows(op);
+  const int64_t dTiles = D / 8 / split; // n-tiles of O per warp
   const int64_t nTiles = tc::kKeyTile / 8;
   const int64_t scaleRow = D / bsm::kScaleBlock; // scale bytes per Q/K row
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   setUpLanes(tid);
-  Value warp = divu(tid, idx(32));
+  Value warp = divu(divu(tid, idx(32)), idx(split)); // its 16 rows
+  Value dPart = remu(divu(tid, idx(32)), idx(split));  // its columns
+  Value colOffset = split > 1 ? muli(dPart, idx(dTiles * 8)) : Value();
   Value qTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
@@ -278,7 +285,10 @@ void BlockScaledForwardBuilder::build() {
     SmallVector<Value> next;
     SmallVector<Acc> oPrimeAcc;
     for (int64_t dt = 0; dt < dTiles; ++dt) {
-      Value vRow = addi(muli(kvHead, idx(D)), addi(g, idx(dt * 8)));
+      Value d = addi(g, idx(dt * 8));
+      if (colOffset)
+        d = addi(d, colOffset);
+      Value vRow = addi(muli(kvHead, idx(D)), d);
       Value wordBase = addi(muli(vRow, muli(vTiles, idx(32))), tileWord);
       Value w[2];
       for (int64_t reg = 0; reg < 2; ++reg)
@@ -325,11 +335,18 @@ void BlockScaledForwardBuilder::build() {
   };
   auto full = runTiles(idx(0), fullTiles, init, /*masked=*/false);
   auto rest = runTiles(fullTiles, numTiles, full.getResults(), /*masked=*/true);
+  Value statsLead;
+  if (split > 1)
+    statsLead = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, dPart, idx(0));
   storeForwardOutputs(out, rest.getResults(), accCount, rows, rowValid, qBase,
-                      config.getPGlobalScale());
+                      config.getPGlobalScale(), dTiles, colOffset, statsLead);
 }
 
 } // namespace
+
+int64_t tc::blockScaledWarpsPerRows(AttentionOp op) {
+  return op.getConfig().getMode() == Mode::QAT && headDim(op) == 128 ? 2 : 1;
+}
 
 bool tc::coversBlockScaledForward(AttentionOp op, std::string &why) {
   if (!coversForward(op, why))

@@ -63,8 +63,13 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value bdim = gpu::BlockDimOp::create(b, loc, gpu::Dimension::x);
-  Value gid = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, bid, bdim), tid);
   bool t64 = key.layout == CodecLayout::T64;
+  if (t64) { // a 2-D grid (x fastest): its launch has no nested ceil
+    Value by = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+    Value gx = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
+    bid = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, by, gx), bid);
+  }
+  Value gid = arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, bid, bdim), tid);
   // T64 covers the axis padded to 64 (its padding blocks are written too).
   Value nb = t64 ? Value(arith::MulIOp::create(
                        b, loc, arith::CeilDivUIOp::create(b, loc, axis, idx(64)),

@@ -104,9 +104,11 @@ struct ConvertAttnQATToGPUKernelsPass
       if (key.layout == CodecLayout::T64) {
         // attnqat-compile's names: outer, axis, inner travel as B, M, D.
         std::string perTile = std::to_string(64 / key.format.getBlockSize());
-        grid = kb.getStrArrayAttr({"ceil(B*D*ceil(M/64)*" + perTile + "/" +
+        // Threads: B*D*ceil(M/64)*perTile, as ceil(B*D*perTile/block) x
+        // ceil(M/64) blocks (the kernel linearizes the 2-D grid).
+        grid = kb.getStrArrayAttr({"ceil(B*D*" + perTile + "/" +
                                        std::to_string(blockThreads) + ")",
-                                   "1", "1"});
+                                   "ceil(M/64)", "1"});
         auto extent = [&](StringRef role, std::string expr) {
           return NamedAttribute(StringAttr::get(ctx, role), StringAttr::get(ctx, expr));
         };
@@ -370,7 +372,8 @@ struct ConvertAttnQATToGPUKernelsPass
       addDimParams(args, roles);
       std::string qTiles = "ceil(M/" + std::to_string(tc::kQueryTile) + ")";
       auto func = declareKernel(op.getLoc(), name, args, roles, {qTiles, "Hq", "B"},
-                                tc::kThreads, {"D == " + std::to_string(d)});
+                                tc::kThreads * tc::blockScaledWarpsPerRows(op),
+                                {"D == " + std::to_string(d)});
       func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_120a"}));
       SmallVector<NamedAttribute> extents = packedExtents(op.getConfig());
       for (NamedAttribute &e : extents) {

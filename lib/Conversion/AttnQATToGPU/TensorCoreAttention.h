@@ -61,12 +61,18 @@ void buildForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false,
 /// or 128; any mask, key lengths, causality, GQA and lengths.
 bool coversBlockScaledForward(AttentionOp op, std::string &why);
 
+/// Warps per 16 query rows of the sm_120a forward (1, or 2 for qat at head
+/// dim 128, whose O and O' columns two warps split); its block has
+/// kThreads times that many threads.
+int64_t blockScaledWarpsPerRows(AttentionOp op);
+
 /// Builds the sm_120a forward (mma.block_scale for S and P^F V; O' by BF16
 /// mma.sync) into `func`, whose parameters are: q, k codes ([rows][D/2]),
 /// v codes in the t64 layout ([B*Hkv][D][ceil(N/64)*32]), q_scales,
 /// k_scales ([rows][D/16]), v_scales ([B*Hkv][D][ceil(N/64)*4]), [mask],
 /// [key_lengths], o, [o_prime], lse, m, l, B, Hq, Hkv, M, N, D, scale.
-/// Launch as the tensor-core forward, without dynamic shared memory.
+/// Grid as the tensor-core forward, kThreads * blockScaledWarpsPerRows(op)
+/// threads, no dynamic shared memory.
 void buildBlockScaledForward(gpu::GPUFuncOp func, AttentionOp op);
 
 /// Whether the tensor-core backward covers `op` (its state: modes none, qat

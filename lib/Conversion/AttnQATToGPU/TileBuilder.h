@@ -498,10 +498,16 @@ protected:
   /// and the lane's shares of l0, l1 (at accCount). l is summed over the
   /// row's lanes; O /= l (times the P global scale gP), O' /= l; LSE =
   /// m + log2 l (an empty row: O = 0, LSE = -inf). Rows past M are skipped.
+  /// A warp may own only dTiles column tiles of O and O' (-1: all D / 8),
+  /// starting at column `colOffset`; then `statsLead`, when set, picks the
+  /// warps that write m, l and LSE.
   void storeForwardOutputs(const ForwardOutputs &out, ValueRange fin,
                            int64_t accCount, const Value rows[2],
-                           const Value rowValid[2], Value qBase, float gP) {
-    const int64_t dTiles = D / 8;
+                           const Value rowValid[2], Value qBase, float gP,
+                           int64_t dTiles = -1, Value colOffset = nullptr,
+                           Value statsLead = nullptr) {
+    if (dTiles < 0)
+      dTiles = D / 8;
     for (int64_t r = 0; r < 2; ++r) {
       Value m = fin[accCount + r];
       Value l = quadReduce(fin[accCount + 2 + r], /*isMax=*/false);
@@ -512,9 +518,10 @@ protected:
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifRow.getThenRegion().front());
       Value rowAt = addi(qBase, rows[r]);
-      auto ifLead = scf::IfOp::create(
-          b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t, idx(0)),
-          /*withElse=*/false);
+      Value lead = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t, idx(0));
+      if (statsLead)
+        lead = andi(lead, statsLead);
+      auto ifLead = scf::IfOp::create(b, loc, lead, /*withElse=*/false);
       {
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPointToStart(&ifLead.getThenRegion().front());
@@ -523,17 +530,18 @@ protected:
         memref::StoreOp::create(b, loc, lse, out.lse, ValueRange{rowAt});
       }
       Value oScale = gP == 1.0f ? inv : mulf(inv, cf(gP));
-      storeRowPairs(out.o, rowAt, fin, 0, dTiles, r, oScale);
+      storeRowPairs(out.o, rowAt, fin, 0, dTiles, r, oScale, colOffset);
       if (out.oPrime)
-        storeRowPairs(out.oPrime, rowAt, fin, dTiles * 4, dTiles, r, inv);
+        storeRowPairs(out.oPrime, rowAt, fin, dTiles * 4, dTiles, r, inv, colOffset);
     }
   }
 
   /// Stores row half r (accumulator elements 2r, 2r+1) of the accumulator
   /// tiles acc[base + 4 dt + e], times `factor`, into row `rowAt` of a
-  /// [rows][D] buffer (column pairs 8 dt + 2t, converted to its type).
+  /// [rows][D] buffer (column pairs colOffset + 8 dt + 2t, converted to its
+  /// type).
   void storeRowPairs(Value dst, Value rowAt, ValueRange acc, int64_t base,
-                     int64_t tiles, int64_t r, Value factor) {
+                     int64_t tiles, int64_t r, Value factor, Value colOffset = nullptr) {
     Type elt = cast<MemRefType>(dst.getType()).getElementType();
     for (int64_t dt = 0; dt < tiles; ++dt) {
       Value x0 = mulf(acc[base + dt * 4 + 2 * r], factor);
@@ -544,7 +552,10 @@ protected:
       }
       Value pair = vector::FromElementsOp::create(b, loc, VectorType::get({2}, elt),
                                                   ValueRange{x0, x1});
-      Value at = addi(muli(rowAt, idx(D)), addi(idx(dt * 8), muli(t, idx(2))));
+      Value col = addi(idx(dt * 8), muli(t, idx(2)));
+      if (colOffset)
+        col = addi(colOffset, col);
+      Value at = addi(muli(rowAt, idx(D)), col);
       vector::StoreOp::create(b, loc, pair, dst, ValueRange{at},
                               /*nontemporal=*/false,
                               llvm::Align(2 * elt.getIntOrFloatBitWidth() / 8));
