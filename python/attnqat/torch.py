@@ -96,7 +96,7 @@ class PackedStateFunction(torch.autograd.Function):
     same numbers as AttentionFunction on the tensor-core path, bit for bit."""
 
     @staticmethod
-    def forward(ctx, q, k, v, causal, scale, mode):
+    def forward(ctx, q, k, v, causal, scale, mode, v_layout="rows"):
         B, Hq, M, D = q.shape
         Hkv, N = k.shape[1], k.shape[2]
         qp, kp, vp = quantize(q, -1), quantize(k, -1), quantize(v, -2)
@@ -116,15 +116,19 @@ class PackedStateFunction(torch.autograd.Function):
         _runtime().launch(f"attention_fwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16_packed",
                           problem, args, _stream())
         saved = o_prime if mode == "qat" else o.float()
+        # v_layout="t64" saves V as the sm_120a forward does (its block-scaled
+        # MMA reads V^T); the backward then reads that layout.
+        if v_layout == "t64":
+            vp = quantize(v, -2, layout="t64")
         ctx.save_for_backward(qp.codes, qp.scales, kp.codes, kp.scales, vp.codes,
                               vp.scales, saved, m, l)
-        ctx.config = (causal, scale, mode, problem)
+        ctx.config = (causal, scale, mode, problem, v_layout)
         return o
 
     @staticmethod
     def backward(ctx, grad_o):
         qc, qs, kc, ks, vc, vs, saved, m, l = ctx.saved_tensors
-        causal, scale, mode, problem = ctx.config
+        causal, scale, mode, problem, v_layout = ctx.config
         B, Hq, Hkv, M, N, D = (problem.B, problem.Hq, problem.Hkv, problem.M,
                                problem.N, problem.D)
         grad_o = grad_o.contiguous().to(torch.bfloat16)
@@ -144,9 +148,11 @@ class PackedStateFunction(torch.autograd.Function):
             ("dq_acc", dq), ("dk", dk), ("dv", dv))]
         args.append(_rt.f32_arg("scale", scale))
         name = f"attention_bwd_tc_{_CONFIG[mode]}{'_causal' if causal else ''}_d{D}_bf16_packed"
+        if v_layout == "t64":
+            name += "_t64"
         _runtime().launch(name, problem, args, _stream())
         bf16 = torch.bfloat16
-        return dq.to(bf16), dk.to(bf16), dv.to(bf16), None, None, None
+        return dq.to(bf16), dk.to(bf16), dv.to(bf16), None, None, None, None
 
 
 class AttentionFunction(torch.autograd.Function):
@@ -263,33 +269,49 @@ class Packed:
     """NVFP4 codes and scales of a tensor, blocked along one dim: `codes`
     (uint8, two E2M1 codes per byte along that dim, element 2j in the low
     nibble), `scales` (uint8 E4M3, one per 16 elements along it), the
-    original `shape` and the block `dim`."""
+    original `shape`, the block `dim` and the `layout` ("rows", or "t64":
+    see quantize)."""
 
-    def __init__(self, codes, scales, shape, dim):
+    def __init__(self, codes, scales, shape, dim, layout="rows"):
         self.codes, self.scales, self.shape, self.dim = codes, scales, tuple(shape), dim
+        self.layout = layout
 
 
-def quantize(x, dim):
+def quantize(x, dim, layout="rows"):
     """NVFP4-quantizes a CUDA bfloat16 tensor with blocks of 16 along `dim`
     (DESIGN.md: Q and K along the head dim, V along the keys). Returns a
-    Packed on x's device, produced on PyTorch's current stream."""
+    Packed on x's device, produced on PyTorch's current stream.
+
+    layout="t64" stores the codes transposed, as sm_120a's block-scaled MMA
+    reads V: per index of the dims after `dim`, the codes along `dim` padded
+    to a multiple of 64 (32 bytes per 64, element 2j in the low nibble) and
+    4 scale bytes per 64 (docs/gpu-kernels.md)."""
     if not isinstance(x, torch.Tensor) or x.device.type != "cuda":
         raise ValueError("attnqat.torch.quantize: x must be a CUDA tensor")
     if x.dtype != torch.bfloat16:
         raise TypeError(f"attnqat.torch.quantize: x has dtype {x.dtype}; "
                         "torch.bfloat16 is required")
+    if layout not in ("rows", "t64"):
+        raise ValueError(f"attnqat.torch.quantize: layout must be 'rows' or 't64', "
+                         f"got {layout!r}")
     dim = dim % x.dim()
     x = x.contiguous()
     outer = math.prod(x.shape[:dim])
     axis, inner = x.shape[dim], math.prod(x.shape[dim + 1:])
-    codes = x.new_empty((outer, (axis + 1) // 2, inner), dtype=torch.uint8)
-    scales = x.new_empty((outer, (axis + 15) // 16, inner), dtype=torch.uint8)
+    if layout == "t64":
+        tiles = (axis + 63) // 64
+        codes = x.new_empty((outer, inner, tiles * 32), dtype=torch.uint8)
+        scales = x.new_empty((outer, inner, tiles * 4), dtype=torch.uint8)
+    else:
+        codes = x.new_empty((outer, (axis + 1) // 2, inner), dtype=torch.uint8)
+        scales = x.new_empty((outer, (axis + 15) // 16, inner), dtype=torch.uint8)
     problem = _rt.Problem(outer, 1, 1, axis, 1, inner, 0, 0)
-    _runtime().launch("quantize_nvfp4_bf16", problem,
+    kernel = "quantize_nvfp4_bf16" + ("_t64" if layout == "t64" else "")
+    _runtime().launch(kernel, problem,
                       [_rt.ptr_arg("input", x.data_ptr()),
                        _rt.ptr_arg("codes", codes.data_ptr()),
                        _rt.ptr_arg("scales", scales.data_ptr())], _stream())
-    return Packed(codes, scales, x.shape, dim)
+    return Packed(codes, scales, x.shape, dim, layout)
 
 
 def attention_fp4(q, k, v, *, causal=False, scale=None):
@@ -301,9 +323,10 @@ def attention_fp4(q, k, v, *, causal=False, scale=None):
         if not isinstance(p, Packed):
             raise TypeError(f"attnqat.torch.attention_fp4: {name} must be an "
                             "attnqat.torch.Packed (from attnqat.torch.quantize)")
-        if len(p.shape) != 4 or p.dim != dim:
+        if len(p.shape) != 4 or p.dim != dim or p.layout != "rows":
             raise ValueError(f"attnqat.torch.attention_fp4: {name} must be 4-D and "
-                             f"blocked along dim {dim}, got shape {p.shape}, dim {p.dim}")
+                             f"blocked along dim {dim} in the rows layout, got shape "
+                             f"{p.shape}, dim {p.dim}, layout {p.layout}")
     B, Hq, M, D = q.shape
     Hkv, N = k.shape[1], k.shape[2]
     if k.shape != v.shape or k.shape[0] != B or k.shape[3] != D or Hq % Hkv:

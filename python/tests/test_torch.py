@@ -28,6 +28,80 @@ def reference(q, k, v, causal, scale):
     return torch.softmax(s, dim=-1) @ v
 
 
+# An independent float32 model of DESIGN.md's quantized math (no attnqat
+# code): NVFP4 fake quantization, the integer-frame online softmax over
+# 64-key tiles with two-level NVFP4 P, and the matched backward.
+LOG2E = 1.4426950408889634
+E2M1 = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+
+
+def e2m1(y):
+    """Round to the E2M1 grid: nearest, ties to the even code, saturating."""
+    grid = torch.tensor(E2M1, dtype=torch.float64, device=y.device)
+    odd = torch.tensor([0, 1] * 4, dtype=torch.float64, device=y.device)
+    a = y.abs().double().clamp(max=6.0)
+    idx = ((a.unsqueeze(-1) - grid).abs() + odd * 1e-12).argmin(-1)
+    return (grid[idx] * torch.sign(y).double()).float()
+
+
+def nvfp4(x, dim, g=None, with_g=True):
+    """phi: NVFP4 blocks of 16 along `dim`, scale E4M3(amax / 6 / g), code
+    E2M1(x / (scale * g)); returns code * scale (* g)."""
+    g = torch.tensor(1.0 if g is None else g, dtype=torch.float32, device=x.device)
+    x = x.float().movedim(dim, -1)
+    n = x.shape[-1]
+    xb = torch.nn.functional.pad(x, (0, (-n) % 16)).unflatten(-1, (-1, 16))
+    amax = xb.abs().amax(-1, keepdim=True)
+    scale = (amax / 6 / g).clamp(max=448).to(torch.float8_e4m3fn).float()
+    code = torch.where(scale > 0, e2m1(xb / (scale * g)), torch.zeros_like(xb))
+    out = code * scale * g if with_g else code * scale
+    return out.flatten(-2)[..., :n].movedim(-1, dim)
+
+
+def qat_model(q, k, v, do, causal, scale):
+    """Forward (O, O', LSE) and matched backward of mode qat in float32."""
+    g = 1.0 / (6 * 448)
+    group = q.shape[1] // k.shape[1]
+    qf, kf, vf = nvfp4(q, -1), nvfp4(k, -1), nvfp4(v, -2)
+    kr, vr = kf.repeat_interleave(group, 1), vf.repeat_interleave(group, 1)
+    s = (qf @ kr.transpose(-1, -2)) * scale * LOG2E
+    M, N = s.shape[-2:]
+    if causal:
+        s = s.masked_fill(~torch.ones(M, N, dtype=torch.bool, device=s.device).tril(),
+                          float("-inf"))
+    ninf = torch.tensor(float("-inf"), device=s.device)
+
+    def p_tilde(st, m):  # exp2(s - floor s) * 2^(floor s - m), 0 where masked
+        fl = torch.floor(st)
+        pt = torch.exp2(st - fl) * torch.exp2(fl - m)
+        return torch.where(st == ninf, torch.zeros_like(pt), pt)
+    m = torch.full(s.shape[:-1] + (1,), float("-inf"), device=s.device)
+    l = torch.zeros_like(m)
+    o = torch.zeros(q.shape, device=s.device)
+    op = torch.zeros_like(o)
+    for j0 in range(0, N, 64):
+        st = s[..., j0:j0 + 64]
+        m_new = torch.maximum(m, torch.ceil(st.amax(-1, keepdim=True)))
+        alpha = torch.where(m == ninf, torch.zeros_like(m), torch.exp2(m - m_new))
+        pt = p_tilde(st, m_new)
+        l = alpha * l + pt.sum(-1, keepdim=True)
+        o = alpha * o + nvfp4(pt, -1, g, with_g=False) @ vr[..., j0:j0 + 64, :]
+        op = alpha * op + pt @ vr[..., j0:j0 + 64, :]
+        m = m_new
+    o, op = o * ((1 / l) * g), op * (1 / l)
+    # Backward: P^F from the forward's quantization in the final frame.
+    pt = p_tilde(s, m)
+    p, pf = pt / l, nvfp4(pt, -1, g) / l
+    delta = (do * op).sum(-1, keepdim=True)
+    dp = do @ vr.transpose(-1, -2)
+    ds = p * (dp - delta)
+    unrepeat = lambda t: t.unflatten(1, (-1, group)).sum(2)  # noqa: E731
+    dq = ds @ kr * scale
+    dk = unrepeat(ds.transpose(-1, -2) @ qf) * scale
+    dv = unrepeat(pf.transpose(-1, -2) @ do)
+    return o, (dq, dk, dv)
+
+
 class AttentionTest(unittest.TestCase):
     def setUp(self):
         torch.manual_seed(0)
@@ -155,6 +229,75 @@ class AttentionTest(unittest.TestCase):
             self.assertLess(outs[True][2], outs[False][2])
         with self.assertRaisesRegex(ValueError, "packed_state needs"):
             at.attention(q.float(), k.float(), v.float(), packed_state=True)
+
+    def test_qat_matches_an_independent_float32_model(self):
+        """O and the gradients of mode qat against qat_model (float32
+        PyTorch, written from DESIGN.md): the f32 kernels closely, the bf16
+        tensor-core kernels within bf16 rounding."""
+        for (B, Hq, Hkv, M, N, D, causal) in [(1, 4, 2, 130, 130, 64, True),
+                                              (2, 2, 1, 70, 200, 128, False)]:
+            q, k, v = self.inputs(B, Hq, Hkv, M, N, D)
+            do = torch.randn(B, Hq, M, D, device="cuda")
+            scale = 1 / math.sqrt(D)
+            want_o, want_g = qat_model(q.detach(), k.detach(), v.detach(), do, causal, scale)
+            for dtype, tol in ((torch.float32, 2e-3), (torch.bfloat16, 3e-2)):
+                qc, kc, vc = (t.detach().to(dtype).requires_grad_() for t in (q, k, v))
+                if dtype == torch.bfloat16:  # the model sees the bf16 inputs
+                    want_o, want_g = qat_model(qc.detach().float(), kc.detach().float(),
+                                               vc.detach().float(),
+                                               do.to(dtype).float(), causal, scale)
+                o = at.attention(qc, kc, vc, causal=causal, mode="qat")
+                grads = torch.autograd.grad(o, (qc, kc, vc), do.to(dtype))
+                for name, got, want in (("O", o, want_o), ("dQ", grads[0], want_g[0]),
+                                        ("dK", grads[1], want_g[1]),
+                                        ("dV", grads[2], want_g[2])):
+                    err = (got.float() - want).abs()
+                    ref = max(1.0, want.abs().max().item())
+                    frac = (err > 1e-3 * ref).float().mean().item()
+                    print(f"qat vs float32 model {dtype} D={D} causal={causal}: {name} "
+                          f"max_abs={err.max().item():.3g}, {100 * frac:.3f}% of "
+                          f"elements off by more than 1e-3")
+                    self.assertLess(err.max().item(), tol * ref)
+                    if dtype == torch.float32:
+                        # Rare P codes may flip where exp2 differs by an ulp.
+                        self.assertLess(frac, 1e-3)
+
+    def test_softmax_shift_invariance_in_qat_not_dropin(self):
+        """rowsum(dS) = 0 in qat (D from O' = P V^F, DESIGN rule 2): then
+        sum_j dK_j = scale * sum_i rowsum(dS)_i Q^F_i vanishes. Drop-in's D
+        from O (quantized P) breaks it: the drop-in bias."""
+        q, k, v = self.inputs(1, 4, 2, 130, 130, 64)
+        do = torch.randn(1, 4, 130, 64, device="cuda")
+        ratios = {}
+        for dtype in (torch.float32, torch.bfloat16):
+            for mode in ("qat", "dropin"):
+                qc, kc, vc = (t.detach().to(dtype).requires_grad_() for t in (q, k, v))
+                o = at.attention(qc, kc, vc, causal=True, mode=mode)
+                dk = torch.autograd.grad(o, kc, do.to(dtype))[0].float()
+                ratio = (dk.sum(2).norm(dim=-1) / dk.norm(dim=-1).sum(2)).max().item()
+                ratios[(dtype, mode)] = ratio
+                print(f"{mode} {dtype}: |sum_j dK_j| / sum_j |dK_j| = {ratio:.3g}")
+        f32 = torch.float32
+        self.assertLess(ratios[(f32, "qat")], 1e-4)
+        self.assertGreater(ratios[(f32, "dropin")], 10 * ratios[(f32, "qat")])
+
+    def test_t64_saved_v_gives_the_same_gradients(self):
+        """The backward reading V in the t64 layout (what the sm_120a
+        forward saves) equals the one reading the row layout, bit for bit."""
+        for D, causal, mode in ((64, True, "qat"), (128, False, "qat"), (64, True, "dropin")):
+            q, k, v = (t.detach().bfloat16().requires_grad_()
+                       for t in self.inputs(1, 4, 2, 130, 131, D))
+            do = torch.randn(1, 4, 130, D, device="cuda", dtype=torch.bfloat16)
+            grads = {}
+            for layout in ("rows", "t64"):
+                o = at.PackedStateFunction.apply(q, k, v, causal, 1 / math.sqrt(D), mode,
+                                                 layout)
+                grads[layout] = torch.autograd.grad(o, (q, k, v), do)
+            for name, a, b in zip(("dQ", "dK", "dV"), grads["rows"], grads["t64"]):
+                self.assertTrue(torch.equal(a, b), f"{mode} D={D} {name} differs")
+            print(f"t64 V {mode} D={D} causal={causal}: gradients bit-identical")
+        with self.assertRaisesRegex(ValueError, "layout must be"):
+            at.quantize(v.detach(), -2, layout="cols")
 
     def test_bad_input(self):
         q, k, v = self.inputs(1, 2, 2, 16, 16, 64)

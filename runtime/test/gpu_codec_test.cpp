@@ -229,6 +229,8 @@ int main(int argc, char **argv) {
                randomValues(3 * 200 * 128, 6, 1.0f, 0.01), /*t64=*/true);
   testQuantize(r, "quantize_nvfp4_bf16_t64", num::Format::NVFP4, 1, 1, 8,
                randomValues(8, 7, 1.0f, 0.0), /*t64=*/true);
+  testQuantize(r, "quantize_mxfp4_bf16_t64", num::Format::MXFP4, 2 * 8, 37, 64,
+               randomValues(2 * 8 * 37 * 64, 3, 3.0f, 0.05), /*t64=*/true);
   // Tiny values: NVFP4 scales underflow to E4M3 subnormals and zero.
   testQuantize(r, "quantize_nvfp4_bf16", num::Format::NVFP4, 64, 48, 1,
                randomValues(64 * 48, 4, 1e-4f, 0.0));

@@ -14,6 +14,13 @@
 // PACKED-DAG: gpu.func @attention_bwd_tc_qat_pnvfp42_causal_d128_bf16_packed({{.*}}attnqat.extents = {k = "B*Hkv*N*ceil(D/2)", k_scales = "B*Hkv*N*ceil(D/16)", q = "B*Hq*M*ceil(D/2)", q_scales = "B*Hq*M*ceil(D/16)", v = "B*Hkv*ceil(N/2)*D", v_scales = "B*Hkv*ceil(N/16)*D"}{{.*}}attnqat.params = ["q", "k", "v", "q_scales", "k_scales", "v_scales", "m", "l", "delta", "do", "dq_acc", "dk", "dv", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // PACKED-DAG: gpu.func @attention_fwd_tc_dropin_pnvfp42_d128_bf16_packed(
 // PACKED-NOT: gpu.func @attention_fwd_tc_none_d64_bf16_packed
+// With block-scaled-mma too, the packed backward also reads V in the t64
+// layout (what the sm_120a forward saves); BF16 mma.sync, so it runs on sm_90a.
+// RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels="packed-operands=true block-scaled-mma=true" | FileCheck %s --check-prefix=T64
+// T64-DAG: gpu.func @attention_bwd_tc_qat_pnvfp42_causal_d128_bf16_packed_t64({{.*}}attnqat.extents = {{.*}}v = "B*Hkv*D*ceil(N/64)*32", v_scales = "B*Hkv*D*ceil(N/64)*4"}{{.*}}attnqat.layouts = {v = "t64", v_scales = "t64"}
+// T64-DAG: gpu.func @attention_bwd_tc_dropin_pnvfp42_d128_bf16_packed_t64(
+// T64-DAG: gpu.func @attention_fwd_bs_qat_pnvfp42_causal_d128_bf16(
+// T64-NOT: gpu.func @attention_bwd_tc_none_d64_bf16_packed
 // The same kernels build for Blackwell (BF16 mma.sync exists there; its
 // block-scaled FP4 MMA is not generated yet).
 // RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_120a format=bin" | FileCheck %s --check-prefix=BIN %}

@@ -318,6 +318,10 @@ int main(int argc, char **argv) {
       kernel.variants.push_back(std::move(variant));
     }
   }
+  // Kernels made only for chips this artifact does not hold (attnqat.chips)
+  // stay out of it.
+  llvm::erase_if(artifact.kernels,
+                 [](const rt::Kernel &kernel) { return kernel.variants.empty(); });
   rt::ArtifactError written = rt::writeArtifactFile(outputFile, artifact);
   if (written.code != rt::ArtifactErrc::None)
     return fail("writing " + outputFile + ": " + written.message);

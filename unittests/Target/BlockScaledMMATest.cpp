@@ -18,8 +18,10 @@
 #include <cstdint>
 #include <random>
 #include <set>
+#include <vector>
 
 using namespace attnqat::target::sm120;
+namespace num = attnqat::numerics;
 
 namespace {
 
@@ -152,49 +154,72 @@ TEST(BlockScaledMMA, PBlocksAndScaleBytes) {
 //===----------------------------------------------------------------------===//
 
 /// The instruction, from registers: D = sum_k A*SF_A * B*SF_B, each operand
-/// element found through the fragment formulas.
+/// element found through the fragment formulas; `bs` 16 (4X, ue4m3) or 32
+/// (2X, ue8m0).
 std::array<std::array<double, kN>, kM>
 emulateMma(const uint32_t a[32][4], const uint32_t bReg[32][2], const uint32_t sfa[32],
-           const uint32_t sfb[32]) {
+           const uint32_t sfb[32], num::Format f) {
+  const int bs = num::blockSize(f);
   double A[kM][kK] = {}, B[kK][kN] = {}, SA[kM][4] = {}, SB[4][kN] = {};
   for (int lane = 0; lane < 32; ++lane) {
     for (int reg = 0; reg < 4; ++reg)
       for (int nib = 0; nib < 8; ++nib) {
         RowCol e = aElement(lane, reg, nib);
-        A[e.row][e.col] = attnqat::numerics::decodeE2M1((a[lane][reg] >> (4 * nib)) & 15);
+        A[e.row][e.col] = num::decodeE2M1((a[lane][reg] >> (4 * nib)) & 15);
       }
     for (int reg = 0; reg < 2; ++reg)
       for (int nib = 0; nib < 8; ++nib) {
         RowCol e = bElement(lane, reg, nib);
-        B[e.row][e.col] = attnqat::numerics::decodeE2M1((bReg[lane][reg] >> (4 * nib)) & 15);
+        B[e.row][e.col] = num::decodeE2M1((bReg[lane][reg] >> (4 * nib)) & 15);
       }
     if (int row = sfaRow(lane, 0); row >= 0)
-      for (int byte = 0; byte < 4; ++byte)
-        SA[row][byte] = attnqat::numerics::decodeE4M3((sfa[lane] >> (8 * byte)) & 255);
+      for (int byte = 0; byte < kK / bs; ++byte)
+        SA[row][byte] = num::decodeScale(f, (sfa[lane] >> (8 * byte)) & 255);
     if (int col = sfbCol(lane, 0); col >= 0)
-      for (int byte = 0; byte < 4; ++byte)
-        SB[byte][col] = attnqat::numerics::decodeE4M3((sfb[lane] >> (8 * byte)) & 255);
+      for (int byte = 0; byte < kK / bs; ++byte)
+        SB[byte][col] = num::decodeScale(f, (sfb[lane] >> (8 * byte)) & 255);
   }
   std::array<std::array<double, kN>, kM> d{};
   for (int m = 0; m < kM; ++m)
     for (int n = 0; n < kN; ++n)
       for (int k = 0; k < kK; ++k)
-        d[m][n] += A[m][k] * SA[m][k / 16] * B[k][n] * SB[k / 16][n];
+        d[m][n] += A[m][k] * SA[m][k / bs] * B[k][n] * SB[k / bs][n];
   return d;
 }
 
-TEST(BlockScaledMMA, ForwardPVDataFlow) {
-  std::mt19937 rng(7);
+/// One block's scale bits and codes (the codec of DESIGN.md, g = 1).
+uint8_t quantizeValues(num::Format f, const float *x, int n, uint8_t *codes) {
+  float amax = 0;
+  for (int i = 0; i < n; ++i)
+    amax = std::max(amax, std::fabs(x[i]));
+  uint8_t bits = num::blockScale(f, amax, 1.0f);
+  float sc = num::decodeScale(f, bits);
+  for (int i = 0; i < n; ++i)
+    codes[i] = sc == 0 ? 0 : num::encodeE2M1(x[i] / sc);
+  return bits;
+}
+
+/// The forward's P . V step for one 64-key tile, lane by lane, against
+/// phi_P(P~) V^F in plain arithmetic.
+double pvDataFlowError(num::Format f) {
+  const bool mx = f == num::Format::MXFP4;
+  const int bs = num::blockSize(f), perTile = kK / bs;
+  std::mt19937 rng(mx ? 11 : 7);
   std::uniform_real_distribution<float> unit(0.f, 1.f);
   std::normal_distribution<float> normal(0.f, 1.f);
   // P~ in (0, 1] for 16 rows x 64 keys (logical order), V for 64 keys x 8 d.
+  // Blocks of different magnitude, so that every block has its own scale
+  // (a scale landing in the wrong byte then changes the result).
+  auto blockFactor = [](int k) {
+    return (k < 32 ? 1.0f : 0.03f) * ((k / 16) % 2 ? 0.2f : 1.0f);
+  };
   float P[kM][kK], V[kK][kN];
   for (auto &r : P)
-    for (float &x : r)
-      x = unit(rng) < 0.2f ? 0.f : unit(rng);
-  for (auto &r : V)
-    for (float &x : r)
-      x = normal(rng);
+    for (int k = 0; k < kK; ++k)
+      r[k] = (unit(rng) < 0.2f ? 0.f : unit(rng)) * blockFactor(k);
+  for (int k = 0; k < kK; ++k)
+    for (float &x : V[k])
+      x = normal(rng) * blockFactor(63 - k);
   // What the S accumulators of each lane hold: P~ at (row, scoreKey).
   float acc[32][8][4];
   for (int lane = 0; lane < 32; ++lane)
@@ -203,38 +228,47 @@ TEST(BlockScaledMMA, ForwardPVDataFlow) {
         RowCol c = cElement(lane, i);
         acc[lane][j][i] = P[c.row][scoreKey(j, c.col)];
       }
-  // Per lane: each of its blocks quantized over lanes (t, t xor 1) with
-  // NVFP4 (g = 1 here); codes packed two per byte, the first element low
-  // (what cvt.rn.satfinite.e2m1x2.f32 with (hi, lo) operands gives).
+  // Per lane: each of its blocks quantized over the lanes sharing it (NVFP4:
+  // t, t^1; MXFP4: the quad); codes packed two per byte, the first element
+  // low (what cvt.rn.satfinite.e2m1x2.f32 with (hi, lo) operands gives).
   uint32_t aReg[32][4] = {}, scaleOf[32][2][2] = {}; // [lane][which][half]
   for (int lane = 0; lane < 32; ++lane)
     for (int which = 0; which < 2; ++which)
       for (int half = 0; half < 2; ++half) {
         int reg = pRegOfBlock(which, half);
-        float amax = 0;
-        for (int l : {lane, lane ^ 1})
+        std::vector<int> sharers = {lane, lane ^ 1};
+        if (mx)
+          sharers = {lane & ~3, (lane & ~3) + 1, (lane & ~3) + 2, (lane & ~3) + 3};
+        float block[32];
+        int n = 0, self = 0;
+        for (int l : sharers)
           for (int nib = 0; nib < 8; ++nib) {
             AccSlot s = pSource(reg, nib);
-            amax = std::max(amax, std::fabs(acc[l][s.nTile][s.index]));
+            if (l == lane && nib == 0)
+              self = n;
+            block[n++] = acc[l][s.nTile][s.index];
           }
-        uint8_t sBits = attnqat::numerics::encodeE4M3(amax / 6.f);
-        float sc = attnqat::numerics::decodeE4M3(sBits);
-        scaleOf[lane][which][half] = sBits;
-        for (int nib = 0; nib < 8; ++nib) {
-          AccSlot s = pSource(reg, nib);
-          float x = acc[lane][s.nTile][s.index];
-          uint32_t code = sc == 0 ? 0 : attnqat::numerics::encodeE2M1(x / sc);
-          aReg[lane][reg] |= code << (4 * nib);
-        }
+        EXPECT_EQ(n, bs);
+        uint8_t codes[32];
+        scaleOf[lane][which][half] = quantizeValues(f, block, n, codes);
+        for (int nib = 0; nib < 8; ++nib)
+          aReg[lane][reg] |= uint32_t(codes[self + nib]) << (4 * nib);
       }
-  // The scale-a word: each lane offers its two blocks of row half t % 2;
-  // the carriers (t < 2) take their partner's (lane xor 2) through a shuffle.
+  // The scale-a word. NVFP4: each lane offers its two blocks of row half
+  // t % 2; carriers (t < 2) take their partner's (lane xor 2) through a
+  // shuffle. MXFP4: the carrier's own blocks 0, 1.
   uint32_t sfa[32] = {};
   for (int lane = 0; lane < 32; ++lane) {
     int half = threadInGroup(lane) % 2;
     auto offer = [&](int l) {
       return scaleOf[l][0][half] | (scaleOf[l][1][half] << 8);
     };
+    if (mx) {
+      sfa[lane] = offer(lane);
+      for (int which = 0; which < 2; ++which)
+        EXPECT_EQ(pBlockOfLaneMX(lane, which), which);
+      continue;
+    }
     uint32_t own = offer(lane), partner = offer(lane ^ 2);
     uint32_t word = 0;
     for (int which = 0; which < 2; ++which) {
@@ -243,22 +277,23 @@ TEST(BlockScaledMMA, ForwardPVDataFlow) {
     }
     sfa[lane] = word;
   }
-  // V blocked along keys, stored V^T (per d: the tile's 64 key codes in 32
-  // bytes, key 2i in the low nibble of byte i; its 4 block scales in a word).
+  // V blocked along keys, stored V^T (the t64 layout: per d the tile's 64
+  // key codes in 32 bytes, key 2i in the low nibble of byte i; its block
+  // scales in consecutive bytes).
   uint8_t vtCodes[kN][32] = {}, vtScales[kN][4] = {};
   double VF[kK][kN];
   for (int d = 0; d < kN; ++d)
-    for (int blk = 0; blk < 4; ++blk) {
-      float amax = 0;
-      for (int k = 16 * blk; k < 16 * blk + 16; ++k)
-        amax = std::max(amax, std::fabs(V[k][d]));
-      uint8_t sBits = attnqat::numerics::encodeE4M3(amax / 6.f);
-      float sc = attnqat::numerics::decodeE4M3(sBits);
-      vtScales[d][blk] = sBits;
-      for (int k = 16 * blk; k < 16 * blk + 16; ++k) {
-        uint8_t code = sc == 0 ? 0 : attnqat::numerics::encodeE2M1(V[k][d] / sc);
-        vtCodes[d][k / 2] |= code << (4 * (k % 2));
-        VF[k][d] = attnqat::numerics::decodeE2M1(code) * sc;
+    for (int blk = 0; blk < perTile; ++blk) {
+      float col[32];
+      for (int k = 0; k < bs; ++k)
+        col[k] = V[blk * bs + k][d];
+      uint8_t codes[32];
+      vtScales[d][blk] = quantizeValues(f, col, bs, codes);
+      float sc = num::decodeScale(f, vtScales[d][blk]);
+      for (int k = 0; k < bs; ++k) {
+        int key = blk * bs + k;
+        vtCodes[d][key / 2] |= codes[k] << (4 * (key % 2));
+        VF[key][d] = num::decodeE2M1(codes[k]) * sc;
       }
     }
   // B registers: the word at byte 4t + 16 reg of row d = g (bElement's first
@@ -272,23 +307,21 @@ TEST(BlockScaledMMA, ForwardPVDataFlow) {
       bReg[lane][reg] = vtCodes[d][byte] | vtCodes[d][byte + 1] << 8 |
                         vtCodes[d][byte + 2] << 16 | uint32_t(vtCodes[d][byte + 3]) << 24;
     }
-    sfb[lane] = vtScales[d][0] | vtScales[d][1] << 8 | vtScales[d][2] << 16 |
-                uint32_t(vtScales[d][3]) << 24;
+    sfb[lane] = 0;
+    for (int blk = 0; blk < perTile; ++blk)
+      sfb[lane] |= uint32_t(vtScales[d][blk]) << (8 * blk);
   }
-  auto D = emulateMma(aReg, bReg, sfa, sfb);
+  auto D = emulateMma(aReg, bReg, sfa, sfb, f);
 
-  // Plain arithmetic: phi_P(P~) (16-key blocks of a row, logical key order)
-  // times V^F.
+  // Plain arithmetic: phi_P(P~) (blocks of a row, logical key order) V^F.
   double maxErr = 0;
   for (int m = 0; m < kM; ++m) {
     double PF[kK];
-    for (int blk = 0; blk < 4; ++blk) {
-      float amax = 0;
-      for (int k = 16 * blk; k < 16 * blk + 16; ++k)
-        amax = std::max(amax, P[m][k]);
-      float sc = attnqat::numerics::decodeE4M3(attnqat::numerics::encodeE4M3(amax / 6.f));
-      for (int k = 16 * blk; k < 16 * blk + 16; ++k)
-        PF[k] = sc == 0 ? 0 : attnqat::numerics::decodeE2M1(attnqat::numerics::encodeE2M1(P[m][k] / sc)) * sc;
+    for (int blk = 0; blk < perTile; ++blk) {
+      uint8_t codes[32];
+      float sc = num::decodeScale(f, quantizeValues(f, &P[m][blk * bs], bs, codes));
+      for (int k = 0; k < bs; ++k)
+        PF[blk * bs + k] = num::decodeE2M1(codes[k]) * sc;
     }
     for (int n = 0; n < kN; ++n) {
       double want = 0;
@@ -297,7 +330,15 @@ TEST(BlockScaledMMA, ForwardPVDataFlow) {
       maxErr = std::max(maxErr, std::fabs(D[m][n] - want));
     }
   }
-  EXPECT_LT(maxErr, 1e-9);
+  return maxErr;
+}
+
+TEST(BlockScaledMMA, ForwardPVDataFlowNVFP4) {
+  EXPECT_LT(pvDataFlowError(num::Format::NVFP4), 1e-9);
+}
+
+TEST(BlockScaledMMA, ForwardPVDataFlowMXFP4) {
+  EXPECT_LT(pvDataFlowError(num::Format::MXFP4), 1e-9);
 }
 
 } // namespace

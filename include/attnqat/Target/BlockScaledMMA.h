@@ -123,6 +123,22 @@ constexpr int pScaleByte(int which, bool fromPartner) {
   return 2 * which + (fromPartner ? 1 : 0);
 }
 
+//===----------------------------------------------------------------------===//
+// MXFP4: scale_vec::2X, ue8m0
+//===----------------------------------------------------------------------===//
+
+/// With MXFP4 operands the instruction takes a scale per 32 k: bytes 0 and
+/// 1 of the same scale registers (lanes as above) scale k 0..31 and 32..63.
+inline constexpr int kScaleBlockMX = 32;
+
+/// An MXFP4 P block of a row (32 keys) is A register pRegOfBlock(which,
+/// half) of all four lanes of the quad: block `which`, amax over lane xor 1
+/// and 2. The carrier already holds both blocks of its row: byte `which`.
+constexpr int pBlockOfLaneMX(int lane, int which) {
+  (void)lane;
+  return which;
+}
+
 } // namespace attnqat::target::sm120
 
 #endif // ATTNQAT_TARGET_BLOCKSCALEDMMA_H

@@ -55,6 +55,19 @@ private:
     return asI32(vector::BitCastOp::create(
         b, loc, VectorType::get({1}, b.getI32Type()), v));
   }
+  /// The scales of one 64-wide k-step at byte `at`: 4 bytes (NVFP4, a word)
+  /// or 2 (MXFP4, the low half of the word).
+  Value loadScales(Value buf, Value at, int64_t blockSize) {
+    if (blockSize == bsm::kScaleBlock)
+      return loadWord(buf, at);
+    Value v = vector::LoadOp::create(b, loc, VectorType::get({2}, b.getI8Type()), buf,
+                                     ValueRange{at}, /*nontemporal=*/false,
+                                     llvm::Align(2));
+    Value h = vector::ExtractOp::create(
+        b, loc, vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI16Type()), v),
+        ArrayRef<int64_t>{0});
+    return zext32(h);
+  }
   /// Byte `byte` (a runtime i32 count of bytes) of `word`, as i8.
   Value byteOf(Value word, Value byteIndex) {
     Value s = arith::ShRUIOp::create(b, loc, word, arith::MulIOp::create(b, loc, byteIndex, i32c(8)));
@@ -62,8 +75,10 @@ private:
   }
   /// acc + (A * SF_A)(B * SF_B) with one m16n8k64 block-scaled MMA
   /// (thread-id selectors 0: BlockScaledMMA.h's carrier lanes).
+  /// NVFP4 operands: scale_vec 4X, ue4m3 (a scale per 16 k); MXFP4: 2X,
+  /// ue8m0 (per 32 k).
   Acc mmaBlockScaled(ArrayRef<Value> a, Value b0, Value b1, const Acc &acc, Value sfa,
-                     Value sfb) {
+                     Value sfb, bool mx) {
     Type f = f32();
     auto structType = LLVM::LLVMStructType::getLiteral(b.getContext(), {f, f, f, f});
     Value zero16 = arith::ConstantIntOp::create(b, loc, 0, 16);
@@ -71,24 +86,26 @@ private:
         b, loc, structType, a, ValueRange{b0, b1}, ValueRange(acc), sfa, zero16, zero16,
         sfb, zero16, zero16, ArrayRef<int64_t>{bsm::kM, bsm::kN, bsm::kK},
         std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::e2m1, NVVM::MMATypes::e2m1},
-        NVVM::ScaleVecSize::X4, NVVM::BlockScaleFormat::UE4M3,
+        mx ? NVVM::ScaleVecSize::X2 : NVVM::ScaleVecSize::X4,
+        mx ? NVVM::BlockScaleFormat::UE8M0 : NVVM::BlockScaleFormat::UE4M3,
         NVVM::MMABlockScaleKind::MXF4NVF4);
     Acc r;
     for (int64_t e = 0; e < 4; ++e)
       r[e] = LLVM::ExtractValueOp::create(b, loc, mmaOp.getResult(), e);
     return r;
   }
-  /// phi_P of one 16-key block: the lane's 8 values `vals` (nibble order of
-  /// its A register), amax shared with lane xor 1. Returns the register of
+  /// phi_P of one block: the lane's 8 values `vals` (nibble order of its A
+  /// register), amax shared with the lanes of `lanes` (xor 1 for NVFP4's 16
+  /// keys, xor 1, 2 for MXFP4's 32). Returns the register of
   /// codes (cvt.rn.satfinite.e2m1x2.f32 on x / (scale g), FP4Arith's
   /// division, so codes equal the CPU's) and the scale's E4M3 bits.
-  std::pair<Value, Value> quantizeToWord(ArrayRef<Value> vals) {
+  std::pair<Value, Value> quantizeToWord(ArrayRef<Value> vals, ArrayRef<int32_t> lanes) {
     FP4FormatAttrInterface pFormat = config.getP();
     float gP = config.getPGlobalScale();
     Value amax = cf(0);
     for (Value v : vals)
       amax = maxf(amax, math::AbsFOp::create(b, loc, v));
-    amax = laneReduce(amax, /*isMax=*/true, {1});
+    amax = laneReduce(amax, /*isMax=*/true, lanes);
     Value bs = fp.blockScale(pFormat, amax, gP);
     Value denom = mulf(bs, cf(gP));
     // Scale 0 (underflow) and NaN give zero codes, as FP4Arith::quantizeElement.
@@ -129,7 +146,11 @@ void BlockScaledForwardBuilder::build() {
   const int64_t split = tc::blockScaledWarpsPerRows(op);
   const int64_t dTiles = D / 8 / split; // n-tiles of O per warp
   const int64_t nTiles = tc::kKeyTile / 8;
-  const int64_t scaleRow = D / bsm::kScaleBlock; // scale bytes per Q/K row
+  // Block sizes: 16 (NVFP4: scale_vec 4X, ue4m3) or 32 (MXFP4: 2X, ue8m0);
+  // Q and K share one, P and V one (an MMA has one scale type).
+  const int64_t qkBs = config.getQ().getBlockSize(), pvBs = config.getP().getBlockSize();
+  const bool qkMx = qkBs != bsm::kScaleBlock, pvMx = pvBs != bsm::kScaleBlock;
+  const int64_t scaleRow = D / qkBs; // scale bytes per Q/K row
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   setUpLanes(tid);
@@ -166,8 +187,10 @@ void BlockScaledForwardBuilder::build() {
       Value word = loadWord(q, addi(muli(at, idx(D / 2)), addi(idx(col / 2), muli(t, idx(4)))));
       qFrag[kc][reg] = sel(rowValid[r], word, zeroI32);
     }
-    qScale[kc] = loadWord(qP.scales, addi(muli(addi(qBase, clampTo(sfRow, M)), idx(scaleRow)),
-                                          idx(kc * bsm::kBlocksPerK)));
+    qScale[kc] = loadScales(qP.scales,
+                            addi(muli(addi(qBase, clampTo(sfRow, M)), idx(scaleRow)),
+                                 idx(kc * (bsm::kK / qkBs))),
+                            qkBs);
   }
 
   // Key tiles: all, or up to the block's last row when causal.
@@ -177,9 +200,10 @@ void BlockScaledForwardBuilder::build() {
   Value numTiles = b.createOrFold<arith::CeilDivUIOp>(loc, keyEnd, idx(tc::kKeyTile));
   Masking mk = forwardMasking(op, mask, lengths, bi, h, M, N, Hq, scale);
   Value fullTiles = fullKeyTiles(op.getCausal(), q0, N, mk.keyLen, numTiles);
-  // V^T rows: ceil(N/64) tiles of 32 code bytes and 4 scale bytes.
+  // V^T rows: ceil(N/64) tiles of 32 code bytes and 64/bs scale bytes.
+  const int64_t vTileScales = tc::kKeyTile / pvBs;
   Value vTiles = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(tc::kKeyTile));
-  Value vBlocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(bsm::kScaleBlock));
+  Value vBlocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(pvBs));
   // The lane's column part of the S key order (scoreKey(j, g) - scoreKey(j, 0)).
   Value keyOfG = addi(muli(divu(g, idx(2)), idx(8)), remu(g, idx(2)));
 
@@ -208,9 +232,10 @@ void BlockScaledForwardBuilder::build() {
           int64_t row = kc * bsm::kK + bsm::bElement(0, reg, 0).row;
           w[reg] = loadWord(k, addi(muli(at, idx(D / 2)), addi(idx(row / 2), muli(t, idx(4)))));
         }
-        Value sfb = loadWord(kP.scales, addi(muli(at, idx(scaleRow)),
-                                             idx(kc * bsm::kBlocksPerK)));
-        s[j] = mmaBlockScaled(qFrag[kc], w[0], w[1], s[j], qScale[kc], sfb);
+        Value sfb = loadScales(kP.scales,
+                               addi(muli(at, idx(scaleRow)), idx(kc * (bsm::kK / qkBs))),
+                               qkBs);
+        s[j] = mmaBlockScaled(qFrag[kc], w[0], w[1], s[j], qScale[kc], sfb, qkMx);
       }
     }
     // Scores, -inf where masked (the key of accumulator e of n-tile j is
@@ -243,37 +268,45 @@ void BlockScaledForwardBuilder::build() {
           bsm::AccSlot slot = bsm::pSource(reg, nib);
           vals.push_back(p[slot.nTile][slot.index]);
         }
-        std::tie(pWord[reg], pScale[which][hf]) = quantizeToWord(vals);
+        // NVFP4: block 2 which + t/2 (lanes t, t^1); MXFP4: block `which`
+        // (the quad's four lanes).
+        std::tie(pWord[reg], pScale[which][hf]) =
+            quantizeToWord(vals, pvMx ? ArrayRef<int32_t>{1, 2} : ArrayRef<int32_t>{1});
       }
-    // The scale-a word of P: this lane offers its two blocks of row half
-    // t % 2; carriers (t < 2) take bytes 1 and 3 from lane xor 2.
+    // The scale-a word of P (carriers t < 2, row half t % 2). NVFP4: this
+    // lane offers its two blocks of row half t % 2; carriers take bytes 1
+    // and 3 from lane xor 2. MXFP4: the lane already has both blocks.
     Value isHi = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, half, idx(1));
     Value offer = i32c(0);
     for (int64_t which = 0; which < 2; ++which)
       offer = ori(offer, shl(zext32(sel(isHi, pScale[which][1], pScale[which][0])),
                              8 * which));
-    Value partner = gpu::ShuffleOp::create(b, loc, offer, 2, 32, gpu::ShuffleMode::XOR)
-                        .getShuffleResult();
-    Value pSfa = i32c(0);
-    for (int64_t which = 0; which < 2; ++which)
-      for (bool fromPartner : {false, true}) {
-        Value src = fromPartner ? partner : offer;
-        Value byte = arith::AndIOp::create(
-            b, loc, arith::ShRUIOp::create(b, loc, src, i32c(8 * which)), i32c(255));
-        pSfa = ori(pSfa, shl(byte, 8 * bsm::pScaleByte(which, fromPartner)));
-      }
+    Value pSfa = offer;
+    if (!pvMx) {
+      Value partner = gpu::ShuffleOp::create(b, loc, offer, 2, 32, gpu::ShuffleMode::XOR)
+                          .getShuffleResult();
+      pSfa = i32c(0);
+      for (int64_t which = 0; which < 2; ++which)
+        for (bool fromPartner : {false, true}) {
+          Value src = fromPartner ? partner : offer;
+          Value byte = arith::AndIOp::create(
+              b, loc, arith::ShRUIOp::create(b, loc, src, i32c(8 * which)), i32c(255));
+          pSfa = ori(pSfa, shl(byte, 8 * bsm::pScaleByte(which, fromPartner)));
+        }
+    }
 
     // O = alpha O + P^F V (block-scaled); O' = alpha O' + P~ V (qat, BF16).
     // V^T row d = g + 8 dt: B words at byte 16 reg + 4 t of the tile's 32,
     // the tile's four scale bytes as one word (blocks past N zeroed).
     Value tileWord = b.createOrFold<arith::DivUIOp>(loc, j0, idx(2));
-    Value tileScales = b.createOrFold<arith::DivUIOp>(loc, j0, idx(bsm::kScaleBlock));
+    Value tileScales = b.createOrFold<arith::DivUIOp>(loc, j0, idx(pvBs));
     Value scaleKeep;
     if (masked) { // bytes of blocks at or past ceil(N/16)
       Value live = arith::IndexCastOp::create(
-          b, loc, b.getI32Type(), minu(subi(vBlocks, tileScales), idx(4)));
+          b, loc, b.getI32Type(), minu(subi(vBlocks, tileScales), idx(vTileScales)));
       Value bits = arith::MulIOp::create(b, loc, live, i32c(8));
-      Value isAll = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, live, i32c(4));
+      Value isAll = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, live,
+                                          i32c(vTileScales));
       scaleKeep = sel(isAll, i32c(-1),
                       arith::SubIOp::create(b, loc, arith::ShLIOp::create(b, loc, i32c(1), bits),
                                             i32c(1)));
@@ -294,13 +327,15 @@ void BlockScaledForwardBuilder::build() {
       for (int64_t reg = 0; reg < 2; ++reg)
         w[reg] = loadWord(v, addi(wordBase, addi(idx(bsm::bElement(0, reg, 0).row / 2),
                                                  muli(t, idx(4)))));
-      Value sfb = loadWord(vP.scales, addi(muli(vRow, muli(vTiles, idx(4))), tileScales));
+      Value sfb = loadScales(vP.scales,
+                             addi(muli(vRow, muli(vTiles, idx(vTileScales))), tileScales),
+                             pvBs);
       if (masked)
         sfb = arith::AndIOp::create(b, loc, sfb, scaleKeep);
       Acc o;
       for (int64_t e = 0; e < 4; ++e)
         o[e] = mulf(alpha[e / 2], st[dt * 4 + e]);
-      o = mmaBlockScaled(pWord, w[0], w[1], o, pSfa, sfb);
+      o = mmaBlockScaled(pWord, w[0], w[1], o, pSfa, sfb, pvMx);
       next.append(o.begin(), o.end());
       if (!qat)
         continue;
@@ -311,8 +346,9 @@ void BlockScaledForwardBuilder::build() {
         op[e] = mulf(alpha[e / 2], st[dTiles * 4 + dt * 4 + e]);
       Value sc[2];
       for (int64_t hi = 0; hi < 2; ++hi) {
-        Value blk = arith::AddIOp::create(
-            b, loc, i32c(2 * hi), arith::DivUIOp::create(b, loc, tI32, i32c(2)));
+        Value blk = pvMx ? i32c(hi)
+                         : arith::AddIOp::create(b, loc, i32c(2 * hi),
+                                                 arith::DivUIOp::create(b, loc, tI32, i32c(2)));
         sc[hi] = fp.decodeScale(vP.format, byteOf(sfb, blk));
       }
       for (int64_t kc = 0; kc < tc::kKeyTile / 16; ++kc) {
@@ -356,11 +392,12 @@ bool tc::coversBlockScaledForward(AttentionOp op, std::string &why) {
     why = "mode " + stringifyMode(config.getMode()).str();
     return false;
   }
-  for (FP4FormatAttrInterface f : {config.getQ(), config.getK(), config.getV(), config.getP()})
-    if (!isa<NVFP4Attr>(f)) {
-      why = "MXFP4 operands";
-      return false;
-    }
+  // One MMA has one scale type: Q and K, P and V must share a format.
+  if (isa<NVFP4Attr>(config.getQ()) != isa<NVFP4Attr>(config.getK()) ||
+      isa<NVFP4Attr>(config.getP()) != isa<NVFP4Attr>(config.getV())) {
+    why = "Q and K (or P and V) in different formats";
+    return false;
+  }
   for (FP4FormatAttrInterface f : {config.getQ(), config.getK(), config.getV()})
     if (f.getGlobalScaleValue() != 1.0f) {
       why = "a Q, K or V global scale";

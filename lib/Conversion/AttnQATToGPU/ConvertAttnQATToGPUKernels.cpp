@@ -142,7 +142,7 @@ struct ConvertAttnQATToGPUKernelsPass
       }
       gpu::GPUFuncOp func = codecKernel(op->getLoc(), key);
       // The sm_120a forward reads V in the t64 layout.
-      if (blockScaledMma && key.kind == CodecKind::Quantize && isa<NVFP4Attr>(key.format)) {
+      if (blockScaledMma && key.kind == CodecKind::Quantize) {
         CodecKernelKey t64 = key;
         t64.layout = CodecLayout::T64;
         codecKernel(op->getLoc(), t64);
@@ -376,11 +376,12 @@ struct ConvertAttnQATToGPUKernelsPass
                                 {"D == " + std::to_string(d)});
       func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_120a"}));
       SmallVector<NamedAttribute> extents = packedExtents(op.getConfig());
+      std::string vPerTile = std::to_string(64 / op.getConfig().getV().getBlockSize());
       for (NamedAttribute &e : extents) {
         if (e.getName() == "v")
           e.setValue(StringAttr::get(ctx, "B*Hkv*D*ceil(N/64)*32"));
         if (e.getName() == "v_scales")
-          e.setValue(StringAttr::get(ctx, "B*Hkv*D*ceil(N/64)*4"));
+          e.setValue(StringAttr::get(ctx, "B*Hkv*D*ceil(N/64)*" + vPerTile));
       }
       func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, extents));
       func->setAttr("attnqat.layouts",
@@ -471,8 +472,9 @@ struct ConvertAttnQATToGPUKernelsPass
     for (AttentionBackwardOp op : backwards) {
       std::string why;
       // The tensor-core backward; with `packedVariant` it reads Q, K, V as
-      // codes and scales (what a packed-state forward saved).
-      auto tcBackward = [&](bool packedVariant) -> gpu::GPUFuncOp {
+      // codes and scales (what a packed-state forward saved), with `vT64`
+      // V in the t64 layout (what the sm_120a forward saved).
+      auto tcBackward = [&](bool packedVariant, bool vT64 = false) -> gpu::GPUFuncOp {
         StateType st = op.getState().getType();
         int64_t d = st.getQuery().getDimSize(3);
         Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
@@ -485,6 +487,8 @@ struct ConvertAttnQATToGPUKernelsPass
           name += "_pdump";
         if (packedVariant)
           name += "_packed";
+        if (vT64)
+          name += "_t64";
         auto func = kernels.lookup<gpu::GPUFuncOp>(name);
         if (!func) {
           SmallVector<Type> args;
@@ -514,6 +518,20 @@ struct ConvertAttnQATToGPUKernelsPass
           SmallVector<NamedAttribute> extents;
           if (packedVariant)
             extents = packedExtents(st.getConfig());
+          if (vT64) {
+            for (NamedAttribute &e : extents) {
+              if (e.getName() == "v")
+                e.setValue(StringAttr::get(ctx, "B*Hkv*D*ceil(N/64)*32"));
+              if (e.getName() == "v_scales")
+                e.setValue(StringAttr::get(ctx, "B*Hkv*D*ceil(N/64)*4"));
+            }
+            func->setAttr("attnqat.layouts",
+                          DictionaryAttr::get(
+                              ctx, {NamedAttribute(StringAttr::get(ctx, "v"),
+                                                   StringAttr::get(ctx, "t64")),
+                                    NamedAttribute(StringAttr::get(ctx, "v_scales"),
+                                                   StringAttr::get(ctx, "t64"))}));
+          }
           if (dumpP) {
             access.push_back(NamedAttribute(StringAttr::get(ctx, "p_codes"),
                                             StringAttr::get(ctx, "out")));
@@ -527,7 +545,7 @@ struct ConvertAttnQATToGPUKernelsPass
           if (!extents.empty())
             func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, extents));
           func->setAttr("attnqat.access", DictionaryAttr::get(ctx, access));
-          tc::buildBackward(func, op, dumpP, packedVariant);
+          tc::buildBackward(func, op, dumpP, packedVariant, vT64);
           finishKernel(func);
         }
         return func;
@@ -536,8 +554,13 @@ struct ConvertAttnQATToGPUKernelsPass
         auto delta = deltaKernel(op.getLoc());
         auto func = tcBackward(/*packedVariant=*/false);
         Mode mode = op.getState().getType().getConfig().getMode();
-        if (packedOperands && (mode == Mode::QAT || mode == Mode::DropIn))
+        if (packedOperands && (mode == Mode::QAT || mode == Mode::DropIn)) {
           tcBackward(/*packedVariant=*/true);
+          // The backward of an sm_120a training step (its forward reads and
+          // saves V in the t64 layout); BF16 mma.sync, so it runs everywhere.
+          if (blockScaledMma && isa<NVFP4Attr>(op.getState().getType().getConfig().getV()))
+            tcBackward(/*packedVariant=*/true, /*vT64=*/true);
+        }
         link(op, func);
         op->setAttr("attnqat.pre_kernel",
                     SymbolRefAttr::get(ctx, "attnqat_kernels",

@@ -41,16 +41,16 @@ private:
 class BackwardBuilder : public TileBuilder {
 public:
   BackwardBuilder(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP,
-                  bool packedIn)
+                  bool packedIn, bool vT64)
       : TileBuilder(func, op.getState().getType().getConfig(),
                     op.getState().getType().getQuery().getDimSize(3)),
-        op(op), dumpP(dumpP), packedIn(packedIn) {}
+        op(op), dumpP(dumpP), packedIn(packedIn), vT64(vT64) {}
 
   void build();
 
 private:
   AttentionBackwardOp op;
-  bool dumpP, packedIn;
+  bool dumpP, packedIn, vT64;
 };
 
 void ForwardBuilder::build() {
@@ -368,7 +368,10 @@ void BackwardBuilder::build() {
     Value pairs = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(2));
     Value vBlocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(vP.format.getBlockSize()));
     decodeRowBlocked(tid, kP, kvBase, j0, N, kS);
-    decodeKeyBlocked(tid, vP, muli(kvHead, pairs), muli(kvHead, vBlocks), j0, N, vS);
+    if (vT64)
+      decodeKeyBlockedT64(tid, vP, kvHead, j0, N, vS);
+    else
+      decodeKeyBlocked(tid, vP, muli(kvHead, pairs), muli(kvHead, vBlocks), j0, N, vS);
   } else {
     copyTile(tid, k, kvBase, j0, N, kS, tokens);
     copyTile(tid, v, kvBase, j0, N, vS, tokens);
@@ -657,8 +660,8 @@ int64_t backwardSharedBytes(int64_t d) {
 }
 
 void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP,
-                   bool packedIn) {
-  BackwardBuilder(func, op, dumpP, packedIn).build();
+                   bool packedIn, bool vT64) {
+  BackwardBuilder(func, op, dumpP, packedIn, vT64).build();
 }
 
 void buildRowDot(gpu::GPUFuncOp func) {

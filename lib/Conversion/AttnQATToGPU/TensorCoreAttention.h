@@ -91,9 +91,10 @@ int64_t backwardSharedBytes(int64_t d);
 /// With `dumpP` (qat), p_codes and p_scales follow dv: the codes and scales
 /// the backward re-quantized P with (in the final frame).
 /// With `packedIn`, q, k, v are codes followed by their scales, as in the
-/// forward.
+/// forward; with `vT64` as well, V is in the t64 layout (NVFP4), as the
+/// sm_120a forward reads and saves it.
 void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op,
-                   bool dumpP = false, bool packedIn = false);
+                   bool dumpP = false, bool packedIn = false, bool vT64 = false);
 
 /// Builds the backward's pre-pass: delta = rowsum(dO * O_saved) per query
 /// row (O' in qat: DESIGN rule 2; O otherwise), summed in order of d as the

@@ -536,6 +536,38 @@ protected:
     }
   }
 
+  /// Decodes keys [j0, j0 + 64) of V in the t64 layout (sm_120a's V^T: per
+  /// (KV head, d) a row of ceil(N/64) tiles of 32 code bytes and 4 scale
+  /// bytes, NVFP4) into a bf16 [keys][D] tile; keys past N are zeros. Each
+  /// thread decodes 16-key blocks of one column.
+  void decodeKeyBlockedT64(Value tid, const Packed &p, Value kvHead, Value j0, Value N,
+                           Tile dst) {
+    Value tiles = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(tc::kKeyTile));
+    for (int64_t i = 0; i < D * 4 / tc::kThreads; ++i) {
+      Value u = addi(tid, idx(i * tc::kThreads));
+      Value d = divu(u, idx(4)), blk = remu(u, idx(4));
+      Value row = addi(muli(kvHead, idx(D)), d);
+      Value bytes = vector::LoadOp::create(
+          b, loc, VectorType::get({8}, b.getI8Type()), p.codes,
+          ValueRange{addi(addi(muli(row, muli(tiles, idx(32))), divu(j0, idx(2))),
+                          muli(blk, idx(8)))},
+          /*nontemporal=*/false, llvm::Align(8));
+      Value sc = fp.decodeScale(
+          p.format, loadByte(p.scales, addi(addi(muli(row, muli(tiles, idx(4))),
+                                                 divu(j0, idx(16))),
+                                            blk)));
+      for (int64_t j = 0; j < 8; ++j) {
+        Value byte = vector::ExtractOp::create(b, loc, bytes, ArrayRef<int64_t>{j});
+        for (bool hi : {false, true}) {
+          Value key = addi(muli(blk, idx(16)), idx(2 * j + (hi ? 1 : 0)));
+          Value x = sel(ult(addi(j0, key), N), decodeNibble(p, byte, hi, sc), cf(0));
+          memref::StoreOp::create(b, loc, arith::TruncFOp::create(b, loc, bf16(), x),
+                                  dst.buffer, dst.at(key, d));
+        }
+      }
+    }
+  }
+
   /// Stores row half r (accumulator elements 2r, 2r+1) of the accumulator
   /// tiles acc[base + 4 dt + e], times `factor`, into row `rowAt` of a
   /// [rows][D] buffer (column pairs colOffset + 8 dt + 2t, converted to its
