@@ -1,4 +1,4 @@
-"""Attention forward and forward+backward: attnqat next to PyTorch SDPA.
+"""Attention forward, backward and forward+backward: attnqat next to PyTorch SDPA.
 
     python3 bench/bench_attention.py [--out DIR]
 
@@ -9,7 +9,10 @@ attnqat.torch.attention_fp4 on NVFP4-quantized operands (the
 attnqat time includes the quantization kernels and, for fwd+bwd, the
 backward's delta pre-pass). attnqat runs its tensor-core kernels. Shapes from DESIGN.md §3: B*N = 16k, H*D = 2048,
 D in {64, 128}, N in {1k, 4k, 16k}, causal and not, plus B=1, H=3,
-N=31200, D=128. FLOPs = 4*B*H*N^2*D (halved when causal); fwd+bwd = 3.5x.
+N=31200, D=128. FLOPs = 4*B*H*N^2*D (halved when causal); bwd = 2.5x,
+fwd+bwd = 3.5x. The backward alone is timed on a retained graph (one
+forward, then the backward repeatedly; for attnqat it includes the delta
+pre-pass).
 Prints a table of TFLOP/s and ratios to cuDNN BF16, writes bench.json and,
 when matplotlib imports, bench.png.
 """
@@ -36,9 +39,11 @@ def shapes():
     yield dict(B=1, H=3, N=31200, D=128, causal=False)
 
 
-def flops(s, backward):
+def flops(s, backward, forward=True):
     f = 4 * s["B"] * s["H"] * s["N"] ** 2 * s["D"] / (2 if s["causal"] else 1)
-    return f * (3.5 if backward else 1.0)
+    if not backward:
+        return f
+    return f * (3.5 if forward else 2.5)
 
 
 def time_ms(fn, iters):
@@ -77,8 +82,14 @@ def main():
                     ms = time_ms(f, 5)
                     fb = lambda: torch.autograd.grad(f(), (q16, k16, v16), do16)  # noqa: E731
                     msb = time_ms(fb, 5)
+                    o16 = f()
+                    b = lambda: torch.autograd.grad(o16, (q16, k16, v16), do16,  # noqa: E731
+                                                    retain_graph=True)
+                    msbo = time_ms(b, 5)
+                    del o16
                 row[f"{name}_fwd_tflops"] = flops(s, False) / ms / 1e9
                 row[f"{name}_fwdbwd_tflops"] = flops(s, True) / msb / 1e9
+                row[f"{name}_bwd_tflops"] = flops(s, True, forward=False) / msbo / 1e9
             except RuntimeError as e:  # backend not available for this shape
                 row[f"{name}_error"] = str(e).splitlines()[0]
         del q16, k16, v16, do16
@@ -96,6 +107,10 @@ def main():
             fb = lambda: torch.autograd.grad(f(), (q, k, v), do)  # noqa: E731
             msb = time_ms(fb, 5)
             row[f"attnqat_{mode}_fwdbwd_tflops"] = flops(s, True) / msb / 1e9
+            o = f()
+            b = lambda: torch.autograd.grad(o, (q, k, v), do, retain_graph=True)  # noqa: E731
+            row[f"attnqat_{mode}_bwd_tflops"] = flops(s, True, forward=False) / time_ms(b, 5) / 1e9
+            del o
         # FP4 inference on operands quantized beforehand (a KV cache is), and
         # with the three quantize kernels included.
         with torch.no_grad():
@@ -109,6 +124,7 @@ def main():
         rows.append(row)
         base = row.get("cudnn_fwd_tflops")
         baseb = row.get("cudnn_fwdbwd_tflops")
+        basebo = row.get("cudnn_bwd_tflops")
         def fmt(key, ref):
             v = row.get(key)
             if v is None:
@@ -122,7 +138,11 @@ def main():
               f"fp4 {fmt('attnqat_fp4_fwd_tflops', base)} | "
               f"fwd+bwd cudnn {row.get('cudnn_fwdbwd_tflops', float('nan')):6.1f} "
               f"attnqat none {fmt('attnqat_none_fwdbwd_tflops', baseb)} "
-              f"qat {fmt('attnqat_qat_fwdbwd_tflops', baseb)}", flush=True)
+              f"qat {fmt('attnqat_qat_fwdbwd_tflops', baseb)} | "
+              f"bwd cudnn {row.get('cudnn_bwd_tflops', float('nan')):6.1f} "
+              f"flash {row.get('flash_bwd_tflops', float('nan')):6.1f} "
+              f"attnqat none {fmt('attnqat_none_bwd_tflops', basebo)} "
+              f"qat {fmt('attnqat_qat_bwd_tflops', basebo)}", flush=True)
     result = dict(gpu=gpu, torch=torch.__version__, note=(
         "bf16 everywhere; attnqat: tensor-core kernels (mma.sync m16n8k16), "
         "time includes Q/K/V fake quantization in qat; fp4: pre-quantized "
@@ -136,6 +156,7 @@ def main():
         fig, ax = plt.subplots(figsize=(12, 4))
         keys = ("cudnn_fwd_tflops", "flash_fwd_tflops", "attnqat_none_fwd_tflops",
                 "attnqat_qat_fwd_tflops", "attnqat_fp4_fwd_tflops",
+                "cudnn_bwd_tflops", "attnqat_qat_bwd_tflops",
                 "cudnn_fwdbwd_tflops", "attnqat_qat_fwdbwd_tflops")
         width = 0.8 / len(keys)
         for i, key in enumerate(keys):
