@@ -326,6 +326,8 @@ struct ConvertAttnQATToGPUKernelsPass
             extents.append(dumpExtents.begin(), dumpExtents.end());
             func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, extents));
           }
+          if (int64_t blocks = tc::forwardBlocksPerSM(op))
+            func->setAttr("nvvm.minctasm", b.getI32IntegerAttr(blocks));
           tc::buildForward(func, op, dumpP, packed);
           finishKernel(func);
         }

@@ -654,6 +654,17 @@ int64_t forwardSharedBytes(AttentionOp op) {
   return stages + (forwardKeepsQInShared(op) ? kQueryTile * (d + 8) * 2 : 0);
 }
 
+int64_t forwardBlocksPerSM(AttentionOp op) {
+  // Two blocks of four warps leave the schedulers idle more than half the
+  // time (ncu, H200). Three fit in 168 registers and the shared memory of
+  // mode none at D = 128 (56 bytes spilled: +16% forward) and of every mode
+  // at D = 64 (up to 176 bytes spilled: qat +13-15%). At D = 128 the
+  // quantized forwards spill 180-980 bytes at 168 and ran slower (fp4 -6%).
+  if (forwardKeepsQInShared(op))
+    return 0;
+  return headDim(op) == 64 || op.getConfig().getMode() == Mode::None ? 3 : 0;
+}
+
 int64_t backwardSharedBytes(int64_t d) {
   // K, V, two stages of Q and dO tiles (padded rows) and dS^T, bf16.
   return (6 * kKeyTile * (d + 8) + kKeyTile * (kQueryTile + 8)) * 2;

@@ -37,6 +37,11 @@ int64_t headDim(AttentionOp op);
 /// rather than keeping its fragments in registers (qat at head dim 128).
 bool forwardKeepsQInShared(AttentionOp op);
 
+/// The blocks per SM the forward for `op` asks ptxas to fit (nvvm.minctasm;
+/// 0: no request). Three, where that was measured faster on the H200
+/// despite the registers it costs: mode none, and head dim 64.
+int64_t forwardBlocksPerSM(AttentionOp op);
+
 /// Dynamic shared memory of the forward kernel for `op`, in bytes: two
 /// stages of K and V tiles, and the Q tile when it stays in shared memory.
 int64_t forwardSharedBytes(AttentionOp op);
