@@ -157,17 +157,10 @@ void BlockScaledForwardBuilder::build() {
   Value warp = divu(divu(tid, idx(32)), idx(split)); // its 16 rows
   Value dPart = remu(divu(tid, idx(32)), idx(split));  // its columns
   Value colOffset = split > 1 ? muli(dPart, idx(dTiles * 8)) : Value();
-  Value qTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-  Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
-  Value hk = divu(h, divu(Hq, Hkv));
-  Value q0 = muli(qTile, idx(tc::kQueryTile));
-  Value rows[2];
-  rows[0] = addi(addi(q0, muli(warp, idx(16))), g);
-  rows[1] = addi(rows[0], idx(8));
-  Value rowValid[2] = {ult(rows[0], M), ult(rows[1], M)};
-  Value qBase = muli(addi(muli(bi, Hq), h), M);    // row 0 of (b, h)
-  Value kvBase = muli(addi(muli(bi, Hkv), hk), N); // key 0 of (b, hk)
+  ForwardRows fr = forwardRows(warp, Hq, Hkv, M, N);
+  Value q0 = fr.q0, h = fr.h, bi = fr.bi, hk = fr.hk, qBase = fr.qBase,
+        kvBase = fr.kvBase;
+  const Value *rows = fr.rows, *rowValid = fr.rowValid;
   Value kvHead = addi(muli(bi, Hkv), hk);
   Value zeroI32 = i32c(0);
   Value tI32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), t);
@@ -238,23 +231,15 @@ void BlockScaledForwardBuilder::build() {
         s[j] = mmaBlockScaled(qFrag[kc], w[0], w[1], s[j], qScale[kc], sfb, qkMx);
       }
     }
-    // Scores, -inf where masked (the key of accumulator e of n-tile j is
-    // scoreKey(j, 2t + e % 2) = scoreKey(j, e % 2) + 8 t), and the row max.
-    Value tileMax[2] = {cf(-kInf), cf(-kInf)};
-    for (int64_t j = 0; j < nTiles; ++j)
-      for (int64_t e = 0; e < 4; ++e) {
-        Value key = addi(j0, addi(idx(bsm::scoreKey(j, e % 2)), muli(t, idx(8))));
-        s[j][e] = score(mk, s[j][e], rows[e / 2], key, masked);
-        tileMax[e / 2] = maxf(tileMax[e / 2], s[j][e]);
-      }
+    // Scores (the key of accumulator e of n-tile j is scoreKey(j, 2t + e % 2)
+    // = scoreKey(j, e % 2) + 8 t), the online-softmax step and P~.
     Value mNew[2], alpha[2], lNew[2];
-    onlineSoftmaxStep(tileMax, st.slice(accCount, 4), mNew, alpha, lNew);
-    SmallVector<Acc> p(nTiles);
-    for (int64_t j = 0; j < nTiles; ++j)
-      for (int64_t e = 0; e < 4; ++e) {
-        p[j][e] = pTilde(s[j][e], mNew[e / 2]);
-        lNew[e / 2] = addf(lNew[e / 2], p[j][e]);
-      }
+    SmallVector<Acc> p = softmaxTile(
+        s,
+        [&](int64_t j, int64_t e) {
+          return addi(j0, addi(idx(bsm::scoreKey(j, e % 2)), muli(t, idx(8))));
+        },
+        mk, rows, masked, st.slice(accCount, 4), mNew, alpha, lNew);
 
     // P~^F as the A operand of P . V: the lane's blocks (which, half) are
     // its registers pRegOfBlock(which, half), whose values it already holds.

@@ -155,11 +155,16 @@ struct ConvertAttnQATToGPUKernelsPass
     // Parameters shared by the attention kernels: Q^F, K^F, V^F, the mask and
     // key lengths first; the problem dims and softmax scale last (what
     // setUpRowKernel reads).
+    // With `packed`, Q, K, V are codes (i8) with their scales right after.
     auto addOperandParams = [&](Type elt, RankedTensorType mask, bool keyLengths,
                                 SmallVector<Type> &args,
-                                SmallVector<StringRef> &roles) {
-      args.append(3, dynamic1D(elt));
+                                SmallVector<StringRef> &roles, bool packed = false) {
+      args.append(3, dynamic1D(packed ? b.getI8Type() : elt));
       roles.append({"q", "k", "v"});
+      if (packed) {
+        args.append(3, dynamic1D(b.getI8Type()));
+        roles.append({"q_scales", "k_scales", "v_scales"});
+      }
       if (mask) {
         args.push_back(dynamic1D(mask.getElementType()));
         roles.push_back("mask");
@@ -265,22 +270,8 @@ struct ConvertAttnQATToGPUKernelsPass
         if (!func) {
           SmallVector<Type> args;
           SmallVector<StringRef> roles;
-          if (packed) {
-            Type i8 = b.getI8Type();
-            args.append(6, dynamic1D(i8));
-            roles.append({"q", "k", "v", "q_scales", "k_scales", "v_scales"});
-            if (maskType) {
-              args.push_back(dynamic1D(maskType.getElementType()));
-              roles.push_back("mask");
-            }
-            if (op.getKeyLengths()) {
-              args.push_back(dynamic1D(b.getI32Type()));
-              roles.push_back("key_lengths");
-            }
-          } else {
-            addOperandParams(b.getBF16Type(), maskType,
-                             static_cast<bool>(op.getKeyLengths()), args, roles);
-          }
+          addOperandParams(b.getBF16Type(), maskType, static_cast<bool>(op.getKeyLengths()),
+                           args, roles, packed);
           args.push_back(dynamic1D(outElt));
           roles.push_back("o");
           if (op.getConfig().getMode() == Mode::QAT) {
@@ -353,16 +344,8 @@ struct ConvertAttnQATToGPUKernelsPass
         return func;
       SmallVector<Type> args;
       SmallVector<StringRef> roles;
-      args.append(6, dynamic1D(b.getI8Type()));
-      roles.append({"q", "k", "v", "q_scales", "k_scales", "v_scales"});
-      if (maskType) {
-        args.push_back(dynamic1D(maskType.getElementType()));
-        roles.push_back("mask");
-      }
-      if (op.getKeyLengths()) {
-        args.push_back(dynamic1D(b.getI32Type()));
-        roles.push_back("key_lengths");
-      }
+      addOperandParams(b.getI8Type(), maskType, static_cast<bool>(op.getKeyLengths()), args,
+                       roles, /*packed=*/true);
       args.push_back(dynamic1D(outElt));
       roles.push_back("o");
       if (!fp4) {
@@ -495,12 +478,8 @@ struct ConvertAttnQATToGPUKernelsPass
         if (!func) {
           SmallVector<Type> args;
           SmallVector<StringRef> roles;
-          addOperandParams(packedVariant ? b.getI8Type() : bf16, st.getMask(),
-                           st.getKeyLengths(), args, roles);
-          if (packedVariant) { // scales right after the codes
-            args.insert(args.begin() + 3, 3, dynamic1D(b.getI8Type()));
-            roles.insert(roles.begin() + 3, {"q_scales", "k_scales", "v_scales"});
-          }
+          addOperandParams(bf16, st.getMask(), st.getKeyLengths(), args, roles,
+                           packedVariant);
           args.append({dynamic1D(f32), dynamic1D(f32), dynamic1D(f32), dynamic1D(bf16),
                        dynamic1D(f32), dynamic1D(f32), dynamic1D(f32)});
           roles.append({"m", "l", "delta", "do", "dq_acc", "dk", "dv"});

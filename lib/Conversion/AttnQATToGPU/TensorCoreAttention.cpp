@@ -103,17 +103,10 @@ void ForwardBuilder::build() {
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   setUpLanes(tid);
   Value warp = divu(tid, idx(32));
-  Value qTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-  Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
-  Value hk = divu(h, divu(Hq, Hkv));
-  Value q0 = muli(qTile, idx(tc::kQueryTile));
-  Value rows[2];
-  rows[0] = addi(addi(q0, muli(warp, idx(16))), g);
-  rows[1] = addi(rows[0], idx(8));
-  Value rowValid[2] = {ult(rows[0], M), ult(rows[1], M)};
-  Value qBase = muli(addi(muli(bi, Hq), h), M);    // row 0 of (b, h)
-  Value kvBase = muli(addi(muli(bi, Hkv), hk), N); // key 0 of (b, hk)
+  ForwardRows fr = forwardRows(warp, Hq, Hkv, M, N);
+  Value q0 = fr.q0, h = fr.h, bi = fr.bi, hk = fr.hk, qBase = fr.qBase,
+        kvBase = fr.kvBase;
+  const Value *rows = fr.rows, *rowValid = fr.rowValid;
   Value zeroI32 = arith::ConstantIntOp::create(b, loc, 0, 32);
 
   // Q fragments, loaded once (rows past M read row M-1 and are zeroed).
@@ -210,24 +203,15 @@ void ForwardBuilder::build() {
     };
     mmaLoop(kChunks, {{&s, aQ}}, [&](int64_t np, int64_t kc) { return bFromNK(kS, np, kc); });
 
-    // Scores in the log2 domain, -inf where masked; the tile's row max.
-    Value tileMax[2] = {cf(-kInf), cf(-kInf)};
-    for (int64_t nt = 0; nt < nTiles; ++nt)
-      for (int64_t e = 0; e < 4; ++e) {
-        Value key = addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2))));
-        s[nt][e] = score(mk, s[nt][e], rows[e / 2], key, masked);
-        tileMax[e / 2] = maxf(tileMax[e / 2], s[nt][e]);
-      }
-
-    // Integer running max (exact alpha), then P~ in that frame.
+    // Scores (accumulator e of n-tile nt: key 8 nt + 2t + e % 2), the
+    // online-softmax step and P~.
     Value mNew[2], alpha[2], lNew[2];
-    onlineSoftmaxStep(tileMax, st.slice(accCount, 4), mNew, alpha, lNew);
-    SmallVector<Acc> p(nTiles);
-    for (int64_t nt = 0; nt < nTiles; ++nt)
-      for (int64_t e = 0; e < 4; ++e) {
-        p[nt][e] = pTilde(s[nt][e], mNew[e / 2]);
-        lNew[e / 2] = addf(lNew[e / 2], p[nt][e]); // this lane's share
-      }
+    SmallVector<Acc> p = softmaxTile(
+        s,
+        [&](int64_t nt, int64_t e) {
+          return addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2))));
+        },
+        mk, rows, masked, st.slice(accCount, 4), mNew, alpha, lNew);
 
     // P~^F: blocks of 16 (NVFP4) or 32 (MXFP4) keys = 2 or 4 n-tiles of a
     // row, whose amax the row's four lanes share.

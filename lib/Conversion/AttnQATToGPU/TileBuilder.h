@@ -474,6 +474,27 @@ protected:
     }
   }
 
+  /// Where a forward block's rows are: grid (query tile, head, batch), the
+  /// lane's two rows (warp `rowGroup` owns 16 of the block's kQueryTile).
+  struct ForwardRows {
+    Value q0, h, bi, hk, rows[2], rowValid[2], qBase, kvBase;
+  };
+  ForwardRows forwardRows(Value rowGroup, Value Hq, Value Hkv, Value M, Value N) {
+    ForwardRows r;
+    Value qTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+    r.h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+    r.bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+    r.hk = divu(r.h, divu(Hq, Hkv));
+    r.q0 = muli(qTile, idx(tc::kQueryTile));
+    r.rows[0] = addi(addi(r.q0, muli(rowGroup, idx(16))), g);
+    r.rows[1] = addi(r.rows[0], idx(8));
+    r.rowValid[0] = ult(r.rows[0], M);
+    r.rowValid[1] = ult(r.rows[1], M);
+    r.qBase = muli(addi(muli(r.bi, Hq), r.h), M);      // row 0 of (b, h)
+    r.kvBase = muli(addi(muli(r.bi, Hkv), r.hk), N);   // key 0 of (b, hk)
+    return r;
+  }
+
   /// The online-softmax step of one key tile for a lane's two rows: the
   /// tile's lane-local row maxima, the running (m0, m1, l0, l1) in `ml`;
   /// gives the new integer frame m' = max(m, ceil(rowmax)), the exact
@@ -487,6 +508,32 @@ protected:
       alpha[r] = sel(isNegInf(m), cf(0), exp2(subf(m, mNew[r])));
       lScaled[r] = mulf(alpha[r], ml[2 + r]);
     }
+  }
+
+  /// One key tile of the forward's softmax, on the lane's S accumulators:
+  /// scores in the log2 domain (-inf where masked; `keyOf(nt, e)` is the key
+  /// of accumulator e of n-tile nt), the online-softmax step against the
+  /// running (m0, m1, l0, l1) in `ml`, and P~ in the new frame, whose sum
+  /// joins lNew (this lane's share).
+  using KeyOf = llvm::function_ref<Value(int64_t nt, int64_t e)>;
+  SmallVector<Acc> softmaxTile(SmallVector<Acc> &s, KeyOf keyOf, const Masking &mk,
+                               const Value rows[2], bool masked, ValueRange ml,
+                               Value mNew[2], Value alpha[2], Value lNew[2]) {
+    Value tileMax[2] = {cf(-kInf), cf(-kInf)};
+    for (int64_t nt = 0; nt < static_cast<int64_t>(s.size()); ++nt)
+      for (int64_t e = 0; e < 4; ++e) {
+        s[nt][e] = score(mk, s[nt][e], rows[e / 2], keyOf(nt, e), masked);
+        tileMax[e / 2] = maxf(tileMax[e / 2], s[nt][e]);
+      }
+    // Integer running max (exact alpha), then P~ in that frame.
+    onlineSoftmaxStep(tileMax, ml, mNew, alpha, lNew);
+    SmallVector<Acc> p(s.size());
+    for (int64_t nt = 0; nt < static_cast<int64_t>(s.size()); ++nt)
+      for (int64_t e = 0; e < 4; ++e) {
+        p[nt][e] = pTilde(s[nt][e], mNew[e / 2]);
+        lNew[e / 2] = addf(lNew[e / 2], p[nt][e]);
+      }
+    return p;
   }
 
   /// Where a forward writes its per-row results (oPrime only in qat).
