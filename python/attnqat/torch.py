@@ -104,7 +104,8 @@ class PackedStateFunction(torch.autograd.Function):
         o = torch.empty_like(q)
         rows = q.new_empty((B, Hq, M), dtype=torch.float32)
         lse, m, l = rows, torch.empty_like(rows), torch.empty_like(rows)
-        o_prime = q.new_empty(q.shape, dtype=torch.float32) if mode == "qat" else None
+        # O' in BF16: the packed state keeps it (and O) at 2 bytes an element.
+        o_prime = torch.empty_like(q) if mode == "qat" else None
         args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in (
             ("q", qp.codes), ("k", kp.codes), ("v", vp.codes), ("q_scales", qp.scales),
             ("k_scales", kp.scales), ("v_scales", vp.scales), ("o", o), ("lse", lse),
@@ -115,7 +116,7 @@ class PackedStateFunction(torch.autograd.Function):
         problem = _rt.Problem(B, Hq, Hkv, M, N, D, _rt.FLAG_CAUSAL if causal else 0, 0)
         _runtime().launch(f"attention_fwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16_packed",
                           problem, args, _stream())
-        saved = o_prime if mode == "qat" else o.float()
+        saved = o_prime if mode == "qat" else o
         # v_layout="t64" saves V as the sm_120a forward does (its block-scaled
         # MMA reads V^T); the backward then reads that layout.
         if v_layout == "t64":
@@ -134,7 +135,7 @@ class PackedStateFunction(torch.autograd.Function):
         grad_o = grad_o.contiguous().to(torch.bfloat16)
         delta = m.new_empty(m.shape)
         rows_only = _rt.Problem(B, Hq, Hkv, M, N, D, 0, 0)
-        _runtime().launch("attention_bwd_tc_delta_bf16", rows_only,
+        _runtime().launch("attention_bwd_tc_delta_obf16_bf16", rows_only,
                           [_rt.ptr_arg("o_saved", saved.data_ptr()),
                            _rt.ptr_arg("do", grad_o.data_ptr()),
                            _rt.ptr_arg("delta", delta.data_ptr())], _stream())

@@ -10,9 +10,12 @@
 // packed-operands adds qat/dropin variants that read Q, K, V as codes and
 // scales (a packed saved state); the op keeps its BF16 kernel.
 // PACKED-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_tc_qat_pnvfp42_causal_d128_bf16,
-// PACKED-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16_packed({{.*}}attnqat.params = ["q", "k", "v", "q_scales", "k_scales", "v_scales", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// PACKED-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16_packed({{.*}}xi8>, %{{.*}}: memref<1099511627776xbf16>, %{{.*}}: memref<1099511627776xbf16>, %{{.*}}: memref<1099511627776xf32>{{.*}}attnqat.params = ["q", "k", "v", "q_scales", "k_scales", "v_scales", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // PACKED-DAG: gpu.func @attention_bwd_tc_qat_pnvfp42_causal_d128_bf16_packed({{.*}}attnqat.extents = {k = "B*Hkv*N*ceil(D/2)", k_scales = "B*Hkv*N*ceil(D/16)", q = "B*Hq*M*ceil(D/2)", q_scales = "B*Hq*M*ceil(D/16)", v = "B*Hkv*ceil(N/2)*D", v_scales = "B*Hkv*ceil(N/16)*D"}{{.*}}attnqat.params = ["q", "k", "v", "q_scales", "k_scales", "v_scales", "m", "l", "delta", "do", "dq_acc", "dk", "dv", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // PACKED-DAG: gpu.func @attention_fwd_tc_dropin_pnvfp42_d128_bf16_packed(
+// The packed state keeps O' in BF16 (o, o_prime: bf16, then lse: f32); its
+// delta pre-pass reads BF16.
+// PACKED-DAG: gpu.func @attention_bwd_tc_delta_obf16_bf16(%{{.*}}: memref<1099511627776xbf16>, %{{.*}}: memref<1099511627776xbf16>, %{{.*}}: memref<1099511627776xf32>
 // PACKED-NOT: gpu.func @attention_fwd_tc_none_d64_bf16_packed
 // With block-scaled-mma too, the packed backward also reads V in the t64
 // layout (what the sm_120a forward saves); BF16 mma.sync, so it runs on sm_90a.

@@ -275,7 +275,9 @@ struct ConvertAttnQATToGPUKernelsPass
           args.push_back(dynamic1D(outElt));
           roles.push_back("o");
           if (op.getConfig().getMode() == Mode::QAT) {
-            args.push_back(dynamic1D(b.getF32Type()));
+            // A packed training state keeps O' in BF16 too (its backward's
+            // delta reads it; attention_bwd_tc_delta_obf16_bf16).
+            args.push_back(dynamic1D(packedVariant ? b.getBF16Type() : b.getF32Type()));
             roles.push_back("o_prime");
           }
           args.append(3, dynamic1D(b.getF32Type()));
@@ -348,8 +350,8 @@ struct ConvertAttnQATToGPUKernelsPass
                        roles, /*packed=*/true);
       args.push_back(dynamic1D(outElt));
       roles.push_back("o");
-      if (!fp4) {
-        args.push_back(dynamic1D(b.getF32Type()));
+      if (!fp4) { // BF16, as in the packed training state
+        args.push_back(dynamic1D(b.getBF16Type()));
         roles.push_back("o_prime");
       }
       args.append(3, dynamic1D(b.getF32Type()));
@@ -433,13 +435,15 @@ struct ConvertAttnQATToGPUKernelsPass
     }
 
     // The tensor-core backward's pre-pass, delta = rowsum(dO * O_saved): one
-    // per module, declared with the first backward that needs it.
-    auto deltaKernel = [&](Location loc) {
-      StringRef name = "attention_bwd_tc_delta_bf16";
+    // per module and type of O_saved (f32; BF16 for a packed state),
+    // declared with the first backward that needs it.
+    auto deltaKernel = [&](Location loc, Type savedElt) {
+      std::string name = savedElt.isF32() ? "attention_bwd_tc_delta_bf16"
+                                          : "attention_bwd_tc_delta_obf16_bf16";
       if (auto existing = kernels.lookup<gpu::GPUFuncOp>(name))
         return existing;
       Type f32 = b.getF32Type();
-      SmallVector<Type> args{dynamic1D(f32), dynamic1D(b.getBF16Type()), dynamic1D(f32)};
+      SmallVector<Type> args{dynamic1D(savedElt), dynamic1D(b.getBF16Type()), dynamic1D(f32)};
       SmallVector<StringRef> roles{"o_saved", "do", "delta"};
       args.append(6, IndexType::get(ctx));
       roles.append({"B", "Hq", "Hkv", "M", "N", "D"});
@@ -532,10 +536,11 @@ struct ConvertAttnQATToGPUKernelsPass
         return func;
       };
       if (tensorCores && tc::coversBackward(op, why)) {
-        auto delta = deltaKernel(op.getLoc());
+        auto delta = deltaKernel(op.getLoc(), b.getF32Type());
         auto func = tcBackward(/*packedVariant=*/false);
         Mode mode = op.getState().getType().getConfig().getMode();
         if (packedOperands && (mode == Mode::QAT || mode == Mode::DropIn)) {
+          deltaKernel(op.getLoc(), b.getBF16Type());
           tcBackward(/*packedVariant=*/true);
           // The backward of an sm_120a training step (its forward reads and
           // saves V in the t64 layout); BF16 mma.sync, so it runs everywhere.

@@ -689,6 +689,8 @@ void buildRowDot(gpu::GPUFuncOp func) {
     if (!x.getType().isF32())
       x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
     Value y = memref::LoadOp::create(b, loc, o, ValueRange{at});
+    if (!y.getType().isF32()) // a BF16 O' (packed state)
+      y = arith::ExtFOp::create(b, loc, b.getF32Type(), y);
     scf::YieldOp::create(b, loc, ValueRange{math::FmaOp::create(
                                      b, loc, x, y, loop.getRegionIterArgs()[0])});
   }

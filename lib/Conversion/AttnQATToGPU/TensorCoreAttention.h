@@ -103,8 +103,8 @@ void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op,
 
 /// Builds the backward's pre-pass: delta = rowsum(dO * O_saved) per query
 /// row (O' in qat: DESIGN rule 2; O otherwise), summed in order of d as the
-/// CPU lowering does. Parameters: o_saved (f32), do, delta (f32), B, Hq, Hkv,
-/// M, N, D; one thread per row; no flags.
+/// CPU lowering does. Parameters: o_saved (f32, or BF16 for a packed state),
+/// do, delta (f32), B, Hq, Hkv, M, N, D; one thread per row; no flags.
 void buildRowDot(gpu::GPUFuncOp func);
 
 } // namespace mlir::attnqat::tc
