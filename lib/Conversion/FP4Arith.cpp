@@ -67,25 +67,22 @@ Value FP4Arith::e2m1Code(Value onGrid) {
 }
 
 Value FP4Arith::decodeE2M1(Value code) {
-  Type f32Type = b.getF32Type();
-  Value c8 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(8));
-  Value c7 = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(7));
-  Value idx = arith::AndIOp::create(b, loc, code, c7);
-  Value fidx = arith::UIToFPOp::create(b, loc, f32Type, idx);
-  // Magnitude: idx / 2 below 4, idx - 2 for 4..5, 4 for 6, 6 for 7.
-  Value lt4 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, fidx, f32(4));
-  Value lt6 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, fidx, f32(6));
-  Value eq6 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, fidx, f32(6));
-  Value mag = arith::SelectOp::create(
-      b, loc, lt4, arith::MulFOp::create(b, loc, fidx, f32(0.5)),
-      arith::SelectOp::create(
-          b, loc, lt6, arith::SubFOp::create(b, loc, fidx, f32(2)),
-          arith::SelectOp::create(b, loc, eq6, f32(4), f32(6))));
-  Value neg = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::ne, arith::AndIOp::create(b, loc, code, c8),
-      arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0)));
-  return arith::SelectOp::create(b, loc, neg,
-                                 arith::NegFOp::create(b, loc, mag), mag);
+  // Straight to the float's bits, integer ops only (no int-to-float
+  // convert): magnitude index i = code & 7 is i * 0.5 for i < 2, and for
+  // i >= 2 exponent i / 2 - 1 with mantissa bit i & 1, i.e. bits
+  // (i + 252) << 22; the sign bit moves from bit 3 to bit 31.
+  Type i32Type = b.getI32Type();
+  Value c = arith::ExtUIOp::create(b, loc, i32Type, code);
+  Value idx = arith::AndIOp::create(b, loc, c, i32(7));
+  Value normal = arith::ShLIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, idx, i32(252)), i32(22));
+  Value small = arith::MulIOp::create(b, loc, idx, i32(0x3F000000));
+  Value isNormal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, idx, i32(2));
+  Value mag = arith::SelectOp::create(b, loc, isNormal, normal, small);
+  Value sign = arith::ShLIOp::create(b, loc, arith::AndIOp::create(b, loc, c, i32(8)),
+                                     i32(28));
+  return arith::BitcastOp::create(b, loc, b.getF32Type(),
+                                  arith::OrIOp::create(b, loc, mag, sign));
 }
 
 Value FP4Arith::exp2Int(Value e) {
