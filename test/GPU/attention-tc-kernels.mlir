@@ -24,8 +24,9 @@
 // T64-DAG: gpu.func @attention_bwd_tc_dropin_pnvfp42_d128_bf16_packed_t64(
 // T64-DAG: gpu.func @attention_fwd_bs_qat_pnvfp42_causal_d128_bf16(
 // T64-NOT: gpu.func @attention_bwd_tc_none_d64_bf16_packed
-// The same kernels build for Blackwell (BF16 mma.sync exists there; its
-// block-scaled FP4 MMA is not generated yet).
+// The same kernels build for Blackwell (BF16 mma.sync exists there); the
+// sm_120a pipeline adds the block-scaled FP4 forward (attention-bs-kernels.mlir),
+// sm_100a has no tcgen05 kernel yet.
 // RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_120a format=bin" | FileCheck %s --check-prefix=BIN %}
 // RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_100a format=bin" | FileCheck %s --check-prefix=BIN %}
 
