@@ -199,12 +199,19 @@ Value FP4Arith::decodeScale(FP4FormatAttrInterface format, Value bits8) {
   return arith::SelectOp::create(b, loc, isNan, f32(std::nan("")), v);
 }
 
-Value FP4Arith::quantizeElement(Value x, Value scale, float g) {
+Value FP4Arith::scaledForCode(Value x, Value scale, float g) {
   Value denom = arith::MulFOp::create(b, loc, scale, f32(g));
-  Value q = roundToE2M1(arith::DivFOp::create(b, loc, x, denom));
+  return arith::DivFOp::create(b, loc, x, denom);
+}
+
+Value FP4Arith::scaleUsable(Value scale) {
+  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, scale, f32(0));
+}
+
+Value FP4Arith::quantizeElement(Value x, Value scale, float g) {
+  Value q = roundToE2M1(scaledForCode(x, scale, g));
   // Scale 0 (underflow) and NaN scales give zero codes.
-  Value usable = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, scale, f32(0));
-  return arith::SelectOp::create(b, loc, usable, q, f32(0));
+  return arith::SelectOp::create(b, loc, scaleUsable(scale), q, f32(0));
 }
 
 Value FP4Arith::dequantizeElement(Value onGrid, Value scale, float g) {

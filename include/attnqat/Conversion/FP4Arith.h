@@ -55,6 +55,11 @@ public:
 
   /// E2M1(x / (s * g)) as a grid value (0 when s == 0).
   Value quantizeElement(Value x, Value scale, float g);
+  /// x / (s * g): what an element's code rounds (by roundToE2M1 or a
+  /// hardware E2M1 convert), dividing by the rounded scale.
+  Value scaledForCode(Value x, Value scale, float g);
+  /// Whether a block scale gives codes: false for 0 (underflow) and NaN.
+  Value scaleUsable(Value scale);
   /// (v * s) * g, the decode of a grid value (NaN for a NaN scale).
   Value dequantizeElement(Value onGrid, Value scale, float g);
 

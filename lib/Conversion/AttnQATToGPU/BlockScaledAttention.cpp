@@ -107,12 +107,11 @@ private:
       amax = maxf(amax, math::AbsFOp::create(b, loc, v));
     amax = laneReduce(amax, /*isMax=*/true, lanes);
     Value bs = fp.blockScale(pFormat, amax, gP);
-    Value denom = mulf(bs, cf(gP));
-    // Scale 0 (underflow) and NaN give zero codes, as FP4Arith::quantizeElement.
-    Value usable = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, bs, cf(0));
+    // FP4Arith's quotient; scale 0 (underflow) and NaN give zero codes.
+    Value usable = fp.scaleUsable(bs);
     SmallVector<Value> y;
     for (Value v : vals)
-      y.push_back(sel(usable, arith::DivFOp::create(b, loc, v, denom), cf(0)));
+      y.push_back(sel(usable, fp.scaledForCode(v, bs, gP), cf(0)));
     Value word = i32c(0);
     for (int64_t k = 0; k < 4; ++k) {
       // The first operand lands in the high nibble.

@@ -226,20 +226,27 @@ struct ConvertAttnQATToGPUKernelsPass
     };
 
     // Extents of packed operands: codes two per byte along the block axis,
-    // one scale per block.
-    auto packedExtents = [&](ConfigAttr config) {
+    // one scale per block; with `vT64`, V in the t64 layout (V^T, keys padded
+    // to 64), which `layouts` then names for the artifact.
+    auto packedExtents = [&](ConfigAttr config, bool vT64 = false,
+                             gpu::GPUFuncOp layouts = nullptr) {
       auto blocks = [](FP4FormatAttrInterface f) {
         return std::to_string(f.getBlockSize());
       };
       auto entry = [&](StringRef role, std::string expr) {
         return NamedAttribute(StringAttr::get(ctx, role), StringAttr::get(ctx, expr));
       };
+      if (vT64)
+        layouts->setAttr("attnqat.layouts",
+                         DictionaryAttr::get(ctx, {entry("v", "t64"), entry("v_scales", "t64")}));
+      std::string vPerTile = std::to_string(64 / config.getV().getBlockSize());
       return SmallVector<NamedAttribute>{
           entry("q", "B*Hq*M*ceil(D/2)"), entry("k", "B*Hkv*N*ceil(D/2)"),
-          entry("v", "B*Hkv*ceil(N/2)*D"),
+          entry("v", vT64 ? "B*Hkv*D*ceil(N/64)*32" : "B*Hkv*ceil(N/2)*D"),
           entry("q_scales", "B*Hq*M*ceil(D/" + blocks(config.getQ()) + ")"),
           entry("k_scales", "B*Hkv*N*ceil(D/" + blocks(config.getK()) + ")"),
-          entry("v_scales", "B*Hkv*ceil(N/" + blocks(config.getV()) + ")*D")};
+          entry("v_scales", vT64 ? "B*Hkv*D*ceil(N/64)*" + vPerTile
+                                 : "B*Hkv*ceil(N/" + blocks(config.getV()) + ")*D")};
     };
     // The tensor-core forward of `op`; with `packedVariant` (mode fp4 always)
     // it reads Q, K, V as codes and scales.
@@ -362,20 +369,8 @@ struct ConvertAttnQATToGPUKernelsPass
                                 tc::kThreads * tc::blockScaledWarpsPerRows(op),
                                 {"D == " + std::to_string(d)});
       func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_120a"}));
-      SmallVector<NamedAttribute> extents = packedExtents(op.getConfig());
-      std::string vPerTile = std::to_string(64 / op.getConfig().getV().getBlockSize());
-      for (NamedAttribute &e : extents) {
-        if (e.getName() == "v")
-          e.setValue(StringAttr::get(ctx, "B*Hkv*D*ceil(N/64)*32"));
-        if (e.getName() == "v_scales")
-          e.setValue(StringAttr::get(ctx, "B*Hkv*D*ceil(N/64)*" + vPerTile));
-      }
-      func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, extents));
-      func->setAttr("attnqat.layouts",
-                    DictionaryAttr::get(ctx, {NamedAttribute(StringAttr::get(ctx, "v"),
-                                                             StringAttr::get(ctx, "t64")),
-                                              NamedAttribute(StringAttr::get(ctx, "v_scales"),
-                                                             StringAttr::get(ctx, "t64"))}));
+      func->setAttr("attnqat.extents",
+                    DictionaryAttr::get(ctx, packedExtents(op.getConfig(), /*vT64=*/true, func)));
       tc::buildBlockScaledForward(func, op);
       finishKernel(func);
       return func;
@@ -502,21 +497,7 @@ struct ConvertAttnQATToGPUKernelsPass
               NamedAttribute(StringAttr::get(ctx, "dv"), StringAttr::get(ctx, "out"))};
           SmallVector<NamedAttribute> extents;
           if (packedVariant)
-            extents = packedExtents(st.getConfig());
-          if (vT64) {
-            for (NamedAttribute &e : extents) {
-              if (e.getName() == "v")
-                e.setValue(StringAttr::get(ctx, "B*Hkv*D*ceil(N/64)*32"));
-              if (e.getName() == "v_scales")
-                e.setValue(StringAttr::get(ctx, "B*Hkv*D*ceil(N/64)*4"));
-            }
-            func->setAttr("attnqat.layouts",
-                          DictionaryAttr::get(
-                              ctx, {NamedAttribute(StringAttr::get(ctx, "v"),
-                                                   StringAttr::get(ctx, "t64")),
-                                    NamedAttribute(StringAttr::get(ctx, "v_scales"),
-                                                   StringAttr::get(ctx, "t64"))}));
-          }
+            extents = packedExtents(st.getConfig(), vT64, func);
           if (dumpP) {
             access.push_back(NamedAttribute(StringAttr::get(ctx, "p_codes"),
                                             StringAttr::get(ctx, "out")));
