@@ -5,6 +5,7 @@
 #include "attnqat/Conversion/Passes.h"
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -21,6 +22,8 @@ void mlir::attnqat::buildAttnQATGPUKernelsPipeline(
   generate.tensorCores = options.tensorCores;
   // Blackwell's RTX chip gets its FP4 tensor-core forward (block-scaled MMA).
   generate.blockScaledMma = options.chip == "sm_120a";
+  // The datacenter chip's: tcgen05 and tensor memory.
+  generate.tcgen05Mma = options.chip == "sm_100a";
   pm.addPass(createConvertAttnQATToGPUKernels(generate));
   buildAttnQATGPUKernelLowering(pm, options);
 }
@@ -31,8 +34,11 @@ void mlir::attnqat::buildAttnQATGPUKernelLowering(
   target.moduleMatcher = "attnqat_kernels";
   target.triple = "nvptx64-nvidia-cuda";
   target.chip = options.chip;
-  // PTX 8.0 covers sm_90a; the Blackwell chips need PTX 8.7.
-  target.features = options.chip == "sm_90a" ? "+ptx80" : "+ptx87";
+  // PTX 8.0 covers sm_90a; sm_120a's block-scaled mma.sync needs PTX 8.7,
+  // sm_100a's tcgen05 block16/block32 MMAs 8.8.
+  target.features = options.chip == "sm_90a"    ? "+ptx80"
+                    : options.chip == "sm_100a" ? "+ptx88"
+                                                : "+ptx87";
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   kernels.addPass(createSCFToControlFlowPass());
@@ -43,6 +49,8 @@ void mlir::attnqat::buildAttnQATGPUKernelLowering(
   nvvm.indexBitwidth = 64;
   nvvm.useBarePtrCallConv = true; // kernels take plain device pointers
   kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  // NVVM ops spelled as inline PTX (mbarrier waits of the sm_100a forward).
+  kernels.addPass(createConvertNVVMToLLVMPass());
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
   GpuModuleToBinaryPassOptions binary;

@@ -61,6 +61,11 @@ static llvm::cl::opt<bool> blockScaledMma(
                    "quantize kernels also when sm_120a is not among the chips "
                    "(the quantize kernels then run on every chip)"),
     llvm::cl::init(false));
+static llvm::cl::opt<bool> tcgen05Mma(
+    "tcgen05-mma",
+    llvm::cl::desc("the sm_100a tcgen05 forward (and the t64-layout quantize "
+                   "kernels) also when sm_100a is not among the chips"),
+    llvm::cl::init(false));
 static llvm::cl::opt<bool> tensorCores(
     "tensor-cores",
     llvm::cl::desc("tensor-core forward kernels where they apply (false: the "
@@ -174,6 +179,7 @@ int main(int argc, char **argv) {
   generateOptions.dumpPCodes = dumpPCodes;
   generateOptions.packedOperands = packedOperands;
   generateOptions.blockScaledMma = blockScaledMma || llvm::is_contained(chips, "sm_120a");
+  generateOptions.tcgen05Mma = tcgen05Mma || llvm::is_contained(chips, "sm_100a");
   generate.addPass(mlir::attnqat::createConvertAttnQATToGPUKernels(generateOptions));
   if (failed(generate.run(*module)))
     return 1;
@@ -233,6 +239,11 @@ int main(int argc, char **argv) {
                                .Case("out", rt::Access::Out)
                                .Default(rt::Access::InOut);
         param.align = std::max(1u, memref.getElementTypeBitWidth() / 8);
+        // Wider accesses the generator asked for (the Blackwell forwards load
+        // code words and 16-byte rows).
+        if (auto aligns = func->getAttrOfType<DictionaryAttr>("attnqat.align"))
+          if (auto a = aligns.getAs<IntegerAttr>(role))
+            param.align = std::max<uint32_t>(param.align, a.getInt());
         param.hasExtent = true;
         std::string extent = extentFor(role, name, info);
         if (auto extents = func->getAttrOfType<DictionaryAttr>("attnqat.extents"))

@@ -43,31 +43,6 @@ public:
 private:
   AttentionOp op;
 
-  Value i32c(int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 32); }
-  Value zext32(Value x) { return arith::ExtUIOp::create(b, loc, b.getI32Type(), x); }
-  Value shl(Value x, int64_t n) { return arith::ShLIOp::create(b, loc, x, i32c(n)); }
-  Value ori(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
-  /// The 32-bit little-endian word at byte `at` (4-aligned) of an i8 buffer.
-  Value loadWord(Value buf, Value at) {
-    Value v = vector::LoadOp::create(b, loc, VectorType::get({4}, b.getI8Type()), buf,
-                                     ValueRange{at}, /*nontemporal=*/false,
-                                     llvm::Align(4));
-    return asI32(vector::BitCastOp::create(
-        b, loc, VectorType::get({1}, b.getI32Type()), v));
-  }
-  /// The scales of one 64-wide k-step at byte `at`: 4 bytes (NVFP4, a word)
-  /// or 2 (MXFP4, the low half of the word).
-  Value loadScales(Value buf, Value at, int64_t blockSize) {
-    if (blockSize == bsm::kScaleBlock)
-      return loadWord(buf, at);
-    Value v = vector::LoadOp::create(b, loc, VectorType::get({2}, b.getI8Type()), buf,
-                                     ValueRange{at}, /*nontemporal=*/false,
-                                     llvm::Align(2));
-    Value h = vector::ExtractOp::create(
-        b, loc, vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI16Type()), v),
-        ArrayRef<int64_t>{0});
-    return zext32(h);
-  }
   /// Byte `byte` (a runtime i32 count of bytes) of `word`, as i8.
   Value byteOf(Value word, Value byteIndex) {
     Value s = arith::ShRUIOp::create(b, loc, word, arith::MulIOp::create(b, loc, byteIndex, i32c(8)));
@@ -93,34 +68,6 @@ private:
     for (int64_t e = 0; e < 4; ++e)
       r[e] = LLVM::ExtractValueOp::create(b, loc, mmaOp.getResult(), e);
     return r;
-  }
-  /// phi_P of one block: the lane's 8 values `vals` (nibble order of its A
-  /// register), amax shared with the lanes of `lanes` (xor 1 for NVFP4's 16
-  /// keys, xor 1, 2 for MXFP4's 32). Returns the register of
-  /// codes (cvt.rn.satfinite.e2m1x2.f32 on x / (scale g), FP4Arith's
-  /// division, so codes equal the CPU's) and the scale's E4M3 bits.
-  std::pair<Value, Value> quantizeToWord(ArrayRef<Value> vals, ArrayRef<int32_t> lanes) {
-    FP4FormatAttrInterface pFormat = config.getP();
-    float gP = config.getPGlobalScale();
-    Value amax = cf(0);
-    for (Value v : vals)
-      amax = maxf(amax, math::AbsFOp::create(b, loc, v));
-    amax = laneReduce(amax, /*isMax=*/true, lanes);
-    Value bs = fp.blockScale(pFormat, amax, gP);
-    // FP4Arith's quotient; scale 0 (underflow) and NaN give zero codes.
-    Value usable = fp.scaleUsable(bs);
-    SmallVector<Value> y;
-    for (Value v : vals)
-      y.push_back(sel(usable, fp.scaledForCode(v, bs, gP), cf(0)));
-    Value word = i32c(0);
-    for (int64_t k = 0; k < 4; ++k) {
-      // The first operand lands in the high nibble.
-      Value pair = NVVM::ConvertF32x2ToF4x2Op::create(
-          b, loc, b.getI8Type(), y[2 * k + 1], y[2 * k], /*relu=*/false,
-          b.getType<Float4E2M1FNType>());
-      word = ori(word, shl(zext32(pair), 8 * k));
-    }
-    return {word, fp.scaleBits(pFormat, bs)};
   }
 };
 

@@ -141,8 +141,8 @@ struct ConvertAttnQATToGPUKernelsPass
         key = {CodecKind::FakeQuant, f.getType().getElementType(), f.getFormat()};
       }
       gpu::GPUFuncOp func = codecKernel(op->getLoc(), key);
-      // The sm_120a forward reads V in the t64 layout.
-      if (blockScaledMma && key.kind == CodecKind::Quantize) {
+      // The Blackwell forwards read V in the t64 layout.
+      if ((blockScaledMma || tcgen05Mma) && key.kind == CodecKind::Quantize) {
         CodecKernelKey t64 = key;
         t64.layout = CodecLayout::T64;
         codecKernel(op->getLoc(), t64);
@@ -333,9 +333,12 @@ struct ConvertAttnQATToGPUKernelsPass
         }
         return func;
     };
-    // The sm_120a forward on block-scaled FP4 MMA (packed operands, V in
-    // the t64 layout); compiled only for that chip.
-    auto bsForward = [&](AttentionOp op) -> gpu::GPUFuncOp {
+    // The Blackwell forwards on block-scaled FP4 MMA (packed operands, V in
+    // the t64 layout), each compiled only for its chip: sm_120a's on
+    // mma.block_scale, sm_100a's on tcgen05.
+    enum class Blackwell { SM120a, SM100a };
+    auto bsForward = [&](AttentionOp op, Blackwell chip) -> gpu::GPUFuncOp {
+      bool tcgen05 = chip == Blackwell::SM100a;
       int64_t d = tc::headDim(op);
       RankedTensorType maskType =
           op.getMask() ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
@@ -343,9 +346,9 @@ struct ConvertAttnQATToGPUKernelsPass
       bool fp4 = op.getConfig().getMode() == Mode::FP4;
       Type nameElt = fp4 ? outElt : b.getBF16Type();
       std::string typeSuffix = "_" + typeName(nameElt);
-      std::string name =
-          attentionKernelName("attention_fwd_bs_", op.getConfig(), op.getCausal(),
-                              maskType, static_cast<bool>(op.getKeyLengths()), nameElt);
+      std::string name = attentionKernelName(
+          tcgen05 ? "attention_fwd_tcgen05_" : "attention_fwd_bs_", op.getConfig(),
+          op.getCausal(), maskType, static_cast<bool>(op.getKeyLengths()), nameElt);
       name.insert(name.size() - typeSuffix.size(), "_d" + std::to_string(d));
       if (outElt.isF32() && !fp4)
         name += "_of32";
@@ -364,14 +367,32 @@ struct ConvertAttnQATToGPUKernelsPass
       args.append(3, dynamic1D(b.getF32Type()));
       roles.append({"lse", "m", "l"});
       addDimParams(args, roles);
-      std::string qTiles = "ceil(M/" + std::to_string(tc::kQueryTile) + ")";
-      auto func = declareKernel(op.getLoc(), name, args, roles, {qTiles, "Hq", "B"},
-                                tc::kThreads * tc::blockScaledWarpsPerRows(op),
-                                {"D == " + std::to_string(d)});
-      func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_120a"}));
+      std::string qTiles = "ceil(M/" + std::to_string(tcgen05 ? 128 : tc::kQueryTile) + ")";
+      auto func = declareKernel(
+          op.getLoc(), name, args, roles, {qTiles, "Hq", "B"},
+          tcgen05 ? tc::tcgen05Threads() : tc::kThreads * tc::blockScaledWarpsPerRows(op),
+          {"D == " + std::to_string(d)}, tcgen05 ? tc::tcgen05SharedBytes(op) : 0);
+      func->setAttr("attnqat.chips", b.getStrArrayAttr({tcgen05 ? "sm_100a" : "sm_120a"}));
+      // The widest loads of the packed operands: code words (sm_120a) or
+      // 16-byte rows (sm_100a); scale words (NVFP4) or halves (MXFP4).
+      auto alignOf = [&](StringRef role, int64_t bytes) {
+        return NamedAttribute(StringAttr::get(ctx, role), b.getI64IntegerAttr(bytes));
+      };
+      int64_t codeAlign = tcgen05 ? 16 : 4;
+      int64_t qkScaleAlign = op.getConfig().getQ().getBlockSize() == 16 ? 4 : 2;
+      int64_t vScaleAlign = op.getConfig().getV().getBlockSize() == 16 ? 4 : 2;
+      func->setAttr("attnqat.align",
+                    DictionaryAttr::get(ctx, {alignOf("q", codeAlign), alignOf("k", codeAlign),
+                                              alignOf("v", codeAlign),
+                                              alignOf("q_scales", qkScaleAlign),
+                                              alignOf("k_scales", qkScaleAlign),
+                                              alignOf("v_scales", vScaleAlign)}));
       func->setAttr("attnqat.extents",
                     DictionaryAttr::get(ctx, packedExtents(op.getConfig(), /*vT64=*/true, func)));
-      tc::buildBlockScaledForward(func, op);
+      if (tcgen05)
+        tc::buildTcgen05Forward(func, op);
+      else
+        tc::buildBlockScaledForward(func, op);
       finishKernel(func);
       return func;
     };
@@ -379,14 +400,16 @@ struct ConvertAttnQATToGPUKernelsPass
       std::string why, bsWhy;
       gpu::GPUFuncOp bsFunc;
       if (blockScaledMma && tc::coversBlockScaledForward(op, bsWhy))
-        bsFunc = bsForward(op);
+        bsFunc = bsForward(op, Blackwell::SM120a);
+      if (tcgen05Mma && tc::coversTcgen05Forward(op, bsWhy))
+        bsFunc = bsForward(op, Blackwell::SM100a);
       if (tensorCores && tc::coversForward(op, why)) {
         auto func = tcForward(op, /*packedVariant=*/false);
         Mode mode = op.getConfig().getMode();
         if (packedOperands && (mode == Mode::QAT || mode == Mode::DropIn))
           tcForward(op, /*packedVariant=*/true);
-        // An fp4 op's operands are already packed: on sm_120a its kernel is
-        // the block-scaled one.
+        // An fp4 op's operands are already packed: on Blackwell its kernel is
+        // the block-scaled one (sm_100a's when both chips are asked for).
         link(op, bsFunc && mode == Mode::FP4 ? bsFunc : func);
         continue;
       }

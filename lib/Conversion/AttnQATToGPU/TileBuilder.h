@@ -96,6 +96,10 @@ protected:
     return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, cf(-kInf));
   }
   Value exp2(Value x) { return math::Exp2Op::create(b, loc, x); }
+  Value i32c(int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 32); }
+  Value zext32(Value x) { return arith::ExtUIOp::create(b, loc, b.getI32Type(), x); }
+  Value shl(Value x, int64_t n) { return arith::ShLIOp::create(b, loc, x, i32c(n)); }
+  Value ori(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
   /// min(i, n - 1): a row or key index clamped into a buffer of n (>= 1).
   Value clampTo(Value i, Value n) { return minu(i, subi(n, idx(1))); }
 
@@ -344,6 +348,62 @@ protected:
     if (record)
       record(fp.scaleBits(pFormat, bs), codes);
   }
+  /// The 32-bit little-endian word at byte `at` (4-aligned) of an i8 buffer.
+  Value loadWord(Value buf, Value at) {
+    Value v = vector::LoadOp::create(b, loc, VectorType::get({4}, b.getI8Type()), buf,
+                                     ValueRange{at}, /*nontemporal=*/false,
+                                     llvm::Align(4));
+    return asI32(vector::BitCastOp::create(
+        b, loc, VectorType::get({1}, b.getI32Type()), v));
+  }
+  /// The scales of one 64-wide k-step at byte `at`: 4 bytes (NVFP4, a word)
+  /// or 2 (MXFP4, the low half of the word).
+  Value loadScales(Value buf, Value at, int64_t blockSize) {
+    if (blockSize == 16)
+      return loadWord(buf, at);
+    Value v = vector::LoadOp::create(b, loc, VectorType::get({2}, b.getI8Type()), buf,
+                                     ValueRange{at}, /*nontemporal=*/false,
+                                     llvm::Align(2));
+    Value h = vector::ExtractOp::create(
+        b, loc, vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI16Type()), v),
+        ArrayRef<int64_t>{0});
+    return zext32(h);
+  }
+  /// The block scale of P for a block whose values here are `vals` and
+  /// whose amax the lanes of `lanes` share (none: a thread holds the block).
+  Value pBlockScale(ArrayRef<Value> vals, ArrayRef<int32_t> lanes) {
+    Value amax = cf(0);
+    for (Value v : vals)
+      amax = maxf(amax, math::AbsFOp::create(b, loc, v));
+    amax = laneReduce(amax, /*isMax=*/true, lanes);
+    return fp.blockScale(config.getP(), amax, config.getPGlobalScale());
+  }
+  /// The E2M1 codes of 8 values of a block with scale `bs` as one register
+  /// (value i in bits 4i..4i+3): FP4Arith's quotient x / (scale g), so codes
+  /// equal the CPU's, rounded by cvt.rn.satfinite.e2m1x2.f32 (Blackwell);
+  /// scale 0 (underflow) and NaN give zero codes.
+  Value e2m1Word(ArrayRef<Value> vals, Value bs) {
+    float gP = config.getPGlobalScale();
+    Value usable = fp.scaleUsable(bs);
+    SmallVector<Value> y;
+    for (Value v : vals)
+      y.push_back(sel(usable, fp.scaledForCode(v, bs, gP), cf(0)));
+    Value word = i32c(0);
+    for (int64_t k = 0; k < 4; ++k) {
+      // The first operand lands in the high nibble.
+      Value pair = NVVM::ConvertF32x2ToF4x2Op::create(
+          b, loc, b.getI8Type(), y[2 * k + 1], y[2 * k], /*relu=*/false,
+          b.getType<Float4E2M1FNType>());
+      word = ori(word, shl(zext32(pair), 8 * k));
+    }
+    return word;
+  }
+  /// phi_P of one block's 8 values here: their code register and the
+  /// scale's bits.
+  std::pair<Value, Value> quantizeToWord(ArrayRef<Value> vals, ArrayRef<int32_t> lanes) {
+    Value bs = pBlockScale(vals, lanes);
+    return {e2m1Word(vals, bs), fp.scaleBits(config.getP(), bs)};
+  }
   /// if (cond) memref[at] = value.
   void storeIf(Value cond, Value value, Value memref, Value at) {
     auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
@@ -536,6 +596,15 @@ protected:
     return p;
   }
 
+  /// A finished row's 1 / l and LSE = m + log2 l (an empty row, l = 0:
+  /// 0 and -inf).
+  std::pair<Value, Value> finishRow(Value m, Value l) {
+    Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, cf(0));
+    Value inv = sel(empty, cf(0), arith::DivFOp::create(b, loc, cf(1), l));
+    Value lse = sel(empty, cf(-kInf), addf(m, math::Log2Op::create(b, loc, l)));
+    return {inv, lse};
+  }
+
   /// Where a forward writes its per-row results (oPrime only in qat).
   struct ForwardOutputs {
     Value o, oPrime, lse, m, l;
@@ -558,9 +627,7 @@ protected:
     for (int64_t r = 0; r < 2; ++r) {
       Value m = fin[accCount + r];
       Value l = quadReduce(fin[accCount + 2 + r], /*isMax=*/false);
-      Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, cf(0));
-      Value inv = sel(empty, cf(0), arith::DivFOp::create(b, loc, cf(1), l));
-      Value lse = sel(empty, cf(-kInf), addf(m, math::Log2Op::create(b, loc, l)));
+      auto [inv, lse] = finishRow(m, l);
       auto ifRow = scf::IfOp::create(b, loc, rowValid[r], /*withElse=*/false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&ifRow.getThenRegion().front());
