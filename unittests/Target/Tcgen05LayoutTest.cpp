@@ -72,30 +72,44 @@ TEST(Tcgen05Layout, InstructionDescriptorFields) {
   EXPECT_EQ((blockScaledDescriptor(128, 128, true) >> 17) & 63u, 16u);
 }
 
+TEST(Tcgen05Layout, Bf16DescriptorFields) {
+  uint32_t d = bf16Descriptor(128, 128);
+  EXPECT_EQ((d >> 4) & 3u, 1u);   // F32 accumulators
+  EXPECT_EQ((d >> 7) & 7u, 1u);   // A: BF16
+  EXPECT_EQ((d >> 10) & 7u, 1u);  // B: BF16
+  EXPECT_EQ((d >> 15) & 3u, 0u);  // both K-major
+  EXPECT_EQ((d >> 17) & 63u, 16u);
+  EXPECT_EQ((d >> 24) & 31u, 8u); // M >> 4
+}
+
 TEST(Tcgen05Layout, TensorMemoryColumnsDoNotOverlap) {
-  for (int64_t d : {64, 128}) {
-    std::vector<std::pair<int64_t, int64_t>> ranges = {
-        {sColumn(0), kKeyTile}, {sColumn(1), kKeyTile}, {kOColumn, d}};
-    for (int64_t s = 0; s < d / kK; ++s) {
-      ranges.push_back({qScaleColumn(d, s), kScaleColumns});
-      for (int64_t st = 0; st < 2; ++st)
-        ranges.push_back({kScaleColumn(d, st, s), kScaleColumns});
-    }
-    for (int64_t i = 0; i < 2; ++i) {
-      ranges.push_back({pScaleColumn(d, i), kScaleColumns});
-      ranges.push_back({vScaleColumn(d, i), kScaleColumns});
-    }
-    std::vector<int> owner(kAllocColumns, -1);
-    for (size_t i = 0; i < ranges.size(); ++i) {
-      auto r = ranges[i];
-      for (int64_t c = r.first; c < r.first + r.second; ++c) {
-        ASSERT_LT(c, kAllocColumns);
-        ASSERT_EQ(owner[c], -1) << "column " << c << " taken twice at D = " << d;
-        owner[c] = static_cast<int>(i);
+  for (int64_t d : {64, 128})
+    for (bool qat : {false, true}) {
+      int64_t acc = qat ? 2 * d : d;
+      std::vector<std::pair<int64_t, int64_t>> ranges = {
+          {sColumn(0), kKeyTile}, {sColumn(1), kKeyTile}, {kOColumn, d}};
+      if (qat)
+        ranges.push_back({oPrimeColumn(d), d});
+      for (int64_t s = 0; s < d / kK; ++s) {
+        ranges.push_back({qScaleColumn(d, acc, s), kScaleColumns});
+        for (int64_t st = 0; st < 2; ++st)
+          ranges.push_back({kScaleColumn(d, acc, st, s), kScaleColumns});
       }
+      for (int64_t i = 0; i < 2; ++i) {
+        ranges.push_back({pScaleColumn(d, acc, i), kScaleColumns});
+        ranges.push_back({vScaleColumn(d, acc, i), kScaleColumns});
+      }
+      std::vector<int> owner(kAllocColumns, -1);
+      for (size_t i = 0; i < ranges.size(); ++i) {
+        auto r = ranges[i];
+        for (int64_t c = r.first; c < r.first + r.second; ++c) {
+          ASSERT_LT(c, kAllocColumns);
+          ASSERT_EQ(owner[c], -1) << "column " << c << " taken twice at D = " << d;
+          owner[c] = static_cast<int>(i);
+        }
+      }
+      EXPECT_LE(columnsUsed(d, acc), kAllocColumns);
     }
-    EXPECT_LE(columnsUsed(d), kAllocColumns);
-  }
 }
 
 /// One k-step of D[128 x n] = (A * SFA)(B * SFB)^T, A and B K-major FP4 codes

@@ -114,28 +114,43 @@ constexpr uint32_t tmemAddress(uint32_t base, int64_t lane, int64_t column) {
   return base + (static_cast<uint32_t>(lane) << 16) + static_cast<uint32_t>(column);
 }
 
+/// The instruction descriptor of kind::f16 for an M x N MMA: BF16 A and B,
+/// K-major, F32 accumulators (O' = P~ V in qat).
+constexpr uint32_t bf16Descriptor(int64_t m, int64_t n) {
+  constexpr uint32_t f32 = 1, bf16 = 1;
+  return (f32 << 4) |                              // D format, bits 4..5
+         (bf16 << 7) |                             // A format, bits 7..9
+         (bf16 << 10) |                            // B format, bits 10..12
+         (static_cast<uint32_t>(n >> 3) << 17) |   // N >> 3, bits 17..22
+         (static_cast<uint32_t>(m >> 4) << 24);    // M >> 4, bits 24..28
+}
+/// BF16 k-steps: 16 elements, 32 bytes of a row, the same core-matrix
+/// layout as an E2M1 k-step (operandOffset).
+inline constexpr int64_t kBf16K = 16;
+
 /// The forward's tensor-memory columns (512 allocated): two S buffers of
-/// 64 keys, O (D columns), then the scale matrices.
+/// 64 keys, O (D columns), O' (D more, qat), then the scale matrices. `acc`
+/// is the accumulator columns: D, or 2 D with O'.
 inline constexpr int64_t kAllocColumns = 512;
 inline constexpr int64_t kKeyTile = 64;
 constexpr int64_t sColumn(int64_t buffer) { return buffer * kKeyTile; }
 inline constexpr int64_t kOColumn = 2 * kKeyTile;
-constexpr int64_t scaleBase(int64_t d) { return kOColumn + d; }
+constexpr int64_t oPrimeColumn(int64_t d) { return kOColumn + d; }
 /// Q's scales (d / 64 k-steps), each stage's K scales, P's (two buffers),
 /// each stage's V scales.
-constexpr int64_t qScaleColumn(int64_t d, int64_t step) {
-  return scaleBase(d) + step * kScaleColumns;
+constexpr int64_t qScaleColumn(int64_t d, int64_t acc, int64_t step) {
+  return kOColumn + acc + step * kScaleColumns;
 }
-constexpr int64_t kScaleColumn(int64_t d, int64_t stage, int64_t step) {
-  return qScaleColumn(d, d / kK) + (stage * (d / kK) + step) * kScaleColumns;
+constexpr int64_t kScaleColumn(int64_t d, int64_t acc, int64_t stage, int64_t step) {
+  return qScaleColumn(d, acc, d / kK) + (stage * (d / kK) + step) * kScaleColumns;
 }
-constexpr int64_t pScaleColumn(int64_t d, int64_t buffer) {
-  return kScaleColumn(d, 2, 0) + buffer * kScaleColumns;
+constexpr int64_t pScaleColumn(int64_t d, int64_t acc, int64_t buffer) {
+  return kScaleColumn(d, acc, 2, 0) + buffer * kScaleColumns;
 }
-constexpr int64_t vScaleColumn(int64_t d, int64_t stage) {
-  return pScaleColumn(d, 2) + stage * kScaleColumns;
+constexpr int64_t vScaleColumn(int64_t d, int64_t acc, int64_t stage) {
+  return pScaleColumn(d, acc, 2) + stage * kScaleColumns;
 }
-constexpr int64_t columnsUsed(int64_t d) { return vScaleColumn(d, 2); }
+constexpr int64_t columnsUsed(int64_t d, int64_t acc) { return vScaleColumn(d, acc, 2); }
 
 } // namespace attnqat::target::sm100
 

@@ -34,8 +34,11 @@
 // No barrier can run two phases ahead of a waiter: each next phase needs
 // the waiter's own progress (docs/gpu-kernels.md walks through it).
 //
-// Modes: fp4 (packed Q, K, V; O = P^F V). Verified by ptxas and SASS only:
-// no sm_100a GPU is reachable from this project.
+// Modes: fp4 (packed Q, K, V; O = P^F V) and qat (the same from packed
+// operands, plus O' = P~ V by BF16 tcgen05.mma kind::f16: P~ in BF16 from
+// the softmax, V decoded from the same t64 words by the load warp, O' in
+// TMEM next to O). Verified by ptxas and SASS only: no sm_100a GPU is
+// reachable from this project.
 //
 //===----------------------------------------------------------------------===//
 
@@ -56,13 +59,16 @@ constexpr int64_t kSoftmaxWarps = 4, kCorrectionWarp0 = 4, kLoadWarp = 8, kMmaWa
 constexpr int64_t kWarps = 10;
 /// K/V stages and S/P buffers.
 constexpr int64_t kStages = 2;
+/// BF16 k-steps of a key tile (O' = P~ V).
+constexpr int64_t kBf16Steps = sm100::kKeyTile / sm100::kBf16K;
 
 /// Byte offsets of everything the forward keeps in shared memory.
 struct SharedLayout {
   int64_t q, k[kStages], v[kStages], p[kStages];
+  int64_t pBf16[kStages] = {0, 0}, vBf16[kStages] = {0, 0}; // qat
   int64_t qScales, kScales[kStages], pScales[kStages], vScales[kStages];
   int64_t alpha, rowL, barriers, tmemSlot, total;
-  explicit SharedLayout(int64_t d) {
+  SharedLayout(int64_t d, bool qat) {
     int64_t at = 0;
     auto take = [&](int64_t bytes) {
       int64_t here = at;
@@ -75,6 +81,11 @@ struct SharedLayout {
       k[s] = take(steps * sm100::stepBytes(sm100::kKeyTile));
       v[s] = take(sm100::stepBytes(d));
       p[s] = take(sm100::stepBytes(sm100::kRows));
+    }
+    // qat: P~ (128 rows) and V^F (D rows) in BF16, 4 k-steps of 16 keys.
+    for (int64_t s = 0; qat && s < kStages; ++s) {
+      pBf16[s] = take(kBf16Steps * sm100::stepBytes(sm100::kRows));
+      vBf16[s] = take(kBf16Steps * sm100::stepBytes(d));
     }
     qScales = take(steps * sm100::kScaleChunkBytes);
     for (int64_t s = 0; s < kStages; ++s) {
@@ -96,11 +107,14 @@ struct SharedLayout {
 class Tcgen05ForwardBuilder : public TileBuilder {
 public:
   Tcgen05ForwardBuilder(gpu::GPUFuncOp func, AttentionOp op)
-      : TileBuilder(func, op.getConfig(), tc::headDim(op)), op(op), sl(D) {}
+      : TileBuilder(func, op.getConfig(), tc::headDim(op)), op(op),
+        qat(op.getConfig().getMode() == Mode::QAT), acc(qat ? 2 * D : D), sl(D, qat) {}
   void build();
 
 private:
   AttentionOp op;
+  bool qat;
+  int64_t acc; // accumulator columns: O, and O' in qat
   SharedLayout sl;
   Value smemI8, smemI32, smemF32; // views of the dynamic shared memory
   Value smemBase;                 // its address in the shared window (i32)
@@ -110,6 +124,7 @@ private:
   Type i32() { return b.getI32Type(); }
   Value toI32(Value index) { return arith::IndexCastOp::create(b, loc, i32(), index); }
   Value addI32(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value muli32(Value x, int64_t c) { return arith::MulIOp::create(b, loc, x, i32c(c)); }
   Value eqi(Value x, Value y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
   }
@@ -123,8 +138,9 @@ private:
     b.setInsertionPointToStart(&ifOp.getThenRegion().front());
     body();
   }
-  /// A loop over key tiles [0, n); `body(j)`.
-  void forTiles(Value n, llvm::function_ref<void(Value)> body) {
+  /// A loop over [0, n) (a runtime loop: its body's loads are not all
+  /// hoisted, as an unrolled one's would be); `body(i)`.
+  void forEach(Value n, llvm::function_ref<void(Value)> body) {
     auto loop = scf::ForOp::create(b, loc, idx(0), n, idx(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
@@ -233,6 +249,23 @@ private:
         descriptor(bAt), arith::ConstantIntOp::create(b, loc, static_cast<int32_t>(idesc), 32),
         accumulate, tmem(idx(0), idx(sfaColumn)), tmem(idx(0), idx(sfbColumn)));
   }
+  void mmaBf16(int64_t dColumn, Value aAt, Value bAt, int64_t n, Value accumulate) {
+    NVVM::Tcgen05MMAOp::create(
+        b, loc, NVVM::Tcgen05MMAKind::F16, NVVM::CTAGroupKind::CTA_1,
+        NVVM::Tcgen05MMACollectorOp::DISCARD, /*aShift=*/false, tmem(idx(0), idx(dColumn)),
+        descriptor(aAt), descriptor(bAt),
+        arith::ConstantIntOp::create(
+            b, loc, static_cast<int32_t>(sm100::bf16Descriptor(sm100::kRows, n)), 32),
+        accumulate, Value(), Value());
+  }
+  /// Where byte `byte` of row `row` of k-step `step` of an operand of
+  /// `rows` rows lives, from `base` (index values; operandOffset).
+  Value operandAt(Value base, int64_t rows, Value step, Value row, Value byte) {
+    return addi(addi(base, muli(step, idx(sm100::stepBytes(rows)))),
+                addi(addi(muli(divu(row, idx(8)), idx(sm100::kStrideByteOffset)),
+                          muli(divu(byte, idx(16)), idx(sm100::kLeadingByteOffset))),
+                     addi(muli(remu(row, idx(8)), idx(16)), remu(byte, idx(16)))));
+  }
   void commit(Value bar) {
     NVVM::Tcgen05CommitOp::create(b, loc, bar, Value(), NVVM::CTAGroupKind::CTA_1);
   }
@@ -246,6 +279,7 @@ void Tcgen05ForwardBuilder::build() {
                    static_cast<bool>(op.getKeyLengths()));
   ForwardOutputs out;
   out.o = entry.getArgument(a++);
+  out.oPrime = qat ? entry.getArgument(a++) : Value();
   out.lse = entry.getArgument(a++), out.m = entry.getArgument(a++),
   out.l = entry.getArgument(a++);
   ValueRange dims = entry.getArguments().take_back(7);
@@ -354,7 +388,7 @@ void Tcgen05ForwardBuilder::build() {
     fenceToAsync();
     arrive(barrier(SharedLayout::kQFull));
 
-    forTiles(numTiles, [&](Value j) {
+    forEach(numTiles, [&](Value j) {
       Value s = remu(j, idx(kStages));
       when(uge(j, idx(kStages)), [&] {
         waitPhase(barrier(SharedLayout::kTileDone, s), parityOf(subi(divu(j, idx(2)), idx(1))));
@@ -412,6 +446,43 @@ void Tcgen05ForwardBuilder::build() {
         storeWords(addi(vScaleStage, addi(muli(lane, idx(16)), idx(4 * i))),
                    {arith::AndIOp::create(b, loc, words, keep)});
       }
+      // qat: V^F in BF16 for O' (the same words and scales, FP4Arith's decode;
+      // keys past N have zero codes or zeroed scales).
+      if (qat) {
+        Value vBf = addi(idx(sl.vBf16[0]), muli(s, idx(sl.vBf16[1] - sl.vBf16[0])));
+        forEach(idx(2 * D / 32), [&](Value i) {
+          Value u = addi(lane, muli(i, idx(32)));
+          Value d = divu(u, idx(2)), half = remu(u, idx(2));
+          Value vRow = addi(muli(kvHead, idx(D)), d);
+          auto type = VectorType::get({16}, b.getI8Type());
+          Value bytes = vector::LoadOp::create(
+              b, loc, type, v,
+              ValueRange{addi(muli(addi(muli(vRow, vTiles), j), idx(32)), muli(half, idx(16)))},
+              /*nontemporal=*/false, llvm::Align(16));
+          Value sw = arith::AndIOp::create(
+              b, loc,
+              loadScales(vP.scales,
+                         addi(muli(vRow, muli(vTiles, idx(vTileScales))), tileScales), pvBs),
+              keep);
+          // Keys 32 half + 2 e (+1): byte e of the 16; block (32 half + 2 e) / bs.
+          SmallVector<Value> pairs;
+          for (int64_t e = 0; e < 16; ++e) {
+            Value byte = vector::ExtractOp::create(b, loc, bytes, ArrayRef<int64_t>{e});
+            Value blk = addi(muli(half, idx(32 / pvBs)), idx(2 * e / pvBs));
+            Value sb = arith::TruncIOp::create(
+                b, loc, b.getI8Type(),
+                arith::ShRUIOp::create(b, loc, sw, muli32(toI32(blk), 8)));
+            Value sc = fp.decodeScale(vP.format, sb);
+            pairs.push_back(packBF16(decodeNibble(vP, byte, false, sc),
+                                     decodeNibble(vP, byte, true, sc)));
+          }
+          // 32 keys = BF16 k-steps 2 half, 2 half + 1: 4 stores of 8 keys.
+          for (int64_t g8 = 0; g8 < 4; ++g8)
+            storeWords(operandAt(vBf, D, addi(muli(half, idx(2)), idx(g8 / 2)), d,
+                                 idx((g8 % 2) * 16)),
+                       ArrayRef<Value>(pairs).slice(4 * g8, 4));
+        });
+      }
       fenceToAsync();
       arrive(barrier(SharedLayout::kKVFull, s));
     });
@@ -424,7 +495,7 @@ void Tcgen05ForwardBuilder::build() {
     waitPhase(barrier(SharedLayout::kQFull), i32c(0));
     tcFence(/*after=*/true);
     for (int64_t st = 0; st < steps; ++st)
-      copyScales(idx(sl.qScales + st * sm100::kScaleChunkBytes), sm100::qScaleColumn(D, st));
+      copyScales(idx(sl.qScales + st * sm100::kScaleChunkBytes), sm100::qScaleColumn(D, acc, st));
     // O += P_i V_i, after the softmax gave P_i and the correction scaled O.
     auto pv = [&](Value i) {
       Value bf = remu(i, idx(kStages));
@@ -435,13 +506,18 @@ void Tcgen05ForwardBuilder::build() {
       // Both buffers spelled out: TMEM columns are compile-time here.
       for (int64_t x = 0; x < kStages; ++x)
         when(eqi(bf, idx(x)), [&] {
-          copyScales(idx(sl.pScales[x]), sm100::pScaleColumn(D, x));
+          copyScales(idx(sl.pScales[x]), sm100::pScaleColumn(D, acc, x));
           mma(sm100::kOColumn, idx(sl.p[x]), idx(sl.v[x]), D, pvMx, accumulate,
-              sm100::pScaleColumn(D, x), sm100::vScaleColumn(D, x));
+              sm100::pScaleColumn(D, acc, x), sm100::vScaleColumn(D, acc, x));
+          // qat: O' += P~ V^F, four BF16 k-steps of 16 keys.
+          for (int64_t st = 0; qat && st < kBf16Steps; ++st)
+            mmaBf16(sm100::oPrimeColumn(D), idx(sl.pBf16[x] + st * sm100::stepBytes(sm100::kRows)),
+                    idx(sl.vBf16[x] + st * sm100::stepBytes(D)), D,
+                    st == 0 ? accumulate : trueV);
           commit(barrier(SharedLayout::kTileDone + x));
         });
     };
-    forTiles(numTiles, [&](Value j) {
+    forEach(numTiles, [&](Value j) {
       Value s = remu(j, idx(kStages));
       waitPhase(barrier(SharedLayout::kKVFull, s), parityOf(divu(j, idx(2))));
       tcFence(/*after=*/true);
@@ -449,14 +525,14 @@ void Tcgen05ForwardBuilder::build() {
         when(eqi(s, idx(x)), [&] {
           for (int64_t st = 0; st < steps; ++st)
             copyScales(idx(sl.kScales[x] + st * sm100::kScaleChunkBytes),
-                       sm100::kScaleColumn(D, x, st));
-          copyScales(idx(sl.vScales[x]), sm100::vScaleColumn(D, x));
+                       sm100::kScaleColumn(D, acc, x, st));
+          copyScales(idx(sl.vScales[x]), sm100::vScaleColumn(D, acc, x));
           // S_j = Q K_j^T into S buffer x.
           for (int64_t st = 0; st < steps; ++st)
             mma(sm100::sColumn(x), idx(sl.q + st * sm100::stepBytes(sm100::kRows)),
                 idx(sl.k[x] + st * sm100::stepBytes(keyTile)), keyTile, qkMx,
-                st == 0 ? falseV : trueV, sm100::qScaleColumn(D, st),
-                sm100::kScaleColumn(D, x, st));
+                st == 0 ? falseV : trueV, sm100::qScaleColumn(D, acc, st),
+                sm100::kScaleColumn(D, acc, x, st));
           commit(barrier(SharedLayout::kSFull + x));
         });
       when(uge(j, idx(1)), [&] { pv(subi(j, idx(1))); });
@@ -481,20 +557,46 @@ void Tcgen05ForwardBuilder::build() {
       Value j0 = muli(j, idx(keyTile));
       waitPhase(barrier(SharedLayout::kSFull, bf), parityOf(divu(j, idx(2))));
       tcFence(/*after=*/true);
-      SmallVector<Value> s = loadColumns(laneBase, muli(bf, idx(keyTile)), keyTile);
       // Scores, the frame step (an integer running max), P~ in the frame.
+      // Mask values load from one row pointer at constant offsets, keys past
+      // N predicated off (a clamped address per key would hold too many
+      // registers).
+      SmallVector<Value> s = loadColumns(laneBase, muli(bf, idx(keyTile)), keyTile);
+      Value maskRow = mask ? addi(maskRowStart(mk, row), j0) : Value();
       Value tileMax = cf(-kInf);
       for (int64_t c = 0; c < keyTile; ++c) {
-        s[c] = score(mk, s[c], row, addi(j0, idx(c)));
+        Value key = addi(j0, idx(c));
+        Value mv;
+        if (mask) {
+          auto ifOp = scf::IfOp::create(b, loc, f32(), ult(key, N), /*withElse=*/true);
+          {
+            OpBuilder::InsertionGuard g(b);
+            b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+            Value x = memref::LoadOp::create(b, loc, mask, ValueRange{addi(maskRow, idx(c))});
+            if (!x.getType().isF32())
+              x = arith::ExtFOp::create(b, loc, f32(), x);
+            scf::YieldOp::create(b, loc, x);
+            b.setInsertionPointToStart(&ifOp.getElseRegion().front());
+            scf::YieldOp::create(b, loc, cf(0));
+          }
+          mv = ifOp.getResult(0);
+        }
+        s[c] = score(mk, s[c], row, key, /*checkValid=*/true, mv);
         tileMax = maxf(tileMax, s[c]);
       }
       Value mNew = maxf(m, math::CeilOp::create(b, loc, tileMax));
       Value alpha = sel(isNegInf(m), cf(0), exp2(subf(m, mNew)));
       Value lNew = mulf(alpha, l);
-      // P~ block by block (fewer live registers), and P~^F: codes (8 words,
-      // key 2i in the low nibble of byte i) and a scale byte per block, as
-      // FP4Arith quantizes.
-      SmallVector<Value> words;
+      // The P buffers are free once P_{j-2} V_{j-2} is done.
+      when(uge(j, idx(kStages)), [&] {
+        waitPhase(barrier(SharedLayout::kTileDone, bf), parityOf(subi(divu(j, idx(2)), idx(1))));
+      });
+      // P~ block by block, each stored as soon as it is quantized (fewer
+      // live registers): P~^F's codes (key 2i in the low nibble of byte i)
+      // and a scale byte per block as FP4Arith quantizes; in qat P~ in BF16.
+      Value pAt = addi(idx(sl.p[0]), muli(bf, idx(sl.p[1] - sl.p[0])));
+      Value pBf = qat ? addi(idx(sl.pBf16[0]), muli(bf, idx(sl.pBf16[1] - sl.pBf16[0])))
+                      : Value();
       Value scaleWord = i32c(0);
       for (int64_t blk = 0; blk < keyTile / pvBs; ++blk) {
         for (int64_t c = blk * pvBs; c < (blk + 1) * pvBs; ++c) {
@@ -503,19 +605,22 @@ void Tcgen05ForwardBuilder::build() {
         }
         ArrayRef<Value> vals = ArrayRef<Value>(s).slice(blk * pvBs, pvBs);
         Value bs = pBlockScale(vals, {});
+        SmallVector<Value> words;
         for (int64_t w = 0; w < pvBs / 8; ++w)
           words.push_back(e2m1Word(vals.slice(8 * w, 8), bs));
+        storeWords(operandAt(pAt, sm100::kRows, idx(0), r, idx(blk * pvBs / 2)), words);
         scaleWord = ori(scaleWord, shl(zext32(fp.scaleBits(config.getP(), bs)), 8 * blk));
+        // BF16 P~: 8 keys (16 bytes) per store.
+        for (int64_t c = 0; qat && c < pvBs; c += 8) {
+          SmallVector<Value> pairs;
+          for (int64_t e = 0; e < 8; e += 2)
+            pairs.push_back(packBF16(vals[c + e], vals[c + e + 1]));
+          int64_t key = blk * pvBs + c;
+          storeWords(operandAt(pBf, sm100::kRows, idx(key / sm100::kBf16K), r,
+                               idx((key % sm100::kBf16K) * 2)),
+                     pairs);
+        }
       }
-      // The P buffer is free once P_{j-2} V_{j-2} is done.
-      when(uge(j, idx(kStages)), [&] {
-        waitPhase(barrier(SharedLayout::kTileDone, bf), parityOf(subi(divu(j, idx(2)), idx(1))));
-      });
-      Value pAt = addi(idx(sl.p[0]), muli(bf, idx(sl.p[1] - sl.p[0])));
-      Value rowAt = addi(pAt, addi(muli(divu(r, idx(8)), idx(sm100::kStrideByteOffset)),
-                                   muli(remu(r, idx(8)), idx(16))));
-      storeWords(rowAt, ArrayRef<Value>(words).take_front(4));
-      storeWords(addi(rowAt, idx(sm100::kLeadingByteOffset)), ArrayRef<Value>(words).drop_front(4));
       Value pScaleAt = addi(idx(sl.pScales[0]), muli(bf, idx(sl.pScales[1] - sl.pScales[0])));
       storeWords(addi(pScaleAt, addi(muli(remu(r, idx(32)), idx(16)), muli(divu(r, idx(32)), idx(4)))),
                  {scaleWord});
@@ -543,7 +648,7 @@ void Tcgen05ForwardBuilder::build() {
   when(andi(uge(warp, idx(kCorrectionWarp0)), ult(warp, idx(kLoadWarp))), [&] {
     Value r = subi(tid, idx(kCorrectionWarp0 * 32));
     Value laneBase = muli(subi(warp, idx(kCorrectionWarp0)), idx(32));
-    forTiles(numTiles, [&](Value j) {
+    forEach(numTiles, [&](Value j) {
       Value bf = remu(j, idx(kStages));
       waitPhase(barrier(SharedLayout::kPFull, bf), parityOf(divu(j, idx(2))));
       Value alpha = memref::LoadOp::create(
@@ -558,7 +663,7 @@ void Tcgen05ForwardBuilder::build() {
                            cf(1), cf(0));
         Value any = laneReduce(notOne, /*isMax=*/true, {1, 2, 4, 8, 16});
         when(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, any, cf(0)), [&] {
-          for (int64_t c = 0; c < D; c += 32) {
+          for (int64_t c = 0; c < acc; c += 32) { // O, and O' in qat
             SmallVector<Value> o = loadColumns(laneBase, idx(sm100::kOColumn + c), 32);
             for (Value &x : o)
               x = mulf(alpha, x);
@@ -585,21 +690,25 @@ void Tcgen05ForwardBuilder::build() {
     Value oScale = gP == 1.0f ? inv : mulf(inv, cf(gP));
     Value row = addi(q0, r);
     Value any = uge(numTiles, idx(1));
-    Type elt = cast<MemRefType>(out.o.getType()).getElementType();
-    for (int64_t c = 0; c < D; c += 32) {
+    for (int64_t c = 0; c < acc; c += 32) {
       SmallVector<Value> o = loadColumns(laneBase, idx(sm100::kOColumn + c), 32);
+      bool prime = c >= D; // O' = P~ V / l
+      Value dst = prime ? out.oPrime : out.o;
+      Value factor = prime ? inv : oScale;
+      Type elt = cast<MemRefType>(dst.getType()).getElementType();
+      int64_t col = prime ? c - D : c;
       when(ult(row, M), [&] {
         Value rowAt = muli(addi(qBase, row), idx(D));
         for (int64_t e = 0; e < 32; e += 2) {
           Value pair[2];
           for (int64_t x = 0; x < 2; ++x) {
-            pair[x] = sel(any, mulf(o[e + x], oScale), cf(0));
+            pair[x] = sel(any, mulf(o[e + x], factor), cf(0));
             if (elt != f32())
               pair[x] = arith::TruncFOp::create(b, loc, elt, pair[x]);
           }
           Value vec = vector::FromElementsOp::create(b, loc, VectorType::get({2}, elt),
                                                      ValueRange{pair[0], pair[1]});
-          vector::StoreOp::create(b, loc, vec, out.o, ValueRange{addi(rowAt, idx(c + e))},
+          vector::StoreOp::create(b, loc, vec, dst, ValueRange{addi(rowAt, idx(col + e))},
                                   /*nontemporal=*/false,
                                   llvm::Align(2 * elt.getIntOrFloatBitWidth() / 8));
         }
@@ -621,16 +730,12 @@ void Tcgen05ForwardBuilder::build() {
 
 int64_t tc::tcgen05Threads() { return kWarps * 32; }
 
-int64_t tc::tcgen05SharedBytes(AttentionOp op) { return SharedLayout(headDim(op)).total; }
+int64_t tc::tcgen05SharedBytes(AttentionOp op) {
+  return SharedLayout(headDim(op), op.getConfig().getMode() == Mode::QAT).total;
+}
 
 bool tc::coversTcgen05Forward(AttentionOp op, std::string &why) {
-  if (!coversBlockScaledForward(op, why))
-    return false;
-  if (op.getConfig().getMode() != Mode::FP4) {
-    why = "mode " + stringifyMode(op.getConfig().getMode()).str() + " (sm_100a: fp4 only)";
-    return false;
-  }
-  return true;
+  return coversBlockScaledForward(op, why);
 }
 
 void tc::buildTcgen05Forward(gpu::GPUFuncOp func, AttentionOp op) {

@@ -260,10 +260,13 @@ protected:
     Value keyLen;
     Value bi, h, M, N, Hq, scale;
   };
+  /// `maskValue`, when given, is the mask element the caller loaded.
   Value score(const Masking &mk, Value dot, Value row, Value key,
-              bool checkValid = true) {
+              bool checkValid = true, Value maskValue = nullptr) {
     Value x = mulf(dot, mk.scale);
-    if (mk.mask) {
+    if (maskValue) {
+      x = addf(x, maskValue);
+    } else if (mk.mask) {
       Value mb = mk.maskType.getDimSize(0) == 1 ? idx(0) : mk.bi;
       Value mh = mk.maskType.getDimSize(1) == 1 ? idx(0) : mk.h;
       Value mHeads = mk.maskType.getDimSize(1) == 1 ? idx(1) : mk.Hq;
@@ -286,6 +289,14 @@ protected:
     if (mk.keyLen)
       valid = andi(valid, ult(key, mk.keyLen));
     return sel(valid, x, cf(-kInf));
+  }
+  /// The flat index of mask element (row, key 0) for query `row` (clamped
+  /// into M; broadcast batch and head dims).
+  Value maskRowStart(const Masking &mk, Value row) {
+    Value mb = mk.maskType.getDimSize(0) == 1 ? idx(0) : mk.bi;
+    Value mh = mk.maskType.getDimSize(1) == 1 ? idx(0) : mk.h;
+    Value mHeads = mk.maskType.getDimSize(1) == 1 ? idx(1) : mk.Hq;
+    return muli(addi(muli(addi(muli(mb, mHeads), mh), mk.M), clampTo(row, mk.M)), mk.N);
   }
   /// The masking of a forward: `op`'s causality and mask, its key lengths
   /// loaded for batch `bi`.
