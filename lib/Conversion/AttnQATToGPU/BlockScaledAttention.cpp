@@ -72,19 +72,9 @@ private:
 };
 
 void BlockScaledForwardBuilder::build() {
-  Block &entry = func.getBody().front();
   bool qat = config.getMode() == Mode::QAT;
-  unsigned a = 0;
-  auto [q, k, v, qP, kP, vP, mask, lengths] =
-      takeOperands(entry, a, /*packed=*/true, static_cast<bool>(op.getMask()),
-                   static_cast<bool>(op.getKeyLengths()));
-  ForwardOutputs out;
-  out.o = entry.getArgument(a++);
-  out.oPrime = qat ? entry.getArgument(a++) : Value();
-  out.lse = entry.getArgument(a++), out.m = entry.getArgument(a++),
-  out.l = entry.getArgument(a++);
-  ValueRange dims = entry.getArguments().take_back(7);
-  Value Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4], scale = dims[6];
+  auto [q, k, v, qP, kP, vP, mask, lengths, out, Hq, Hkv, M, N, scale] =
+      takePackedForward(op);
 
   const int64_t kChunks = D / bsm::kK; // k-steps of S = Q K^T
   // Warps per 16 query rows: qat at D = 128 splits O and O' (128

@@ -272,18 +272,8 @@ private:
 };
 
 void Tcgen05ForwardBuilder::build() {
-  Block &entry = func.getBody().front();
-  unsigned a = 0;
-  auto [q, k, v, qP, kP, vP, mask, lengths] =
-      takeOperands(entry, a, /*packed=*/true, static_cast<bool>(op.getMask()),
-                   static_cast<bool>(op.getKeyLengths()));
-  ForwardOutputs out;
-  out.o = entry.getArgument(a++);
-  out.oPrime = qat ? entry.getArgument(a++) : Value();
-  out.lse = entry.getArgument(a++), out.m = entry.getArgument(a++),
-  out.l = entry.getArgument(a++);
-  ValueRange dims = entry.getArguments().take_back(7);
-  Value Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4], scale = dims[6];
+  auto [q, k, v, qP, kP, vP, mask, lengths, out, Hq, Hkv, M, N, scale] =
+      takePackedForward(op);
 
   const int64_t steps = D / sm100::kK; // k-steps of S = Q K^T
   const int64_t qkBs = config.getQ().getBlockSize(), pvBs = config.getP().getBlockSize();

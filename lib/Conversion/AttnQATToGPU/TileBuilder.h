@@ -620,6 +620,32 @@ protected:
   struct ForwardOutputs {
     Value o, oPrime, lse, m, l;
   };
+
+  /// The parameters of a forward on packed operands (the Blackwell ones):
+  /// q, k, v codes, their scales, [mask], [key_lengths], o, [o_prime], lse,
+  /// m, l, then B, Hq, Hkv, M, N, D, scale.
+  struct PackedForward {
+    Value q, k, v;
+    Packed qP, kP, vP;
+    Value mask, lengths;
+    ForwardOutputs out;
+    Value Hq, Hkv, M, N, scale;
+  };
+  PackedForward takePackedForward(AttentionOp op) {
+    Block &entry = func.getBody().front();
+    unsigned a = 0;
+    PackedForward f;
+    std::tie(f.q, f.k, f.v, f.qP, f.kP, f.vP, f.mask, f.lengths) =
+        takeOperands(entry, a, /*packed=*/true, static_cast<bool>(op.getMask()),
+                     static_cast<bool>(op.getKeyLengths()));
+    f.out.o = entry.getArgument(a++);
+    f.out.oPrime = config.getMode() == Mode::QAT ? entry.getArgument(a++) : Value();
+    f.out.lse = entry.getArgument(a++), f.out.m = entry.getArgument(a++),
+    f.out.l = entry.getArgument(a++);
+    ValueRange dims = entry.getArguments().take_back(7);
+    f.Hq = dims[1], f.Hkv = dims[2], f.M = dims[3], f.N = dims[4], f.scale = dims[6];
+    return f;
+  }
   /// The forward's epilogue for a lane's two rows: `fin` holds the O tiles
   /// (D/8 of them), then the O' tiles when out.oPrime is set, then m0, m1
   /// and the lane's shares of l0, l1 (at accCount). l is summed over the
