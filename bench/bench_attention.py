@@ -117,6 +117,10 @@ def main():
             qp, kp, vp = at.quantize(q, -1), at.quantize(k, -1), at.quantize(v, -2)
             f = lambda: at.attention_fp4(qp, kp, vp, causal=causal)  # noqa: E731
             row["attnqat_fp4_fwd_tflops"] = flops(s, False) / time_ms(f, 5) / 1e9
+            # The fp4 kernel that decodes every K and V tile per query block.
+            ft = lambda: at.attention_fp4(qp, kp, vp, causal=causal,  # noqa: E731
+                                          decode_first=False)
+            row["attnqat_fp4tile_fwd_tflops"] = flops(s, False) / time_ms(ft, 5) / 1e9
             fq = lambda: at.attention_fp4(at.quantize(q, -1), at.quantize(k, -1),  # noqa: E731
                                           at.quantize(v, -2), causal=causal)
             row["attnqat_fp4q_fwd_tflops"] = flops(s, False) / time_ms(fq, 5) / 1e9

@@ -89,10 +89,13 @@ func.func @bf16_kernels(%x64: tensor<1x1x64x64xbf16>, %x128: tensor<1x1x64x128xb
   return
 }
 
-// FP4 inference from PyTorch: NVFP4 quantize kernels (bf16 in) and the
-// tensor-core fp4 forward at head dims 64 and 128, bf16 out.
+// FP4 inference from PyTorch: NVFP4 quantize and dequantize kernels (bf16)
+// and the tensor-core fp4 forward at head dims 64 and 128, bf16 out (the
+// fp4 path decodes once, then runs the dropin forward, which the training
+// kernels above provide).
 func.func @fp4_kernels(%x: tensor<1x1x64x64xbf16>, %q1: tensor<1x1x64x64xf4E2M1FN>, %s1: tensor<1x1x64x4xf8E4M3FN>, %v1: tensor<1x1x4x64xf8E4M3FN>, %q2: tensor<1x1x64x64xf4E2M1FN>, %s2: tensor<1x1x64x4xf8E4M3FN>, %v2: tensor<1x1x4x64xf8E4M3FN>, %q3: tensor<1x1x64x128xf4E2M1FN>, %s3: tensor<1x1x64x8xf8E4M3FN>, %v3: tensor<1x1x4x128xf8E4M3FN>, %q4: tensor<1x1x64x128xf4E2M1FN>, %s4: tensor<1x1x64x8xf8E4M3FN>, %v4: tensor<1x1x4x128xf8E4M3FN>) {
   %c, %cs = attnqat.quantize %x as #attnqat.nvfp4 along 3 : tensor<1x1x64x64xbf16> -> tensor<1x1x64x64xf4E2M1FN>, tensor<1x1x64x4xf8E4M3FN>
+  %d = attnqat.dequantize %c, %cs as #attnqat.nvfp4 along 3 : tensor<1x1x64x64xf4E2M1FN>, tensor<1x1x64x4xf8E4M3FN> -> tensor<1x1x64x64xbf16>
   %o1, %l1 = attnqat.attention %q1, %q1, %q1 scales(%s1, %s1, %v1) {config = #attnqat.config<mode = fp4>} : tensor<1x1x64x64xf4E2M1FN>, tensor<1x1x64x64xf4E2M1FN>, tensor<1x1x64x64xf4E2M1FN> scales tensor<1x1x64x4xf8E4M3FN>, tensor<1x1x64x4xf8E4M3FN>, tensor<1x1x4x64xf8E4M3FN> -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>
   %o2, %l2 = attnqat.attention %q2, %q2, %q2 scales(%s2, %s2, %v2) causal {config = #attnqat.config<mode = fp4>} : tensor<1x1x64x64xf4E2M1FN>, tensor<1x1x64x64xf4E2M1FN>, tensor<1x1x64x64xf4E2M1FN> scales tensor<1x1x64x4xf8E4M3FN>, tensor<1x1x64x4xf8E4M3FN>, tensor<1x1x4x64xf8E4M3FN> -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>
   %o3, %l3 = attnqat.attention %q3, %q3, %q3 scales(%s3, %s3, %v3) {config = #attnqat.config<mode = fp4>} : tensor<1x1x64x128xf4E2M1FN>, tensor<1x1x64x128xf4E2M1FN>, tensor<1x1x64x128xf4E2M1FN> scales tensor<1x1x64x8xf8E4M3FN>, tensor<1x1x64x8xf8E4M3FN>, tensor<1x1x4x128xf8E4M3FN> -> tensor<1x1x64x128xbf16>, tensor<1x1x64xf32>

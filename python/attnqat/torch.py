@@ -315,11 +315,35 @@ def quantize(x, dim, layout="rows"):
     return Packed(codes, scales, x.shape, dim, layout)
 
 
-def attention_fp4(q, k, v, *, causal=False, scale=None):
+def dequantize(p):
+    """The bfloat16 values of a Packed in the rows layout (code x scale, exact
+    in bfloat16), on PyTorch's current stream."""
+    if not isinstance(p, Packed) or p.layout != "rows":
+        raise TypeError("attnqat.torch.dequantize: expects an attnqat.torch.Packed "
+                        "in the rows layout")
+    dim = p.dim
+    outer = math.prod(p.shape[:dim])
+    axis, inner = p.shape[dim], math.prod(p.shape[dim + 1:])
+    out = p.codes.new_empty(p.shape, dtype=torch.bfloat16)
+    problem = _rt.Problem(outer, 1, 1, axis, 1, inner, 0, 0)
+    _runtime().launch("dequantize_nvfp4_bf16", problem,
+                      [_rt.ptr_arg("codes", p.codes.data_ptr()),
+                       _rt.ptr_arg("scales", p.scales.data_ptr()),
+                       _rt.ptr_arg("output", out.data_ptr())], _stream())
+    return out
+
+
+def attention_fp4(q, k, v, *, causal=False, scale=None, decode_first=True):
     """FP4 inference attention (mode fp4) on packed operands: q, k from
     quantize(., dim=-1), v from quantize(., dim=-2), all NVFP4, head dim 64
     or 128. P is quantized as in training (NVFP4, two-level). Returns O as
-    bfloat16 [B, Hq, M, D]; no autograd."""
+    bfloat16 [B, Hq, M, D]; no autograd.
+
+    decode_first=True decodes Q, K, V to bfloat16 once (dequantize, exact)
+    and runs the tensor-core forward on them; False runs the fp4 kernel that
+    decodes every K and V tile in each query block. Both give the same O,
+    bit for bit (python/tests/test_torch.py); the first is faster on Hopper
+    (docs/gpu-kernels.md)."""
     for name, p, dim in (("q", q, 3), ("k", k, 3), ("v", v, 2)):
         if not isinstance(p, Packed):
             raise TypeError(f"attnqat.torch.attention_fp4: {name} must be an "
@@ -340,8 +364,19 @@ def attention_fp4(q, k, v, *, causal=False, scale=None):
     o = q.codes.new_empty((B, Hq, M, D), dtype=torch.bfloat16)
     rows = q.codes.new_empty((B, Hq, M), dtype=torch.float32)
     lse, m, l = rows, torch.empty_like(rows), torch.empty_like(rows)
-    name = f"attention_fwd_tc_fp4_pnvfp42{'_causal' if causal else ''}_d{D}_bf16"
+    causal_part = "_causal" if causal else ""
     problem = _rt.Problem(B, Hq, Hkv, M, N, D, _rt.FLAG_CAUSAL if causal else 0, 0)
+    if decode_first:
+        # Mode fp4's numbers on decoded operands are the dropin forward's
+        # (Q^F, K^F, V^F in, P quantized NVFP4 two-level, O = P^F V^F).
+        name = f"attention_fwd_tc_dropin_pnvfp42{causal_part}_d{D}_bf16"
+        qd, kd, vd = dequantize(q), dequantize(k), dequantize(v)
+        args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in (
+            ("q", qd), ("k", kd), ("v", vd), ("o", o), ("lse", lse), ("m", m), ("l", l))]
+        args.append(_rt.f32_arg("scale", float(scale)))
+        _runtime().launch(name, problem, args, _stream())
+        return o
+    name = f"attention_fwd_tc_fp4_pnvfp42{causal_part}_d{D}_bf16"
     args = [_rt.ptr_arg(r, p.data_ptr()) for r, p in (
         ("q", q.codes), ("k", k.codes), ("v", v.codes), ("q_scales", q.scales),
         ("k_scales", k.scales), ("v_scales", v.scales), ("o", o), ("lse", lse),

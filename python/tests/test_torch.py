@@ -179,12 +179,20 @@ class AttentionTest(unittest.TestCase):
         operands and run the same tensor-core arithmetic."""
         for D, causal in ((64, False), (128, True)):
             q, k, v = (t.detach().bfloat16() for t in self.inputs(2, 4, 2, 130, 131, D))
-            o = at.attention_fp4(at.quantize(q, -1), at.quantize(k, -1), at.quantize(v, -2),
-                                 causal=causal)
+            packed = at.quantize(q, -1), at.quantize(k, -1), at.quantize(v, -2)
             want = at.attention(q, k, v, causal=causal, mode="dropin")
-            diff = (o.float() - want.float()).abs().max().item()
-            print(f"fp4 D={D} causal={causal}: max |O_fp4 - O_dropin| = {diff:.3g}")
-            self.assertTrue(torch.equal(o, want))
+            # The decoded operands are the fake-quantized ones.
+            for p, x, dim in zip(packed, (q, k, v), (3, 3, 2)):
+                self.assertTrue(torch.equal(at.dequantize(p), at._fake_quant(
+                    x.contiguous(), math.prod(x.shape[:dim]), x.shape[dim],
+                    math.prod(x.shape[dim + 1:]))))
+            # Decode-first and per-tile decode (the fp4 kernel) alike.
+            for decode_first in (True, False):
+                o = at.attention_fp4(*packed, causal=causal, decode_first=decode_first)
+                diff = (o.float() - want.float()).abs().max().item()
+                print(f"fp4 D={D} causal={causal} decode_first={decode_first}: "
+                      f"max |O_fp4 - O_dropin| = {diff:.3g}")
+                self.assertTrue(torch.equal(o, want))
         with self.assertRaisesRegex(TypeError, "Packed"):
             at.attention_fp4(q, k, v)
         with self.assertRaisesRegex(ValueError, "blocked along dim 2"):

@@ -197,6 +197,46 @@ void testFakeQuant(Runtime &r, const char *name, num::Format f, int64_t outer,
   attnqat_rt_mem_free(r.rt, dIn);
   attnqat_rt_mem_free(r.rt, dOut);
 }
+/// Dequantize of x's packed codes and scales (quantized on the CPU, viewed as
+/// [outer, axis, inner]) against lib/Numerics' decode, bit for bit.
+template <typename T>
+void testDequantize(Runtime &r, const char *name, num::Format f, int64_t outer,
+                    int64_t axis, int64_t inner, const std::vector<float> &x) {
+  std::vector<uint8_t> packed, scales;
+  expectedQuantize(f, x, outer, axis, inner, 1.0f, packed, scales);
+  uint64_t dCodes = r.upload(packed.data(), packed.size());
+  uint64_t dScales = r.upload(scales.data(), scales.size());
+  uint64_t dOut = r.alloc(x.size() * sizeof(T));
+  if (!r.launch(name, outer, axis, inner,
+                {attnqat_rt_arg_ptr("codes", dCodes), attnqat_rt_arg_ptr("scales", dScales),
+                 attnqat_rt_arg_ptr("output", dOut)}))
+    return;
+  std::vector<T> got(x.size());
+  attnqat_rt_memcpy_dtoh(r.rt, got.data(), dOut, got.size() * sizeof(T));
+  int64_t half = (axis + 1) / 2, nb = num::numBlocks(f, axis), bs = num::blockSize(f);
+  size_t bad = 0;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t k = 0; k < axis; ++k)
+      for (int64_t i = 0; i < inner; ++i) {
+        uint8_t code = (packed[(o * half + k / 2) * inner + i] >> (4 * (k % 2))) & 15;
+        float e = num::dequantizeElement(f, code, scales[(o * nb + k / bs) * inner + i], 1.0f);
+        size_t at = (o * axis + k) * inner + i;
+        float g;
+        if constexpr (sizeof(T) == 2) {
+          g = num::bf16ToFloat(got[at]);
+          e = num::bf16ToFloat(num::floatToBF16(e));
+        } else {
+          std::memcpy(&g, &got[at], 4);
+        }
+        bad += std::isnan(e) ? !std::isnan(g) : std::memcmp(&g, &e, 4) != 0;
+      }
+  char what[256];
+  std::snprintf(what, sizeof(what), "%s [%lld, %lld, %lld]: %zu/%zu values differ", name,
+                (long long)outer, (long long)axis, (long long)inner, bad, got.size());
+  check(bad == 0, what);
+  for (uint64_t p : {dCodes, dScales, dOut})
+    attnqat_rt_mem_free(r.rt, p);
+}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -251,6 +291,14 @@ int main(int argc, char **argv) {
     std::vector<float> x = randomValues(37 * 70 * 3, 5, 2.0f, 0.02);
     testFakeQuant(r, "fake_quant_mxfp4_f32", num::Format::MXFP4, 37, 70, 3, x, x);
   }
+  // Dequantize (FP4 inference decodes packed Q, K, V once): Q blocked along
+  // D, V along keys with a tail, MXFP4 with outliers.
+  testDequantize<uint16_t>(r, "dequantize_nvfp4_bf16", num::Format::NVFP4, 2 * 8 * 64, 128,
+                           1, randomValues(2 * 8 * 64 * 128, 8, 1.0f, 0.01));
+  testDequantize<uint16_t>(r, "dequantize_nvfp4_bf16", num::Format::NVFP4, 2 * 8, 37, 64,
+                           randomValues(2 * 8 * 37 * 64, 9, 1.0f, 0.05));
+  testDequantize<float>(r, "dequantize_mxfp4_f32", num::Format::MXFP4, 2 * 8, 37, 64,
+                        randomValues(2 * 8 * 37 * 64, 10, 3.0f, 0.05));
   attnqat_rt_module_unload(r.module);
   attnqat_rt_destroy(r.rt);
   std::printf("%s: %d failures\n", failures ? "FAIL" : "PASS", failures);

@@ -17,6 +17,8 @@
 // CHECK: attnqat.quantize {{.*}}{attnqat.kernel = @attnqat_kernels::@quantize_nvfp4_g3F000000_f32}
 // CHECK: attnqat.fake_quant {{.*}}{attnqat.kernel = @attnqat_kernels::@fake_quant_nvfp4_bf16}
 // CHECK: attnqat.fake_quant {{.*}}{attnqat.kernel = @attnqat_kernels::@fake_quant_mxfp4_f32}
+// CHECK: attnqat.dequantize {{.*}}{attnqat.kernel = @attnqat_kernels::@dequantize_nvfp4_bf16}
+// CHECK: attnqat.dequantize {{.*}}{attnqat.kernel = @attnqat_kernels::@dequantize_mxfp4_f32}
 // CHECK: gpu.module @attnqat_kernels
 // CHECK: gpu.func @quantize_nvfp4_bf16(%{{.*}}: memref<1099511627776xbf16>, %{{.*}}: memref<1099511627776xi8>, %{{.*}}: memref<1099511627776xi8>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index) kernel
 // CHECK-SAME: attnqat.params = ["input", "codes", "scales", "outer", "axis", "inner"]
@@ -27,6 +29,11 @@
 // CHECK: gpu.func @fake_quant_nvfp4_bf16
 // CHECK: gpu.func @fake_quant_mxfp4_f32
 // CHECK-SAME: attnqat.params = ["input", "output", "outer", "axis", "inner"]
+// Dequantize reads codes and scales (rows layout) and writes the values.
+// CHECK: gpu.func @dequantize_nvfp4_bf16(%{{.*}}: memref<1099511627776xi8>, %{{.*}}: memref<1099511627776xi8>, %{{.*}}: memref<1099511627776xbf16>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index) kernel
+// CHECK-SAME: attnqat.access = {codes = "in", scales = "in"}
+// CHECK-SAME: attnqat.params = ["codes", "scales", "output", "outer", "axis", "inner"]
+// CHECK: gpu.func @dequantize_mxfp4_f32
 
 // FP4 rounding is software (round-to-nearest-even on a grid): no cvt to e2m1.
 // PTX90: gpu.binary @attnqat_kernels
@@ -41,14 +48,16 @@
 func.func @codecs(%q: tensor<2x8x64x128xbf16>, %k: tensor<2x8x37x64xbf16>, %x: tensor<4x96xf32>)
     -> (tensor<2x8x64x128xf4E2M1FN>, tensor<2x8x64x8xf8E4M3FN>, tensor<2x8x37x64xf4E2M1FN>, tensor<2x8x37x4xf8E4M3FN>,
         tensor<2x8x37x64xf4E2M1FN>, tensor<2x8x2x64xf8E8M0FNU>, tensor<4x96xf4E2M1FN>, tensor<4x6xf8E4M3FN>,
-        tensor<2x8x64x128xbf16>, tensor<4x96xf32>) {
+        tensor<2x8x64x128xbf16>, tensor<4x96xf32>, tensor<2x8x64x128xbf16>, tensor<2x8x37x64xf32>) {
   %qc, %qs = attnqat.quantize %q as #attnqat.nvfp4 along 3 : tensor<2x8x64x128xbf16> -> tensor<2x8x64x128xf4E2M1FN>, tensor<2x8x64x8xf8E4M3FN>
   %kc, %ks = attnqat.quantize %k as #attnqat.nvfp4 along 3 : tensor<2x8x37x64xbf16> -> tensor<2x8x37x64xf4E2M1FN>, tensor<2x8x37x4xf8E4M3FN>
   %vc, %vs = attnqat.quantize %k as #attnqat.mxfp4 along 2 : tensor<2x8x37x64xbf16> -> tensor<2x8x37x64xf4E2M1FN>, tensor<2x8x2x64xf8E8M0FNU>
   %xc, %xs = attnqat.quantize %x as #attnqat.nvfp4<global_scale = 0.5 : f32> along 1 : tensor<4x96xf32> -> tensor<4x96xf4E2M1FN>, tensor<4x6xf8E4M3FN>
   %qf = attnqat.fake_quant %q as #attnqat.nvfp4 along 2 : tensor<2x8x64x128xbf16>
   %xf = attnqat.fake_quant %x as #attnqat.mxfp4 along 0 : tensor<4x96xf32>
-  return %qc, %qs, %kc, %ks, %vc, %vs, %xc, %xs, %qf, %xf : tensor<2x8x64x128xf4E2M1FN>, tensor<2x8x64x8xf8E4M3FN>, tensor<2x8x37x64xf4E2M1FN>, tensor<2x8x37x4xf8E4M3FN>,
+  %qd = attnqat.dequantize %qc, %qs as #attnqat.nvfp4 along 3 : tensor<2x8x64x128xf4E2M1FN>, tensor<2x8x64x8xf8E4M3FN> -> tensor<2x8x64x128xbf16>
+  %vd = attnqat.dequantize %vc, %vs as #attnqat.mxfp4 along 2 : tensor<2x8x37x64xf4E2M1FN>, tensor<2x8x2x64xf8E8M0FNU> -> tensor<2x8x37x64xf32>
+  return %qc, %qs, %kc, %ks, %vc, %vs, %xc, %xs, %qf, %xf, %qd, %vd : tensor<2x8x64x128xf4E2M1FN>, tensor<2x8x64x8xf8E4M3FN>, tensor<2x8x37x64xf4E2M1FN>, tensor<2x8x37x4xf8E4M3FN>,
         tensor<2x8x37x64xf4E2M1FN>, tensor<2x8x2x64xf8E8M0FNU>, tensor<4x96xf4E2M1FN>, tensor<4x6xf8E4M3FN>,
-        tensor<2x8x64x128xbf16>, tensor<4x96xf32>
+        tensor<2x8x64x128xbf16>, tensor<4x96xf32>, tensor<2x8x64x128xbf16>, tensor<2x8x37x64xf32>
 }

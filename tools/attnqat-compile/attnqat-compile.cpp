@@ -94,8 +94,11 @@ struct KernelInfo {
 
 KernelInfo classify(StringRef name) {
   KernelInfo info;
-  if (name.starts_with("quantize_") || name.starts_with("fake_quant_")) {
-    info.op = name.starts_with("quantize_") ? "quantize" : "fake_quant";
+  if (name.starts_with("quantize_") || name.starts_with("fake_quant_") ||
+      name.starts_with("dequantize_")) {
+    info.op = name.starts_with("quantize_")     ? "quantize"
+              : name.starts_with("dequantize_") ? "dequantize"
+                                                : "fake_quant";
     info.codec = true;
     info.blockSize = name.contains("mxfp4") ? 32 : 16;
   } else {

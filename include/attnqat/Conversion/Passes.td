@@ -90,7 +90,8 @@ def AttnQATFuseTosaAttention : Pass<"attnqat-fuse-tosa-attention"> {
 def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir::ModuleOp"> {
   let summary = "Generate GPU kernels for the codec ops and attention forward and backward";
   let description = [{
-    For every `attnqat.quantize` and `attnqat.fake_quant` of the module,
+    For every `attnqat.quantize`, `attnqat.dequantize` and
+    `attnqat.fake_quant` of the module,
     generates a kernel in `gpu.module @attnqat_kernels` and links the op to it
     with an `attnqat.kernel` symbol reference. The kernels use the same codec
     arithmetic as the CPU lowering (round to nearest even on power-of-two
@@ -103,7 +104,9 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     `quantize`: input, codes (E2M1 packed two per byte along the block axis,
     element 2j in the low nibble), scales (one byte per block), outer, axis
     extent, inner (the tensor viewed as [outer, axis, inner]).
-    `fake_quant`: input, output, outer, axis, inner. One thread per block;
+    `fake_quant`: input, output, outer, axis, inner. `dequantize`: codes,
+    scales (the quantize layout, read), output, outer, axis, inner. One
+    thread per block;
     launch `ceil(outer * ceil(axis / block) * inner / 128)` blocks of 128
     threads (recorded on each kernel as `attnqat.launch`).
 

@@ -26,7 +26,9 @@ using gpukernels::CodecKind;
 using gpukernels::CodecLayout;
 
 std::string gpukernels::codecKernelName(const CodecKernelKey &key) {
-  std::string name = key.kind == CodecKind::Quantize ? "quantize_" : "fake_quant_";
+  std::string name = key.kind == CodecKind::Quantize     ? "quantize_"
+                     : key.kind == CodecKind::Dequantize ? "dequantize_"
+                                                         : "fake_quant_";
   name += isa<NVFP4Attr>(key.format) ? "nvfp4" : "mxfp4";
   float g = key.format.getGlobalScaleValue();
   if (g != 1.0f) {
@@ -50,10 +52,11 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
   };
   Block &entry = func.getBody().front();
   bool quantize = key.kind == CodecKind::Quantize;
+  bool dequantize = key.kind == CodecKind::Dequantize;
   Value input = entry.getArgument(0);
   Value out0 = entry.getArgument(1);
-  Value out1 = quantize ? entry.getArgument(2) : Value();
-  unsigned sizeArg = quantize ? 3 : 2;
+  Value out1 = quantize || dequantize ? entry.getArgument(2) : Value();
+  unsigned sizeArg = quantize || dequantize ? 3 : 2;
   Value outer = entry.getArgument(sizeArg), axis = entry.getArgument(sizeArg + 1),
         inner = entry.getArgument(sizeArg + 2);
   int64_t bs = key.format.getBlockSize();
@@ -101,6 +104,54 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
     return v;
   };
 
+  // The rows layout: scale (o, kb, i) at (o * nb + kb) * inner + i; element
+  // k of the block in the code byte (o * ceil(axis/2) + (k0 + k) / 2) * inner
+  // + i (k0 is even).
+  auto scaleIndex = [&]() -> Value {
+    return arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, o, nb), kb),
+            inner),
+        i);
+  };
+  auto codeByteIndex = [&](Value k) -> Value {
+    Value half = arith::CeilDivUIOp::create(b, loc, axis, idx(2));
+    Value pairIdx = arith::AddIOp::create(b, loc, arith::DivUIOp::create(b, loc, k0, idx(2)),
+                                          arith::DivUIOp::create(b, loc, k, idx(2)));
+    return arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, o, half), pairIdx),
+            inner),
+        i);
+  };
+
+  if (dequantize) {
+    // input: codes [outer, ceil(axis/2), inner]; out0: scales [outer, nb,
+    // inner]; out1: the values. code * scale * g, as the CPU lowering.
+    Value codes = input, scales = out0, values = out1;
+    Value scale = fp.decodeScale(
+        key.format, memref::LoadOp::create(b, loc, scales, ValueRange{scaleIndex()}));
+    Type elt = cast<MemRefType>(values.getType()).getElementType();
+    auto loop = scf::ForOp::create(b, loc, idx(0), n, idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    Value k = loop.getInductionVar();
+    Value along = arith::AddIOp::create(b, loc, k0, k);
+    Value byte = memref::LoadOp::create(b, loc, codes, ValueRange{codeByteIndex(k)});
+    // Element 2j in the low nibble, 2j + 1 in the high one.
+    Value odd = arith::IndexCastOp::create(
+        b, loc, b.getI8Type(), arith::MulIOp::create(b, loc, arith::RemUIOp::create(b, loc, along, idx(2)), idx(4)));
+    Value code = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, byte, odd),
+                                       arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(15)));
+    Value v = fp.dequantizeElement(fp.decodeE2M1(code), scale, g);
+    if (elt != v.getType())
+      v = arith::TruncFOp::create(b, loc, elt, v);
+    memref::StoreOp::create(b, loc, v, values, ValueRange{elementIndex(k)});
+    return;
+  }
+
   auto amaxLoop = scf::ForOp::create(b, loc, idx(0), n, idx(1), ValueRange{fp.f32(0)});
   {
     OpBuilder::InsertionGuard guard(b);
@@ -142,16 +193,9 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
           ValueRange{arith::AddIOp::create(b, loc, codeBase, idx(k / 2))});
     }
   } else if (quantize) {
-    // Scales: [outer, nb, inner], one byte each.
-    Value sIdx = arith::AddIOp::create(
-        b, loc,
-        arith::MulIOp::create(b, loc,
-                              arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, o, nb), kb),
-                              inner),
-        i);
-    memref::StoreOp::create(b, loc, fp.scaleBits(key.format, scale), out1, ValueRange{sIdx});
+    memref::StoreOp::create(b, loc, fp.scaleBits(key.format, scale), out1,
+                            ValueRange{scaleIndex()});
     // Codes: [outer, ceil(axis / 2), inner] bytes, pairs along the axis.
-    Value half = arith::CeilDivUIOp::create(b, loc, axis, idx(2));
     auto pairs = scf::ForOp::create(b, loc, idx(0), n, idx(2));
     {
       OpBuilder::InsertionGuard guard(b);
@@ -175,17 +219,7 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
           b, loc, hiIf.getResult(0),
           arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(4)));
       Value byte = arith::OrIOp::create(b, loc, lo, hi);
-      Value pairIdx = arith::AddIOp::create(
-          b, loc, arith::DivUIOp::create(b, loc, k0, idx(2)),
-          arith::DivUIOp::create(b, loc, k, idx(2)));
-      Value bIdx = arith::AddIOp::create(
-          b, loc,
-          arith::MulIOp::create(
-              b, loc,
-              arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, o, half), pairIdx),
-              inner),
-          i);
-      memref::StoreOp::create(b, loc, byte, out0, ValueRange{bIdx});
+      memref::StoreOp::create(b, loc, byte, out0, ValueRange{codeByteIndex(k)});
     }
   } else {
     auto loop = scf::ForOp::create(b, loc, idx(0), n, idx(1));

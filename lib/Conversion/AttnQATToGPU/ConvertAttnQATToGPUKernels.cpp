@@ -47,7 +47,7 @@ struct ConvertAttnQATToGPUKernelsPass
     SmallVector<AttentionOp> attentions;
     SmallVector<AttentionBackwardOp> backwards;
     module.walk([&](Operation *op) {
-      if (isa<QuantizeOp, FakeQuantOp>(op))
+      if (isa<QuantizeOp, FakeQuantOp, DequantizeOp>(op))
         ops.push_back(op);
       else if (auto attention = dyn_cast<AttentionOp>(op))
         attentions.push_back(attention);
@@ -84,7 +84,11 @@ struct ConvertAttnQATToGPUKernelsPass
         return func;
       SmallVector<Type> args{dynamic1D(key.elementType)};
       SmallVector<Attribute> roles{StringAttr::get(ctx, "input")};
-      if (key.kind == CodecKind::Quantize) {
+      if (key.kind == CodecKind::Dequantize) {
+        args = {dynamic1D(b.getI8Type()), dynamic1D(b.getI8Type()), dynamic1D(key.elementType)};
+        roles = {StringAttr::get(ctx, "codes"), StringAttr::get(ctx, "scales"),
+                 StringAttr::get(ctx, "output")};
+      } else if (key.kind == CodecKind::Quantize) {
         args.append({dynamic1D(b.getI8Type()), dynamic1D(b.getI8Type())});
         roles.append({StringAttr::get(ctx, "codes"), StringAttr::get(ctx, "scales")});
       } else {
@@ -98,6 +102,12 @@ struct ConvertAttnQATToGPUKernelsPass
       func = gpu::GPUFuncOp::create(kb, loc, name, kb.getFunctionType(args, {}));
       func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), kb.getUnitAttr());
       func->setAttr("attnqat.params", ArrayAttr::get(ctx, roles));
+      if (key.kind == CodecKind::Dequantize) // codes and scales are read here
+        func->setAttr("attnqat.access",
+                      DictionaryAttr::get(ctx, {NamedAttribute(StringAttr::get(ctx, "codes"),
+                                                               StringAttr::get(ctx, "in")),
+                                                NamedAttribute(StringAttr::get(ctx, "scales"),
+                                                               StringAttr::get(ctx, "in"))}));
       std::string bs = std::to_string(key.format.getBlockSize());
       Attribute grid = StringAttr::get(
           ctx, "ceil(outer * ceil(axis / " + bs + ") * inner / block)");
@@ -136,6 +146,8 @@ struct ConvertAttnQATToGPUKernelsPass
       if (auto q = dyn_cast<QuantizeOp>(op))
         key = {CodecKind::Quantize, q.getInput().getType().getElementType(),
                q.getFormat()};
+      else if (auto d = dyn_cast<DequantizeOp>(op))
+        key = {CodecKind::Dequantize, d.getType().getElementType(), d.getFormat()};
       else {
         auto f = cast<FakeQuantOp>(op);
         key = {CodecKind::FakeQuant, f.getType().getElementType(), f.getFormat()};

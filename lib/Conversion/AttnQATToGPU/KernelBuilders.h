@@ -16,7 +16,7 @@
 
 namespace mlir::attnqat::gpukernels {
 
-enum class CodecKind { Quantize, FakeQuant };
+enum class CodecKind { Quantize, FakeQuant, Dequantize };
 
 /// Where a quantize kernel puts codes and scales of a tensor viewed as
 /// [outer, axis, inner]: `Rows` codes [outer, ceil(axis/2), inner] (pairs
@@ -43,11 +43,12 @@ struct CodecKernelKey {
   }
 };
 
-/// quantize_<fmt>[_g<bits>]_<type>[_t64] / fake_quant_...
+/// quantize_<fmt>[_g<bits>]_<type>[_t64] / fake_quant_... / dequantize_...
 std::string codecKernelName(const CodecKernelKey &key);
 /// One thread per block: amax, scale, codes (or decoded values) with
 /// FP4Arith, the CPU lowering's codec. Parameters: input, codes + scales (or
-/// output), outer, axis, inner.
+/// output), outer, axis, inner; a dequantize kernel: codes, scales, output,
+/// outer, axis, inner (rows layout).
 void buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key);
 
 /// A type as MLIR prints it ("bf16", "f32").
