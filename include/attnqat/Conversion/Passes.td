@@ -157,13 +157,15 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     (codes [outer, inner, ceil(axis/64)·32], scales [outer, inner,
     ceil(axis/64)·4], padding zero).
 
-    With `tcgen05-mma`, an attention in mode fp4 the sm_120a forward would
-    cover also gets the sm_100a forward `attention_fwd_tcgen05_<config>_d<D>_<type>`
+    With `tcgen05-mma`, an attention the sm_120a forward would cover (fp4,
+    or qat from packed operands) also gets the sm_100a forward
+    `attention_fwd_tcgen05_<config>_d<D>_<type>`
     (`nvvm.tcgen05.mma.block_scale` kind::mxf4nvf4 from shared memory into
     tensor memory, scale factors by `nvvm.tcgen05.cp`, S and O read with
-    `nvvm.tcgen05.ld`; ten warps in softmax, correction, load and MMA roles
-    ordered by mbarriers), which carries `attnqat.chips = ["sm_100a"]`, the
-    same parameters as the sm_120a fp4 forward, 320 threads, grid
+    `nvvm.tcgen05.ld`; O′ in qat by BF16 `nvvm.tcgen05.mma` kind f16; ten
+    warps in softmax, correction, load and MMA roles ordered by mbarriers),
+    which carries `attnqat.chips = ["sm_100a"]`, the same parameters as the
+    sm_120a forward, 320 threads, grid
     (ceil(M/128), Hq, B) and dynamic shared memory.
 
     The host ops are left in place: they are launched through the runtime
@@ -186,7 +188,7 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
            "quantize kernels it reads V from">,
     Option<"tcgen05Mma", "tcgen05-mma", "bool", /*default=*/"false",
            "Also generate the sm_100a forward on tcgen05 block-scaled MMA "
-           "(attention_fwd_tcgen05_*, attnqat.chips = [sm_100a]; mode fp4) "
+           "(attention_fwd_tcgen05_*, attnqat.chips = [sm_100a]; modes fp4, qat) "
            "and the t64-layout quantize kernels it reads V from">,
     Option<"dumpPCodes", "dump-p-codes", "bool", /*default=*/"false",
            "Tensor-core kernels (quantized forward, qat backward) also write "

@@ -81,7 +81,7 @@ int64_t blockScaledWarpsPerRows(AttentionOp op);
 void buildBlockScaledForward(gpu::GPUFuncOp func, AttentionOp op);
 
 /// Whether the sm_100a tcgen05 forward covers `op`: what the sm_120a one
-/// covers, in mode fp4.
+/// covers (modes fp4 and qat from packed operands).
 bool coversTcgen05Forward(AttentionOp op, std::string &why);
 /// Its threads (ten warps: softmax, correction, load, MMA) and dynamic
 /// shared memory in bytes.
@@ -89,9 +89,9 @@ int64_t tcgen05Threads();
 int64_t tcgen05SharedBytes(AttentionOp op);
 /// Builds the sm_100a forward (tcgen05.mma block-scaled from shared memory
 /// into tensor memory; Tcgen05Attention.cpp) into `func`, whose parameters
-/// are the sm_120a forward's in mode fp4: q, k, v codes, q_scales,
-/// k_scales, v_scales (V in t64), [mask], [key_lengths], o, lse, m, l, B, Hq,
-/// Hkv, M, N, D, scale. Grid (ceil(M / 128), Hq, B).
+/// are the sm_120a forward's: q, k, v codes, q_scales, k_scales, v_scales (V
+/// in t64), [mask], [key_lengths], o, [o_prime] (qat, BF16), lse, m, l, B,
+/// Hq, Hkv, M, N, D, scale. Grid (ceil(M / 128), Hq, B).
 void buildTcgen05Forward(gpu::GPUFuncOp func, AttentionOp op);
 
 /// Whether the tensor-core backward covers `op` (its state: modes none, qat
