@@ -13,6 +13,10 @@ N=31200, D=128. FLOPs = 4*B*H*N^2*D (halved when causal); bwd = 2.5x,
 fwd+bwd = 3.5x. The backward alone is timed on a retained graph (one
 forward, then the backward repeatedly; for attnqat it includes the delta
 pre-pass).
+Also in bench.json, side by side: the fp4 forward with per-tile decode
+(attnqat_fp4tile_*) and qat forward+backward with the packed saved state,
+decoded once per pass and tile by tile (attnqat_qatpacked_*,
+attnqat_qatpackedtile_*).
 Prints a table of TFLOP/s and ratios to cuDNN BF16, writes bench.json and,
 when matplotlib imports, bench.png.
 """
@@ -111,6 +115,13 @@ def main():
             b = lambda: torch.autograd.grad(o, (q, k, v), do, retain_graph=True)  # noqa: E731
             row[f"attnqat_{mode}_bwd_tflops"] = flops(s, True, forward=False) / time_ms(b, 5) / 1e9
             del o
+        # qat training with the packed saved state: decoded once per pass
+        # (the default) and tile by tile in the packed kernels.
+        for tag, dec in (("qatpacked", True), ("qatpackedtile", False)):
+            fp = lambda: at.PackedStateFunction.apply(  # noqa: E731
+                q, k, v, causal, 1 / math.sqrt(D), "qat", "rows", dec)
+            fpb = lambda: torch.autograd.grad(fp(), (q, k, v), do)  # noqa: E731
+            row[f"attnqat_{tag}_fwdbwd_tflops"] = flops(s, True) / time_ms(fpb, 5) / 1e9
         # FP4 inference on operands quantized beforehand (a KV cache is), and
         # with the three quantize kernels included.
         with torch.no_grad():

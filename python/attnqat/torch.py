@@ -93,10 +93,13 @@ def _check_inputs(q, k, v, mode, fmt):
 class PackedStateFunction(torch.autograd.Function):
     """qat / dropin on bf16 with head dim 64 or 128, saving Q, K, V packed
     (NVFP4 codes + scales: 4.5 bits per element instead of 16). Computes the
-    same numbers as AttentionFunction on the tensor-core path, bit for bit."""
+    same numbers as AttentionFunction on the tensor-core path, bit for bit.
+    decode_first (the default) decodes the codes once per pass into
+    transient BF16 tensors and runs the BF16 tensor-core kernels; False runs
+    the kernels that decode every tile themselves (the same numbers)."""
 
     @staticmethod
-    def forward(ctx, q, k, v, causal, scale, mode, v_layout="rows"):
+    def forward(ctx, q, k, v, causal, scale, mode, v_layout="rows", decode_first=True):
         B, Hq, M, D = q.shape
         Hkv, N = k.shape[1], k.shape[2]
         qp, kp, vp = quantize(q, -1), quantize(k, -1), quantize(v, -2)
@@ -104,18 +107,34 @@ class PackedStateFunction(torch.autograd.Function):
         o = torch.empty_like(q)
         rows = q.new_empty((B, Hq, M), dtype=torch.float32)
         lse, m, l = rows, torch.empty_like(rows), torch.empty_like(rows)
-        # O' in BF16: the packed state keeps it (and O) at 2 bytes an element.
-        o_prime = torch.empty_like(q) if mode == "qat" else None
-        args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in (
-            ("q", qp.codes), ("k", kp.codes), ("v", vp.codes), ("q_scales", qp.scales),
-            ("k_scales", kp.scales), ("v_scales", vp.scales), ("o", o), ("lse", lse),
-            ("m", m), ("l", l))]
-        args.append(_rt.f32_arg("scale", scale))
-        if o_prime is not None:
-            args.append(_rt.ptr_arg("o_prime", o_prime.data_ptr()))
         problem = _rt.Problem(B, Hq, Hkv, M, N, D, _rt.FLAG_CAUSAL if causal else 0, 0)
-        _runtime().launch(f"attention_fwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16_packed",
-                          problem, args, _stream())
+        if decode_first:
+            # Decoded once (transient BF16 Q^F, K^F, V^F, not saved), then the
+            # tensor-core forward; O' rounded to BF16 as the packed kernel does.
+            qd, kd, vd = dequantize(qp), dequantize(kp), dequantize(vp)
+            o_prime32 = q.new_empty(q.shape, dtype=torch.float32) if mode == "qat" else None
+            args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in (
+                ("q", qd), ("k", kd), ("v", vd), ("o", o), ("lse", lse), ("m", m),
+                ("l", l))]
+            args.append(_rt.f32_arg("scale", scale))
+            if o_prime32 is not None:
+                args.append(_rt.ptr_arg("o_prime", o_prime32.data_ptr()))
+            _runtime().launch(f"attention_fwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16",
+                              problem, args, _stream())
+            o_prime = o_prime32.to(torch.bfloat16) if o_prime32 is not None else None
+        else:
+            # O' in BF16: the packed state keeps it (and O) at 2 bytes an element.
+            o_prime = torch.empty_like(q) if mode == "qat" else None
+            args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in (
+                ("q", qp.codes), ("k", kp.codes), ("v", vp.codes), ("q_scales", qp.scales),
+                ("k_scales", kp.scales), ("v_scales", vp.scales), ("o", o), ("lse", lse),
+                ("m", m), ("l", l))]
+            args.append(_rt.f32_arg("scale", scale))
+            if o_prime is not None:
+                args.append(_rt.ptr_arg("o_prime", o_prime.data_ptr()))
+            _runtime().launch(
+                f"attention_fwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16_packed",
+                problem, args, _stream())
         saved = o_prime if mode == "qat" else o
         # v_layout="t64" saves V as the sm_120a forward does (its block-scaled
         # MMA reads V^T); the backward then reads that layout.
@@ -123,13 +142,13 @@ class PackedStateFunction(torch.autograd.Function):
             vp = quantize(v, -2, layout="t64")
         ctx.save_for_backward(qp.codes, qp.scales, kp.codes, kp.scales, vp.codes,
                               vp.scales, saved, m, l)
-        ctx.config = (causal, scale, mode, problem, v_layout)
+        ctx.config = (causal, scale, mode, problem, v_layout, decode_first)
         return o
 
     @staticmethod
     def backward(ctx, grad_o):
         qc, qs, kc, ks, vc, vs, saved, m, l = ctx.saved_tensors
-        causal, scale, mode, problem, v_layout = ctx.config
+        causal, scale, mode, problem, v_layout, decode_first = ctx.config
         B, Hq, Hkv, M, N, D = (problem.B, problem.Hq, problem.Hkv, problem.M,
                                problem.N, problem.D)
         grad_o = grad_o.contiguous().to(torch.bfloat16)
@@ -143,17 +162,25 @@ class PackedStateFunction(torch.autograd.Function):
         dq = torch.zeros((B, Hq, M, D), dtype=f32, device=grad_o.device)
         dk = torch.empty((B, Hkv, N, D), dtype=f32, device=grad_o.device)
         dv = torch.empty_like(dk)
-        args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in (
-            ("q", qc), ("k", kc), ("v", vc), ("q_scales", qs), ("k_scales", ks),
-            ("v_scales", vs), ("m", m), ("l", l), ("delta", delta), ("do", grad_o),
-            ("dq_acc", dq), ("dk", dk), ("dv", dv))]
+        name = f"attention_bwd_tc_{_CONFIG[mode]}{'_causal' if causal else ''}_d{D}_bf16"
+        if decode_first and v_layout == "rows":
+            # The saved codes decoded once more (transient), then the
+            # tensor-core backward on BF16 operands.
+            qd = dequantize(Packed(qc, qs, (B, Hq, M, D), 3))
+            kd = dequantize(Packed(kc, ks, (B, Hkv, N, D), 3))
+            vd = dequantize(Packed(vc, vs, (B, Hkv, N, D), 2))
+            operands = (("q", qd), ("k", kd), ("v", vd))
+        else:  # the kernels that decode the tiles themselves
+            operands = (("q", qc), ("k", kc), ("v", vc), ("q_scales", qs),
+                        ("k_scales", ks), ("v_scales", vs))
+            name += "_packed" + ("_t64" if v_layout == "t64" else "")
+        args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in operands + (
+            ("m", m), ("l", l), ("delta", delta), ("do", grad_o), ("dq_acc", dq),
+            ("dk", dk), ("dv", dv))]
         args.append(_rt.f32_arg("scale", scale))
-        name = f"attention_bwd_tc_{_CONFIG[mode]}{'_causal' if causal else ''}_d{D}_bf16_packed"
-        if v_layout == "t64":
-            name += "_t64"
         _runtime().launch(name, problem, args, _stream())
         bf16 = torch.bfloat16
-        return dq.to(bf16), dk.to(bf16), dv.to(bf16), None, None, None, None
+        return dq.to(bf16), dk.to(bf16), dv.to(bf16), None, None, None, None, None
 
 
 class AttentionFunction(torch.autograd.Function):

@@ -298,6 +298,23 @@ class AttentionTest(unittest.TestCase):
         self.assertLess(ratios[(f32, "qat")], 1e-4)
         self.assertGreater(ratios[(f32, "dropin")], 10 * ratios[(f32, "qat")])
 
+    def test_packed_state_decode_first_is_bit_identical(self):
+        """The packed state decoded once per pass (transient BF16 operands,
+        the BF16 kernels) and decoded tile by tile in the packed kernels give
+        the same O and gradients, bit for bit."""
+        for D, causal, mode in ((64, True, "qat"), (128, False, "qat"), (128, True, "dropin")):
+            q, k, v = (t.detach().bfloat16().requires_grad_()
+                       for t in self.inputs(1, 4, 2, 130, 131, D))
+            do = torch.randn(1, 4, 130, D, device="cuda", dtype=torch.bfloat16)
+            got = {}
+            for decode_first in (True, False):
+                o = at.PackedStateFunction.apply(q, k, v, causal, 1 / math.sqrt(D), mode,
+                                                 "rows", decode_first)
+                got[decode_first] = (o,) + torch.autograd.grad(o, (q, k, v), do)
+            for name, a, b in zip(("O", "dQ", "dK", "dV"), got[True], got[False]):
+                self.assertTrue(torch.equal(a, b), f"{mode} D={D} {name} differs")
+            print(f"packed state {mode} D={D} causal={causal}: decode-first bit-identical")
+
     def test_t64_saved_v_gives_the_same_gradients(self):
         """The backward reading V in the t64 layout (what the sm_120a
         forward saves) equals the one reading the row layout, bit for bit."""
