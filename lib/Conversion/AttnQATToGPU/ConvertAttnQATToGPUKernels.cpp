@@ -411,10 +411,12 @@ struct ConvertAttnQATToGPUKernelsPass
     for (AttentionOp op : attentions) {
       std::string why, bsWhy;
       gpu::GPUFuncOp bsFunc;
-      if (blockScaledMma && tc::coversBlockScaledForward(op, bsWhy))
-        bsFunc = bsForward(op, Blackwell::SM120a);
-      if (tcgen05Mma && tc::coversTcgen05Forward(op, bsWhy))
-        bsFunc = bsForward(op, Blackwell::SM100a);
+      if ((blockScaledMma || tcgen05Mma) && tc::coversBlockScaledForward(op, bsWhy)) {
+        if (blockScaledMma)
+          bsFunc = bsForward(op, Blackwell::SM120a);
+        if (tcgen05Mma)
+          bsFunc = bsForward(op, Blackwell::SM100a);
+      }
       if (tensorCores && tc::coversForward(op, why)) {
         auto func = tcForward(op, /*packedVariant=*/false);
         Mode mode = op.getConfig().getMode();

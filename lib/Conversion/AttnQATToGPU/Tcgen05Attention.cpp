@@ -266,6 +266,11 @@ private:
                           muli(divu(byte, idx(16)), idx(sm100::kLeadingByteOffset))),
                      addi(muli(remu(row, idx(8)), idx(16)), remu(byte, idx(16)))));
   }
+  /// Where scale word (all k of one k-step) of row `row` of a staged scale
+  /// block starting at `base` lives (scaleChunkOffset(row, 0)).
+  Value scaleChunkAt(Value base, Value row) {
+    return addi(base, addi(muli(remu(row, idx(32)), idx(16)), muli(divu(row, idx(32)), idx(4))));
+  }
   void commit(Value bar) {
     NVVM::Tcgen05CommitOp::create(b, loc, bar, Value(), NVVM::CTAGroupKind::CTA_1);
   }
@@ -350,8 +355,8 @@ void Tcgen05ForwardBuilder::build() {
   // ---- Load warp: Q once, then K and V tiles with their scales. ----------
   when(eqi(warp, idx(kLoadWarp)), [&] {
     // Scale words of 64 k: NVFP4 4 bytes, MXFP4 2 (bytes 0, 1).
-    auto scalesOfRow = [&](Value buf, Value rowAt, int64_t step, int64_t perRow) {
-      return loadScales(buf, addi(muli(rowAt, idx(perRow)), idx(step * (sm100::kK / qkBs))),
+    auto scalesOfRow = [&](Value buf, Value rowAt, int64_t step) {
+      return loadScales(buf, addi(muli(rowAt, idx(scaleRow)), idx(step * (sm100::kK / qkBs))),
                         qkBs);
     };
     for (int64_t s = 0; s < steps; ++s) {
@@ -361,18 +366,13 @@ void Tcgen05ForwardBuilder::build() {
         Value row = divu(u, idx(2)), half = remu(u, idx(2));
         Value at = addi(qBase, clampTo(addi(q0, row), M));
         copy16(q, addi(muli(at, idx(D / 2)), addi(idx(s * sm100::kStepBytes), muli(half, idx(16)))),
-               addi(idx(sl.q + s * sm100::stepBytes(sm100::kRows)),
-                    addi(muli(divu(row, idx(8)), idx(sm100::kStrideByteOffset)),
-                         addi(muli(half, idx(sm100::kLeadingByteOffset)),
-                              muli(remu(row, idx(8)), idx(16))))));
+               operandAt(idx(sl.q), sm100::kRows, idx(s), row, muli(half, idx(16))));
       }
       for (int64_t i = 0; i < sm100::kRows / 32; ++i) {
         Value row = addi(lane, idx(32 * i));
         Value at = addi(qBase, clampTo(addi(q0, row), M));
-        // scaleChunkOffset(row, 0): row % 32 = lane, row / 32 = i.
-        storeWords(addi(idx(sl.qScales + s * sm100::kScaleChunkBytes),
-                        addi(muli(lane, idx(16)), idx(4 * i))),
-                   {scalesOfRow(qP.scales, at, s, scaleRow)});
+        storeWords(scaleChunkAt(idx(sl.qScales + s * sm100::kScaleChunkBytes), row),
+                   {scalesOfRow(qP.scales, at, s)});
       }
     }
     fenceToAsync();
@@ -396,17 +396,13 @@ void Tcgen05ForwardBuilder::build() {
           Value at = addi(kvBase, clampTo(addi(j0, key), N));
           copy16(k,
                  addi(muli(at, idx(D / 2)), addi(idx(st * sm100::kStepBytes), muli(half, idx(16)))),
-                 addi(addi(kStage, idx(st * sm100::stepBytes(keyTile))),
-                      addi(muli(divu(key, idx(8)), idx(sm100::kStrideByteOffset)),
-                           addi(muli(half, idx(sm100::kLeadingByteOffset)),
-                                muli(remu(key, idx(8)), idx(16))))));
+                 operandAt(kStage, keyTile, idx(st), key, muli(half, idx(16))));
         }
         for (int64_t i = 0; i < keyTile / 32; ++i) {
           Value key = addi(lane, idx(32 * i));
           Value at = addi(kvBase, clampTo(addi(j0, key), N));
-          storeWords(addi(addi(kScaleStage, idx(st * sm100::kScaleChunkBytes)),
-                          addi(muli(lane, idx(16)), idx(4 * i))),
-                     {scalesOfRow(kP.scales, at, st, scaleRow)});
+          storeWords(scaleChunkAt(addi(kScaleStage, idx(st * sm100::kScaleChunkBytes)), key),
+                     {scalesOfRow(kP.scales, at, st)});
         }
       }
       // V^T (t64): D rows of the tile's 32 code bytes and 64/bs scales;
@@ -419,36 +415,38 @@ void Tcgen05ForwardBuilder::build() {
                            arith::ShLIOp::create(b, loc, i32c(1),
                                                  arith::MulIOp::create(b, loc, live, i32c(8))),
                            i32c(1)));
-      for (int64_t i = 0; i < 2 * D / 32; ++i) {
+      // V's codes: row d, half of the tile's 32 bytes.
+      auto vCodesAt = [&](Value d, Value half) {
+        Value vRow = addi(muli(kvHead, idx(D)), d);
+        return addi(muli(addi(muli(vRow, vTiles), j), idx(32)), muli(half, idx(16)));
+      };
+      for (int64_t i = 0; !qat && i < 2 * D / 32; ++i) { // qat copies while decoding
         Value u = addi(lane, idx(32 * i));
         Value d = divu(u, idx(2)), half = remu(u, idx(2));
-        Value vRow = addi(muli(kvHead, idx(D)), d);
-        copy16(v, addi(muli(addi(muli(vRow, vTiles), j), idx(32)), muli(half, idx(16))),
-               addi(vStage, addi(muli(divu(d, idx(8)), idx(sm100::kStrideByteOffset)),
-                                 addi(muli(half, idx(sm100::kLeadingByteOffset)),
-                                      muli(remu(d, idx(8)), idx(16))))));
+        copy16(v, vCodesAt(d, half), operandAt(vStage, D, idx(0), d, muli(half, idx(16))));
       }
       for (int64_t i = 0; i < D / 32; ++i) {
         Value d = addi(lane, idx(32 * i));
         Value vRow = addi(muli(kvHead, idx(D)), d);
         Value words = loadScales(
             vP.scales, addi(muli(vRow, muli(vTiles, idx(vTileScales))), tileScales), pvBs);
-        storeWords(addi(vScaleStage, addi(muli(lane, idx(16)), idx(4 * i))),
-                   {arith::AndIOp::create(b, loc, words, keep)});
+        storeWords(scaleChunkAt(vScaleStage, d), {arith::AndIOp::create(b, loc, words, keep)});
       }
-      // qat: V^F in BF16 for O' (the same words and scales, FP4Arith's decode;
-      // keys past N have zero codes or zeroed scales).
+      // qat: the codes into the stage, and V^F in BF16 for O' from the same
+      // bytes and scales (FP4Arith's decode; keys past N have zero codes or
+      // zeroed scales).
       if (qat) {
         Value vBf = addi(idx(sl.vBf16[0]), muli(s, idx(sl.vBf16[1] - sl.vBf16[0])));
         forEach(idx(2 * D / 32), [&](Value i) {
           Value u = addi(lane, muli(i, idx(32)));
           Value d = divu(u, idx(2)), half = remu(u, idx(2));
           Value vRow = addi(muli(kvHead, idx(D)), d);
-          auto type = VectorType::get({16}, b.getI8Type());
           Value bytes = vector::LoadOp::create(
-              b, loc, type, v,
-              ValueRange{addi(muli(addi(muli(vRow, vTiles), j), idx(32)), muli(half, idx(16)))},
+              b, loc, VectorType::get({16}, b.getI8Type()), v, ValueRange{vCodesAt(d, half)},
               /*nontemporal=*/false, llvm::Align(16));
+          vector::StoreOp::create(b, loc, bytes, smemI8,
+                                  ValueRange{operandAt(vStage, D, idx(0), d, muli(half, idx(16)))},
+                                  /*nontemporal=*/false, llvm::Align(16));
           Value sw = arith::AndIOp::create(
               b, loc,
               loadScales(vP.scales,
@@ -612,8 +610,7 @@ void Tcgen05ForwardBuilder::build() {
         }
       }
       Value pScaleAt = addi(idx(sl.pScales[0]), muli(bf, idx(sl.pScales[1] - sl.pScales[0])));
-      storeWords(addi(pScaleAt, addi(muli(remu(r, idx(32)), idx(16)), muli(divu(r, idx(32)), idx(4)))),
-                 {scaleWord});
+      storeWords(scaleChunkAt(pScaleAt, r), {scaleWord});
       memref::StoreOp::create(b, loc, alpha, smemF32,
                               ValueRange{addi(idx(sl.alpha / 4), addi(muli(bf, idx(sm100::kRows)), r))});
       fenceToAsync();
@@ -722,10 +719,6 @@ int64_t tc::tcgen05Threads() { return kWarps * 32; }
 
 int64_t tc::tcgen05SharedBytes(AttentionOp op) {
   return SharedLayout(headDim(op), op.getConfig().getMode() == Mode::QAT).total;
-}
-
-bool tc::coversTcgen05Forward(AttentionOp op, std::string &why) {
-  return coversBlockScaledForward(op, why);
 }
 
 void tc::buildTcgen05Forward(gpu::GPUFuncOp func, AttentionOp op) {

@@ -80,10 +80,8 @@ int64_t blockScaledWarpsPerRows(AttentionOp op);
 /// threads, no dynamic shared memory.
 void buildBlockScaledForward(gpu::GPUFuncOp func, AttentionOp op);
 
-/// Whether the sm_100a tcgen05 forward covers `op`: what the sm_120a one
-/// covers (modes fp4 and qat from packed operands).
-bool coversTcgen05Forward(AttentionOp op, std::string &why);
-/// Its threads (ten warps: softmax, correction, load, MMA) and dynamic
+/// The sm_100a tcgen05 forward covers what coversBlockScaledForward says
+/// (the two Blackwell forwards cover the same ops). Its threads (ten warps: softmax, correction, load, MMA) and dynamic
 /// shared memory in bytes.
 int64_t tcgen05Threads();
 int64_t tcgen05SharedBytes(AttentionOp op);
