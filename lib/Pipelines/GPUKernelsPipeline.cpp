@@ -24,6 +24,7 @@ void mlir::attnqat::buildAttnQATGPUKernelsPipeline(
   generate.blockScaledMma = options.chip == "sm_120a";
   // The datacenter chip's: tcgen05 and tensor memory.
   generate.tcgen05Mma = options.chip == "sm_100a";
+  generate.warpgroupMma = options.warpgroupMma && options.chip == "sm_90a";
   pm.addPass(createConvertAttnQATToGPUKernels(generate));
   buildAttnQATGPUKernelLowering(pm, options);
 }

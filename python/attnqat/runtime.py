@@ -105,6 +105,14 @@ class Runtime:
             self._kernels[name] = k
         return self._kernels[name]
 
+    def has_kernel(self, name):
+        """Whether the loaded artifact holds kernel `name`."""
+        try:
+            self.kernel(name)
+            return True
+        except AttnQATRuntimeError:
+            return False
+
     def launch(self, name, problem, args, stream):
         """Checks everything, then enqueues `name` on `stream` (a CUstream)."""
         k = self.kernel(name)

@@ -43,6 +43,19 @@ _DTYPES = {torch.float32: "f32", torch.bfloat16: "bf16"}
 # Mode -> the config part of a kernel name.
 _CONFIG = {"none": "none", "qat": "qat_pnvfp42", "dropin": "dropin_pnvfp42"}
 
+# Which sm_90a BF16 forward runs: "wg" (wgmma, a producer warpgroup and two
+# consumer warpgroups) where the artifact has it, or "tc" (mma.sync). Both
+# compute the same numbers up to accumulation order.
+forward_family = "wg"
+
+
+def _forward_name(config, causal_part, D):
+    if forward_family == "wg":
+        name = f"attention_fwd_wg_{config}{causal_part}_d{D}_bf16"
+        if _runtime().has_kernel(name):
+            return name
+    return f"attention_fwd_tc_{config}{causal_part}_d{D}_bf16"
+
 
 def _fake_quant(x, outer, axis, inner):
     """NVFP4 fake quantization of contiguous x viewed as [outer, axis, inner]
@@ -119,7 +132,7 @@ class PackedStateFunction(torch.autograd.Function):
             args.append(_rt.f32_arg("scale", scale))
             if o_prime32 is not None:
                 args.append(_rt.ptr_arg("o_prime", o_prime32.data_ptr()))
-            _runtime().launch(f"attention_fwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16",
+            _runtime().launch(_forward_name(_CONFIG[mode], causal_part, D),
                               problem, args, _stream())
             o_prime = o_prime32.to(torch.bfloat16) if o_prime32 is not None else None
         else:
@@ -198,7 +211,7 @@ class AttentionFunction(torch.autograd.Function):
         tensor_cores = q.dtype == torch.bfloat16 and D in (64, 128)
         causal_part = "_causal" if causal else ""
         if tensor_cores:
-            fwd = f"attention_fwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16"
+            fwd = _forward_name(_CONFIG[mode], causal_part, D)
         else:  # drop-in's forward is qat's
             fwd = (f"attention_fwd_{'qat_pnvfp42' if quantized else 'none'}"
                    f"{causal_part}_{dtype}")
@@ -396,7 +409,7 @@ def attention_fp4(q, k, v, *, causal=False, scale=None, decode_first=True):
     if decode_first:
         # Mode fp4's numbers on decoded operands are the dropin forward's
         # (Q^F, K^F, V^F in, P quantized NVFP4 two-level, O = P^F V^F).
-        name = f"attention_fwd_tc_dropin_pnvfp42{causal_part}_d{D}_bf16"
+        name = _forward_name("dropin_pnvfp42", causal_part, D)
         qd, kd, vd = dequantize(q), dequantize(k), dequantize(v)
         args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in (
             ("q", qd), ("k", kd), ("v", vd), ("o", o), ("lse", lse), ("m", m), ("l", l))]

@@ -66,6 +66,11 @@ static llvm::cl::opt<bool> tcgen05Mma(
     llvm::cl::desc("the sm_100a tcgen05 forward (and the t64-layout quantize "
                    "kernels) also when sm_100a is not among the chips"),
     llvm::cl::init(false));
+static llvm::cl::opt<bool> warpgroupMma(
+    "warpgroup-mma",
+    llvm::cl::desc("also the sm_90a forward on wgmma with a producer warpgroup "
+                   "(attention_fwd_wg_*) for BF16 attentions"),
+    llvm::cl::init(false));
 static llvm::cl::opt<bool> tensorCores(
     "tensor-cores",
     llvm::cl::desc("tensor-core forward kernels where they apply (false: the "
@@ -183,6 +188,7 @@ int main(int argc, char **argv) {
   generateOptions.packedOperands = packedOperands;
   generateOptions.blockScaledMma = blockScaledMma || llvm::is_contained(chips, "sm_120a");
   generateOptions.tcgen05Mma = tcgen05Mma || llvm::is_contained(chips, "sm_100a");
+  generateOptions.warpgroupMma = warpgroupMma;
   generate.addPass(mlir::attnqat::createConvertAttnQATToGPUKernels(generateOptions));
   if (failed(generate.run(*module)))
     return 1;

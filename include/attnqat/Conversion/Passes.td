@@ -190,6 +190,10 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
            "Also generate the sm_100a forward on tcgen05 block-scaled MMA "
            "(attention_fwd_tcgen05_*, attnqat.chips = [sm_100a]; modes fp4, qat) "
            "and the t64-layout quantize kernels it reads V from">,
+    Option<"warpgroupMma", "warpgroup-mma", "bool", /*default=*/"false",
+           "Also generate the sm_90a forward on wgmma with a producer "
+           "warpgroup (attention_fwd_wg_*, attnqat.chips = [sm_90a]) for the "
+           "BF16 attentions the tensor-core forward covers; the op links to it">,
     Option<"dumpPCodes", "dump-p-codes", "bool", /*default=*/"false",
            "Tensor-core kernels (quantized forward, qat backward) also write "
            "the E2M1 codes, scales and frames they quantized P with "

@@ -153,6 +153,11 @@ struct AttnQATGPUKernelsPipelineOptions
       llvm::cl::desc("tensor-core forward kernels where they apply (false: "
                      "the baseline kernels only)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> warpgroupMma{
+      *this, "warpgroup-mma",
+      llvm::cl::desc("sm_90a: also the forward on wgmma with a producer "
+                     "warpgroup (attention_fwd_wg_*) for BF16 attentions"),
+      llvm::cl::init(false)};
 };
 
 void buildAttnQATGPUKernelsPipeline(

@@ -262,7 +262,8 @@ struct ConvertAttnQATToGPUKernelsPass
     };
     // The tensor-core forward of `op`; with `packedVariant` (mode fp4 always)
     // it reads Q, K, V as codes and scales.
-    auto tcForward = [&](AttentionOp op, bool packedVariant) -> gpu::GPUFuncOp {
+    auto tcForward = [&](AttentionOp op, bool packedVariant,
+                         bool wg = false) -> gpu::GPUFuncOp {
         int64_t d = tc::headDim(op);
         RankedTensorType maskType =
             op.getMask() ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
@@ -274,7 +275,8 @@ struct ConvertAttnQATToGPUKernelsPass
         Type nameElt = op.getConfig().getMode() == Mode::FP4 ? outElt : b.getBF16Type();
         std::string typeSuffix = "_" + typeName(nameElt);
         std::string name =
-            attentionKernelName("attention_fwd_tc_", op.getConfig(), op.getCausal(),
+            attentionKernelName(wg ? "attention_fwd_wg_" : "attention_fwd_tc_",
+                                op.getConfig(), op.getCausal(),
                                 maskType, static_cast<bool>(op.getKeyLengths()),
                                 nameElt);
         name.insert(name.size() - typeSuffix.size(), "_d" + std::to_string(d));
@@ -307,10 +309,14 @@ struct ConvertAttnQATToGPUKernelsPass
             roles.append({"p_codes", "p_scales", "p_frames"});
           }
           addDimParams(args, roles);
-          std::string qTiles = "ceil(M/" + std::to_string(tc::kQueryTile) + ")";
+          std::string qTiles =
+              "ceil(M/" + std::to_string(wg ? tc::wgmmaQueryRows() : tc::kQueryTile) + ")";
           func = declareKernel(op.getLoc(), name, args, roles, {qTiles, "Hq", "B"},
-                               tc::kThreads, {"D == " + std::to_string(d)},
-                               tc::forwardSharedBytes(op));
+                               wg ? tc::wgmmaThreads() : tc::kThreads,
+                               {"D == " + std::to_string(d)},
+                               wg ? tc::wgmmaSharedBytes(op) : tc::forwardSharedBytes(op));
+          if (wg) // wgmma and setmaxnreg are sm_90a's alone
+            func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_90a"}));
           std::string pBlocks =
               "B*Hq*M*ceil(N/" + std::to_string(op.getConfig().getP().getBlockSize()) + ")";
           if (dumpP)
@@ -337,6 +343,11 @@ struct ConvertAttnQATToGPUKernelsPass
             SmallVector<NamedAttribute> extents = packedExtents(op.getConfig());
             extents.append(dumpExtents.begin(), dumpExtents.end());
             func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, extents));
+          }
+          if (wg) {
+            tc::buildWgmmaForward(func, op, dumpP);
+            finishKernel(func);
+            return func;
           }
           if (int64_t blocks = tc::forwardBlocksPerSM(op))
             func->setAttr("nvvm.minctasm", b.getI32IntegerAttr(blocks));
@@ -420,6 +431,8 @@ struct ConvertAttnQATToGPUKernelsPass
       if (tensorCores && tc::coversForward(op, why)) {
         auto func = tcForward(op, /*packedVariant=*/false);
         Mode mode = op.getConfig().getMode();
+        if (warpgroupMma && mode != Mode::FP4)
+          func = tcForward(op, /*packedVariant=*/false, /*wg=*/true);
         if (packedOperands && (mode == Mode::QAT || mode == Mode::DropIn))
           tcForward(op, /*packedVariant=*/true);
         // An fp4 op's operands are already packed: on Blackwell its kernel is

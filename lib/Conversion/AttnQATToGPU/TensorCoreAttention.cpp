@@ -213,38 +213,10 @@ void ForwardBuilder::build() {
         },
         mk, rows, masked, st.slice(accCount, 4), mNew, alpha, lNew);
 
-    // P~^F: blocks of 16 (NVFP4) or 32 (MXFP4) keys = 2 or 4 n-tiles of a
-    // row, whose amax the row's four lanes share.
+    // P~^F in registers (recorded for the matched-recomputation check).
     SmallVector<Acc> pq = p;
-    if (quantized) {
-      int64_t tilesPerBlock = config.getP().getBlockSize() / 8;
-      for (int64_t blk = 0; blk < nTiles / tilesPerBlock; ++blk)
-        for (int64_t r = 0; r < 2; ++r) {
-          SmallVector<Value *> vals;
-          SmallVector<Value> keys;
-          for (int64_t nt = blk * tilesPerBlock; nt < (blk + 1) * tilesPerBlock; ++nt)
-            for (int64_t e = 2 * r; e < 2 * r + 2; ++e) {
-              vals.push_back(&pq[nt][e]);
-              keys.push_back(addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2)))));
-            }
-          auto record = [&](Value scaleBits, ArrayRef<Value> codes) {
-            int64_t bs = config.getP().getBlockSize();
-            Value blocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(bs));
-            Value rowAt = addi(qBase, rows[r]);
-            for (auto [key, code] : llvm::zip_equal(keys, codes))
-              storeIf(andi(rowValid[r], ult(key, N)), code, dump.codes,
-                      addi(muli(rowAt, N), key));
-            Value blockStart = addi(j0, idx(blk * bs));
-            Value at = addi(muli(rowAt, blocks), divu(blockStart, idx(bs)));
-            Value lead = andi(andi(rowValid[r], ult(blockStart, N)),
-                              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                                    t, idx(0)));
-            storeIf(lead, scaleBits, dump.scales, at);
-            storeIf(lead, mNew[r], dump.frames, at);
-          };
-          quantizeBlock(vals, {1, 2}, dump ? PRecorder(record) : PRecorder());
-        }
-    }
+    if (quantized)
+      quantizeForwardP(pq, j0, rows, rowValid, qBase, N, mNew, dump);
 
     // O = alpha O + P~^F V;  O' = alpha O' + P~ V (qat).
     auto scaled = [&](int64_t base) {

@@ -61,6 +61,19 @@ int64_t forwardSharedBytes(AttentionOp op);
 void buildForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false,
                   bool packedIn = false);
 
+/// The sm_90a warpgroup forward (WgmmaAttention.cpp) covers the ops the
+/// tensor-core forward covers with BF16 operands (modes none, qat, dropin):
+/// a producer warpgroup and two consumer warpgroups of 64 query rows.
+/// Its threads, query rows per block and dynamic shared memory in bytes.
+int64_t wgmmaThreads();
+int64_t wgmmaQueryRows();
+int64_t wgmmaSharedBytes(AttentionOp op);
+/// Builds the sm_90a forward on wgmma into `func`, whose parameters are the
+/// tensor-core forward's (BF16 operands; `dumpP` as there). Launch:
+/// wgmmaThreads() threads, wgmmaSharedBytes(op) of dynamic shared memory,
+/// grid (ceil(M / wgmmaQueryRows()), Hq, B).
+void buildWgmmaForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false);
+
 /// Whether the sm_120a block-scaled forward covers `op`: modes fp4 and qat
 /// (from packed operands), NVFP4 Q, K, V (global scale 1) and P, head dim 64
 /// or 128; any mask, key lengths, causality, GQA and lengths.

@@ -430,6 +430,44 @@ protected:
     explicit operator bool() const { return static_cast<bool>(codes); }
   };
 
+  /// phi_P of a forward's key tile in registers: `pq` holds P~ as
+  /// accumulator tiles of 8 keys (key j0 + 8 nt + 2t + e % 2 of row e / 2);
+  /// blocks of 16 (NVFP4) or 32 (MXFP4) keys are 2 or 4 tiles of a row,
+  /// whose amax the row's four lanes share. With `dump`, each code, block
+  /// scale and frame (mNew) is recorded for the matched-recomputation check.
+  void quantizeForwardP(SmallVector<Acc> &pq, Value j0, const Value rows[2],
+                        const Value rowValid[2], Value qBase, Value N,
+                        const Value mNew[2], const PDump &dump) {
+    int64_t bs = config.getP().getBlockSize();
+    int64_t tilesPerBlock = bs / 8;
+    int64_t blocksPerTile = static_cast<int64_t>(pq.size()) / tilesPerBlock;
+    for (int64_t blk = 0; blk < blocksPerTile; ++blk)
+      for (int64_t r = 0; r < 2; ++r) {
+        SmallVector<Value *> vals;
+        SmallVector<Value> keys;
+        for (int64_t nt = blk * tilesPerBlock; nt < (blk + 1) * tilesPerBlock; ++nt)
+          for (int64_t e = 2 * r; e < 2 * r + 2; ++e) {
+            vals.push_back(&pq[nt][e]);
+            keys.push_back(addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2)))));
+          }
+        auto record = [&](Value scaleBits, ArrayRef<Value> codes) {
+          Value blocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(bs));
+          Value rowAt = addi(qBase, rows[r]);
+          for (auto [key, code] : llvm::zip_equal(keys, codes))
+            storeIf(andi(rowValid[r], ult(key, N)), code, dump.codes,
+                    addi(muli(rowAt, N), key));
+          Value blockStart = addi(j0, idx(blk * bs));
+          Value at = addi(muli(rowAt, blocks), divu(blockStart, idx(bs)));
+          Value lead = andi(andi(rowValid[r], ult(blockStart, N)),
+                            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t,
+                                                  idx(0)));
+          storeIf(lead, scaleBits, dump.scales, at);
+          storeIf(lead, mNew[r], dump.frames, at);
+        };
+        quantizeBlock(vals, {1, 2}, dump ? PRecorder(record) : PRecorder());
+      }
+  }
+
   /// Packed FP4 operands (mode fp4): E2M1 codes two per byte along the block
   /// axis (element 2j in the low nibble) and one scale byte per block.
   struct Packed {
@@ -546,17 +584,18 @@ protected:
   }
 
   /// Where a forward block's rows are: grid (query tile, head, batch), the
-  /// lane's two rows (warp `rowGroup` owns 16 of the block's kQueryTile).
+  /// lane's two rows (warp `rowGroup` owns 16 of the block's `blockRows`).
   struct ForwardRows {
     Value q0, h, bi, hk, rows[2], rowValid[2], qBase, kvBase;
   };
-  ForwardRows forwardRows(Value rowGroup, Value Hq, Value Hkv, Value M, Value N) {
+  ForwardRows forwardRows(Value rowGroup, Value Hq, Value Hkv, Value M, Value N,
+                          int64_t blockRows = tc::kQueryTile) {
     ForwardRows r;
     Value qTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
     r.h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
     r.bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
     r.hk = divu(r.h, divu(Hq, Hkv));
-    r.q0 = muli(qTile, idx(tc::kQueryTile));
+    r.q0 = muli(qTile, idx(blockRows));
     r.rows[0] = addi(addi(r.q0, muli(rowGroup, idx(16))), g);
     r.rows[1] = addi(r.rows[0], idx(8));
     r.rowValid[0] = ult(r.rows[0], M);

@@ -1,0 +1,447 @@
+//===- WgmmaAttention.cpp - the sm_90a forward on wgmma -------------------===//
+//
+// Hopper's warpgroup MMA (`wgmma.mma_async`) reads its B operand, and here
+// also A for S = Q K^T, straight from shared memory, asynchronously, at
+// about twice mma.sync's rate. The forward keeps the mma.sync kernel's
+// description (TileBuilder: the masked log2-domain score, the integer-frame
+// online softmax over 64-key tiles, P~ and FP4Arith's P codec on the
+// accumulator fragments, the row finish) and splits the block into roles:
+//
+//   warpgroup 0   producer: Q once, then K and V tiles into two stages of
+//                 shared memory (cp.async, 16 bytes per copy, 128-byte
+//                 swizzle); an mbarrier per stage tracks the copies
+//                 (cp.async.mbarrier.arrive.noinc). Few registers
+//                 (setmaxnreg.dec).
+//   warpgroups    consumers, 64 query rows each: S = Q K_j^T by wgmma from
+//   1, 2          shared memory (m64n64k16), the softmax and P quantization
+//                 on the accumulators, O += P^F V_j (and O' += P~ V_j in
+//                 qat) by wgmma with P from registers and V^T read
+//                 transposed from shared memory (m64n<D>k16); then the
+//                 stage is released. setmaxnreg.inc gives them the
+//                 registers the producer returned.
+//
+// The wgmma accumulator of a warp is the mma.sync m16n8 fragment per 8
+// columns, and its register A operand is the m16n8k16 A fragment, so P never
+// leaves registers and the softmax code is the mma.sync kernel's.
+//
+// Shared-memory tiles are stored as the 128-byte-swizzle canonical layout:
+// rows of 64 BF16 (128 bytes), 16-byte chunk c of row r at chunk c ^ (r % 8),
+// D/64 such column blocks one after the other; the base is 1024-aligned.
+// Descriptors: K-major (Q, K) SBO 1024, k-steps 32 bytes apart inside a
+// row; V as an MN-major B, SBO 1024 (8 keys), LBO the column-block stride.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TensorCoreAttention.h"
+#include "TileBuilder.h"
+
+using namespace mlir;
+using namespace mlir::attnqat;
+using namespace mlir::attnqat::tc::detail;
+
+namespace {
+
+constexpr int64_t kConsumers = 2;                   // warpgroups of 64 rows
+constexpr int64_t kBlockRows = 64 * kConsumers;     // query rows per block
+constexpr int64_t kWgThreads = 128 * (kConsumers + 1);
+constexpr int64_t kStages = 2;
+/// Registers per thread after setmaxnreg (128 x 56 + 256 x 224 <= 64K): at
+/// 40 the producer's address arithmetic spilled.
+constexpr int32_t kProducerRegs = 56, kConsumerRegs = 224;
+/// The 128-byte swizzle: a row of 64 BF16, an atom of 8 rows.
+constexpr int64_t kRowBytes = 128, kAtomBytes = 1024;
+
+/// Byte offsets from the 1024-aligned base of everything in shared memory.
+struct WgLayout {
+  int64_t q, k[kStages], v[kStages], barriers, total;
+  static constexpr int64_t kQFull = 0, kKVFull = 1, kKVEmpty = 1 + kStages,
+                           kBarriers = 1 + 2 * kStages;
+  explicit WgLayout(int64_t d) {
+    int64_t at = 0;
+    q = at;
+    at += kBlockRows * d * 2;
+    for (int64_t s = 0; s < kStages; ++s) {
+      k[s] = at;
+      at += tc::kKeyTile * d * 2;
+      v[s] = at;
+      at += tc::kKeyTile * d * 2;
+    }
+    barriers = at;
+    at += kBarriers * 8;
+    total = at + kAtomBytes; // slack to align the base
+  }
+};
+
+class WgmmaForwardBuilder : public TileBuilder {
+public:
+  WgmmaForwardBuilder(gpu::GPUFuncOp func, AttentionOp op, bool dumpP)
+      : TileBuilder(func, op.getConfig(), tc::headDim(op)), op(op), dumpP(dumpP), sl(D) {}
+  void build();
+
+private:
+  AttentionOp op;
+  bool dumpP;
+  WgLayout sl;
+  Value smemBf16;  // the dynamic shared memory as BF16
+  Value pad;       // bytes from its start to the aligned base (index)
+  Value baseAddr;  // the aligned base in the shared window (i32)
+  Value smemPtr0;  // the dynamic shared memory's start as !llvm.ptr<3>
+
+  Type i32() { return b.getI32Type(); }
+  Value toI32(Value index) { return arith::IndexCastOp::create(b, loc, i32(), index); }
+  Value eqi(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
+  }
+  Value uge(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, x, y);
+  }
+  void when(Value cond, llvm::function_ref<void()> body) {
+    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    body();
+  }
+
+  // mbarriers (index `i` of the layout's, plus `which` for per-stage ones).
+  Value barrier(int64_t i, Value which = nullptr) {
+    Value at = addi(pad, idx(sl.barriers + 8 * i));
+    if (which)
+      at = addi(at, muli(which, idx(8)));
+    return LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
+                               b.getI8Type(), smemPtr0, ValueRange{toI32(at)});
+  }
+  void waitPhase(Value bar, Value parity) {
+    NVVM::MBarrierTryWaitParityOp::create(b, loc, bar, toI32(parity), i32c(0x989680));
+  }
+
+  /// Byte offset of 16-byte chunk `chunk` of row `row` in a swizzled tile
+  /// of `rows` rows at `tileAt`.
+  Value swizzled(Value tileAt, int64_t rows, Value row, Value chunk) {
+    Value block = divu(chunk, idx(8)), inRow = remu(chunk, idx(8));
+    Value swz = arith::XOrIOp::create(b, loc, inRow, remu(row, idx(8)));
+    return addi(tileAt, addi(muli(block, idx(rows * kRowBytes)),
+                             addi(muli(row, idx(kRowBytes)), muli(swz, idx(16)))));
+  }
+  /// The producer's copies of rows [row0, row0 + rows) of a [*][D] BF16
+  /// tensor (rows at or past `limit` zero-filled) into the swizzled tile at
+  /// `tileAt`; `ptid` is the thread's index in the producer warpgroup.
+  void copyRows(Value ptid, Value src, Value base, Value row0, Value limit, int64_t rows,
+                Value tileAt) {
+    const int64_t chunksPerRow = D / 8;
+    for (int64_t i = 0; i < rows * chunksPerRow / 128; ++i) {
+      Value c = addi(ptid, idx(i * 128));
+      Value r = divu(c, idx(chunksPerRow)), chunk = remu(c, idx(chunksPerRow));
+      Value row = addi(row0, r);
+      Value at = addi(muli(addi(base, clampTo(row, limit)), idx(D)), muli(chunk, idx(8)));
+      Value dst = divu(addi(pad, swizzled(tileAt, rows, r, chunk)), idx(2));
+      Value n = sel(ult(row, limit), idx(8), idx(0));
+      nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), smemBf16,
+          ValueRange{dst}, src, ValueRange{at}, b.getIndexAttr(8), n,
+          /*bypassL1=*/b.getUnitAttr());
+    }
+  }
+
+  /// A 128-byte-swizzle wgmma descriptor of the tile at byte `at` (from the
+  /// aligned base): SBO 1024 (8 rows), LBO `lbo` (MN-major only).
+  Value descriptor(Value at, int64_t lbo) {
+    Value addr = arith::AddIOp::create(b, loc, baseAddr, toI32(at));
+    Value start = arith::AndIOp::create(
+        b, loc, arith::ShRUIOp::create(b, loc, addr, i32c(4)), i32c(0x3FFF));
+    Value lo = arith::ExtUIOp::create(b, loc, b.getI64Type(), start);
+    uint64_t fixed = (uint64_t(lbo >> 4) << 16) | (uint64_t(kAtomBytes >> 4) << 32) |
+                     (uint64_t(1) << 62);
+    return arith::OrIOp::create(
+        b, loc, lo,
+        arith::ConstantIntOp::create(b, loc, static_cast<int64_t>(fixed), 64));
+  }
+
+  /// Inline PTX over `vals` (f32 or i32, tied: each comes back as a value
+  /// defined by the asm) and `inputs` with `inputConstraints`. Tying keeps
+  /// every write of an accumulator or A register before the fence that
+  /// must see it, and every read after the wait that guards it.
+  void tiedAsm(SmallVector<Value> &vals, ArrayRef<Value> inputs,
+               ArrayRef<StringRef> inputConstraints, StringRef ptx) {
+    int64_t n = vals.size();
+    std::string constraints;
+    SmallVector<Type> fields;
+    for (Value x : vals) {
+      constraints += x.getType().isF32() ? "=f," : "=r,";
+      fields.push_back(x.getType());
+    }
+    for (int64_t i = 0; i < n; ++i)
+      constraints += std::to_string(i) + ",";
+    for (StringRef c : inputConstraints)
+      constraints += c.str() + ",";
+    constraints.pop_back();
+    SmallVector<Value> operands(vals);
+    operands.append(inputs.begin(), inputs.end());
+    auto structType = LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
+    auto asmOp = LLVM::InlineAsmOp::create(
+        b, loc, structType, operands, ptx, constraints, /*has_side_effects=*/true,
+        /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+        LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+        /*operand_attrs=*/ArrayAttr());
+    for (int64_t i = 0; i < n; ++i)
+      vals[i] = LLVM::ExtractValueOp::create(b, loc, asmOp.getResult(0), i);
+  }
+  /// wgmma.fence: the register writes before it (accumulators, A
+  /// fragments) are seen by the wgmmas after it.
+  void fence(SmallVector<Value> &accs) {
+    tiedAsm(accs, {}, {}, "wgmma.fence.sync.aligned;");
+  }
+  /// Commits the issued wgmmas and waits for them.
+  void commitAndWait(SmallVector<Value> &accs) {
+    tiedAsm(accs, {}, {},
+            "wgmma.commit_group.sync.aligned;\n\twgmma.wait_group.sync.aligned 0;");
+  }
+  /// accs += A B, one m64 n(accs.size() * 2) k16 BF16 wgmma. A from shared
+  /// memory (`aDesc`, K-major) or registers (`aRegs`, the m16n8k16 A
+  /// fragment); B from shared memory, MN-major when `transB`.
+  void wgmma(SmallVector<Value> &accs, ArrayRef<Value> aRegs, Value aDesc, Value bDesc,
+             bool transB) {
+    int64_t n = accs.size();
+    std::string ptx = "{\n\t.reg .pred p;\n\tsetp.ne.b32 p, 1, 0;\n\t"
+                      "wgmma.mma_async.sync.aligned.m64n" +
+                      std::to_string(n * 2) + "k16.f32.bf16.bf16 {";
+    for (int64_t i = 0; i < n; ++i)
+      ptx += (i ? ", $" : "$") + std::to_string(i);
+    ptx += "}, ";
+    int64_t at = 2 * n; // inputs after the outputs and their tied copies
+    SmallVector<Value> inputs;
+    SmallVector<StringRef> constraints;
+    if (!aRegs.empty()) {
+      ptx += "{";
+      for (int64_t i = 0; i < 4; ++i)
+        ptx += (i ? ", $" : "$") + std::to_string(at++);
+      ptx += "}";
+      inputs.append(aRegs.begin(), aRegs.end());
+      constraints.append(4, "r");
+    } else {
+      ptx += "$" + std::to_string(at++);
+      inputs.push_back(aDesc);
+      constraints.push_back("l");
+    }
+    ptx += ", $" + std::to_string(at++) + ", p, 1, 1";
+    inputs.push_back(bDesc);
+    constraints.push_back("l");
+    ptx += aRegs.empty() ? ", 0" : "";
+    ptx += transB ? ", 1;\n}" : ", 0;\n}";
+    tiedAsm(accs, inputs, constraints, ptx);
+  }
+};
+
+void WgmmaForwardBuilder::build() {
+  Block &entry = func.getBody().front();
+  bool qat = config.getMode() == Mode::QAT;
+  bool quantized = config.isQuantized();
+  unsigned a = 0;
+  auto [q, k, v, qP, kP, vP, mask, lengths] =
+      takeOperands(entry, a, /*packed=*/false, static_cast<bool>(op.getMask()),
+                   static_cast<bool>(op.getKeyLengths()));
+  Value o = entry.getArgument(a++);
+  Value oPrime = qat ? entry.getArgument(a++) : Value();
+  Value lseOut = entry.getArgument(a++), mOut = entry.getArgument(a++),
+        lOut = entry.getArgument(a++);
+  PDump dump;
+  if (dumpP)
+    dump = {entry.getArgument(a), entry.getArgument(a + 1), entry.getArgument(a + 2)};
+  ValueRange dims = entry.getArguments().take_back(7);
+  Value Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4], scale = dims[6];
+
+  const int64_t kChunks = D / 16;           // k-steps of S = Q K^T
+  const int64_t dTiles = D / 8;             // n-tiles of O
+  const int64_t nTiles = tc::kKeyTile / 8;  // n-tiles of S
+  const int64_t colBlock = tc::kKeyTile * kRowBytes; // a K or V column block
+
+  // Shared memory: views, the aligned base, the barriers.
+  auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  Value dyn = gpu::DynamicSharedMemoryOp::create(
+      b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                              MemRefLayoutAttrInterface{}, workgroup));
+  smemBf16 = memref::ViewOp::create(
+      b, loc, MemRefType::get({sl.total / 2}, bf16(), MemRefLayoutAttrInterface{}, workgroup),
+      dyn, idx(0), ValueRange{});
+  Value start64 = arith::IndexCastOp::create(
+      b, loc, b.getI64Type(), memref::ExtractAlignedPointerAsIndexOp::create(b, loc, dyn));
+  smemPtr0 = LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
+                                      start64);
+  Value start = arith::TruncIOp::create(b, loc, i32(), start64);
+  baseAddr = arith::AndIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, start, i32c(kAtomBytes - 1)),
+      i32c(~static_cast<int32_t>(kAtomBytes - 1)));
+  pad = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                   arith::SubIOp::create(b, loc, baseAddr, start));
+
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value wg = divu(tid, idx(128));
+  Value q0 = muli(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), idx(kBlockRows));
+  Value keyEnd = N;
+  if (op.getCausal())
+    keyEnd = minu(N, addi(q0, idx(kBlockRows)));
+  Value numTiles = b.createOrFold<arith::CeilDivUIOp>(loc, keyEnd, idx(tc::kKeyTile));
+
+  when(eqi(tid, idx(0)), [&] {
+    auto init = [&](int64_t i, int64_t count) {
+      NVVM::MBarrierInitOp::create(b, loc, barrier(i), i32c(count), Value());
+    };
+    init(WgLayout::kQFull, 128);
+    for (int64_t s = 0; s < kStages; ++s) {
+      init(WgLayout::kKVFull + s, 128);
+      init(WgLayout::kKVEmpty + s, 128 * kConsumers);
+    }
+  });
+  gpu::BarrierOp::create(b, loc);
+
+  // ---- Producer: Q, then K and V tiles as the stages free up. -----------
+  when(eqi(wg, idx(0)), [&] {
+    NVVM::SetMaxRegisterOp::create(b, loc, kProducerRegs,
+                                   NVVM::SetMaxRegisterAction::decrease);
+    Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+    Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+    Value hk = divu(h, divu(Hq, Hkv));
+    Value qBase = muli(addi(muli(bi, Hq), h), M);
+    Value kvBase = muli(addi(muli(bi, Hkv), hk), N);
+    copyRows(tid, q, qBase, q0, M, kBlockRows, idx(sl.q));
+    NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kQFull), /*noinc=*/true);
+    auto loop = scf::ForOp::create(b, loc, idx(0), numTiles, idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value j = loop.getInductionVar();
+    Value s = remu(j, idx(kStages));
+    when(uge(j, idx(kStages)), [&] {
+      waitPhase(barrier(WgLayout::kKVEmpty, s), remu(subi(divu(j, idx(2)), idx(1)), idx(2)));
+    });
+    Value j0 = muli(j, idx(tc::kKeyTile));
+    Value stageBytes = muli(s, idx(sl.k[1] - sl.k[0]));
+    copyRows(tid, k, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.k[0]), stageBytes));
+    copyRows(tid, v, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.v[0]), stageBytes));
+    NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kKVFull, s),
+                                          /*noinc=*/true);
+  });
+
+  // ---- Consumers: 64 query rows per warpgroup. ---------------------------
+  when(uge(wg, idx(1)), [&] {
+    NVVM::SetMaxRegisterOp::create(b, loc, kConsumerRegs,
+                                   NVVM::SetMaxRegisterAction::increase);
+    Value ctid = subi(tid, idx(128));
+    setUpLanes(ctid);
+    Value cw = divu(ctid, idx(32));    // warp among the consumers: 16 rows
+    Value c = divu(ctid, idx(128));    // consumer warpgroup: 64 rows
+    ForwardRows fr = forwardRows(cw, Hq, Hkv, M, N, kBlockRows);
+    const Value *rows = fr.rows, *rowValid = fr.rowValid;
+    Masking mk = forwardMasking(op, mask, lengths, fr.bi, fr.h, M, N, Hq, scale);
+    Value wgQ0 = addi(q0, muli(c, idx(64)));
+    Value fullTiles = fullKeyTiles(op.getCausal(), wgQ0, N, mk.keyLen, numTiles);
+    Value qAt = addi(idx(sl.q), muli(c, idx(64 * kRowBytes)));
+
+    SmallVector<Value> init;
+    int64_t accCount = (qat ? 2 : 1) * dTiles * 4;
+    for (int64_t i = 0; i < accCount; ++i)
+      init.push_back(cf(0));
+    init.append({cf(-kInf), cf(-kInf), cf(0), cf(0)});
+    waitPhase(barrier(WgLayout::kQFull), idx(0));
+
+    auto runTiles = [&](Value lb, Value ub, ValueRange init, bool masked) {
+      auto loop = scf::ForOp::create(b, loc, lb, ub, idx(1), init);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      ValueRange st = loop.getRegionIterArgs();
+      Value j = loop.getInductionVar();
+      Value j0 = muli(j, idx(tc::kKeyTile));
+      Value s = remu(j, idx(kStages));
+      Value stageBytes = muli(s, idx(sl.k[1] - sl.k[0]));
+      Value kAt = addi(idx(sl.k[0]), stageBytes), vAt = addi(idx(sl.v[0]), stageBytes);
+      waitPhase(barrier(WgLayout::kKVFull, s), remu(divu(j, idx(2)), idx(2)));
+      // The producer's cp.async writes, seen by the async proxy (wgmma).
+      NVVM::FenceProxyOp::create(b, loc, NVVM::ProxyKind::async_shared,
+                                 NVVM::SharedSpaceAttr::get(b.getContext(),
+                                                            NVVM::SharedSpace::shared_cta));
+
+      // S = Q K^T: 64 rows x 64 keys, k-steps of 16 along D.
+      SmallVector<Value> sAcc(nTiles * 4, cf(0));
+      fence(sAcc);
+      for (int64_t kc = 0; kc < kChunks; ++kc) {
+        int64_t inRow = (kc % 4) * 32; // k-steps of 32 bytes inside a row
+        Value aDesc = descriptor(
+            addi(qAt, idx((kc / 4) * kBlockRows * kRowBytes + inRow)), 16);
+        Value bDesc = descriptor(addi(kAt, idx((kc / 4) * colBlock + inRow)), 16);
+        wgmma(sAcc, {}, aDesc, bDesc, /*transB=*/false);
+      }
+      commitAndWait(sAcc);
+      SmallVector<Acc> sTiles(nTiles);
+      for (int64_t nt = 0; nt < nTiles; ++nt)
+        for (int64_t e = 0; e < 4; ++e)
+          sTiles[nt][e] = sAcc[nt * 4 + e];
+
+      Value mNew[2], alpha[2], lNew[2];
+      SmallVector<Acc> p = softmaxTile(
+          sTiles,
+          [&](int64_t nt, int64_t e) {
+            return addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2))));
+          },
+          mk, rows, masked, st.slice(accCount, 4), mNew, alpha, lNew);
+      SmallVector<Acc> pq = p;
+      if (quantized)
+        quantizeForwardP(pq, j0, rows, rowValid, fr.qBase, N, mNew, dump);
+
+      // O = alpha O + P~^F V;  O' = alpha O' + P~ V (qat).
+      SmallVector<Value> oAcc, opAcc;
+      for (int64_t i = 0; i < dTiles * 4; ++i) {
+        oAcc.push_back(mulf(alpha[(i % 4) / 2], st[i]));
+        if (qat)
+          opAcc.push_back(mulf(alpha[(i % 4) / 2], st[dTiles * 4 + i]));
+      }
+      // P's A fragments (BF16 pairs) are packed before the fence, so the
+      // wgmmas issue back to back.
+      const int64_t kSteps = tc::kKeyTile / 16;
+      SmallVector<Value> fenced(oAcc);
+      fenced.append(opAcc.begin(), opAcc.end());
+      for (int64_t kc = 0; kc < kSteps; ++kc) {
+        llvm::append_range(fenced, aFromAcc(pq, kc));
+        if (qat)
+          llvm::append_range(fenced, aFromAcc(p, kc));
+      }
+      fence(fenced);
+      int64_t accN = dTiles * 4, at = (qat ? 2 : 1) * accN;
+      oAcc.assign(fenced.begin(), fenced.begin() + accN);
+      if (qat)
+        opAcc.assign(fenced.begin() + accN, fenced.begin() + at);
+      for (int64_t kc = 0; kc < kSteps; ++kc) {
+        Value vDesc = descriptor(addi(vAt, idx(kc * 2 * kAtomBytes)), colBlock);
+        ArrayRef<Value> aPq(fenced.data() + at, 4);
+        at += 4;
+        wgmma(oAcc, aPq, Value(), vDesc, /*transB=*/true);
+        if (qat) {
+          ArrayRef<Value> aP(fenced.data() + at, 4);
+          at += 4;
+          wgmma(opAcc, aP, Value(), vDesc, /*transB=*/true);
+        }
+      }
+      SmallVector<Value> all(oAcc);
+      all.append(opAcc.begin(), opAcc.end());
+      commitAndWait(all);
+      // The stage's reads are done: the producer may refill it.
+      NVVM::MBarrierArriveOp::create(b, loc, Type(), barrier(WgLayout::kKVEmpty, s),
+                                     Value());
+      all.append({mNew[0], mNew[1], lNew[0], lNew[1]});
+      scf::YieldOp::create(b, loc, all);
+      return loop;
+    };
+    auto full = runTiles(idx(0), fullTiles, init, /*masked=*/false);
+    auto rest = runTiles(fullTiles, numTiles, full.getResults(), /*masked=*/true);
+    float gP = quantized ? config.getPGlobalScale() : 1.0f;
+    storeForwardOutputs({o, oPrime, lseOut, mOut, lOut}, rest.getResults(), accCount, rows,
+                        rowValid, fr.qBase, gP);
+  });
+}
+
+} // namespace
+
+int64_t tc::wgmmaThreads() { return kWgThreads; }
+int64_t tc::wgmmaQueryRows() { return kBlockRows; }
+int64_t tc::wgmmaSharedBytes(AttentionOp op) { return WgLayout(headDim(op)).total; }
+
+void tc::buildWgmmaForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP) {
+  WgmmaForwardBuilder(func, op, dumpP).build();
+}

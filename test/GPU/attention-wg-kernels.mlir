@@ -1,0 +1,59 @@
+// The sm_90a forward on wgmma (warpgroup-mma): a producer warpgroup loading Q,
+// K, V by cp.async into 128-byte-swizzled shared memory (an mbarrier per
+// stage), two consumer warpgroups of 64 query rows running S = Q K^T and
+// O += P V (O' in qat) as wgmma, P from registers. Same ops as the
+// mma.sync kernels' test; the device test runs both on the same cases.
+//
+// RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels="warpgroup-mma=true" | FileCheck %s
+// RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels | FileCheck %s --check-prefix=OFF
+// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true" | FileCheck %s --check-prefix=PTX
+// RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true" | %python %attnqat_src_root/scripts/ptx-report --chip sm_90a --ptxas %ptxas --only _wg_ | FileCheck %s --check-prefix=PTXAS %}
+// Only sm_90a has wgmma: other chips' pipelines leave it out.
+// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_120a format=isa warpgroup-mma=true" | FileCheck %s --check-prefix=OFF
+
+// The op links to the wgmma kernel; the mma.sync one stays in the module.
+// CHECK-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_wg_qat_pnvfp42_causal_d128_bf16
+// CHECK-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_wg_none_d64_bf16
+// CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16(
+// CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"], attnqat.launch = {block = 384 : i64, dynamic_shared = 99368 : i64, grid = ["ceil(M/128)", "Hq", "B"]}, attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// CHECK-DAG: gpu.func @attention_fwd_wg_none_d64_bf16({{.*}}dynamic_shared = 50216 : i64
+// CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16(
+// CHECK-DAG: nvvm.setmaxregister decrease 56
+// CHECK-DAG: nvvm.setmaxregister increase 224
+// CHECK-DAG: nvvm.cp.async.mbarrier.arrive {{.*}}noinc = true
+// CHECK-DAG: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-DAG: llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}p, 1, 1, 0, 0;
+// CHECK-DAG: llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}p, 1, 1, 1;
+// CHECK-DAG: wgmma.commit_group.sync.aligned;
+// OFF-NOT: attention_fwd_wg_
+
+// PTX: .entry attention_fwd_wg_qat_pnvfp42_causal_d128_bf16(
+// PTX-SAME: .maxntid 384, 1, 1
+// PTX-SAME: setmaxnreg.dec.sync.aligned.u32 {{[^;]*}}56;
+// PTX-SAME: setmaxnreg.inc.sync.aligned.u32 {{[^;]*}}224;
+// PTX-SAME: mbarrier.try_wait.parity.shared.b64
+// PTX-SAME: wgmma.fence.sync.aligned
+// PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// PTX-SAME: wgmma.wait_group.sync.aligned 0
+// PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX-SAME: cp.async.cg.shared.global
+// PTX-SAME: cp.async.mbarrier.arrive.noinc.shared.b64
+
+// Registers: 168 at launch (384 threads), re-split by setmaxnreg; D/16 S
+// wgmmas and 4 (8 in qat) P V wgmmas per key tile, in each of the two loops
+// (tiles with and without visibility tests).
+// PTXAS-DAG: attention_fwd_wg_none_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
+// PTXAS-DAG: attention_fwd_wg_none_d128_bf16 regs=168 spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
+// PTXAS-DAG: attention_fwd_wg_qat_pnvfp42_causal_d128_bf16 regs=168 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x16 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
+
+func.func @kernels(%q64: tensor<1x4x64x64xbf16>, %k64: tensor<1x2x64x64xbf16>,
+                   %q: tensor<1x4x64x128xbf16>, %k: tensor<1x2x64x128xbf16>,
+                   %mask: tensor<1x1x64x64xf32>, %lens: tensor<1xi32>)
+    -> (tensor<1x4x64x64xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x128xbf16>,
+        tensor<1x4x64x64xbf16>) {
+  %o1, %l1 = attnqat.attention %q64, %k64, %k64 {config = #attnqat.config<mode = none>} : tensor<1x4x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>
+  %o2, %l2 = attnqat.attention %q, %k, %k causal {config = #attnqat.config<mode = qat>} : tensor<1x4x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16> -> tensor<1x4x64x128xbf16>, tensor<1x4x64xf32>
+  %o3, %l3 = attnqat.attention %q, %k, %k {config = #attnqat.config<mode = none>} : tensor<1x4x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16> -> tensor<1x4x64x128xbf16>, tensor<1x4x64xf32>
+  %o4, %l4 = attnqat.attention %q64, %k64, %k64 mask(%mask) key_lengths(%lens) causal {config = #attnqat.config<mode = qat>} : tensor<1x4x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> mask tensor<1x1x64x64xf32> key_lengths tensor<1xi32> -> tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>
+  return %o1, %o2, %o3, %o4 : tensor<1x4x64x64xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x64xbf16>
+}
