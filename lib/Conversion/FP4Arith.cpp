@@ -22,17 +22,18 @@ Value FP4Arith::i32(int64_t v) {
 }
 
 Value FP4Arith::roundToE2M1(Value x) {
-  Value q = math::AbsFOp::create(b, loc, x);
-  // Grid spacing: 0.5 below 2, 1 below 4, 2 up to 6.
+  // |x| (clamped to 8) rounded to the grid by one addition: q + M has the
+  // grid's spacing as its ulp when M = 2^22 (spacing 0.5, below 2), 2^23
+  // (1, below 4) or 2^24 (2), so the float add rounds to nearest even on
+  // the grid, and the even last bit is E2M1's even code. No conversion
+  // instruction (cvt.rni runs at a sixteenth of the FMA rate on Hopper).
+  Value q = arith::MinimumFOp::create(b, loc, math::AbsFOp::create(b, loc, x), f32(8));
   Value lt2 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, q, f32(2));
   Value lt4 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, q, f32(4));
-  Value h = arith::SelectOp::create(
-      b, loc, lt2, f32(0.5), arith::SelectOp::create(b, loc, lt4, f32(1), f32(2)));
-  // q / h as q * (1 / h): both exact for powers of two, and no division.
-  Value invH = arith::SelectOp::create(
-      b, loc, lt2, f32(2), arith::SelectOp::create(b, loc, lt4, f32(1), f32(0.5)));
-  Value r = math::RoundEvenOp::create(b, loc, arith::MulFOp::create(b, loc, q, invH));
-  r = arith::MulFOp::create(b, loc, r, h);
+  Value magic = arith::SelectOp::create(
+      b, loc, lt2, f32(4194304.0),
+      arith::SelectOp::create(b, loc, lt4, f32(8388608.0), f32(16777216.0)));
+  Value r = arith::SubFOp::create(b, loc, arith::AddFOp::create(b, loc, q, magic), magic);
   // Saturate at 6 (Inf too); minimumf keeps NaN.
   r = arith::MinimumFOp::create(b, loc, r, f32(6));
   return math::CopySignOp::create(b, loc, r, x);
@@ -164,12 +165,20 @@ Value FP4Arith::mxScaleExponent(Value amax) {
   return arith::MinSIOp::create(b, loc, e, i32(127));
 }
 
-Value FP4Arith::blockScale(FP4FormatAttrInterface format, Value amax, float g) {
+Value FP4Arith::blockScale(FP4FormatAttrInterface format, Value amax, float g,
+                           bool boundedAmax) {
   // amax is NaN for a block holding NaN or Inf (the caller folds that in).
   Value finite = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, amax,
                                        f32(std::numeric_limits<float>::infinity()));
   Value s;
-  if (isa<NVFP4Attr>(format)) {
+  if (isa<NVFP4Attr>(format) && boundedAmax) {
+    // The same two correctly rounded divisions by constants, as products
+    // with their reciprocals and Markstein's correction (no overflow for a
+    // bounded amax; a subnormal amax / 6 gives scale 0 either way).
+    Value v = divideWithReciprocal(amax, f32(6), f32(1.0f / 6.0f));
+    v = divideWithReciprocal(v, f32(g), f32(1.0f / g));
+    s = roundToE4M3(v);
+  } else if (isa<NVFP4Attr>(format)) {
     Value v = arith::DivFOp::create(b, loc, amax, f32(6));
     v = arith::DivFOp::create(b, loc, v, f32(g));
     s = roundToE4M3(v);
@@ -202,6 +211,18 @@ Value FP4Arith::decodeScale(FP4FormatAttrInterface format, Value bits8) {
 Value FP4Arith::scaledForCode(Value x, Value scale, float g) {
   Value denom = arith::MulFOp::create(b, loc, scale, f32(g));
   return arith::DivFOp::create(b, loc, x, denom);
+}
+
+Value FP4Arith::reciprocal(Value d) {
+  return arith::DivFOp::create(b, loc, f32(1), d);
+}
+
+Value FP4Arith::divideWithReciprocal(Value x, Value d, Value r) {
+  // Markstein: with r = RN(1/d) and q0 = RN(x r) within an ulp of x/d, the
+  // remainder x - q0 d is exact (FMA) and RN(q0 + rem * r) = RN(x / d).
+  Value q0 = arith::MulFOp::create(b, loc, x, r);
+  Value rem = math::FmaOp::create(b, loc, arith::NegFOp::create(b, loc, q0), d, x);
+  return math::FmaOp::create(b, loc, rem, r, q0);
 }
 
 Value FP4Arith::scaleUsable(Value scale) {

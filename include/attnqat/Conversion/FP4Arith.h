@@ -47,7 +47,11 @@ public:
 
   /// The decoded block scale (without the global scale) of a block with the
   /// given amax: NaN if amax is NaN or Inf.
-  Value blockScale(FP4FormatAttrInterface format, Value amax, float g);
+  /// `boundedAmax` (amax far inside the float range, as a block of P~ is)
+  /// lets NVFP4's divisions by 6 and g run as products with their
+  /// reciprocals, corrected to the same results.
+  Value blockScale(FP4FormatAttrInterface format, Value amax, float g,
+                   bool boundedAmax = false);
   /// The scale bits (i8) of a decoded scale (E4M3 or E8M0).
   Value scaleBits(FP4FormatAttrInterface format, Value scale);
   /// The decoded scale of scale bits (i8).
@@ -58,6 +62,16 @@ public:
   /// x / (s * g): what an element's code rounds (by roundToE2M1 or a
   /// hardware E2M1 convert), dividing by the rounded scale.
   Value scaledForCode(Value x, Value scale, float g);
+  /// RN(1 / d), for divideWithReciprocal.
+  Value reciprocal(Value d);
+  /// RN(x / d) from r = reciprocal(d) by two FMAs (Markstein's correction),
+  /// where x and the quotient are well inside the normal range (the
+  /// remainder is then exact): the divisions of a block by its one scale
+  /// cost a division per block, not per element. Elsewhere the result may
+  /// differ from RN(x / d) by an ulp; in the P codec such quotients are
+  /// below 2^-100 and round to code 0 either way
+  /// (unittests/Numerics/KernelArithmeticTest.cpp).
+  Value divideWithReciprocal(Value x, Value d, Value r);
   /// Whether a block scale gives codes: false for 0 (underflow) and NaN.
   Value scaleUsable(Value scale);
   /// (v * s) * g, the decode of a grid value (NaN for a NaN scale).
