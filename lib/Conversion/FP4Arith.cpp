@@ -39,6 +39,16 @@ Value FP4Arith::roundToE2M1(Value x) {
   return math::CopySignOp::create(b, loc, r, x);
 }
 
+Value FP4Arith::roundNonNegativeToE2M1(Value y) {
+  Value lt2 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, y, f32(2));
+  Value lt4 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, y, f32(4));
+  Value magic = arith::SelectOp::create(
+      b, loc, lt2, f32(4194304.0),
+      arith::SelectOp::create(b, loc, lt4, f32(8388608.0), f32(16777216.0)));
+  Value r = arith::SubFOp::create(b, loc, arith::AddFOp::create(b, loc, y, magic), magic);
+  return arith::MinimumFOp::create(b, loc, r, f32(6));
+}
+
 Value FP4Arith::e2m1Code(Value onGrid) {
   Type i8 = b.getI8Type();
   Value q = math::AbsFOp::create(b, loc, onGrid);

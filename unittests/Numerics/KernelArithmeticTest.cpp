@@ -10,7 +10,8 @@
 //    both P global scales, random x in [0, 1] and every E2M1 rounding
 //    midpoint's neighbourhood;
 //  * E2M1 rounding by one addition of 2^22, 2^23 or 2^24 (then saturation),
-//    over every BF16 pattern and a strided sweep of all float32 patterns;
+//    also without |.| and clamp for 0 <= y < 2^24, over every BF16 pattern
+//    and a strided sweep of all float32 patterns;
 //  * 2^e for an integer e from the float bits of e + 1.5 * 2^23, as the
 //    exact factor of P~ = exp2(s - floor s) * 2^(floor s - m).
 //
@@ -55,6 +56,13 @@ float roundToE2M1(float x) {
   volatile float sum = q + magic;
   float r = std::fmin(sum - magic, 6.0f);
   return std::copysign(r, x);
+}
+
+/// FP4Arith::roundNonNegativeToE2M1 (0 <= y < 2^24).
+float roundNonNegativeToE2M1(float y) {
+  float magic = y < 2.0f ? 4194304.0f : y < 4.0f ? 8388608.0f : 16777216.0f;
+  volatile float sum = y + magic;
+  return std::fmin(sum - magic, 6.0f);
 }
 
 /// TileBuilder::pow2: 2^(e + bias) for an integer-valued e, clamped.
@@ -120,6 +128,8 @@ TEST(KernelArithmetic, MagicAdditionRoundsToE2M1) {
     ++checked;
     float want = decodeE2M1(encodeE2M1(x));
     if (toBits(roundToE2M1(x)) != toBits(want))
+      ++differ;
+    if (!std::signbit(x) && x < 0x1p24f && toBits(roundNonNegativeToE2M1(x)) != toBits(want))
       ++differ;
   };
   for (uint32_t h = 0; h < 0x10000; ++h)

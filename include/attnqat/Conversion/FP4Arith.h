@@ -26,6 +26,9 @@ public:
   /// |x| rounded to the E2M1 grid (ties to even, saturating at 6), with x's
   /// sign: the value E2M1(x) decodes to. NaN stays NaN.
   Value roundToE2M1(Value x);
+  /// roundToE2M1 for +0 <= y < 2^24 (or NaN): no |.|, clamp or sign (the P
+  /// codec's quotients).
+  Value roundNonNegativeToE2M1(Value y);
   /// The 4-bit code (i8: sign bit 3, magnitude index in bits 0-2) of a value
   /// already on the E2M1 grid.
   Value e2m1Code(Value onGrid);

@@ -336,15 +336,18 @@ protected:
     return arith::BitcastOp::create(b, loc, f32(), shl(biased, 23));
   }
   /// P~ = exp2(s - floor s) * 2^(floor s - m) in the integer frame m (0
-  /// where masked): frames differ by exact powers of two.
-  Value pTilde(Value s, Value m) {
+  /// where masked): frames differ by exact powers of two. With `finite`
+  /// (scores known finite: a fully visible tile, no additive mask) the
+  /// masked case needs no test.
+  Value pTilde(Value s, Value m, bool finite = false) {
+    auto masked = [&](Value pv) { return finite ? pv : sel(isNegInf(s), cf(0), pv); };
     // Unquantized P (mode none) needs no exact frames: one exponential.
     if (config.getMode() == Mode::None)
-      return sel(isNegInf(s), cf(0), exp2(subf(s, m)));
+      return masked(exp2(subf(s, m)));
     Value fl = math::FloorOp::create(b, loc, s);
-    return sel(isNegInf(s), cf(0), mulf(mulf(exp2(subf(s, fl)), pow2(subf(fl, m), 64)), cf(0x1p-64)));
+    return masked(mulf(mulf(exp2(subf(s, fl)), pow2(subf(fl, m), 64)), cf(0x1p-64)));
   }
-  /// phi_P of the block whose lane-local values are `*vals` and whose amax
+  /// phi_P of the block whose lane-local values (P~ >= 0) are `*vals` and whose amax
   /// the lanes of `offsets` share: code x block scale (exact in BF16); the
   /// global scale g is applied by the caller.
   /// With `record`, also hands over the block's scale bits and each value's
@@ -354,9 +357,9 @@ protected:
                      PRecorder record = nullptr) {
     FP4FormatAttrInterface pFormat = config.getP();
     float gP = config.getPGlobalScale();
-    Value amax = cf(0);
+    Value amax = cf(0); // P~ >= 0: no |.|
     for (Value *v : vals)
-      amax = maxf(amax, math::AbsFOp::create(b, loc, *v));
+      amax = maxf(amax, *v);
     amax = laneReduce(amax, /*isMax=*/true, offsets);
     Value bs = fp.blockScale(pFormat, amax, gP, /*boundedAmax=*/true);
     // One division per block: each element's x / (s g) by the block's
@@ -367,8 +370,9 @@ protected:
     Value usable = fp.scaleUsable(bs);
     SmallVector<Value> codes;
     for (Value *v : vals) {
-      Value onGrid =
-          sel(usable, fp.roundToE2M1(fp.divideWithReciprocal(*v, denom, recip)), cf(0));
+      Value onGrid = sel(usable,
+                         fp.roundNonNegativeToE2M1(fp.divideWithReciprocal(*v, denom, recip)),
+                         cf(0));
       if (record)
         codes.push_back(fp.e2m1Code(onGrid));
       *v = mulf(onGrid, bs);
@@ -657,7 +661,7 @@ protected:
     SmallVector<Acc> p(s.size());
     for (int64_t nt = 0; nt < static_cast<int64_t>(s.size()); ++nt)
       for (int64_t e = 0; e < 4; ++e) {
-        p[nt][e] = pTilde(s[nt][e], mNew[e / 2]);
+        p[nt][e] = pTilde(s[nt][e], mNew[e / 2], /*finite=*/!masked && !mk.mask);
         lNew[e / 2] = addf(lNew[e / 2], p[nt][e]);
       }
     return p;

@@ -385,12 +385,34 @@ void WgmmaForwardBuilder::build() {
       if (quantized)
         quantizeForwardP(pq, j0, rows, rowValid, fr.qBase, N, mNew, dump);
 
-      // O = alpha O + P~^F V;  O' = alpha O' + P~ V (qat).
+      // O = alpha O + P~^F V;  O' = alpha O' + P~ V (qat). The integer
+      // frame moves rarely, so alpha is exactly 1 for most tiles: a warp
+      // whose rows all keep their frame skips the D/2 (qat: D) products.
+      Value one = cf(1);
+      Value moved = arith::OrIOp::create(
+          b, loc,
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, alpha[0], one),
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, alpha[1], one));
+      Value anyMoved = NVVM::VoteSyncOp::create(b, loc, b.getI1Type(), i32c(-1), moved,
+                                                NVVM::VoteSyncKind::any);
+      SmallVector<Value> carried(st.take_front(accCount));
+      auto rescale = scf::IfOp::create(b, loc, ValueRange(carried).getTypes(), anyMoved,
+                                       /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(&rescale.getThenRegion().front());
+        SmallVector<Value> scaled;
+        for (int64_t i = 0; i < accCount; ++i)
+          scaled.push_back(mulf(alpha[(i % 4) / 2], carried[i]));
+        scf::YieldOp::create(b, loc, scaled);
+        b.setInsertionPointToStart(&rescale.getElseRegion().front());
+        scf::YieldOp::create(b, loc, carried);
+      }
       SmallVector<Value> oAcc, opAcc;
       for (int64_t i = 0; i < dTiles * 4; ++i) {
-        oAcc.push_back(mulf(alpha[(i % 4) / 2], st[i]));
+        oAcc.push_back(rescale.getResult(i));
         if (qat)
-          opAcc.push_back(mulf(alpha[(i % 4) / 2], st[dTiles * 4 + i]));
+          opAcc.push_back(rescale.getResult(dTiles * 4 + i));
       }
       // P's A fragments (BF16 pairs) are packed before the fence, so the
       // wgmmas issue back to back.
