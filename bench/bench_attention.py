@@ -7,12 +7,15 @@ in one process on one GPU: PyTorch SDPA with the cuDNN and flash backends
 and attnqat.torch.attention in modes none and qat, all on bf16 tensors, and
 attnqat.torch.attention_fp4 on NVFP4-quantized operands (the
 attnqat time includes the quantization kernels and, for fwd+bwd, the
-backward's delta pre-pass). attnqat runs its tensor-core kernels. Shapes from DESIGN.md §3: B*N = 16k, H*D = 2048,
+backward's delta pre-pass). Shapes from DESIGN.md §3: B*N = 16k, H*D = 2048,
 D in {64, 128}, N in {1k, 4k, 16k}, causal and not, plus B=1, H=3,
 N=31200, D=128. FLOPs = 4*B*H*N^2*D (halved when causal); bwd = 2.5x,
 fwd+bwd = 3.5x. The backward alone is timed on a retained graph (one
 forward, then the backward repeatedly; for attnqat it includes the delta
 pre-pass).
+attnqat's BF16 forwards are the sm_90a wgmma kernels (producer warpgroup,
+two consumer warpgroups); bench.json also holds the mma.sync forwards
+(attnqat_tcnone_*, attnqat_tcqat_*) timed in the same run.
 Also in bench.json, side by side: the fp4 forward with per-tile decode
 (attnqat_fp4tile_*) and qat forward+backward with the packed saved state,
 decoded once per pass and tile by tile (attnqat_qatpacked_*,
@@ -115,6 +118,14 @@ def main():
             b = lambda: torch.autograd.grad(o, (q, k, v), do, retain_graph=True)  # noqa: E731
             row[f"attnqat_{mode}_bwd_tflops"] = flops(s, True, forward=False) / time_ms(b, 5) / 1e9
             del o
+        # The mma.sync forward next to the wgmma one (attnqat.torch runs
+        # the wgmma forward where the artifact has it).
+        at.forward_family = "tc"
+        for mode in ("none", "qat"):
+            f = lambda: at.attention(q, k, v, causal=causal, mode=mode)  # noqa: E731
+            with torch.no_grad():
+                row[f"attnqat_tc{mode}_fwd_tflops"] = flops(s, False) / time_ms(f, 5) / 1e9
+        at.forward_family = "wg"
         # qat training with the packed saved state: decoded once per pass
         # (the default) and tile by tile in the packed kernels.
         for tag, dec in (("qatpacked", True), ("qatpackedtile", False)):

@@ -38,7 +38,7 @@
 
 // CHECK-DAG: attnqat.attention {{.*}}attnqat.kernel = @attnqat_kernels::@attention_fwd_tc_none_d64_bf16
 // CHECK-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_tc_qat_pnvfp42_causal_d128_bf16
-// CHECK-DAG: gpu.func @attention_fwd_tc_none_d64_bf16({{.*}}) kernel attributes {attnqat.constraints = ["D == 64"], attnqat.launch = {block = 128 : i64, dynamic_shared = 36864 : i64, grid = ["ceil(M/64)", "Hq", "B"]}, attnqat.params = ["q", "k", "v", "o", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// CHECK-DAG: gpu.func @attention_fwd_tc_none_d64_bf16({{.*}}) kernel attributes {attnqat.align = {k = 16 : i64, q = 16 : i64, v = 16 : i64}, attnqat.constraints = ["D == 64"], attnqat.launch = {block = 128 : i64, dynamic_shared = 36864 : i64, grid = ["ceil(M/64)", "Hq", "B"]}, attnqat.params = ["q", "k", "v", "o", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16({{.*}}dynamic_shared = 87040 : i64{{.*}}attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // CHECK-DAG: gpu.func @attention_fwd_tc_qat_pmxfp41_d64_bf16
 // CHECK-DAG: gpu.func @attention_fwd_tc_dropin_pnvfp42_d128_bf16

@@ -14,9 +14,9 @@
 // SINGLE: config = #attnqat.config<mode = qat, p_scaling = single_level>
 // CPU: llvm.func @attention
 // CPU-NOT: attnqat.
-// f32 gets the baseline kernel, bf16 at head dim 64 the tensor-core one.
+// f32 gets the baseline kernel, bf16 at head dim 64 the wgmma one (sm_90a).
 // GPU: attnqat.attention {{.*}}attnqat.kernel = @attnqat_kernels::@attention_fwd_qat_pnvfp42_f32
-// GPU: attnqat.attention {{.*}}attnqat.kernel = @attnqat_kernels::@attention_fwd_tc_qat_pnvfp42_d64_bf16
+// GPU: attnqat.attention {{.*}}attnqat.kernel = @attnqat_kernels::@attention_fwd_wg_qat_pnvfp42_d64_bf16
 // GPU: gpu.binary @attnqat_kernels [#gpu.object<#nvvm.target<chip = "sm_90a"
 // GPU-SAME: .entry attention_fwd_qat_pnvfp42_f32(
 // GPU-SAME: .entry attention_fwd_tc_qat_pnvfp42_d64_bf16(

@@ -69,7 +69,8 @@ static llvm::cl::opt<bool> tcgen05Mma(
 static llvm::cl::opt<bool> warpgroupMma(
     "warpgroup-mma",
     llvm::cl::desc("also the sm_90a forward on wgmma with a producer warpgroup "
-                   "(attention_fwd_wg_*) for BF16 attentions"),
+                   "(attention_fwd_wg_*) for BF16 attentions (default: when "
+                   "sm_90a is among the chips)"),
     llvm::cl::init(false));
 static llvm::cl::opt<bool> tensorCores(
     "tensor-cores",
@@ -188,7 +189,8 @@ int main(int argc, char **argv) {
   generateOptions.packedOperands = packedOperands;
   generateOptions.blockScaledMma = blockScaledMma || llvm::is_contained(chips, "sm_120a");
   generateOptions.tcgen05Mma = tcgen05Mma || llvm::is_contained(chips, "sm_100a");
-  generateOptions.warpgroupMma = warpgroupMma;
+  generateOptions.warpgroupMma =
+      warpgroupMma.getNumOccurrences() ? bool(warpgroupMma) : llvm::is_contained(chips, "sm_90a");
   generate.addPass(mlir::attnqat::createConvertAttnQATToGPUKernels(generateOptions));
   if (failed(generate.run(*module)))
     return 1;

@@ -317,6 +317,13 @@ struct ConvertAttnQATToGPUKernelsPass
                                wg ? tc::wgmmaSharedBytes(op) : tc::forwardSharedBytes(op));
           if (wg) // wgmma and setmaxnreg are sm_90a's alone
             func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_90a"}));
+          if (!packed) { // Q, K, V rows arrive by 16-byte cp.async
+            auto align16 = [&](StringRef role) {
+              return NamedAttribute(StringAttr::get(ctx, role), b.getI64IntegerAttr(16));
+            };
+            func->setAttr("attnqat.align", DictionaryAttr::get(ctx, {align16("q"), align16("k"),
+                                                                     align16("v")}));
+          }
           std::string pBlocks =
               "B*Hq*M*ceil(N/" + std::to_string(op.getConfig().getP().getBlockSize()) + ")";
           if (dumpP)

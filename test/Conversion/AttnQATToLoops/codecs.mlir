@@ -3,7 +3,8 @@
 // BADTILE: key-tile must be a positive multiple of 32 (the MXFP4 block), got 48
 
 // The codec never uses arith.truncf to FP4 (its ties round away from zero):
-// E2M1 rounding is roundeven on a power-of-two grid, saturated at 6.
+// E4M3 rounding is roundeven on a power-of-two grid; E2M1 rounding one
+// addition of 2^22, 2^23 or 2^24 (the grid spacing as its ulp), saturated at 6.
 // CHECK-LABEL: func @fake_quant
 // CHECK-NOT: arith.truncf {{.*}} to f4E2M1FN
 // CHECK: %[[OUT:.*]] = memref.alloc() : memref<2x37xbf16>
@@ -15,7 +16,8 @@
 // CHECK:     math.roundeven
 // CHECK:     arith.minimumf %{{.*}}, %{{.*}} : f32
 // CHECK:     scf.for
-// CHECK:       math.roundeven
+// CHECK:       %[[SUM:.*]] = arith.addf %{{.*}}, %[[MAGIC:.*]] : f32
+// CHECK:       arith.subf %[[SUM]], %[[MAGIC]] : f32
 // CHECK:       math.copysign
 // CHECK:       arith.truncf %{{.*}} : f32 to bf16
 // CHECK:       memref.store %{{.*}}, %[[OUT]]
