@@ -16,7 +16,9 @@
 // CHECK-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_wg_none_d64_bf16
 // CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16(
 // CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"], attnqat.launch = {block = 384 : i64, dynamic_shared = 99368 : i64, grid = ["ceil(M/128)", "Hq", "B"]}, attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
-// CHECK-DAG: gpu.func @attention_fwd_wg_none_d64_bf16({{.*}}dynamic_shared = 50216 : i64
+// Mode none has three consumer warpgroups (192 rows, 152 registers each).
+// CHECK-DAG: gpu.func @attention_fwd_wg_none_d64_bf16({{.*}}attnqat.launch = {block = 512 : i64, dynamic_shared = 58408 : i64, grid = ["ceil(M/192)", "Hq", "B"]}
+// CHECK-DAG: nvvm.setmaxregister increase 152
 // CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16(
 // CHECK-DAG: nvvm.setmaxregister decrease 56
 // CHECK-DAG: nvvm.setmaxregister increase 224
@@ -39,11 +41,11 @@
 // PTX-SAME: cp.async.cg.shared.global
 // PTX-SAME: cp.async.mbarrier.arrive.noinc.shared.b64
 
-// Registers: 168 at launch (384 threads), re-split by setmaxnreg; D/16 S
+// Registers: 168 at launch (384 threads; 128 for 512), re-split by setmaxnreg; D/16 S
 // wgmmas and 4 (8 in qat) P V wgmmas per key tile, in each of the two loops
 // (tiles with and without visibility tests).
 // PTXAS-DAG: attention_fwd_wg_none_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
-// PTXAS-DAG: attention_fwd_wg_none_d128_bf16 regs=168 spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
+// PTXAS-DAG: attention_fwd_wg_none_d128_bf16 regs=128 spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
 // PTXAS-DAG: attention_fwd_wg_qat_pnvfp42_causal_d128_bf16 regs=168 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x16 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
 
 func.func @kernels(%q64: tensor<1x4x64x64xbf16>, %k64: tensor<1x2x64x64xbf16>,

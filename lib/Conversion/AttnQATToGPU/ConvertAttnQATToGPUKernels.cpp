@@ -310,9 +310,9 @@ struct ConvertAttnQATToGPUKernelsPass
           }
           addDimParams(args, roles);
           std::string qTiles =
-              "ceil(M/" + std::to_string(wg ? tc::wgmmaQueryRows() : tc::kQueryTile) + ")";
+              "ceil(M/" + std::to_string(wg ? tc::wgmmaQueryRows(op) : tc::kQueryTile) + ")";
           func = declareKernel(op.getLoc(), name, args, roles, {qTiles, "Hq", "B"},
-                               wg ? tc::wgmmaThreads() : tc::kThreads,
+                               wg ? tc::wgmmaThreads(op) : tc::kThreads,
                                {"D == " + std::to_string(d)},
                                wg ? tc::wgmmaSharedBytes(op) : tc::forwardSharedBytes(op));
           if (wg) // wgmma and setmaxnreg are sm_90a's alone

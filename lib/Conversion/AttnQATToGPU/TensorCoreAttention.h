@@ -63,10 +63,11 @@ void buildForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false,
 
 /// The sm_90a warpgroup forward (WgmmaAttention.cpp) covers the ops the
 /// tensor-core forward covers with BF16 operands (modes none, qat, dropin):
-/// a producer warpgroup and two consumer warpgroups of 64 query rows.
-/// Its threads, query rows per block and dynamic shared memory in bytes.
-int64_t wgmmaThreads();
-int64_t wgmmaQueryRows();
+/// a producer warpgroup and two or three consumer warpgroups of 64 query
+/// rows. Its threads, query rows per block and dynamic shared memory in
+/// bytes.
+int64_t wgmmaThreads(AttentionOp op);
+int64_t wgmmaQueryRows(AttentionOp op);
 int64_t wgmmaSharedBytes(AttentionOp op);
 /// Builds the sm_90a forward on wgmma into `func`, whose parameters are the
 /// tensor-core forward's (BF16 operands; `dumpP` as there). Launch:

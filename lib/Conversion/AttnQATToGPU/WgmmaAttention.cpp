@@ -12,8 +12,8 @@
 //                 swizzle); an mbarrier per stage tracks the copies
 //                 (cp.async.mbarrier.arrive.noinc). Few registers
 //                 (setmaxnreg.dec).
-//   warpgroups    consumers, 64 query rows each: S = Q K_j^T by wgmma from
-//   1, 2          shared memory (m64n64k16), the softmax and P quantization
+//   warpgroups    consumers (two or three), 64 query rows each: S = Q K_j^T
+//   1 ..          by wgmma from shared memory (m64n64k16), the softmax and P quantization
 //                 on the accumulators, O += P^F V_j (and O' += P~ V_j in
 //                 qat) by wgmma with P from registers and V^T read
 //                 transposed from shared memory (m64n<D>k16); then the
@@ -41,13 +41,23 @@ using namespace mlir::attnqat::tc::detail;
 
 namespace {
 
-constexpr int64_t kConsumers = 2;                   // warpgroups of 64 rows
-constexpr int64_t kBlockRows = 64 * kConsumers;     // query rows per block
-constexpr int64_t kWgThreads = 128 * (kConsumers + 1);
 constexpr int64_t kStages = 2;
-/// Registers per thread after setmaxnreg (128 x 56 + 256 x 224 <= 64K): at
-/// 40 the producer's address arithmetic spilled.
-constexpr int32_t kProducerRegs = 56, kConsumerRegs = 224;
+
+/// How a forward splits its block: consumer warpgroups of 64 query rows and
+/// the registers per thread after setmaxnreg (producer 56: at 40 its address
+/// arithmetic spilled). Three consumers in mode none, whose softmax fits in
+/// 152 registers (more warps to hide its latency); the quantized modes keep
+/// two with 224 (with three, qat at head dim 64 spilled 348-636 bytes).
+struct WgSplit {
+  int64_t consumers;
+  int32_t consumerRegs;
+  static constexpr int32_t kProducerRegs = 56;
+  explicit WgSplit(AttentionOp op)
+      : consumers(op.getConfig().getMode() == Mode::None ? 3 : 2),
+        consumerRegs(consumers == 3 ? 152 : 224) {}
+  int64_t rows() const { return 64 * consumers; }
+  int64_t threads() const { return 128 * (consumers + 1); }
+};
 /// The 128-byte swizzle: a row of 64 BF16, an atom of 8 rows.
 constexpr int64_t kRowBytes = 128, kAtomBytes = 1024;
 
@@ -56,10 +66,10 @@ struct WgLayout {
   int64_t q, k[kStages], v[kStages], barriers, total;
   static constexpr int64_t kQFull = 0, kKVFull = 1, kKVEmpty = 1 + kStages,
                            kBarriers = 1 + 2 * kStages;
-  explicit WgLayout(int64_t d) {
+  WgLayout(int64_t d, int64_t blockRows) {
     int64_t at = 0;
     q = at;
-    at += kBlockRows * d * 2;
+    at += blockRows * d * 2;
     for (int64_t s = 0; s < kStages; ++s) {
       k[s] = at;
       at += tc::kKeyTile * d * 2;
@@ -75,12 +85,15 @@ struct WgLayout {
 class WgmmaForwardBuilder : public TileBuilder {
 public:
   WgmmaForwardBuilder(gpu::GPUFuncOp func, AttentionOp op, bool dumpP)
-      : TileBuilder(func, op.getConfig(), tc::headDim(op)), op(op), dumpP(dumpP), sl(D) {}
+      : TileBuilder(func, op.getConfig(), tc::headDim(op)), op(op), dumpP(dumpP), split(op),
+        consumers(split.consumers), blockRows(split.rows()), sl(D, blockRows) {}
   void build();
 
 private:
   AttentionOp op;
   bool dumpP;
+  WgSplit split;
+  const int64_t consumers, blockRows; // split.consumers, split.rows()
   WgLayout sl;
   Value smemBf16;  // the dynamic shared memory as BF16
   Value pad;       // bytes from its start to the aligned base (index)
@@ -275,10 +288,10 @@ void WgmmaForwardBuilder::build() {
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value wg = divu(tid, idx(128));
-  Value q0 = muli(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), idx(kBlockRows));
+  Value q0 = muli(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), idx(blockRows));
   Value keyEnd = N;
   if (op.getCausal())
-    keyEnd = minu(N, addi(q0, idx(kBlockRows)));
+    keyEnd = minu(N, addi(q0, idx(blockRows)));
   Value numTiles = b.createOrFold<arith::CeilDivUIOp>(loc, keyEnd, idx(tc::kKeyTile));
 
   when(eqi(tid, idx(0)), [&] {
@@ -288,21 +301,21 @@ void WgmmaForwardBuilder::build() {
     init(WgLayout::kQFull, 128);
     for (int64_t s = 0; s < kStages; ++s) {
       init(WgLayout::kKVFull + s, 128);
-      init(WgLayout::kKVEmpty + s, 128 * kConsumers);
+      init(WgLayout::kKVEmpty + s, 128 * consumers);
     }
   });
   gpu::BarrierOp::create(b, loc);
 
   // ---- Producer: Q, then K and V tiles as the stages free up. -----------
   when(eqi(wg, idx(0)), [&] {
-    NVVM::SetMaxRegisterOp::create(b, loc, kProducerRegs,
+    NVVM::SetMaxRegisterOp::create(b, loc, WgSplit::kProducerRegs,
                                    NVVM::SetMaxRegisterAction::decrease);
     Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
     Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
     Value hk = divu(h, divu(Hq, Hkv));
     Value qBase = muli(addi(muli(bi, Hq), h), M);
     Value kvBase = muli(addi(muli(bi, Hkv), hk), N);
-    copyRows(tid, q, qBase, q0, M, kBlockRows, idx(sl.q));
+    copyRows(tid, q, qBase, q0, M, blockRows, idx(sl.q));
     NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kQFull), /*noinc=*/true);
     auto loop = scf::ForOp::create(b, loc, idx(0), numTiles, idx(1));
     OpBuilder::InsertionGuard guard(b);
@@ -322,13 +335,13 @@ void WgmmaForwardBuilder::build() {
 
   // ---- Consumers: 64 query rows per warpgroup. ---------------------------
   when(uge(wg, idx(1)), [&] {
-    NVVM::SetMaxRegisterOp::create(b, loc, kConsumerRegs,
+    NVVM::SetMaxRegisterOp::create(b, loc, split.consumerRegs,
                                    NVVM::SetMaxRegisterAction::increase);
     Value ctid = subi(tid, idx(128));
     setUpLanes(ctid);
     Value cw = divu(ctid, idx(32));    // warp among the consumers: 16 rows
     Value c = divu(ctid, idx(128));    // consumer warpgroup: 64 rows
-    ForwardRows fr = forwardRows(cw, Hq, Hkv, M, N, kBlockRows);
+    ForwardRows fr = forwardRows(cw, Hq, Hkv, M, N, blockRows);
     const Value *rows = fr.rows, *rowValid = fr.rowValid;
     Masking mk = forwardMasking(op, mask, lengths, fr.bi, fr.h, M, N, Hq, scale);
     Value wgQ0 = addi(q0, muli(c, idx(64)));
@@ -364,7 +377,7 @@ void WgmmaForwardBuilder::build() {
       for (int64_t kc = 0; kc < kChunks; ++kc) {
         int64_t inRow = (kc % 4) * 32; // k-steps of 32 bytes inside a row
         Value aDesc = descriptor(
-            addi(qAt, idx((kc / 4) * kBlockRows * kRowBytes + inRow)), 16);
+            addi(qAt, idx((kc / 4) * blockRows * kRowBytes + inRow)), 16);
         Value bDesc = descriptor(addi(kAt, idx((kc / 4) * colBlock + inRow)), 16);
         wgmma(sAcc, {}, aDesc, bDesc, /*transB=*/false);
       }
@@ -460,9 +473,11 @@ void WgmmaForwardBuilder::build() {
 
 } // namespace
 
-int64_t tc::wgmmaThreads() { return kWgThreads; }
-int64_t tc::wgmmaQueryRows() { return kBlockRows; }
-int64_t tc::wgmmaSharedBytes(AttentionOp op) { return WgLayout(headDim(op)).total; }
+int64_t tc::wgmmaThreads(AttentionOp op) { return WgSplit(op).threads(); }
+int64_t tc::wgmmaQueryRows(AttentionOp op) { return WgSplit(op).rows(); }
+int64_t tc::wgmmaSharedBytes(AttentionOp op) {
+  return WgLayout(headDim(op), WgSplit(op).rows()).total;
+}
 
 void tc::buildWgmmaForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP) {
   WgmmaForwardBuilder(func, op, dumpP).build();
