@@ -168,6 +168,21 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     sm_120a forward, 320 threads, grid
     (ceil(M/128), Hq, B) and dynamic shared memory.
 
+    With `warpgroup-mma` (on in `attnqat-gpu-kernels-pipeline chip=sm_90a`
+    and in `attnqat-compile` when sm_90a is among the chips), an attention
+    the tensor-core forward covers with BF16 operands (modes none, qat,
+    dropin) also gets the sm_90a forward
+    `attention_fwd_wg_<config>_d<D>_bf16`, and the op links to it: a
+    producer warpgroup loads Q once and K, V tiles by cp.async into
+    128-byte-swizzled shared memory (an mbarrier per stage, released by the
+    consumers); two consumer warpgroups of 64 query rows (three in mode
+    none) compute S = Q K^T with `wgmma.mma_async` from shared memory, the
+    tensor-core forward's softmax and P quantization on the accumulators,
+    and O (O′) with wgmma taking P from registers and V transposed from
+    shared memory. Same parameters as the tensor-core forward; it carries
+    `attnqat.chips = ["sm_90a"]`, 384 (512) threads, grid
+    (ceil(M/128) (ceil(M/192)), Hq, B) and dynamic shared memory.
+
     The host ops are left in place: they are launched through the runtime
     (`runtime/`). Compile the kernels to PTX or cubin with
     `--attnqat-gpu-kernels-pipeline="chip=sm_90a"` or `attnqat-compile`.
