@@ -22,24 +22,18 @@ Value FP4Arith::i32(int64_t v) {
 }
 
 Value FP4Arith::roundToE2M1(Value x) {
-  // |x| (clamped to 8) rounded to the grid by one addition: q + M has the
-  // grid's spacing as its ulp when M = 2^22 (spacing 0.5, below 2), 2^23
-  // (1, below 4) or 2^24 (2), so the float add rounds to nearest even on
-  // the grid, and the even last bit is E2M1's even code. No conversion
-  // instruction (cvt.rni runs at a sixteenth of the FMA rate on Hopper).
+  // |x| clamped to 8 (Inf too: it saturates at 6), rounded, x's sign back.
   Value q = arith::MinimumFOp::create(b, loc, math::AbsFOp::create(b, loc, x), f32(8));
-  Value lt2 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, q, f32(2));
-  Value lt4 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, q, f32(4));
-  Value magic = arith::SelectOp::create(
-      b, loc, lt2, f32(4194304.0),
-      arith::SelectOp::create(b, loc, lt4, f32(8388608.0), f32(16777216.0)));
-  Value r = arith::SubFOp::create(b, loc, arith::AddFOp::create(b, loc, q, magic), magic);
-  // Saturate at 6 (Inf too); minimumf keeps NaN.
-  r = arith::MinimumFOp::create(b, loc, r, f32(6));
-  return math::CopySignOp::create(b, loc, r, x);
+  return math::CopySignOp::create(b, loc, roundNonNegativeToE2M1(q), x);
 }
 
 Value FP4Arith::roundNonNegativeToE2M1(Value y) {
+  // y rounded to the grid by one addition: y + M has the grid's spacing as
+  // its ulp when M = 2^22 (spacing 0.5, below 2), 2^23 (1, below 4) or 2^24
+  // (2), so the float add rounds to nearest even on the grid, and the even
+  // last bit is E2M1's even code. No conversion instruction (cvt.rni runs at
+  // a sixteenth of the FMA rate on Hopper). minimumf saturates at 6 and
+  // keeps NaN.
   Value lt2 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, y, f32(2));
   Value lt4 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, y, f32(4));
   Value magic = arith::SelectOp::create(

@@ -74,7 +74,7 @@ private:
 void BlockScaledForwardBuilder::build() {
   bool qat = config.getMode() == Mode::QAT;
   auto [q, k, v, qP, kP, vP, mask, lengths, out, Hq, Hkv, M, N, scale] =
-      takePackedForward(op);
+      takeForward(op, /*packed=*/true);
 
   const int64_t kChunks = D / bsm::kK; // k-steps of S = Q K^T
   // Warps per 16 query rows: qat at D = 128 splits O and O' (128

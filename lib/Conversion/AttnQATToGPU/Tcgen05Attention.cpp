@@ -121,23 +121,8 @@ private:
   Value smemPtr0;                 // the same as !llvm.ptr<3>
   Value tmemBase;                 // the TMEM allocation (i32)
 
-  Type i32() { return b.getI32Type(); }
-  Value toI32(Value index) { return arith::IndexCastOp::create(b, loc, i32(), index); }
   Value addI32(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
   Value muli32(Value x, int64_t c) { return arith::MulIOp::create(b, loc, x, i32c(c)); }
-  Value eqi(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
-  }
-  Value uge(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, x, y);
-  }
-  /// Runs `body` under `cond` (no results).
-  void when(Value cond, llvm::function_ref<void()> body) {
-    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    body();
-  }
   /// A loop over [0, n) (a runtime loop: its body's loads are not all
   /// hoisted, as an unrolled one's would be); `body(i)`.
   void forEach(Value n, llvm::function_ref<void(Value)> body) {
@@ -278,7 +263,7 @@ private:
 
 void Tcgen05ForwardBuilder::build() {
   auto [q, k, v, qP, kP, vP, mask, lengths, out, Hq, Hkv, M, N, scale] =
-      takePackedForward(op);
+      takeForward(op, /*packed=*/true);
 
   const int64_t steps = D / sm100::kK; // k-steps of S = Q K^T
   const int64_t qkBs = config.getQ().getBlockSize(), pvBs = config.getP().getBlockSize();

@@ -54,23 +54,11 @@ private:
 };
 
 void ForwardBuilder::build() {
-  Block &entry = func.getBody().front();
   bool qat = config.getMode() == Mode::QAT;
   bool quantized = config.isQuantized();
-  unsigned a = 0;
-  auto [q, k, v, qP, kP, vP, mask, lengths] =
-      takeOperands(entry, a, packedIn, static_cast<bool>(op.getMask()),
-                   static_cast<bool>(op.getKeyLengths()));
-  Value o = entry.getArgument(a++);
-  Value oPrime = qat ? entry.getArgument(a++) : Value();
-  Value lseOut = entry.getArgument(a++), mOut = entry.getArgument(a++),
-        lOut = entry.getArgument(a++);
   PDump dump;
-  if (dumpP)
-    dump = {entry.getArgument(a), entry.getArgument(a + 1), entry.getArgument(a + 2)};
-  // Copied out: adding the workgroup attributions reallocates the arguments.
-  ValueRange dims = entry.getArguments().take_back(7);
-  Value Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4], scale = dims[6];
+  auto [q, k, v, qP, kP, vP, mask, lengths, out, Hq, Hkv, M, N, scale] =
+      takeForward(op, packedIn, dumpP ? &dump : nullptr);
 
   const int64_t kChunks = D / 16; // k-steps of S = Q K^T
   const int64_t dTiles = D / 8;   // n-tiles of O
@@ -252,7 +240,7 @@ void ForwardBuilder::build() {
 
   // Epilogue: l over the row's lanes; O /= l (times g for P^F), LSE.
   float gP = quantized ? config.getPGlobalScale() : 1.0f;
-  storeForwardOutputs({o, oPrime, lseOut, mOut, lOut}, rest.getResults(), accCount,
+  storeForwardOutputs(out, rest.getResults(), accCount,
                       rows, rowValid, qBase, gP);
 }
 

@@ -100,6 +100,21 @@ protected:
   Value zext32(Value x) { return arith::ExtUIOp::create(b, loc, b.getI32Type(), x); }
   Value shl(Value x, int64_t n) { return arith::ShLIOp::create(b, loc, x, i32c(n)); }
   Value ori(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
+  Type i32() { return b.getI32Type(); }
+  Value toI32(Value index) { return arith::IndexCastOp::create(b, loc, i32(), index); }
+  Value eqi(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
+  }
+  Value uge(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, x, y);
+  }
+  /// Runs `body` under `cond` (no results).
+  void when(Value cond, llvm::function_ref<void()> body) {
+    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    body();
+  }
   /// min(i, n - 1): a row or key index clamped into a buffer of n (>= 1).
   Value clampTo(Value i, Value n) { return minu(i, subi(n, idx(1))); }
 
@@ -681,27 +696,30 @@ protected:
     Value o, oPrime, lse, m, l;
   };
 
-  /// The parameters of a forward on packed operands (the Blackwell ones):
-  /// q, k, v codes, their scales, [mask], [key_lengths], o, [o_prime], lse,
-  /// m, l, then B, Hq, Hkv, M, N, D, scale.
-  struct PackedForward {
+  /// The parameters of a forward: q, k, v (with `packed`: codes, then their
+  /// scales), [mask], [key_lengths], o, [o_prime], lse, m, l, [p_codes,
+  /// p_scales, p_frames: into `dump` when given], then B, Hq, Hkv, M, N, D,
+  /// scale.
+  struct ForwardParams {
     Value q, k, v;
     Packed qP, kP, vP;
     Value mask, lengths;
     ForwardOutputs out;
     Value Hq, Hkv, M, N, scale;
   };
-  PackedForward takePackedForward(AttentionOp op) {
+  ForwardParams takeForward(AttentionOp op, bool packed, PDump *dump = nullptr) {
     Block &entry = func.getBody().front();
     unsigned a = 0;
-    PackedForward f;
+    ForwardParams f;
     std::tie(f.q, f.k, f.v, f.qP, f.kP, f.vP, f.mask, f.lengths) =
-        takeOperands(entry, a, /*packed=*/true, static_cast<bool>(op.getMask()),
+        takeOperands(entry, a, packed, static_cast<bool>(op.getMask()),
                      static_cast<bool>(op.getKeyLengths()));
     f.out.o = entry.getArgument(a++);
     f.out.oPrime = config.getMode() == Mode::QAT ? entry.getArgument(a++) : Value();
     f.out.lse = entry.getArgument(a++), f.out.m = entry.getArgument(a++),
     f.out.l = entry.getArgument(a++);
+    if (dump)
+      *dump = {entry.getArgument(a), entry.getArgument(a + 1), entry.getArgument(a + 2)};
     ValueRange dims = entry.getArguments().take_back(7);
     f.Hq = dims[1], f.Hkv = dims[2], f.M = dims[3], f.N = dims[4], f.scale = dims[6];
     return f;

@@ -100,20 +100,6 @@ private:
   Value baseAddr;  // the aligned base in the shared window (i32)
   Value smemPtr0;  // the dynamic shared memory's start as !llvm.ptr<3>
 
-  Type i32() { return b.getI32Type(); }
-  Value toI32(Value index) { return arith::IndexCastOp::create(b, loc, i32(), index); }
-  Value eqi(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
-  }
-  Value uge(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, x, y);
-  }
-  void when(Value cond, llvm::function_ref<void()> body) {
-    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    body();
-  }
 
   // mbarriers (index `i` of the layout's, plus `which` for per-stage ones).
   Value barrier(int64_t i, Value which = nullptr) {
@@ -245,22 +231,11 @@ private:
 };
 
 void WgmmaForwardBuilder::build() {
-  Block &entry = func.getBody().front();
   bool qat = config.getMode() == Mode::QAT;
   bool quantized = config.isQuantized();
-  unsigned a = 0;
-  auto [q, k, v, qP, kP, vP, mask, lengths] =
-      takeOperands(entry, a, /*packed=*/false, static_cast<bool>(op.getMask()),
-                   static_cast<bool>(op.getKeyLengths()));
-  Value o = entry.getArgument(a++);
-  Value oPrime = qat ? entry.getArgument(a++) : Value();
-  Value lseOut = entry.getArgument(a++), mOut = entry.getArgument(a++),
-        lOut = entry.getArgument(a++);
   PDump dump;
-  if (dumpP)
-    dump = {entry.getArgument(a), entry.getArgument(a + 1), entry.getArgument(a + 2)};
-  ValueRange dims = entry.getArguments().take_back(7);
-  Value Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4], scale = dims[6];
+  auto [q, k, v, qP, kP, vP, mask, lengths, out, Hq, Hkv, M, N, scale] =
+      takeForward(op, /*packed=*/false, dumpP ? &dump : nullptr);
 
   const int64_t kChunks = D / 16;           // k-steps of S = Q K^T
   const int64_t dTiles = D / 8;             // n-tiles of O
@@ -466,7 +441,7 @@ void WgmmaForwardBuilder::build() {
     auto full = runTiles(idx(0), fullTiles, init, /*masked=*/false);
     auto rest = runTiles(fullTiles, numTiles, full.getResults(), /*masked=*/true);
     float gP = quantized ? config.getPGlobalScale() : 1.0f;
-    storeForwardOutputs({o, oPrime, lseOut, mOut, lOut}, rest.getResults(), accCount, rows,
+    storeForwardOutputs(out, rest.getResults(), accCount, rows,
                         rowValid, fr.qBase, gP);
   });
 }
