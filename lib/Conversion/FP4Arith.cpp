@@ -110,14 +110,18 @@ static Value floorLog2(OpBuilder &b, Location loc, FP4Arith &a, Value x) {
 }
 
 Value FP4Arith::roundToE4M3(Value x) {
-  // Spacing 2^(max(floor(log2 x), -6) - 3): 3 mantissa bits, subnormals 2^-9.
-  Value e = floorLog2(b, loc, *this, x);
-  e = arith::MaxSIOp::create(b, loc, e, i32(-6));
-  Value h = exp2Int(arith::SubIOp::create(b, loc, e, i32(3)));
-  // x / h as x * 2^(3 - e): exact (3 - e in [-124, 9]), no division.
-  Value invH = exp2Int(arith::SubIOp::create(b, loc, i32(3), e));
-  Value r = math::RoundEvenOp::create(b, loc, arith::MulFOp::create(b, loc, x, invH));
-  r = arith::MulFOp::create(b, loc, r, h);
+  // Spacing 2^(max(floor(log2 x), -6) - 3): 3 mantissa bits, subnormals
+  // 2^-9. Adding M = 2^(e + 20), e = floor(log2 x) clamped to [-6, 9] (from
+  // the exponent bits), makes that spacing M's ulp, so the float add rounds
+  // to nearest even on the grid (as in roundNonNegativeToE2M1; no cvt.rni).
+  // From 2^9 on everything saturates. NaN stays NaN.
+  Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), x);
+  Value eb = arith::AndIOp::create(b, loc, bits, i32(0x7F800000));
+  eb = arith::MaxSIOp::create(b, loc, eb, i32(0x3C800000)); // 2^-6
+  eb = arith::MinSIOp::create(b, loc, eb, i32(0x44000000)); // 2^9
+  Value magic = arith::BitcastOp::create(
+      b, loc, b.getF32Type(), arith::AddIOp::create(b, loc, eb, i32(20 << 23)));
+  Value r = arith::SubFOp::create(b, loc, arith::AddFOp::create(b, loc, x, magic), magic);
   return arith::MinimumFOp::create(b, loc, r, f32(448)); // satfinite
 }
 

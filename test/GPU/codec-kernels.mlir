@@ -23,7 +23,7 @@
 // CHECK: gpu.func @quantize_nvfp4_bf16(%{{.*}}: memref<1099511627776xbf16>, %{{.*}}: memref<1099511627776xi8>, %{{.*}}: memref<1099511627776xi8>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index) kernel
 // CHECK-SAME: attnqat.params = ["input", "codes", "scales", "outer", "axis", "inner"]
 // CHECK-NOT: arith.truncf {{.*}} to f4E2M1FN
-// CHECK: math.roundeven
+// CHECK: math.copysign
 // CHECK: gpu.func @quantize_mxfp4_bf16
 // CHECK: gpu.func @quantize_nvfp4_g3F000000_f32
 // CHECK: gpu.func @fake_quant_nvfp4_bf16
@@ -35,12 +35,15 @@
 // CHECK-SAME: attnqat.params = ["codes", "scales", "output", "outer", "axis", "inner"]
 // CHECK: gpu.func @dequantize_mxfp4_f32
 
-// FP4 rounding is software (round-to-nearest-even on a grid): no cvt to e2m1.
+// FP4 rounding is software (round-to-nearest-even on a grid by one float
+// addition): no cvt to e2m1, and no cvt.rni either.
 // PTX90: gpu.binary @attnqat_kernels
 // PTX90-SAME: .target sm_90a
 // PTX90-SAME: .entry quantize_nvfp4_bf16(
-// PTX90-SAME: cvt.rni.f32.f32
+// PTX90-SAME: add.rn.f32
+// PTX90-SAME: sub.rn.f32
 // PTX90-SAME: max.NaN.f32
+// PTX90-NOT: cvt.rni.f32.f32
 // PTX90-NOT: e2m1x2
 // PTX120: .target sm_120a
 // BIN: gpu.binary @attnqat_kernels [#gpu.object<#nvvm.target<chip = "{{sm_90a|sm_100a|sm_120a}}"

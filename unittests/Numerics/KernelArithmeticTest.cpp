@@ -12,6 +12,8 @@
 //  * E2M1 rounding by one addition of 2^22, 2^23 or 2^24 (then saturation),
 //    also without |.| and clamp for 0 <= y < 2^24, over every BF16 pattern
 //    and a strided sweep of all float32 patterns;
+//  * E4M3 rounding (block scales) by adding 2^(e + 20), e from the exponent
+//    bits, over a stride of all non-negative floats and every BF16 one;
 //  * 2^e for an integer e from the float bits of e + 1.5 * 2^23, as the
 //    exact factor of P~ = exp2(s - floor s) * 2^(floor s - m).
 //
@@ -21,6 +23,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -63,6 +66,15 @@ float roundNonNegativeToE2M1(float y) {
   float magic = y < 2.0f ? 4194304.0f : y < 4.0f ? 8388608.0f : 16777216.0f;
   volatile float sum = y + magic;
   return std::fmin(sum - magic, 6.0f);
+}
+
+/// FP4Arith::roundToE4M3 (x >= +0).
+float roundToE4M3(float x) {
+  uint32_t eb = toBits(x) & 0x7F800000u;
+  eb = std::min(std::max(eb, 0x3C800000u), 0x44000000u);
+  float magic = fromBits(eb + (20u << 23));
+  volatile float sum = x + magic;
+  return std::fmin(sum - magic, 448.0f);
 }
 
 /// TileBuilder::pow2: 2^(e + bias) for an integer-valued e, clamped.
@@ -137,6 +149,27 @@ TEST(KernelArithmetic, MagicAdditionRoundsToE2M1) {
   for (uint64_t u = 0; u < (uint64_t(1) << 32); u += 4099)
     check(fromBits(static_cast<uint32_t>(u)));
   EXPECT_GT(checked, 1000000);
+  EXPECT_EQ(differ, 0);
+}
+
+TEST(KernelArithmetic, MagicAdditionRoundsToE4M3) {
+  int64_t differ = 0, checked = 0;
+  for (uint64_t u = 0; u < 0x7F800000u; u += 61) { // every non-negative finite stride
+    float x = fromBits(static_cast<uint32_t>(u));
+    ++checked;
+    if (toBits(roundToE4M3(x)) != toBits(decodeE4M3(encodeE4M3(x))))
+      ++differ;
+  }
+  for (uint32_t u = 0; u < (1u << 16); ++u) { // every BF16 pattern >= 0
+    float x = fromBits(u << 16);
+    if (std::isnan(x) || std::signbit(x))
+      continue;
+    ++checked;
+    float want = std::isinf(x) ? 448.0f : decodeE4M3(encodeE4M3(x));
+    if (toBits(roundToE4M3(x)) != toBits(want))
+      ++differ;
+  }
+  EXPECT_GT(checked, 30000000);
   EXPECT_EQ(differ, 0);
 }
 

@@ -96,6 +96,18 @@ protected:
     return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, cf(-kInf));
   }
   Value exp2(Value x) { return math::Exp2Op::create(b, loc, x); }
+  /// ex2.approx.ftz: one MUFU.EX2, without the scaling around it that the
+  /// non-ftz form adds for subnormal results (exp2 of [0, 1), and of the
+  /// log2-domain P~ whose subnormal values no sum or product can see).
+  Value exp2Ftz(Value x) {
+    auto op = LLVM::InlineAsmOp::create(
+        b, loc, f32(), ValueRange{x}, "ex2.approx.ftz.f32 $0, $1;", "=f,f",
+        /*has_side_effects=*/false, /*is_align_stack=*/false,
+        LLVM::tailcallkind::TailCallKind::None,
+        LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+        /*operand_attrs=*/ArrayAttr());
+    return op.getResult(0);
+  }
   Value i32c(int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 32); }
   Value zext32(Value x) { return arith::ExtUIOp::create(b, loc, b.getI32Type(), x); }
   Value shl(Value x, int64_t n) { return arith::ShLIOp::create(b, loc, x, i32c(n)); }
@@ -358,9 +370,9 @@ protected:
     auto masked = [&](Value pv) { return finite ? pv : sel(isNegInf(s), cf(0), pv); };
     // Unquantized P (mode none) needs no exact frames: one exponential.
     if (config.getMode() == Mode::None)
-      return masked(exp2(subf(s, m)));
+      return masked(exp2Ftz(subf(s, m)));
     Value fl = math::FloorOp::create(b, loc, s);
-    return masked(mulf(mulf(exp2(subf(s, fl)), pow2(subf(fl, m), 64)), cf(0x1p-64)));
+    return masked(mulf(mulf(exp2Ftz(subf(s, fl)), pow2(subf(fl, m), 64)), cf(0x1p-64)));
   }
   /// phi_P of the block whose lane-local values (P~ >= 0) are `*vals` and whose amax
   /// the lanes of `offsets` share: code x block scale (exact in BF16); the
@@ -379,15 +391,14 @@ protected:
     Value bs = fp.blockScale(pFormat, amax, gP, /*boundedAmax=*/true);
     // One division per block: each element's x / (s g) by the block's
     // reciprocal and an FMA correction (equal to the division wherever it
-    // can round to a nonzero code).
-    Value denom = mulf(bs, cf(gP));
-    Value recip = fp.reciprocal(denom);
+    // can round to a nonzero code). A scale of 0 or NaN gives code 0: there
+    // the divisor is 1 and the reciprocal 0, so every finite x gives 0.
     Value usable = fp.scaleUsable(bs);
+    Value denom = sel(usable, mulf(bs, cf(gP)), cf(1));
+    Value recip = sel(usable, fp.reciprocal(denom), cf(0));
     SmallVector<Value> codes;
     for (Value *v : vals) {
-      Value onGrid = sel(usable,
-                         fp.roundNonNegativeToE2M1(fp.divideWithReciprocal(*v, denom, recip)),
-                         cf(0));
+      Value onGrid = fp.roundNonNegativeToE2M1(fp.divideWithReciprocal(*v, denom, recip));
       if (record)
         codes.push_back(fp.e2m1Code(onGrid));
       *v = mulf(onGrid, bs);

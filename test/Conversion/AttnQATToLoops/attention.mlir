@@ -11,7 +11,7 @@
 // CHECK:   math.floor
 // CHECK:   math.exp2
 // CHECK:   math.exp2
-// CHECK:   math.roundeven
+// CHECK:   math.copysign
 // CHECK:   scf.for {{.*}} iter_args({{.*}}, {{.*}}) -> (f32, f32)
 // CHECK:     math.fma
 // CHECK:     math.fma
@@ -27,7 +27,7 @@ func.func @forward_qat(%q: tensor<1x2x17x64xf32>, %k: tensor<1x1x130x64xf32>) ->
 
 // Mode none quantizes nothing.
 // CHECK-LABEL: func @forward_none
-// CHECK-NOT: math.roundeven
+// CHECK-NOT: math.copysign
 // CHECK: return
 func.func @forward_none(%q: tensor<1x1x16x64xf32>) -> tensor<1x1x16x64xf32> {
   %o, %lse = attnqat.attention %q, %q, %q {config = #attnqat.config<mode = none>} : tensor<1x1x16x64xf32>, tensor<1x1x16x64xf32>, tensor<1x1x16x64xf32> -> tensor<1x1x16x64xf32>, tensor<1x1x16xf32>

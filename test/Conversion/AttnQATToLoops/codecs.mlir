@@ -3,8 +3,9 @@
 // BADTILE: key-tile must be a positive multiple of 32 (the MXFP4 block), got 48
 
 // The codec never uses arith.truncf to FP4 (its ties round away from zero):
-// E4M3 rounding is roundeven on a power-of-two grid; E2M1 rounding one
-// addition of 2^22, 2^23 or 2^24 (the grid spacing as its ulp), saturated at 6.
+// Both roundings are one addition that makes the grid spacing the ulp: E4M3
+// (block scales) of 2^(e + 20) from the exponent bits, saturated at 448;
+// E2M1 of 2^22, 2^23 or 2^24, saturated at 6.
 // CHECK-LABEL: func @fake_quant
 // CHECK-NOT: arith.truncf {{.*}} to f4E2M1FN
 // CHECK: %[[OUT:.*]] = memref.alloc() : memref<2x37xbf16>
@@ -13,7 +14,9 @@
 // CHECK:     %[[AMAX:.*]] = scf.for {{.*}} iter_args
 // CHECK:       arith.maximumf
 // CHECK:     arith.divf %[[AMAX]]
-// CHECK:     math.roundeven
+// CHECK:     arith.andi %{{.*}}, %{{.*}} : i32
+// CHECK:     %[[SCALESUM:.*]] = arith.addf %{{.*}}, %[[SCALEMAGIC:.*]] : f32
+// CHECK:     arith.subf %[[SCALESUM]], %[[SCALEMAGIC]] : f32
 // CHECK:     arith.minimumf %{{.*}}, %{{.*}} : f32
 // CHECK:     scf.for
 // CHECK:       %[[SUM:.*]] = arith.addf %{{.*}}, %[[MAGIC:.*]] : f32
