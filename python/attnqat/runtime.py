@@ -88,6 +88,7 @@ class Runtime:
             self.rt, str(artifact_path).encode(), ctypes.byref(self.module)),
             self.rt, "load " + str(artifact_path))
         self._kernels = {}
+        self._missing = set()
 
     def _check(self, status, handle, what):
         if status != 0:
@@ -106,11 +107,15 @@ class Runtime:
         return self._kernels[name]
 
     def has_kernel(self, name):
-        """Whether the loaded artifact holds kernel `name`."""
+        """Whether the loaded artifact holds kernel `name` (asked once per name:
+        attnqat.torch asks on every forward)."""
+        if name in self._missing:
+            return False
         try:
             self.kernel(name)
             return True
         except AttnQATRuntimeError:
+            self._missing.add(name)
             return False
 
     def launch(self, name, problem, args, stream):

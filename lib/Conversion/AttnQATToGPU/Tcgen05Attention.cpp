@@ -160,11 +160,6 @@ private:
       at = addi(at, muli(which, idx(8)));
     return sharedPtr(at);
   }
-  void waitPhase(Value bar, Value parity) {
-    NVVM::MBarrierTryWaitParityOp::create(b, loc, bar, parity, i32c(0x989680));
-  }
-  /// Parity of use `u` of a barrier (index).
-  Value parityOf(Value u) { return toI32(remu(u, idx(2))); }
   void arrive(Value bar) { NVVM::MBarrierArriveOp::create(b, loc, Type(), bar, Value()); }
   /// Generic-proxy shared-memory writes made visible to tcgen05 (async proxy).
   void fenceToAsync() {

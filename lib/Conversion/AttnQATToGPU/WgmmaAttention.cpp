@@ -88,14 +88,13 @@ class WgmmaForwardBuilder : public TileBuilder {
 public:
   WgmmaForwardBuilder(gpu::GPUFuncOp func, AttentionOp op, bool dumpP)
       : TileBuilder(func, op.getConfig(), tc::headDim(op)), op(op), dumpP(dumpP), split(op),
-        consumers(split.consumers), blockRows(split.rows()), sl(D, blockRows) {}
+        sl(D, split.rows()) {}
   void build();
 
 private:
   AttentionOp op;
   bool dumpP;
   WgSplit split;
-  const int64_t consumers, blockRows; // split.consumers, split.rows()
   WgLayout sl;
   Value smemBf16;  // the dynamic shared memory as BF16
   Value pad;       // bytes from its start to the aligned base (index)
@@ -110,9 +109,6 @@ private:
       at = addi(at, muli(which, idx(8)));
     return LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
                                b.getI8Type(), smemPtr0, ValueRange{toI32(at)});
-  }
-  void waitPhase(Value bar, Value parity) {
-    NVVM::MBarrierTryWaitParityOp::create(b, loc, bar, toI32(parity), i32c(0x989680));
   }
 
   /// Byte offset of 16-byte chunk `chunk` of row `row` in a swizzled tile
@@ -265,10 +261,11 @@ void WgmmaForwardBuilder::build() {
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value wg = divu(tid, idx(128));
-  Value q0 = muli(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), idx(blockRows));
+  ForwardRows block = forwardBlock(Hq, Hkv, M, N, split.rows());
+  Value q0 = block.q0;
   Value keyEnd = N;
   if (op.getCausal())
-    keyEnd = minu(N, addi(q0, idx(blockRows)));
+    keyEnd = minu(N, addi(q0, idx(split.rows())));
   Value numTiles = b.createOrFold<arith::CeilDivUIOp>(loc, keyEnd, idx(tc::kKeyTile));
 
   when(eqi(tid, idx(0)), [&] {
@@ -278,7 +275,7 @@ void WgmmaForwardBuilder::build() {
     init(WgLayout::kQFull, 128);
     for (int64_t s = 0; s < kStages; ++s) {
       init(WgLayout::kKVFull + s, 128);
-      init(WgLayout::kKVEmpty + s, 128 * consumers);
+      init(WgLayout::kKVEmpty + s, 128 * split.consumers);
     }
   });
   gpu::BarrierOp::create(b, loc);
@@ -287,12 +284,7 @@ void WgmmaForwardBuilder::build() {
   when(eqi(wg, idx(0)), [&] {
     NVVM::SetMaxRegisterOp::create(b, loc, WgSplit::kProducerRegs,
                                    NVVM::SetMaxRegisterAction::decrease);
-    Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-    Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
-    Value hk = divu(h, divu(Hq, Hkv));
-    Value qBase = muli(addi(muli(bi, Hq), h), M);
-    Value kvBase = muli(addi(muli(bi, Hkv), hk), N);
-    copyRows(tid, q, qBase, q0, M, blockRows, idx(sl.q));
+    copyRows(tid, q, block.qBase, q0, M, split.rows(), idx(sl.q));
     NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kQFull), /*noinc=*/true);
     auto loop = scf::ForOp::create(b, loc, idx(0), numTiles, idx(1));
     OpBuilder::InsertionGuard guard(b);
@@ -300,12 +292,12 @@ void WgmmaForwardBuilder::build() {
     Value j = loop.getInductionVar();
     Value s = remu(j, idx(kStages));
     when(uge(j, idx(kStages)), [&] {
-      waitPhase(barrier(WgLayout::kKVEmpty, s), remu(subi(divu(j, idx(2)), idx(1)), idx(2)));
+      waitPhase(barrier(WgLayout::kKVEmpty, s), parityOf(subi(divu(j, idx(2)), idx(1))));
     });
     Value j0 = muli(j, idx(tc::kKeyTile));
     Value stageBytes = muli(s, idx(sl.k[1] - sl.k[0]));
-    copyRows(tid, k, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.k[0]), stageBytes));
-    copyRows(tid, v, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.v[0]), stageBytes));
+    copyRows(tid, k, block.kvBase, j0, N, tc::kKeyTile, addi(idx(sl.k[0]), stageBytes));
+    copyRows(tid, v, block.kvBase, j0, N, tc::kKeyTile, addi(idx(sl.v[0]), stageBytes));
     NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kKVFull, s),
                                           /*noinc=*/true);
   });
@@ -318,7 +310,8 @@ void WgmmaForwardBuilder::build() {
     setUpLanes(ctid);
     Value cw = divu(ctid, idx(32));    // warp among the consumers: 16 rows
     Value c = divu(ctid, idx(128));    // consumer warpgroup: 64 rows
-    ForwardRows fr = forwardRows(cw, Hq, Hkv, M, N, blockRows);
+    ForwardRows fr = block;
+    laneRows(fr, cw, M);
     const Value *rows = fr.rows, *rowValid = fr.rowValid;
     Masking mk = forwardMasking(op, mask, lengths, fr.bi, fr.h, M, N, Hq, scale);
     Value wgQ0 = addi(q0, muli(c, idx(64)));
@@ -330,7 +323,7 @@ void WgmmaForwardBuilder::build() {
     for (int64_t i = 0; i < accCount; ++i)
       init.push_back(cf(0));
     init.append({cf(-kInf), cf(-kInf), cf(0), cf(0)});
-    waitPhase(barrier(WgLayout::kQFull), idx(0));
+    waitPhase(barrier(WgLayout::kQFull), i32c(0));
 
     auto runTiles = [&](Value lb, Value ub, ValueRange init, bool masked) {
       auto loop = scf::ForOp::create(b, loc, lb, ub, idx(1), init);
@@ -342,7 +335,7 @@ void WgmmaForwardBuilder::build() {
       Value s = remu(j, idx(kStages));
       Value stageBytes = muli(s, idx(sl.k[1] - sl.k[0]));
       Value kAt = addi(idx(sl.k[0]), stageBytes), vAt = addi(idx(sl.v[0]), stageBytes);
-      waitPhase(barrier(WgLayout::kKVFull, s), remu(divu(j, idx(2)), idx(2)));
+      waitPhase(barrier(WgLayout::kKVFull, s), parityOf(divu(j, idx(2))));
       // The producer's cp.async writes, seen by the async proxy (wgmma).
       NVVM::FenceProxyOp::create(b, loc, NVVM::ProxyKind::async_shared,
                                  NVVM::SharedSpaceAttr::get(b.getContext(),
@@ -354,7 +347,7 @@ void WgmmaForwardBuilder::build() {
       for (int64_t kc = 0; kc < kChunks; ++kc) {
         int64_t inRow = (kc % 4) * 32; // k-steps of 32 bytes inside a row
         Value aDesc = descriptor(
-            addi(qAt, idx((kc / 4) * blockRows * kRowBytes + inRow)), 16);
+            addi(qAt, idx((kc / 4) * split.rows() * kRowBytes + inRow)), 16);
         Value bDesc = descriptor(addi(kAt, idx((kc / 4) * colBlock + inRow)), 16);
         wgmma(sAcc, {}, aDesc, bDesc, /*transB=*/false);
       }
