@@ -643,28 +643,19 @@ protected:
   };
   ForwardRows forwardRows(Value rowGroup, Value Hq, Value Hkv, Value M, Value N,
                           int64_t blockRows = tc::kQueryTile) {
-    ForwardRows r = forwardBlock(Hq, Hkv, M, N, blockRows);
-    laneRows(r, rowGroup, M);
-    return r;
-  }
-  /// The block-level part (no lane rows): what a producer warp needs.
-  ForwardRows forwardBlock(Value Hq, Value Hkv, Value M, Value N, int64_t blockRows) {
     ForwardRows r;
     Value qTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
     r.h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
     r.bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
     r.hk = divu(r.h, divu(Hq, Hkv));
     r.q0 = muli(qTile, idx(blockRows));
-    r.qBase = muli(addi(muli(r.bi, Hq), r.h), M);      // row 0 of (b, h)
-    r.kvBase = muli(addi(muli(r.bi, Hkv), r.hk), N);   // key 0 of (b, hk)
-    return r;
-  }
-  /// The lane's two rows in `r`'s block (warp `rowGroup` owns 16).
-  void laneRows(ForwardRows &r, Value rowGroup, Value M) {
     r.rows[0] = addi(addi(r.q0, muli(rowGroup, idx(16))), g);
     r.rows[1] = addi(r.rows[0], idx(8));
     r.rowValid[0] = ult(r.rows[0], M);
     r.rowValid[1] = ult(r.rows[1], M);
+    r.qBase = muli(addi(muli(r.bi, Hq), r.h), M);      // row 0 of (b, h)
+    r.kvBase = muli(addi(muli(r.bi, Hkv), r.hk), N);   // key 0 of (b, hk)
+    return r;
   }
 
   /// The online-softmax step of one key tile for a lane's two rows: the

@@ -111,6 +111,9 @@ private:
                                b.getI8Type(), smemPtr0, ValueRange{toI32(at)});
   }
 
+  /// Waits for use `u` (index) of a barrier: the phase of parity u % 2.
+  void waitUse(Value bar, Value u) { waitPhase(bar, toI32(remu(u, idx(2)))); }
+
   /// Byte offset of 16-byte chunk `chunk` of row `row` in a swizzled tile
   /// of `rows` rows at `tileAt`.
   Value swizzled(Value tileAt, int64_t rows, Value row, Value chunk) {
@@ -261,8 +264,7 @@ void WgmmaForwardBuilder::build() {
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value wg = divu(tid, idx(128));
-  ForwardRows block = forwardBlock(Hq, Hkv, M, N, split.rows());
-  Value q0 = block.q0;
+  Value q0 = muli(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), idx(split.rows()));
   Value keyEnd = N;
   if (op.getCausal())
     keyEnd = minu(N, addi(q0, idx(split.rows())));
@@ -284,7 +286,12 @@ void WgmmaForwardBuilder::build() {
   when(eqi(wg, idx(0)), [&] {
     NVVM::SetMaxRegisterOp::create(b, loc, WgSplit::kProducerRegs,
                                    NVVM::SetMaxRegisterAction::decrease);
-    copyRows(tid, q, block.qBase, q0, M, split.rows(), idx(sl.q));
+    Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+    Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+    Value hk = divu(h, divu(Hq, Hkv));
+    Value qBase = muli(addi(muli(bi, Hq), h), M);
+    Value kvBase = muli(addi(muli(bi, Hkv), hk), N);
+    copyRows(tid, q, qBase, q0, M, split.rows(), idx(sl.q));
     NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kQFull), /*noinc=*/true);
     auto loop = scf::ForOp::create(b, loc, idx(0), numTiles, idx(1));
     OpBuilder::InsertionGuard guard(b);
@@ -292,12 +299,12 @@ void WgmmaForwardBuilder::build() {
     Value j = loop.getInductionVar();
     Value s = remu(j, idx(kStages));
     when(uge(j, idx(kStages)), [&] {
-      waitPhase(barrier(WgLayout::kKVEmpty, s), parityOf(subi(divu(j, idx(2)), idx(1))));
+      waitUse(barrier(WgLayout::kKVEmpty, s), subi(divu(j, idx(2)), idx(1)));
     });
     Value j0 = muli(j, idx(tc::kKeyTile));
     Value stageBytes = muli(s, idx(sl.k[1] - sl.k[0]));
-    copyRows(tid, k, block.kvBase, j0, N, tc::kKeyTile, addi(idx(sl.k[0]), stageBytes));
-    copyRows(tid, v, block.kvBase, j0, N, tc::kKeyTile, addi(idx(sl.v[0]), stageBytes));
+    copyRows(tid, k, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.k[0]), stageBytes));
+    copyRows(tid, v, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.v[0]), stageBytes));
     NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kKVFull, s),
                                           /*noinc=*/true);
   });
@@ -310,8 +317,7 @@ void WgmmaForwardBuilder::build() {
     setUpLanes(ctid);
     Value cw = divu(ctid, idx(32));    // warp among the consumers: 16 rows
     Value c = divu(ctid, idx(128));    // consumer warpgroup: 64 rows
-    ForwardRows fr = block;
-    laneRows(fr, cw, M);
+    ForwardRows fr = forwardRows(cw, Hq, Hkv, M, N, split.rows());
     const Value *rows = fr.rows, *rowValid = fr.rowValid;
     Masking mk = forwardMasking(op, mask, lengths, fr.bi, fr.h, M, N, Hq, scale);
     Value wgQ0 = addi(q0, muli(c, idx(64)));
@@ -323,7 +329,7 @@ void WgmmaForwardBuilder::build() {
     for (int64_t i = 0; i < accCount; ++i)
       init.push_back(cf(0));
     init.append({cf(-kInf), cf(-kInf), cf(0), cf(0)});
-    waitPhase(barrier(WgLayout::kQFull), i32c(0));
+    waitUse(barrier(WgLayout::kQFull), idx(0));
 
     auto runTiles = [&](Value lb, Value ub, ValueRange init, bool masked) {
       auto loop = scf::ForOp::create(b, loc, lb, ub, idx(1), init);
@@ -335,7 +341,7 @@ void WgmmaForwardBuilder::build() {
       Value s = remu(j, idx(kStages));
       Value stageBytes = muli(s, idx(sl.k[1] - sl.k[0]));
       Value kAt = addi(idx(sl.k[0]), stageBytes), vAt = addi(idx(sl.v[0]), stageBytes);
-      waitPhase(barrier(WgLayout::kKVFull, s), parityOf(divu(j, idx(2))));
+      waitUse(barrier(WgLayout::kKVFull, s), divu(j, idx(2)));
       // The producer's cp.async writes, seen by the async proxy (wgmma).
       NVVM::FenceProxyOp::create(b, loc, NVVM::ProxyKind::async_shared,
                                  NVVM::SharedSpaceAttr::get(b.getContext(),
