@@ -3,9 +3,9 @@
 //   attnqat-compile module.mlir --chips=sm_90a,sm_120a [--format=ptx|cubin] -o out.aqa
 //
 // Generates the GPU kernels of a module's attnqat ops
-// (convert-attnqat-to-gpu-kernels), compiles them for every chip
-// (attnqat-gpu-kernels-pipeline's lowering) and writes one artifact holding
-// the images and, per kernel, its parameters, extents, accepted flags and
+// (convert-attnqat-to-gpu-kernels), compiles each for every chip it is made
+// for (attnqat-gpu-kernels-pipeline's lowering; one image per kernel and
+// chip, in parallel) and writes one artifact holding the images and, per kernel, its parameters, extents, accepted flags and
 // launch configuration: what the runtime (runtime/) needs to launch it.
 //
 //===----------------------------------------------------------------------===//
@@ -17,10 +17,13 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Threading.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/CommandLine.h"
@@ -275,70 +278,109 @@ int main(int argc, char **argv) {
     artifact.kernels.push_back(std::move(kernel));
   }
 
-  // One image per chip, and every kernel's launch on it.
-  for (const std::string &chip : chips) {
-    OwningOpRef<ModuleOp> copy = module->clone();
-    // Kernels made for other chips (attnqat.chips) stay out of this image.
-    auto forChip = [&](gpu::GPUFuncOp func) {
-      auto only = func->getAttrOfType<ArrayAttr>("attnqat.chips");
-      return !only || llvm::is_contained(only.getAsValueRange<StringAttr>(), chip);
-    };
-    if (auto kernels = dyn_cast_or_null<gpu::GPUModuleOp>(
-            SymbolTable::lookupSymbolIn(*copy, "attnqat_kernels")))
-      for (gpu::GPUFuncOp func :
-           llvm::make_early_inc_range(kernels.getOps<gpu::GPUFuncOp>()))
-        if (!forChip(func))
-          func.erase();
+  // One image per kernel and chip, compiled in parallel: LLVM's NVPTX
+  // back end and ptxas take most of the time and run one module at a time,
+  // so a module per kernel lets an op's kernels (the wgmma and mma.sync
+  // forwards) compile side by side. Each image is compiled on its own, so
+  // the artifact does not depend on the number of threads.
+  auto forChip = [&](gpu::GPUFuncOp func, StringRef chip) {
+    auto only = func->getAttrOfType<ArrayAttr>("attnqat.chips");
+    return !only || llvm::is_contained(only.getAsValueRange<StringAttr>(), chip);
+  };
+  struct Job {
+    size_t kernel;
+    std::string chip;
+    OwningOpRef<ModuleOp> module;
+    bool ok = false;
+    std::string bytes;
+  };
+  std::vector<Job> jobs;
+  SmallVector<gpu::GPUFuncOp> funcs(kernelsModule.getOps<gpu::GPUFuncOp>());
+  for (const std::string &chip : chips)
+    for (auto [i, func] : llvm::enumerate(funcs)) {
+      if (!forChip(func, chip))
+        continue; // no variant: the runtime reports NO_KERNEL_FOR_CHIP
+      Job job{i, chip, ModuleOp::create(module->getLoc()), false, {}};
+      // The kernel module with this kernel and everything that is not a
+      // kernel (globals, declarations).
+      Operation *only = kernelsModule->cloneWithoutRegions();
+      Block &body = only->getRegion(0).emplaceBlock();
+      for (Operation &op : kernelsModule.getBody()->getOperations()) {
+        auto other = dyn_cast<gpu::GPUFuncOp>(op);
+        if (!other || other == func)
+          body.push_back(op.clone());
+      }
+      job.module->getBody()->push_back(only);
+      jobs.push_back(std::move(job));
+    }
+  // Every dialect the lowering uses is loaded before the threads start.
+  {
+    PassManager probe(&context);
+    mlir::attnqat::AttnQATGPUKernelsPipelineOptions options;
+    options.chip = chips.front();
+    mlir::attnqat::buildAttnQATGPUKernelLowering(probe, options);
+    DialectRegistry needed;
+    probe.getDependentDialects(needed);
+    context.appendDialectRegistry(needed);
+    context.loadAllAvailableDialects();
+  }
+  ParallelDiagnosticHandler diagnostics(&context);
+  mlir::parallelFor(&context, 0, jobs.size(), [&](size_t i) {
+    diagnostics.setOrderIDForThread(i);
+    llvm::scope_exit done([&] { diagnostics.eraseOrderIDForThread(); });
+    Job &job = jobs[i];
     PassManager lower(&context);
     mlir::attnqat::AttnQATGPUKernelsPipelineOptions options;
-    options.chip = chip;
+    options.chip = job.chip;
     options.format = format == "cubin" ? "bin" : "isa";
     mlir::attnqat::buildAttnQATGPUKernelLowering(lower, options);
-    if (failed(lower.run(*copy)))
-      return fail("compiling the kernels for " + chip + " failed");
+    if (failed(lower.run(*job.module)))
+      return;
     auto binary = dyn_cast_or_null<gpu::BinaryOp>(
-        SymbolTable::lookupSymbolIn(*copy, "attnqat_kernels"));
+        SymbolTable::lookupSymbolIn(*job.module, "attnqat_kernels"));
     if (!binary || binary.getObjects().size() != 1)
-      return fail("no kernel binary for " + chip);
-    auto object = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
-    StringRef bytes = object.getObject().getValue();
+      return;
+    StringRef bytes = cast<gpu::ObjectAttr>(binary.getObjects()[0]).getObject().getValue();
+    job.bytes.assign(bytes.begin(), bytes.end());
+    job.ok = true;
+  });
+  for (Job &job : jobs) {
+    rt::Kernel &kernel = artifact.kernels[job.kernel];
+    if (!job.ok)
+      return fail("compiling " + kernel.name + " for " + job.chip + " failed");
     rt::Image image;
-    image.label = "kernels_" + chip;
-    image.chip = chip;
+    image.label = job.chip + "/" + kernel.name;
+    image.chip = job.chip;
     image.format = format == "cubin" ? rt::ImageFormat::Cubin : rt::ImageFormat::Ptx;
-    image.data.assign(bytes.begin(), bytes.end());
+    image.data.assign(job.bytes.begin(), job.bytes.end());
     uint32_t imageIndex = artifact.images.size();
     artifact.images.push_back(std::move(image));
-    for (auto [kernel, func] :
-         llvm::zip_equal(artifact.kernels, kernelsModule.getOps<gpu::GPUFuncOp>())) {
-      if (!forChip(func))
-        continue; // no variant: the runtime reports NO_KERNEL_FOR_CHIP
-      auto launch = func->getAttrOfType<DictionaryAttr>("attnqat.launch");
-      int64_t block = cast<IntegerAttr>(launch.get("block")).getInt();
-      KernelInfo info = classify(kernel.name);
-      rt::LaunchVariant variant;
-      variant.chip = chip;
-      variant.image = imageIndex;
-      // The generator's grid (three expressions of the problem dims); the
-      // codec kernels' one thread per element row of [outer, axis, inner].
-      std::array<std::string, 3> grid = {
-          "ceil(" + std::string(info.codec ? "B*M*D" : "B*Hq*M") + "/" +
-              std::to_string(block) + ")",
-          "1", "1"};
-      if (auto exprs = dyn_cast_or_null<ArrayAttr>(launch.get("grid"))) {
-        if (exprs.size() != 3)
-          return fail("kernel " + kernel.name + ": the grid needs three expressions");
-        for (auto [i, e] : llvm::enumerate(exprs.getAsValueRange<StringAttr>()))
-          grid[i] = e.str();
-      }
-      for (int i = 0; i < 3; ++i)
-        if (!parseExpr(grid[i], variant.grid[i]))
-          return fail("kernel " + kernel.name + ": bad grid expression '" + grid[i] + "'");
-      variant.block = {static_cast<uint32_t>(block), 1, 1};
-      if (auto shared = dyn_cast_or_null<IntegerAttr>(launch.get("dynamic_shared")))
-        variant.dynamicSharedBytes = static_cast<uint32_t>(shared.getInt());
-      kernel.variants.push_back(std::move(variant));
+    gpu::GPUFuncOp func = funcs[job.kernel];
+    auto launch = func->getAttrOfType<DictionaryAttr>("attnqat.launch");
+    int64_t block = cast<IntegerAttr>(launch.get("block")).getInt();
+    KernelInfo info = classify(kernel.name);
+    rt::LaunchVariant variant;
+    variant.chip = job.chip;
+    variant.image = imageIndex;
+    // The generator's grid (three expressions of the problem dims); the
+    // codec kernels' one thread per element row of [outer, axis, inner].
+    std::array<std::string, 3> grid = {
+        "ceil(" + std::string(info.codec ? "B*M*D" : "B*Hq*M") + "/" +
+            std::to_string(block) + ")",
+        "1", "1"};
+    if (auto exprs = dyn_cast_or_null<ArrayAttr>(launch.get("grid"))) {
+      if (exprs.size() != 3)
+        return fail("kernel " + kernel.name + ": the grid needs three expressions");
+      for (auto [i, e] : llvm::enumerate(exprs.getAsValueRange<StringAttr>()))
+        grid[i] = e.str();
     }
+    for (int i = 0; i < 3; ++i)
+      if (!parseExpr(grid[i], variant.grid[i]))
+        return fail("kernel " + kernel.name + ": bad grid expression '" + grid[i] + "'");
+    variant.block = {static_cast<uint32_t>(block), 1, 1};
+    if (auto shared = dyn_cast_or_null<IntegerAttr>(launch.get("dynamic_shared")))
+      variant.dynamicSharedBytes = static_cast<uint32_t>(shared.getInt());
+    kernel.variants.push_back(std::move(variant));
   }
   // Kernels made only for chips this artifact does not hold (attnqat.chips)
   // stay out of it.
