@@ -13,8 +13,9 @@ N=31200, D=128. FLOPs = 4*B*H*N^2*D (halved when causal); bwd = 2.5x,
 fwd+bwd = 3.5x. The backward alone is timed on a retained graph (one
 forward, then the backward repeatedly; for attnqat it includes the delta
 pre-pass).
-attnqat's BF16 forwards are the sm_90a wgmma kernels (producer warpgroup,
-two consumer warpgroups); bench.json also holds the mma.sync forwards
+attnqat's BF16 forwards and backwards are the sm_90a wgmma kernels (forward:
+producer warpgroup and consumer warpgroups; backward: one warpgroup);
+bench.json also holds the mma.sync forwards and backwards
 (attnqat_tcnone_*, attnqat_tcqat_*) timed in the same run.
 Also in bench.json, side by side: the fp4 forward with per-tile decode
 (attnqat_fp4tile_*) and qat forward+backward with the packed saved state,
@@ -118,14 +119,18 @@ def main():
             b = lambda: torch.autograd.grad(o, (q, k, v), do, retain_graph=True)  # noqa: E731
             row[f"attnqat_{mode}_bwd_tflops"] = flops(s, True, forward=False) / time_ms(b, 5) / 1e9
             del o
-        # The mma.sync forward next to the wgmma one (attnqat.torch runs
-        # the wgmma forward where the artifact has it).
-        at.forward_family = "tc"
+        # The mma.sync forward and backward next to the wgmma ones
+        # (attnqat.torch runs the wgmma kernels where the artifact has them).
+        at.forward_family = at.backward_family = "tc"
         for mode in ("none", "qat"):
             f = lambda: at.attention(q, k, v, causal=causal, mode=mode)  # noqa: E731
             with torch.no_grad():
                 row[f"attnqat_tc{mode}_fwd_tflops"] = flops(s, False) / time_ms(f, 5) / 1e9
-        at.forward_family = "wg"
+            o = f()
+            b = lambda: torch.autograd.grad(o, (q, k, v), do, retain_graph=True)  # noqa: E731
+            row[f"attnqat_tc{mode}_bwd_tflops"] = flops(s, True, forward=False) / time_ms(b, 5) / 1e9
+            del o
+        at.forward_family = at.backward_family = "wg"
         # qat training with the packed saved state: decoded once per pass
         # (the default) and tile by tile in the packed kernels.
         for tag, dec in (("qatpacked", True), ("qatpackedtile", False)):
@@ -168,9 +173,12 @@ def main():
               f"bwd cudnn {row.get('cudnn_bwd_tflops', float('nan')):6.1f} "
               f"flash {row.get('flash_bwd_tflops', float('nan')):6.1f} "
               f"attnqat none {fmt('attnqat_none_bwd_tflops', basebo)} "
-              f"qat {fmt('attnqat_qat_bwd_tflops', basebo)}", flush=True)
+              f"qat {fmt('attnqat_qat_bwd_tflops', basebo)} "
+              f"(mma.sync none {fmt('attnqat_tcnone_bwd_tflops', basebo)} "
+              f"qat {fmt('attnqat_tcqat_bwd_tflops', basebo)})", flush=True)
     result = dict(gpu=gpu, torch=torch.__version__, note=(
-        "bf16 everywhere; attnqat: tensor-core kernels (mma.sync m16n8k16), "
+        "bf16 everywhere; attnqat: sm_90a wgmma forward and backward "
+        "(attnqat_tc*: the mma.sync ones), "
         "time includes Q/K/V fake quantization in qat; fp4: pre-quantized "
         "NVFP4 operands (fp4q: with the quantize kernels)"), rows=rows)
     (out / "bench.json").write_text(json.dumps(result, indent=1))

@@ -54,6 +54,7 @@ void mlir::attnqat::buildAttnQATGPUKernelLowering(
   kernels.addPass(createConvertNVVMToLLVMPass());
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
+  kernels.addPass(createAttnQATExternDynamicShared());
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = options.format;
   binary.toolkitPath = options.toolkit;

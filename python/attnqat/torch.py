@@ -49,12 +49,25 @@ _CONFIG = {"none": "none", "qat": "qat_pnvfp42", "dropin": "dropin_pnvfp42"}
 forward_family = "wg"
 
 
-def _forward_name(config, causal_part, D):
-    if forward_family == "wg":
-        name = f"attention_fwd_wg_{config}{causal_part}_d{D}_bf16"
+# Which sm_90a BF16 backward runs: "wg" (wgmma) where the artifact has it,
+# or "tc" (mma.sync). Same numbers up to accumulation order.
+backward_family = "wg"
+
+
+def _family_name(direction, family, config, causal_part, D):
+    if family == "wg":
+        name = f"attention_{direction}_wg_{config}{causal_part}_d{D}_bf16"
         if _runtime().has_kernel(name):
             return name
-    return f"attention_fwd_tc_{config}{causal_part}_d{D}_bf16"
+    return f"attention_{direction}_tc_{config}{causal_part}_d{D}_bf16"
+
+
+def _forward_name(config, causal_part, D):
+    return _family_name("fwd", forward_family, config, causal_part, D)
+
+
+def _backward_name(config, causal_part, D):
+    return _family_name("bwd", backward_family, config, causal_part, D)
 
 
 def _fake_quant(x, outer, axis, inner):
@@ -177,6 +190,7 @@ class PackedStateFunction(torch.autograd.Function):
         dv = torch.empty_like(dk)
         name = f"attention_bwd_tc_{_CONFIG[mode]}{'_causal' if causal else ''}_d{D}_bf16"
         if decode_first and v_layout == "rows":
+            name = _backward_name(_CONFIG[mode], '_causal' if causal else '', D)
             # The saved codes decoded once more (transient), then the
             # tensor-core backward on BF16 operands.
             qd = dequantize(Packed(qc, qs, (B, Hq, M, D), 3))
@@ -267,7 +281,7 @@ class AttentionFunction(torch.autograd.Function):
             dq = torch.zeros(q.shape, dtype=f32, device=q.device)
             dk = torch.empty(k.shape, dtype=f32, device=k.device)
             dv = torch.empty(v.shape, dtype=f32, device=v.device)
-            name = f"attention_bwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16"
+            name = _backward_name(_CONFIG[mode], causal_part, D)
             args += [_rt.ptr_arg("delta", delta.data_ptr()),
                      _rt.ptr_arg("dq_acc", dq.data_ptr())]
         else:

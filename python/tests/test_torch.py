@@ -159,6 +159,30 @@ class AttentionTest(unittest.TestCase):
                 # bf16 outputs (2^-9 relative) and bf16 P~ in the MMA.
                 self.assertLess(err, 1.5e-2 * max(1.0, want.abs().max().item()))
 
+    def test_wgmma_and_mma_sync_backwards_agree(self):
+        """The sm_90a backward families (wgmma, mma.sync) give the same
+        gradients up to accumulation order, in every mode."""
+        if not at._runtime().has_kernel("attention_bwd_wg_qat_pnvfp42_causal_d128_bf16"):
+            self.skipTest("the artifact has no wgmma backward")
+        q, k, v = (t.detach().bfloat16().requires_grad_()
+                   for t in self.inputs(1, 4, 2, 130, 200, 128))
+        do = torch.randn(1, 4, 130, 128, device="cuda", dtype=torch.bfloat16)
+        try:
+            for mode in ("none", "qat", "dropin"):
+                grads = {}
+                for family in ("tc", "wg"):
+                    at.backward_family = family
+                    o = at.attention(q, k, v, causal=True, mode=mode)
+                    grads[family] = torch.autograd.grad(o, (q, k, v), do)
+                for name, a, b in zip(("dQ", "dK", "dV"), grads["tc"], grads["wg"]):
+                    err = (a.double() - b.double()).abs().max().item()
+                    scale = a.double().abs().max().item()
+                    print(f"{mode} {name}: wgmma vs mma.sync max_abs={err:.3g} (max {scale:.3g})")
+                    # BF16 outputs: a few ulps of the largest gradient.
+                    self.assertLess(err, 2e-2 * max(1.0, scale))
+        finally:
+            at.backward_family = "wg"
+
     def test_bf16_qat_matches_the_f32_kernels(self):
         """The tensor-core qat forward and the baseline f32 kernels agree on
         bf16-representable inputs (the fake-quantized operands are equal)."""

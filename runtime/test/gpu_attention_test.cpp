@@ -675,6 +675,18 @@ int main(int argc, char **argv) {
          "attention_bwd_tc_dropin_pnvfp42_d128_bf16", Mode::DropIn),
       tc("attention_fwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16", Mode::QAT, NV, true, true, 2, 4, 2, 130, 130, 64, 1, 100,
          "attention_bwd_tc_qat_pnvfp42_causal_mask11f32_lens_d64_bf16", Mode::QAT),
+      // The wgmma backward after the wgmma forward: the tensor-core
+      // backward's cases (every mode, GQA, tails, mask + lengths, 2k keys).
+      tc("attention_fwd_wg_qat_pnvfp42_causal_d128_bf16", Mode::QAT, NV, true, true, 2, 4, 2, 130, 130, 128, 0, 0,
+         "attention_bwd_wg_qat_pnvfp42_causal_d128_bf16", Mode::QAT),
+      tc("attention_fwd_wg_none_d64_bf16", Mode::None, NV, true, false, 1, 4, 2, 130, 77, 64, 0, 0,
+         "attention_bwd_wg_none_d64_bf16", Mode::None),
+      tc("attention_fwd_wg_dropin_pnvfp42_d128_bf16", Mode::DropIn, NV, true, false, 1, 4, 2, 70, 130, 128, 0, 0,
+         "attention_bwd_wg_dropin_pnvfp42_d128_bf16", Mode::DropIn),
+      tc("attention_fwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16", Mode::QAT, NV, true, true, 2, 4, 2, 130, 130, 64, 1, 100,
+         "attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16", Mode::QAT),
+      tc("attention_fwd_wg_qat_pnvfp42_causal_d128_bf16", Mode::QAT, NV, true, true, 1, 2, 1, 2048, 2048, 128, 0, 0,
+         "attention_bwd_wg_qat_pnvfp42_causal_d128_bf16", Mode::QAT),
       // Mode fp4: packed codes and scales in (odd N: a half-filled last byte).
       tc("attention_fwd_tc_fp4_pnvfp42_causal_d128_bf16", Mode::FP4, NV, true, true, 1, 4, 2, 130, 131, 128),
       tc("attention_fwd_tc_fp4_pnvfp42_causal_d128_bf16", Mode::FP4, NV, true, true, 1, 2, 1, 4096, 4096, 128),
@@ -701,12 +713,15 @@ int main(int argc, char **argv) {
     // rows (s ~ N(0,1)), peaked ones (N(0,3), DESIGN's table) and very
     // peaked ones (N(0,9)); causal, D = 128.
     int64_t n = smallOnly ? 130 : 1024;
-    for (const char *forward : {"attention_fwd_tc_qat_pnvfp42_causal_d128_bf16_pdump",
-                                "attention_fwd_wg_qat_pnvfp42_causal_d128_bf16_pdump"})
+    // Each forward with the backward of its family (mma.sync, wgmma).
+    for (auto [forward, backward] :
+         {std::pair{"attention_fwd_tc_qat_pnvfp42_causal_d128_bf16_pdump",
+                    "attention_bwd_tc_qat_pnvfp42_causal_d128_bf16_pdump"},
+          std::pair{"attention_fwd_wg_qat_pnvfp42_causal_d128_bf16_pdump",
+                    "attention_bwd_wg_qat_pnvfp42_causal_d128_bf16_pdump"}})
       for (float stddev : {1.0f, std::sqrt(3.0f), 3.0f})
-        runMatchedCheck(rt, dumpModule, forward,
-                        "attention_bwd_tc_qat_pnvfp42_causal_d128_bf16_pdump", 1, 4, 2, n, n,
-                        128, true, stddev, seed++);
+        runMatchedCheck(rt, dumpModule, forward, backward, 1, 4, 2, n, n, 128, true, stddev,
+                        seed++);
     attnqat_rt_module_unload(dumpModule);
   }
   attnqat_rt_module_unload(module);

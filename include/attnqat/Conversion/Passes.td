@@ -228,4 +228,23 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
   ];
 }
 
+def AttnQATExternDynamicShared
+    : Pass<"attnqat-extern-dynamic-shared", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Declare the dynamic shared memory of lowered kernels as .extern .shared";
+  let description = [{
+    `gpu.dynamic_shared_memory` lowers to an internal zero-sized
+    `addr_space = 3` global, which PTX then declares as a one-byte static
+    `.shared` variable: dynamic shared memory works only while that variable
+    is laid out after every other static one. In a module with a single
+    kernel the NVPTX back end moves (demotes) all of them into the kernel,
+    and a static workgroup attribution can then land after it, overlapping
+    the dynamic region (the backward's row statistics did: misaligned
+    addresses on the H200). This pass makes those globals external
+    declarations, which PTX spells `.extern .shared .b8 name[]`: the
+    dynamic region, after all static shared memory, whatever the module
+    holds. Runs on the LLVM dialect of a `gpu.module`, before translation.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // ATTNQAT_CONVERSION_PASSES_TD

@@ -515,11 +515,14 @@ struct ConvertAttnQATToGPUKernelsPass
       // The tensor-core backward; with `packedVariant` it reads Q, K, V as
       // codes and scales (what a packed-state forward saved), with `vT64`
       // V in the t64 layout (what the sm_120a forward saved).
-      auto tcBackward = [&](bool packedVariant, bool vT64 = false) -> gpu::GPUFuncOp {
+      // With `wg`, the sm_90a kernel on wgmma (BF16 operands).
+      auto tcBackward = [&](bool packedVariant, bool vT64 = false,
+                            bool wg = false) -> gpu::GPUFuncOp {
         StateType st = op.getState().getType();
         int64_t d = st.getQuery().getDimSize(3);
         Type f32 = b.getF32Type(), bf16 = b.getBF16Type();
-        std::string name = attentionKernelName("attention_bwd_tc_", st.getConfig(),
+        std::string name = attentionKernelName(wg ? "attention_bwd_wg_" : "attention_bwd_tc_",
+                                               st.getConfig(),
                                                st.getCausal(), st.getMask(),
                                                st.getKeyLengths(), bf16);
         name.insert(name.size() - StringRef("_bf16").size(), "_d" + std::to_string(d));
@@ -547,7 +550,17 @@ struct ConvertAttnQATToGPUKernelsPass
           std::string keyTiles = "ceil(N/" + std::to_string(tc::kKeyTile) + ")";
           func = declareKernel(op.getLoc(), name, args, roles, {keyTiles, "Hkv", "B"},
                                tc::kThreads, {"D == " + std::to_string(d)},
-                               tc::backwardSharedBytes(d));
+                               wg ? tc::wgmmaBackwardSharedBytes(d)
+                                  : tc::backwardSharedBytes(d));
+          if (wg) { // wgmma is sm_90a's alone; Q, K, V, dO rows by 16-byte cp.async
+            func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_90a"}));
+            auto align16 = [&](StringRef role) {
+              return NamedAttribute(StringAttr::get(ctx, role), b.getI64IntegerAttr(16));
+            };
+            func->setAttr("attnqat.align",
+                          DictionaryAttr::get(ctx, {align16("q"), align16("k"), align16("v"),
+                                                    align16("do")}));
+          }
           SmallVector<NamedAttribute> access{
               NamedAttribute(StringAttr::get(ctx, "dk"), StringAttr::get(ctx, "out")),
               NamedAttribute(StringAttr::get(ctx, "dq_acc"), StringAttr::get(ctx, "inout")),
@@ -568,7 +581,10 @@ struct ConvertAttnQATToGPUKernelsPass
           if (!extents.empty())
             func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, extents));
           func->setAttr("attnqat.access", DictionaryAttr::get(ctx, access));
-          tc::buildBackward(func, op, dumpP, packedVariant, vT64);
+          if (wg)
+            tc::buildWgmmaBackward(func, op, dumpP);
+          else
+            tc::buildBackward(func, op, dumpP, packedVariant, vT64);
           finishKernel(func);
         }
         return func;
@@ -576,6 +592,8 @@ struct ConvertAttnQATToGPUKernelsPass
       if (tensorCores && tc::coversBackward(op, why)) {
         auto delta = deltaKernel(op.getLoc(), b.getF32Type());
         auto func = tcBackward(/*packedVariant=*/false);
+        if (warpgroupMma)
+          func = tcBackward(/*packedVariant=*/false, /*vT64=*/false, /*wg=*/true);
         Mode mode = op.getState().getType().getConfig().getMode();
         if (packedOperands && (mode == Mode::QAT || mode == Mode::DropIn)) {
           deltaKernel(op.getLoc(), b.getBF16Type());

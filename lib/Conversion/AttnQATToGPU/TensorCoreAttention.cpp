@@ -322,19 +322,10 @@ void BackwardBuilder::build() {
   }
   waitTiles(tokens);
 
-  Masking mk;
-  mk.causal = st.getCausal();
-  mk.mask = mask;
-  mk.maskType = st.getMask();
-  mk.bi = bi, mk.M = M, mk.N = N, mk.Hq = Hq, mk.scale = scale;
-  if (lengths) {
-    Value len = memref::LoadOp::create(b, loc, lengths, ValueRange{bi});
-    mk.keyLen = arith::IndexCastOp::create(b, loc, b.getIndexType(), len);
-  }
+  Masking mk = backwardMasking(st, mask, lengths, bi, M, N, Hq, scale);
   // Causal: rows before the tile's first key see none of its keys.
   Value qTileStart = mk.causal ? divu(j0, idx(tc::kQueryTile)) : idx(0);
   Value numQTiles = b.createOrFold<arith::CeilDivUIOp>(loc, M, idx(tc::kQueryTile));
-  float gP = quantizeP ? config.getPGlobalScale() : 1.0f;
 
   // dK and dV of the warp's 16 keys accumulate over the group's heads and
   // all their query tiles: one loop over (head, tile) work items, so the
@@ -380,27 +371,7 @@ void BackwardBuilder::build() {
       Tile qS{qStages, stage}, doS{doStages, stage};
       Value prefetch = loadItem(addi(w, idx(1)));
 
-      // The rows' frame m, 1/l and D (rows past M: m = 0, 1/l = 0, so
-      // their P is 0).
-      auto ifStat = scf::IfOp::create(b, loc, ult(tid, idx(tc::kQueryTile)), false);
-      {
-        OpBuilder::InsertionGuard g3(b);
-        b.setInsertionPointToStart(&ifStat.getThenRegion().front());
-        Value row = addi(i0, tid);
-        Value inside = ult(row, M);
-        Value at = addi(qBase, clampTo(row, M));
-        Value m = memref::LoadOp::create(b, loc, mIn, ValueRange{at});
-        Value l = memref::LoadOp::create(b, loc, lIn, ValueRange{at});
-        Value dd = memref::LoadOp::create(b, loc, deltaIn, ValueRange{at});
-        Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, cf(0));
-        Value invL = sel(empty, cf(0), arith::DivFOp::create(b, loc, cf(1), l));
-        memref::StoreOp::create(b, loc, sel(inside, m, cf(0)), statS,
-                                ValueRange{idx(0), tid});
-        memref::StoreOp::create(b, loc, sel(inside, invL, cf(0)), statS,
-                                ValueRange{idx(1), tid});
-        memref::StoreOp::create(b, loc, sel(inside, dd, cf(0)), statS,
-                                ValueRange{idx(2), tid});
-      }
+      storeBackwardStats(tid, statS, mIn, lIn, deltaIn, i0, qBase, M);
       waitGroups(prefetch, /*pending=*/1);
 
       // S^T = K Q^T: the warp's 16 keys x the tile's 64 rows.
@@ -408,50 +379,8 @@ void BackwardBuilder::build() {
       auto aK = [&](int64_t kc) { return aFromRows(kS, kw0, kc); };
       mmaLoop(kChunks, {{&sT, aK}},
               [&](int64_t np, int64_t kc) { return bFromNK(qS, np, kc); });
-      // Element e of n-tile nt: key keys[e / 2], row i0 + 8 nt + 2t + e % 2.
-      auto rowOf = [&](int64_t nt, int64_t e) {
-        return addi(idx(nt * 8 + e % 2), muli(t, idx(2)));
-      };
-      auto stat = [&](int64_t which, int64_t nt, int64_t e) -> Value {
-        return memref::LoadOp::create(b, loc, statS,
-                                      ValueRange{idx(which), rowOf(nt, e)});
-      };
-      SmallVector<Acc> p(rTiles), pf(rTiles);
-      for (int64_t nt = 0; nt < rTiles; ++nt)
-        for (int64_t e = 0; e < 4; ++e) {
-          Value sc = score(mk, sT[nt][e], addi(i0, rowOf(nt, e)), keys[e / 2]);
-          p[nt][e] = pTilde(sc, stat(0, nt, e));
-        }
-      // P~^F: a row's 16-key block is this warp's column of S^T, spread over
-      // the lanes with the same t (lane xor 4, 8, 16) and both halves.
-      pf = p;
-      if (quantizeP)
-        for (int64_t nt = 0; nt < rTiles; ++nt)
-          for (int64_t c = 0; c < 2; ++c) {
-            auto record = [&](Value scaleBits, ArrayRef<Value> codes) {
-              Value row = addi(i0, rowOf(nt, c));
-              Value rowOk = ult(row, M);
-              Value rowAt = addi(qBase, row);
-              for (int64_t r = 0; r < 2; ++r)
-                storeIf(andi(rowOk, ult(keys[r], N)), codes[r], dump.codes,
-                        addi(muli(rowAt, N), keys[r]));
-              Value blockStart = addi(j0, kw0);
-              Value blocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(16));
-              Value lead = andi(andi(rowOk, ult(blockStart, N)),
-                                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                                      g, idx(0)));
-              storeIf(lead, scaleBits, dump.scales,
-                      addi(muli(rowAt, blocks), divu(blockStart, idx(16))));
-            };
-            quantizeBlock({&pf[nt][c], &pf[nt][c + 2]}, {4, 8, 16},
-                          dump ? PRecorder(record) : PRecorder());
-          }
-      for (int64_t nt = 0; nt < rTiles; ++nt)
-        for (int64_t e = 0; e < 4; ++e) {
-          Value invL = stat(1, nt, e);
-          p[nt][e] = mulf(p[nt][e], invL);
-          pf[nt][e] = mulf(pf[nt][e], gP == 1.0f ? invL : mulf(invL, cf(gP)));
-        }
+      SmallVector<Acc> p, pf;
+      backwardP(mk, sT, statS, i0, qBase, M, N, j0, kw0, keys, quantizeP, dump, p, pf);
 
       // dV += P^F^T dO (k = the tile's rows).
       SmallVector<Acc> dvAcc(dTiles), dkAcc(dTiles);
@@ -468,9 +397,7 @@ void BackwardBuilder::build() {
       auto aV = [&](int64_t kc) { return aFromRows(vS, kw0, kc); };
       mmaLoop(kChunks, {{&dS, aV}},
               [&](int64_t np, int64_t kc) { return bFromNK(doS, np, kc); });
-      for (int64_t nt = 0; nt < rTiles; ++nt)
-        for (int64_t e = 0; e < 4; ++e)
-          dS[nt][e] = mulf(mulf(p[nt][e], subf(dS[nt][e], stat(2, nt, e))), scale);
+      backwardDS(dS, p, statS, scale);
       // dK += dS^T Q.
       auto aS = [&](int64_t kc) { return aFromAcc(dS, kc); };
       mmaLoop(tc::kQueryTile / 16, {{&dkAcc, aS}},
@@ -484,7 +411,7 @@ void BackwardBuilder::build() {
               ValueRange{arith::TruncFOp::create(b, loc, bf16(), dS[nt][2 * r]),
                          arith::TruncFOp::create(b, loc, bf16(), dS[nt][2 * r + 1])});
           vector::StoreOp::create(b, loc, pair, dsS,
-                                  ValueRange{addi(kw0, addi(g, idx(8 * r))), rowOf(nt, 0)});
+                                  ValueRange{addi(kw0, addi(g, idx(8 * r))), bwdRowOf(nt, 0)});
         }
       gpu::BarrierOp::create(b, loc);
       SmallVector<Acc> dqAcc(dTiles, zeroAcc(cf(0)));

@@ -75,6 +75,12 @@ int64_t wgmmaSharedBytes(AttentionOp op);
 /// grid (ceil(M / wgmmaQueryRows()), Hq, B).
 void buildWgmmaForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false);
 
+/// The sm_90a backward on wgmma (WgmmaBackward.cpp) of the BF16 operands
+/// the mma.sync backward covers: 128 threads, 64 keys a block, the same
+/// parameters and grid; its dynamic shared memory for head dim `d`.
+int64_t wgmmaBackwardSharedBytes(int64_t d);
+void buildWgmmaBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP = false);
+
 /// Whether the sm_120a block-scaled forward covers `op`: modes fp4 and qat
 /// (from packed operands), NVFP4 Q, K, V (global scale 1) and P, head dim 64
 /// or 128; any mask, key lengths, causality, GQA and lengths.

@@ -346,6 +346,20 @@ protected:
     }
     return mk;
   }
+  /// The backward's masking of batch `bi` (the head is set per work item).
+  Masking backwardMasking(StateType st, Value mask, Value lengths, Value bi, Value M,
+                          Value N, Value Hq, Value scale) {
+    Masking mk;
+    mk.causal = st.getCausal();
+    mk.mask = mask;
+    mk.maskType = st.getMask();
+    mk.bi = bi, mk.M = M, mk.N = N, mk.Hq = Hq, mk.scale = scale;
+    if (lengths) {
+      Value len = memref::LoadOp::create(b, loc, lengths, ValueRange{bi});
+      mk.keyLen = arith::IndexCastOp::create(b, loc, b.getIndexType(), len);
+    }
+    return mk;
+  }
   /// How many of the first `numTiles` key tiles every row of the query
   /// block at q0 sees entirely (below the diagonal, inside N and the key
   /// length): those skip the visibility tests.
@@ -482,6 +496,88 @@ protected:
     Value codes, scales, frames;
     explicit operator bool() const { return static_cast<bool>(codes); }
   };
+
+  // ---- The backward's recomputation, shared by its mma.sync and wgmma
+  // kernels: a block owns 64 keys of one KV head, warp w keys 16w..16w+15
+  // (`keys`: the thread's two, g and g + 8), and walks query tiles of 64
+  // rows from i0 (qBase: the head's first row). S^T's accumulator element e
+  // of n-tile nt is key keys[e / 2], row i0 + 8 nt + 2t + e % 2. `statS`
+  // ([3][64] f32, shared) holds the tile rows' frame m, 1/l and D.
+
+  Value bwdRowOf(int64_t nt, int64_t e) { return addi(idx(nt * 8 + e % 2), muli(t, idx(2))); }
+  Value bwdStat(Value statS, int64_t which, int64_t nt, int64_t e) {
+    return memref::LoadOp::create(b, loc, statS, ValueRange{idx(which), bwdRowOf(nt, e)});
+  }
+  /// The tile rows' m, 1/l and D into `statS` (rows past M: m = 0, 1/l = 0,
+  /// so their P is 0), by the block's first 64 threads.
+  void storeBackwardStats(Value tid, Value statS, Value mIn, Value lIn, Value deltaIn,
+                          Value i0, Value qBase, Value M) {
+    auto ifStat = scf::IfOp::create(b, loc, ult(tid, idx(tc::kQueryTile)), false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifStat.getThenRegion().front());
+    Value row = addi(i0, tid);
+    Value inside = ult(row, M);
+    Value at = addi(qBase, clampTo(row, M));
+    Value m = memref::LoadOp::create(b, loc, mIn, ValueRange{at});
+    Value l = memref::LoadOp::create(b, loc, lIn, ValueRange{at});
+    Value dd = memref::LoadOp::create(b, loc, deltaIn, ValueRange{at});
+    Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, cf(0));
+    Value invL = sel(empty, cf(0), arith::DivFOp::create(b, loc, cf(1), l));
+    memref::StoreOp::create(b, loc, sel(inside, m, cf(0)), statS, ValueRange{idx(0), tid});
+    memref::StoreOp::create(b, loc, sel(inside, invL, cf(0)), statS, ValueRange{idx(1), tid});
+    memref::StoreOp::create(b, loc, sel(inside, dd, cf(0)), statS, ValueRange{idx(2), tid});
+  }
+  /// From S^T: P (= P~ / l) and the P that multiplies dO for dV (qat: P~^F
+  /// g / l, the forward's codes and scales in its final frame; otherwise
+  /// P). A row's 16-key block is this warp's column of S^T, spread over the
+  /// lanes with the same t (lane xor 4, 8, 16) and both halves. With
+  /// `dump`, the codes and block scales are written out.
+  void backwardP(const Masking &mk, ArrayRef<Acc> sT, Value statS, Value i0, Value qBase,
+                 Value M, Value N, Value j0, Value kw0, const Value keys[2], bool quantizeP,
+                 const PDump &dump, SmallVector<Acc> &p, SmallVector<Acc> &pf) {
+    const int64_t rTiles = sT.size();
+    p.assign(rTiles, Acc{});
+    for (int64_t nt = 0; nt < rTiles; ++nt)
+      for (int64_t e = 0; e < 4; ++e) {
+        Value sc = score(mk, sT[nt][e], addi(i0, bwdRowOf(nt, e)), keys[e / 2]);
+        p[nt][e] = pTilde(sc, bwdStat(statS, 0, nt, e));
+      }
+    pf = p;
+    if (quantizeP)
+      for (int64_t nt = 0; nt < rTiles; ++nt)
+        for (int64_t c = 0; c < 2; ++c) {
+          auto record = [&](Value scaleBits, ArrayRef<Value> codes) {
+            Value row = addi(i0, bwdRowOf(nt, c));
+            Value rowOk = ult(row, M);
+            Value rowAt = addi(qBase, row);
+            for (int64_t r = 0; r < 2; ++r)
+              storeIf(andi(rowOk, ult(keys[r], N)), codes[r], dump.codes,
+                      addi(muli(rowAt, N), keys[r]));
+            Value blockStart = addi(j0, kw0);
+            Value blocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(16));
+            Value lead = andi(andi(rowOk, ult(blockStart, N)),
+                              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                                    g, idx(0)));
+            storeIf(lead, scaleBits, dump.scales,
+                    addi(muli(rowAt, blocks), divu(blockStart, idx(16))));
+          };
+          quantizeBlock({&pf[nt][c], &pf[nt][c + 2]}, {4, 8, 16},
+                        dump ? PRecorder(record) : PRecorder());
+        }
+    float gP = quantizeP ? config.getPGlobalScale() : 1.0f;
+    for (int64_t nt = 0; nt < rTiles; ++nt)
+      for (int64_t e = 0; e < 4; ++e) {
+        Value invL = bwdStat(statS, 1, nt, e);
+        p[nt][e] = mulf(p[nt][e], invL);
+        pf[nt][e] = mulf(pf[nt][e], gP == 1.0f ? invL : mulf(invL, cf(gP)));
+      }
+  }
+  /// dS^T = P (dP^T - D) * scale, in place of dP^T.
+  void backwardDS(SmallVector<Acc> &dS, ArrayRef<Acc> p, Value statS, Value scale) {
+    for (int64_t nt = 0; nt < static_cast<int64_t>(dS.size()); ++nt)
+      for (int64_t e = 0; e < 4; ++e)
+        dS[nt][e] = mulf(mulf(p[nt][e], subf(dS[nt][e], bwdStat(statS, 2, nt, e))), scale);
+  }
 
   /// phi_P of a forward's key tile in registers: `pq` holds P~ as
   /// accumulator tiles of 8 keys (key j0 + 8 nt + 2t + e % 2 of row e / 2);

@@ -1,0 +1,284 @@
+//===- WgmmaBackward.cpp - the sm_90a backward on wgmma -------------------===//
+//
+// The mma.sync backward's algorithm (TensorCoreAttention.cpp: dK/dV
+// stationary, a block owns 64 keys of one KV head and walks the query
+// tiles of every query head of its group, recomputing P~ in the forward's
+// final frame and its quantization) with its five products on warpgroup
+// MMA, operands straight from 128-byte-swizzled shared memory (WgmmaBuilder.h):
+//
+//   S^T  = K Q^T      m64n64k16,  A = K, B = Q    (both K-major)
+//   dV  += P^F^T dO   m64n<D>k16, A = P^F^T from registers, B = dO (MN-major)
+//   dP^T = V dO^T     m64n64k16,  A = V, B = dO   (both K-major)
+//   dK  += dS^T Q     m64n<D>k16, A = dS^T from registers, B = Q (MN-major)
+//   dQ   = dS K       m64n<D>k16, A = dS^T in shared memory read transposed,
+//                     B = K (MN-major); added to dq_acc with f32 atomics
+//
+// One warpgroup (four warps; warp w owns keys 16w..16w+15, the wgmma
+// accumulator rows it holds), so the register-level code (score, P~, the P
+// codec, dS) is TileBuilder's, as in the mma.sync kernel. Q and dO of the
+// next work item load by cp.async into the other of two stages while one is
+// used.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TensorCoreAttention.h"
+#include "WgmmaBuilder.h"
+
+using namespace mlir;
+using namespace mlir::attnqat;
+using namespace mlir::attnqat::tc::detail;
+
+namespace {
+
+/// Byte offsets from the 1024-aligned base: K and V (the block's keys),
+/// Q and dO (two stages each), dS^T ([64 keys][64 rows]).
+struct WgBackwardLayout {
+  int64_t k, v, q[2], dO[2], dS, total;
+  explicit WgBackwardLayout(int64_t d) {
+    int64_t tile = tc::kKeyTile * d * 2;
+    k = 0;
+    v = tile;
+    q[0] = 2 * tile;
+    q[1] = 3 * tile;
+    dO[0] = 4 * tile;
+    dO[1] = 5 * tile;
+    dS = 6 * tile;
+    total = dS + tc::kKeyTile * tc::kQueryTile * 2 + kAtomBytes; // slack to align
+  }
+};
+
+class WgmmaBackwardBuilder : public WgmmaBuilder {
+public:
+  WgmmaBackwardBuilder(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP)
+      : WgmmaBuilder(func, op.getState().getType().getConfig(),
+                     op.getState().getType().getQuery().getDimSize(3)),
+        op(op), dumpP(dumpP), sl(D) {}
+  void build();
+
+private:
+  AttentionBackwardOp op;
+  bool dumpP;
+  WgBackwardLayout sl;
+
+  /// Waits for the copies of all but the `pending` newest groups, makes
+  /// them visible to wgmma, then for every thread of the block.
+  void waitCopies(Value group, int32_t pending) {
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(pending));
+    fenceProxyAsync();
+    gpu::BarrierOp::create(b, loc);
+  }
+  /// K-major descriptor of k-step kc (16 along D) of a [64][D] tile.
+  Value kMajor(Value tileAt, int64_t kc) {
+    return descriptor(addi(tileAt, idx((kc / 4) * tc::kKeyTile * kRowBytes + (kc % 4) * 32)),
+                      16);
+  }
+  /// MN-major descriptor of k-step kc (16 rows) of a [64][n] tile.
+  Value mnMajor(Value tileAt, int64_t kc) {
+    return descriptor(addi(tileAt, idx(kc * 2 * kAtomBytes)), tc::kKeyTile * kRowBytes);
+  }
+};
+
+void WgmmaBackwardBuilder::build() {
+  Block &entry = func.getBody().front();
+  StateType st = op.getState().getType();
+  bool quantizeP = config.getMode() == Mode::QAT; // dV from P^F; else from P
+  unsigned a = 0;
+  auto [q, k, v, qP, kP, vP, mask, lengths] =
+      takeOperands(entry, a, /*packed=*/false, static_cast<bool>(st.getMask()),
+                   st.getKeyLengths());
+  Value mIn = entry.getArgument(a++), lIn = entry.getArgument(a++),
+        deltaIn = entry.getArgument(a++), dO = entry.getArgument(a++),
+        dq = entry.getArgument(a++), dk = entry.getArgument(a++),
+        dv = entry.getArgument(a++);
+  PDump dump;
+  if (dumpP)
+    dump = {entry.getArgument(a), entry.getArgument(a + 1), Value()};
+  ValueRange dims = entry.getArguments().take_back(7);
+  Value Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4], scale = dims[6];
+
+  const int64_t kChunks = D / 16;            // k-steps over D
+  const int64_t dTiles = D / 8;              // n-tiles of dK, dV, dQ
+  const int64_t rTiles = tc::kQueryTile / 8; // n-tiles of S^T (query rows)
+  const int64_t rowSteps = tc::kQueryTile / 16, keySteps = tc::kKeyTile / 16;
+
+  auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  Value statS = func.addWorkgroupAttribution(
+      MemRefType::get({3, tc::kQueryTile}, f32(), MemRefLayoutAttrInterface{}, workgroup),
+      loc);
+  setUpShared(sl.total);
+
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  setUpLanes(tid);
+  Value warp = divu(tid, idx(32));
+  Value kTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value hk = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  Value group = divu(Hq, Hkv);
+  Value j0 = muli(kTile, idx(tc::kKeyTile));
+  Value kw0 = muli(warp, idx(16)); // the warp's keys within the tile
+  Value keys[2] = {addi(j0, addi(kw0, g)), addi(j0, addi(kw0, addi(g, idx(8))))};
+  Value kvBase = muli(addi(muli(bi, Hkv), hk), N);
+
+  SmallVector<Value> tokens;
+  copyRows(tid, k, kvBase, j0, N, tc::kKeyTile, idx(sl.k), &tokens);
+  copyRows(tid, v, kvBase, j0, N, tc::kKeyTile, idx(sl.v), &tokens);
+  waitCopies(commit(tokens), 0);
+
+  Masking mk = backwardMasking(st, mask, lengths, bi, M, N, Hq, scale);
+  // Causal: rows before the tile's first key see none of its keys.
+  Value qTileStart = mk.causal ? divu(j0, idx(tc::kQueryTile)) : idx(0);
+  Value numQTiles = b.createOrFold<arith::CeilDivUIOp>(loc, M, idx(tc::kQueryTile));
+
+  // Work items (head, query tile) of the group, as in the mma.sync kernel.
+  Value tilesPerHead = subi(numQTiles, minu(qTileStart, numQTiles));
+  Value items = muli(group, tilesPerHead);
+  auto item = [&](Value w) { // -> (head, first row, qBase)
+    Value h = addi(muli(hk, group), divu(w, tilesPerHead));
+    Value i0 = muli(addi(qTileStart, remu(w, tilesPerHead)), idx(tc::kQueryTile));
+    return std::make_tuple(h, i0, muli(addi(muli(bi, Hq), h), M));
+  };
+  const int64_t stageBytes = sl.q[1] - sl.q[0];
+  auto stageAt = [&](int64_t base, Value stage) {
+    return addi(idx(base), muli(stage, idx(stageBytes)));
+  };
+  auto loadItem = [&](Value w) {
+    // Past the last item this reloads it into the idle stage (harmless).
+    Value wc = minu(w, subi(items, idx(1)));
+    auto [h, i0, qBase] = item(wc);
+    (void)h;
+    Value stage = remu(w, idx(2));
+    SmallVector<Value> rowTokens;
+    copyRows(tid, q, qBase, i0, M, tc::kQueryTile, stageAt(sl.q[0], stage), &rowTokens);
+    copyRows(tid, dO, qBase, i0, M, tc::kQueryTile, stageAt(sl.dO[0], stage), &rowTokens);
+    return commit(rowTokens);
+  };
+  when(ult(idx(0), items), [&] { loadItem(idx(0)); });
+
+  SmallVector<Value> init(2 * dTiles * 4, cf(0));
+  auto tiles = scf::ForOp::create(b, loc, idx(0), items, idx(1), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(tiles.getBody());
+    ValueRange carried = tiles.getRegionIterArgs();
+    Value w = tiles.getInductionVar();
+    auto [h, i0, qBase] = item(w);
+    mk.h = h;
+    Value stage = remu(w, idx(2));
+    Value qAt = stageAt(sl.q[0], stage), doAt = stageAt(sl.dO[0], stage);
+    Value prefetch = loadItem(addi(w, idx(1)));
+    storeBackwardStats(tid, statS, mIn, lIn, deltaIn, i0, qBase, M);
+    waitCopies(prefetch, /*pending=*/1);
+
+    auto toTiles = [&](ArrayRef<Value> flat) {
+      SmallVector<Acc> tiles(flat.size() / 4);
+      for (auto [i, x] : llvm::enumerate(flat))
+        tiles[i / 4][i % 4] = x;
+      return tiles;
+    };
+    // S^T = K Q^T: the block's 64 keys x the tile's 64 rows.
+    SmallVector<Value> sAcc(rTiles * 4, cf(0));
+    fence(sAcc);
+    for (int64_t kc = 0; kc < kChunks; ++kc)
+      wgmma(sAcc, {}, kMajor(idx(sl.k), kc), kMajor(qAt, kc), /*transB=*/false);
+    commitAndWait(sAcc);
+    SmallVector<Acc> p, pf;
+    backwardP(mk, toTiles(sAcc), statS, i0, qBase, M, N, j0, kw0, keys, quantizeP, dump, p,
+              pf);
+
+    // dV += P^F^T dO and dP^T = V dO^T, issued together.
+    SmallVector<Value> dvAcc(carried.begin() + dTiles * 4, carried.end());
+    SmallVector<Value> dpAcc(rTiles * 4, cf(0));
+    SmallVector<Value> fenced(dvAcc);
+    fenced.append(dpAcc.begin(), dpAcc.end());
+    for (int64_t kc = 0; kc < rowSteps; ++kc)
+      llvm::append_range(fenced, aFromAcc(pf, kc));
+    fence(fenced);
+    int64_t nDv = dvAcc.size(), nDp = dpAcc.size();
+    dvAcc.assign(fenced.begin(), fenced.begin() + nDv);
+    dpAcc.assign(fenced.begin() + nDv, fenced.begin() + nDv + nDp);
+    for (int64_t kc = 0; kc < rowSteps; ++kc)
+      wgmma(dvAcc, ArrayRef<Value>(fenced).slice(nDv + nDp + 4 * kc, 4), Value(),
+            mnMajor(doAt, kc), /*transB=*/true);
+    for (int64_t kc = 0; kc < kChunks; ++kc)
+      wgmma(dpAcc, {}, kMajor(idx(sl.v), kc), kMajor(doAt, kc), /*transB=*/false);
+    SmallVector<Value> both(dvAcc);
+    both.append(dpAcc.begin(), dpAcc.end());
+    commitAndWait(both);
+    dvAcc.assign(both.begin(), both.begin() + nDv);
+    SmallVector<Acc> dS = toTiles(ArrayRef<Value>(both).drop_front(nDv));
+    backwardDS(dS, p, statS, scale);
+
+    // dS^T to shared memory as BF16 ([key][row], swizzled: the A operand of
+    // dQ read transposed), the same pairs dK's A fragments hold.
+    for (int64_t kc = 0; kc < rowSteps; ++kc) {
+      SmallVector<Value> frag = aFromAcc(dS, kc);
+      for (int64_t i = 0; i < 4; ++i) {
+        // Fragment i: key g (+8 for i odd), rows 16 kc + 2t (+8 for i >= 2).
+        Value key = addi(kw0, addi(g, idx(8 * (i % 2))));
+        Value chunk = idx(2 * kc + i / 2);
+        Value at = addi(swizzled(idx(sl.dS), tc::kKeyTile, key, chunk), muli(t, idx(4)));
+        Value pair = vector::BitCastOp::create(
+            b, loc, VectorType::get({2}, bf16()),
+            vector::FromElementsOp::create(b, loc, VectorType::get({1}, i32()),
+                                           ValueRange{frag[i]}));
+        vector::StoreOp::create(b, loc, pair, smemBf16, ValueRange{divu(addi(pad, at), idx(2))});
+      }
+    }
+    // dK += dS^T Q.
+    SmallVector<Value> dkAcc(carried.begin(), carried.begin() + dTiles * 4);
+    SmallVector<Value> fencedK(dkAcc);
+    for (int64_t kc = 0; kc < rowSteps; ++kc)
+      llvm::append_range(fencedK, aFromAcc(dS, kc));
+    fence(fencedK);
+    int64_t nDk = dkAcc.size();
+    dkAcc.assign(fencedK.begin(), fencedK.begin() + nDk);
+    for (int64_t kc = 0; kc < rowSteps; ++kc)
+      wgmma(dkAcc, ArrayRef<Value>(fencedK).slice(nDk + 4 * kc, 4), Value(),
+            mnMajor(qAt, kc), /*transB=*/true);
+    commitAndWait(dkAcc);
+    // Every warp's dS^T in shared memory, seen by wgmma; then dQ = dS K
+    // (rows 16w..16w+15 per warp) added to dq_acc.
+    fenceProxyAsync();
+    gpu::BarrierOp::create(b, loc);
+    SmallVector<Value> dqAcc(dTiles * 4, cf(0));
+    fence(dqAcc);
+    for (int64_t kc = 0; kc < keySteps; ++kc)
+      wgmma(dqAcc, {}, mnMajor(idx(sl.dS), kc), mnMajor(idx(sl.k), kc), /*transB=*/true,
+            /*transA=*/true);
+    commitAndWait(dqAcc);
+    for (int64_t r = 0; r < 2; ++r) {
+      Value row = addi(i0, addi(kw0, addi(g, idx(8 * r))));
+      when(ult(row, M), [&] {
+        Value rowAt = muli(addi(qBase, row), idx(D));
+        for (int64_t dt = 0; dt < dTiles; ++dt)
+          for (int64_t c = 0; c < 2; ++c) {
+            Value at = addi(rowAt, addi(idx(dt * 8 + c), muli(t, idx(2))));
+            memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf,
+                                        dqAcc[dt * 4 + 2 * r + c], dq, ValueRange{at});
+          }
+      });
+    }
+    // Q, dO and dS^T are rewritten by the next item.
+    gpu::BarrierOp::create(b, loc);
+    SmallVector<Value> next(dkAcc);
+    next.append(dvAcc.begin(), dvAcc.end());
+    scf::YieldOp::create(b, loc, next);
+  }
+
+  // dK and dV of the warp's keys (keys past N are not written).
+  ValueRange fin = tiles.getResults();
+  for (int64_t r = 0; r < 2; ++r)
+    when(ult(keys[r], N), [&] {
+      Value keyAt = addi(kvBase, keys[r]);
+      storeRowPairs(dk, keyAt, fin, 0, dTiles, r, cf(1));
+      storeRowPairs(dv, keyAt, fin, dTiles * 4, dTiles, r, cf(1));
+    });
+}
+
+} // namespace
+
+int64_t tc::wgmmaBackwardSharedBytes(int64_t d) { return WgBackwardLayout(d).total; }
+
+void tc::buildWgmmaBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP) {
+  WgmmaBackwardBuilder(func, op, dumpP).build();
+}

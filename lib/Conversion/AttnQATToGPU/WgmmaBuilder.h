@@ -1,0 +1,196 @@
+//===- WgmmaBuilder.h - wgmma operands, descriptors and issue ----*- C++ -*-===//
+//
+// What the sm_90a kernels on warpgroup MMA (`wgmma.mma_async`) share: the
+// 1024-aligned dynamic shared window, tiles stored as the 128-byte-swizzle
+// canonical layout (rows of 64 BF16 = 128 bytes, 16-byte chunk c of row r at
+// chunk c ^ (r % 8), D/64 column blocks one after the other), cp.async
+// copies into it, the matrix descriptors, and the wgmma fence / issue /
+// commit / wait as inline PTX whose register operands are tied, so no use
+// of an accumulator or A fragment moves across a fence or a wait.
+//
+// A warp's wgmma accumulator is the mma.sync m16n8 fragment per 8 columns
+// (warp w of the warpgroup holds rows 16w..16w+15 of the m64 tile), and its
+// register A operand is the m16n8k16 A fragment, so TileBuilder's
+// register-level code applies unchanged.
+//
+// Descriptors (probe: scripts/probes/wgmma-descriptors.cu): K-major tiles
+// (the contracted dimension contiguous) SBO 1024, k-steps of 16 are 32
+// bytes apart inside a row; MN-major tiles SBO 1024 (8 rows of K), LBO the
+// column-block stride, k-steps 2048 bytes (16 rows) apart.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNQAT_LIB_CONVERSION_ATTNQATTOGPU_WGMMABUILDER_H
+#define ATTNQAT_LIB_CONVERSION_ATTNQATTOGPU_WGMMABUILDER_H
+
+#include "TileBuilder.h"
+
+namespace mlir::attnqat::tc::detail {
+
+/// The 128-byte swizzle: a row of 64 BF16, an atom of 8 rows.
+constexpr int64_t kRowBytes = 128, kAtomBytes = 1024;
+
+class WgmmaBuilder : public TileBuilder {
+public:
+  using TileBuilder::TileBuilder;
+
+protected:
+  Value smemBf16;  // the dynamic shared memory as BF16
+  Value pad;       // bytes from its start to the aligned base (index)
+  Value baseAddr;  // the aligned base in the shared window (i32)
+  Value smemPtr0;  // the dynamic shared memory's start as !llvm.ptr<3>
+
+  /// The dynamic shared memory (`bytes`, with the slack to align) and its
+  /// 1024-aligned base.
+  void setUpShared(int64_t bytes) {
+    auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+    Value dyn = gpu::DynamicSharedMemoryOp::create(
+        b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                                MemRefLayoutAttrInterface{}, workgroup));
+    smemBf16 = memref::ViewOp::create(
+        b, loc, MemRefType::get({bytes / 2}, bf16(), MemRefLayoutAttrInterface{}, workgroup),
+        dyn, idx(0), ValueRange{});
+    Value start64 = arith::IndexCastOp::create(
+        b, loc, b.getI64Type(), memref::ExtractAlignedPointerAsIndexOp::create(b, loc, dyn));
+    smemPtr0 = LLVM::IntToPtrOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
+                                        start64);
+    Value start = arith::TruncIOp::create(b, loc, i32(), start64);
+    baseAddr = arith::AndIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, start, i32c(kAtomBytes - 1)),
+        i32c(~static_cast<int32_t>(kAtomBytes - 1)));
+    pad = arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                     arith::SubIOp::create(b, loc, baseAddr, start));
+  }
+
+  /// Byte offset of 16-byte chunk `chunk` of row `row` in a swizzled tile
+  /// of `rows` rows at `tileAt`.
+  Value swizzled(Value tileAt, int64_t rows, Value row, Value chunk) {
+    Value block = divu(chunk, idx(8)), inRow = remu(chunk, idx(8));
+    Value swz = arith::XOrIOp::create(b, loc, inRow, remu(row, idx(8)));
+    return addi(tileAt, addi(muli(block, idx(rows * kRowBytes)),
+                             addi(muli(row, idx(kRowBytes)), muli(swz, idx(16)))));
+  }
+  /// cp.async copies of rows [row0, row0 + rows) of a [*][D] BF16 tensor
+  /// (rows at or past `limit` zero-filled) into the swizzled tile at
+  /// `tileAt`, by the 128 threads `ptid` of one warpgroup; the copies'
+  /// tokens go to `tokens` where given.
+  void copyRows(Value ptid, Value src, Value base, Value row0, Value limit, int64_t rows,
+                Value tileAt, SmallVector<Value> *tokens = nullptr) {
+    const int64_t chunksPerRow = D / 8;
+    for (int64_t i = 0; i < rows * chunksPerRow / 128; ++i) {
+      Value c = addi(ptid, idx(i * 128));
+      Value r = divu(c, idx(chunksPerRow)), chunk = remu(c, idx(chunksPerRow));
+      Value row = addi(row0, r);
+      Value at = addi(muli(addi(base, clampTo(row, limit)), idx(D)), muli(chunk, idx(8)));
+      Value dst = divu(addi(pad, swizzled(tileAt, rows, r, chunk)), idx(2));
+      Value n = sel(ult(row, limit), idx(8), idx(0));
+      Value token = nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), smemBf16,
+          ValueRange{dst}, src, ValueRange{at}, b.getIndexAttr(8), n,
+          /*bypassL1=*/b.getUnitAttr());
+      if (tokens)
+        tokens->push_back(token);
+    }
+  }
+
+  /// A 128-byte-swizzle wgmma descriptor of the tile at byte `at` (from the
+  /// aligned base): SBO 1024 (8 rows), LBO `lbo` (MN-major only).
+  Value descriptor(Value at, int64_t lbo) {
+    Value addr = arith::AddIOp::create(b, loc, baseAddr, toI32(at));
+    Value start = arith::AndIOp::create(
+        b, loc, arith::ShRUIOp::create(b, loc, addr, i32c(4)), i32c(0x3FFF));
+    Value lo = arith::ExtUIOp::create(b, loc, b.getI64Type(), start);
+    uint64_t fixed = (uint64_t(lbo >> 4) << 16) | (uint64_t(kAtomBytes >> 4) << 32) |
+                     (uint64_t(1) << 62);
+    return arith::OrIOp::create(
+        b, loc, lo,
+        arith::ConstantIntOp::create(b, loc, static_cast<int64_t>(fixed), 64));
+  }
+
+  /// The generic proxy's shared-memory writes (cp.async, st.shared) made
+  /// visible to the async proxy (wgmma reads).
+  void fenceProxyAsync() {
+    NVVM::FenceProxyOp::create(b, loc, NVVM::ProxyKind::async_shared,
+                               NVVM::SharedSpaceAttr::get(b.getContext(),
+                                                          NVVM::SharedSpace::shared_cta));
+  }
+
+  /// Inline PTX over `vals` (f32 or i32, tied: each comes back as a value
+  /// defined by the asm) and `inputs` with `inputConstraints`. Tying keeps
+  /// every write of an accumulator or A register before the fence that
+  /// must see it, and every read after the wait that guards it.
+  void tiedAsm(SmallVector<Value> &vals, ArrayRef<Value> inputs,
+               ArrayRef<StringRef> inputConstraints, StringRef ptx) {
+    int64_t n = vals.size();
+    std::string constraints;
+    SmallVector<Type> fields;
+    for (Value x : vals) {
+      constraints += x.getType().isF32() ? "=f," : "=r,";
+      fields.push_back(x.getType());
+    }
+    for (int64_t i = 0; i < n; ++i)
+      constraints += std::to_string(i) + ",";
+    for (StringRef c : inputConstraints)
+      constraints += c.str() + ",";
+    constraints.pop_back();
+    SmallVector<Value> operands(vals);
+    operands.append(inputs.begin(), inputs.end());
+    auto structType = LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
+    auto asmOp = LLVM::InlineAsmOp::create(
+        b, loc, structType, operands, ptx, constraints, /*has_side_effects=*/true,
+        /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+        LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+        /*operand_attrs=*/ArrayAttr());
+    for (int64_t i = 0; i < n; ++i)
+      vals[i] = LLVM::ExtractValueOp::create(b, loc, asmOp.getResult(0), i);
+  }
+  /// wgmma.fence: the register writes before it (accumulators, A
+  /// fragments) are seen by the wgmmas after it.
+  void fence(SmallVector<Value> &accs) {
+    tiedAsm(accs, {}, {}, "wgmma.fence.sync.aligned;");
+  }
+  /// Commits the issued wgmmas and waits for them.
+  void commitAndWait(SmallVector<Value> &accs) {
+    tiedAsm(accs, {}, {},
+            "wgmma.commit_group.sync.aligned;\n\twgmma.wait_group.sync.aligned 0;");
+  }
+  /// accs += A B, one m64 n(accs.size() * 2) k16 BF16 wgmma. A from shared
+  /// memory (`aDesc`; MN-major when `transA`) or registers (`aRegs`, the
+  /// m16n8k16 A fragment); B from shared memory, MN-major when `transB`.
+  void wgmma(SmallVector<Value> &accs, ArrayRef<Value> aRegs, Value aDesc, Value bDesc,
+             bool transB, bool transA = false) {
+    int64_t n = accs.size();
+    std::string ptx = "{\n\t.reg .pred p;\n\tsetp.ne.b32 p, 1, 0;\n\t"
+                      "wgmma.mma_async.sync.aligned.m64n" +
+                      std::to_string(n * 2) + "k16.f32.bf16.bf16 {";
+    for (int64_t i = 0; i < n; ++i)
+      ptx += (i ? ", $" : "$") + std::to_string(i);
+    ptx += "}, ";
+    int64_t at = 2 * n; // inputs after the outputs and their tied copies
+    SmallVector<Value> inputs;
+    SmallVector<StringRef> constraints;
+    if (!aRegs.empty()) {
+      ptx += "{";
+      for (int64_t i = 0; i < 4; ++i)
+        ptx += (i ? ", $" : "$") + std::to_string(at++);
+      ptx += "}";
+      inputs.append(aRegs.begin(), aRegs.end());
+      constraints.append(4, "r");
+    } else {
+      ptx += "$" + std::to_string(at++);
+      inputs.push_back(aDesc);
+      constraints.push_back("l");
+    }
+    ptx += ", $" + std::to_string(at++) + ", p, 1, 1";
+    inputs.push_back(bDesc);
+    constraints.push_back("l");
+    if (aRegs.empty())
+      ptx += transA ? ", 1" : ", 0";
+    ptx += transB ? ", 1;\n}" : ", 0;\n}";
+    tiedAsm(accs, inputs, constraints, ptx);
+  }
+};
+
+} // namespace mlir::attnqat::tc::detail
+
+#endif // ATTNQAT_LIB_CONVERSION_ATTNQATTOGPU_WGMMABUILDER_H
