@@ -245,23 +245,11 @@ void ForwardBuilder::build() {
 }
 
 void BackwardBuilder::build() {
-  Block &entry = func.getBody().front();
   StateType st = op.getState().getType();
   Mode mode = config.getMode();
   bool quantizeP = mode == Mode::QAT; // dV from P^F; drop-in/none: from P
-  unsigned a = 0;
-  auto [q, k, v, qP, kP, vP, mask, lengths] =
-      takeOperands(entry, a, packedIn, static_cast<bool>(st.getMask()),
-                   st.getKeyLengths());
-  Value mIn = entry.getArgument(a++), lIn = entry.getArgument(a++),
-        deltaIn = entry.getArgument(a++), dO = entry.getArgument(a++),
-        dq = entry.getArgument(a++), dk = entry.getArgument(a++),
-        dv = entry.getArgument(a++);
-  PDump dump;
-  if (dumpP)
-    dump = {entry.getArgument(a), entry.getArgument(a + 1), Value()};
-  ValueRange dims = entry.getArguments().take_back(7);
-  Value Hq = dims[1], Hkv = dims[2], M = dims[3], N = dims[4], scale = dims[6];
+  auto [q, k, v, qP, kP, vP, mask, lengths, mIn, lIn, deltaIn, dO, dq, dk, dv, dump, Hq, Hkv,
+        M, N, scale] = takeBackwardParams(st, packedIn, dumpP);
 
   const int64_t kChunks = D / 16;
   const int64_t dTiles = D / 8;
@@ -294,17 +282,9 @@ void BackwardBuilder::build() {
                                    MemRefLayoutAttrInterface{}, workgroup),
                    6 * tileBytes);
 
-  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
-  setUpLanes(tid);
-  Value warp = divu(tid, idx(32));
-  Value kTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value hk = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-  Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
-  Value group = divu(Hq, Hkv);
-  Value j0 = muli(kTile, idx(tc::kKeyTile));
-  Value kw0 = muli(warp, idx(16));          // the warp's keys within the tile
-  Value keys[2] = {addi(j0, addi(kw0, g)), addi(j0, addi(kw0, addi(g, idx(8))))};
-  Value kvBase = muli(addi(muli(bi, Hkv), hk), N);
+  BackwardBlock bb = backwardBlock(Hq, Hkv, N);
+  Value tid = bb.tid, hk = bb.hk, bi = bb.bi, j0 = bb.j0, kw0 = bb.kw0, kvBase = bb.kvBase;
+  const Value *keys = bb.keys;
 
   SmallVector<Value> tokens;
   if (packedIn) { // decoded once per block
@@ -323,20 +303,9 @@ void BackwardBuilder::build() {
   waitTiles(tokens);
 
   Masking mk = backwardMasking(st, mask, lengths, bi, M, N, Hq, scale);
-  // Causal: rows before the tile's first key see none of its keys.
-  Value qTileStart = mk.causal ? divu(j0, idx(tc::kQueryTile)) : idx(0);
-  Value numQTiles = b.createOrFold<arith::CeilDivUIOp>(loc, M, idx(tc::kQueryTile));
-
-  // dK and dV of the warp's 16 keys accumulate over the group's heads and
-  // all their query tiles: one loop over (head, tile) work items, so the
-  // next item's Q and dO load while this one runs.
-  Value tilesPerHead = subi(numQTiles, minu(qTileStart, numQTiles));
-  Value items = muli(group, tilesPerHead);
-  auto item = [&](Value w) { // -> (head, first row, qBase)
-    Value h = addi(muli(hk, group), divu(w, tilesPerHead));
-    Value i0 = muli(addi(qTileStart, remu(w, tilesPerHead)), idx(tc::kQueryTile));
-    return std::make_tuple(h, i0, muli(addi(muli(bi, Hq), h), M));
-  };
+  BackwardItems work = backwardItems(bb, mk.causal, M);
+  Value items = work.count;
+  auto item = [&](Value w) { return backwardItem(bb, work, w, Hq, M); };
   auto loadItem = [&](Value w) {
     // Past the last item this reloads it into the idle stage (harmless).
     Value wc = minu(w, subi(items, idx(1)));

@@ -504,6 +504,51 @@ protected:
   // of n-tile nt is key keys[e / 2], row i0 + 8 nt + 2t + e % 2. `statS`
   // ([3][64] f32, shared) holds the tile rows' frame m, 1/l and D.
 
+  /// A backward block's coordinates: its KV head hk of batch bi, the
+  /// group of query heads sharing it, its first key j0, the warp's keys
+  /// (kw0 within the tile; `keys`: the thread's two) and the KV rows' base.
+  struct BackwardBlock {
+    Value tid, warp, hk, bi, group, j0, kw0, keys[2], kvBase;
+  };
+  BackwardBlock backwardBlock(Value Hq, Value Hkv, Value N) {
+    BackwardBlock bb;
+    bb.tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+    setUpLanes(bb.tid);
+    bb.warp = divu(bb.tid, idx(32));
+    Value kTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+    bb.hk = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+    bb.bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+    bb.group = divu(Hq, Hkv);
+    bb.j0 = muli(kTile, idx(tc::kKeyTile));
+    bb.kw0 = muli(bb.warp, idx(16));
+    bb.keys[0] = addi(bb.j0, addi(bb.kw0, g));
+    bb.keys[1] = addi(bb.j0, addi(bb.kw0, addi(g, idx(8))));
+    bb.kvBase = muli(addi(muli(bb.bi, Hkv), bb.hk), N);
+    return bb;
+  }
+  /// The block's work items: (query head of the group, query tile) pairs,
+  /// run as one loop so the next item's Q and dO load while one is used;
+  /// causal skips the tiles whose rows come before the block's first key.
+  struct BackwardItems {
+    Value count, tilesPerHead, qTileStart;
+  };
+  BackwardItems backwardItems(const BackwardBlock &bb, bool causal, Value M) {
+    BackwardItems it;
+    it.qTileStart = causal ? divu(bb.j0, idx(tc::kQueryTile)) : idx(0);
+    Value numQTiles = b.createOrFold<arith::CeilDivUIOp>(loc, M, idx(tc::kQueryTile));
+    it.tilesPerHead = subi(numQTiles, minu(it.qTileStart, numQTiles));
+    it.count = muli(bb.group, it.tilesPerHead);
+    return it;
+  }
+  /// Item w's query head, first row and qBase (the head's first row index).
+  std::tuple<Value, Value, Value> backwardItem(const BackwardBlock &bb,
+                                               const BackwardItems &it, Value w, Value Hq,
+                                               Value M) {
+    Value h = addi(muli(bb.hk, bb.group), divu(w, it.tilesPerHead));
+    Value i0 = muli(addi(it.qTileStart, remu(w, it.tilesPerHead)), idx(tc::kQueryTile));
+    return {h, i0, muli(addi(muli(bb.bi, Hq), h), M)};
+  }
+
   Value bwdRowOf(int64_t nt, int64_t e) { return addi(idx(nt * 8 + e % 2), muli(t, idx(2))); }
   Value bwdStat(Value statS, int64_t which, int64_t nt, int64_t e) {
     return memref::LoadOp::create(b, loc, statS, ValueRange{idx(which), bwdRowOf(nt, e)});
@@ -649,6 +694,30 @@ protected:
     Value mask = hasMask ? entry.getArgument(a++) : Value();
     Value lengths = hasLengths ? entry.getArgument(a++) : Value();
     return {q, k, v, qP, kP, vP, mask, lengths};
+  }
+  /// A backward kernel's parameters (their order: ConvertAttnQATToGPUKernels'
+  /// tcBackward): operands, the forward's m and l, delta, dO, dq_acc, dk, dv,
+  /// [p_codes, p_scales] (`dumpP`), then the problem dims.
+  struct BackwardParams {
+    Value q, k, v;
+    Packed qP, kP, vP;
+    Value mask, lengths, mIn, lIn, deltaIn, dO, dq, dk, dv;
+    PDump dump;
+    Value Hq, Hkv, M, N, scale;
+  };
+  BackwardParams takeBackwardParams(StateType st, bool packed, bool dumpP) {
+    Block &entry = func.getBody().front();
+    BackwardParams p;
+    unsigned a = 0;
+    std::tie(p.q, p.k, p.v, p.qP, p.kP, p.vP, p.mask, p.lengths) = takeOperands(
+        entry, a, packed, static_cast<bool>(st.getMask()), st.getKeyLengths());
+    for (Value *x : {&p.mIn, &p.lIn, &p.deltaIn, &p.dO, &p.dq, &p.dk, &p.dv})
+      *x = entry.getArgument(a++);
+    if (dumpP)
+      p.dump = {entry.getArgument(a), entry.getArgument(a + 1), Value()};
+    ValueRange dims = entry.getArguments().take_back(7);
+    p.Hq = dims[1], p.Hkv = dims[2], p.M = dims[3], p.N = dims[4], p.scale = dims[6];
+    return p;
   }
   Value loadByte(Value buf, Value at) {
     return memref::LoadOp::create(b, loc, buf, ValueRange{at});
