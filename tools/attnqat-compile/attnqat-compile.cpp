@@ -72,7 +72,8 @@ static llvm::cl::opt<bool> tcgen05Mma(
 static llvm::cl::opt<bool> warpgroupMma(
     "warpgroup-mma",
     llvm::cl::desc("also the sm_90a forward on wgmma with a producer warpgroup "
-                   "(attention_fwd_wg_*) for BF16 attentions (default: when "
+                   "(attention_fwd_wg_*) and the backward on wgmma "
+                   "(attention_bwd_wg_*) for BF16 attentions (default: when "
                    "sm_90a is among the chips)"),
     llvm::cl::init(false));
 static llvm::cl::opt<bool> tensorCores(

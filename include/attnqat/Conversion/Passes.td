@@ -181,7 +181,12 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     and O (O′) with wgmma taking P from registers and V transposed from
     shared memory. Same parameters as the tensor-core forward; it carries
     `attnqat.chips = ["sm_90a"]`, 384 (512) threads, grid
-    (ceil(M/128) (ceil(M/192)), Hq, B) and dynamic shared memory.
+    (ceil(M/128) (ceil(M/192)), Hq, B) and dynamic shared memory. A
+    backward the tensor-core backward covers with BF16 operands likewise
+    gets `attention_bwd_wg_<config>_d<D>_bf16` (one warpgroup per 64 keys;
+    S^T, dP^T, dV, dK and dQ on wgmma with operands in swizzled shared
+    memory, dS^T read transposed for dQ; the tensor-core backward's
+    parameters, grid and delta pre-pass), and the op links to it.
 
     The host ops are left in place: they are launched through the runtime
     (`runtime/`). Compile the kernels to PTX or cubin with
@@ -207,8 +212,10 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
            "and the t64-layout quantize kernels it reads V from">,
     Option<"warpgroupMma", "warpgroup-mma", "bool", /*default=*/"false",
            "Also generate the sm_90a forward on wgmma with a producer "
-           "warpgroup (attention_fwd_wg_*, attnqat.chips = [sm_90a]) for the "
-           "BF16 attentions the tensor-core forward covers; the op links to it">,
+           "warpgroup (attention_fwd_wg_*) and the backward on wgmma "
+           "(attention_bwd_wg_*), attnqat.chips = [sm_90a], for the BF16 "
+           "attentions and backwards the tensor-core kernels cover; the ops "
+           "link to them">,
     Option<"dumpPCodes", "dump-p-codes", "bool", /*default=*/"false",
            "Tensor-core kernels (quantized forward, qat backward) also write "
            "the E2M1 codes, scales and frames they quantized P with "

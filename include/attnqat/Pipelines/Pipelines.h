@@ -156,8 +156,9 @@ struct AttnQATGPUKernelsPipelineOptions
   PassOptions::Option<bool> warpgroupMma{
       *this, "warpgroup-mma",
       llvm::cl::desc("sm_90a: also the forward on wgmma with a producer "
-                     "warpgroup (attention_fwd_wg_*) for BF16 attentions, "
-                     "which the ops then link to"),
+                     "warpgroup (attention_fwd_wg_*) and the backward on "
+                     "wgmma (attention_bwd_wg_*) for BF16 attentions, which "
+                     "the ops then link to"),
       llvm::cl::init(true)};
 };
 
