@@ -188,11 +188,11 @@ class PackedStateFunction(torch.autograd.Function):
         dq = torch.zeros((B, Hq, M, D), dtype=f32, device=grad_o.device)
         dk = torch.empty((B, Hkv, N, D), dtype=f32, device=grad_o.device)
         dv = torch.empty_like(dk)
-        name = f"attention_bwd_tc_{_CONFIG[mode]}{'_causal' if causal else ''}_d{D}_bf16"
+        causal_part = "_causal" if causal else ""
         if decode_first and v_layout == "rows":
-            name = _backward_name(_CONFIG[mode], '_causal' if causal else '', D)
             # The saved codes decoded once more (transient), then the
             # tensor-core backward on BF16 operands.
+            name = _backward_name(_CONFIG[mode], causal_part, D)
             qd = dequantize(Packed(qc, qs, (B, Hq, M, D), 3))
             kd = dequantize(Packed(kc, ks, (B, Hkv, N, D), 3))
             vd = dequantize(Packed(vc, vs, (B, Hkv, N, D), 2))
@@ -200,7 +200,8 @@ class PackedStateFunction(torch.autograd.Function):
         else:  # the kernels that decode the tiles themselves
             operands = (("q", qc), ("k", kc), ("v", vc), ("q_scales", qs),
                         ("k_scales", ks), ("v_scales", vs))
-            name += "_packed" + ("_t64" if v_layout == "t64" else "")
+            name = (f"attention_bwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16_packed"
+                    + ("_t64" if v_layout == "t64" else ""))
         args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in operands + (
             ("m", m), ("l", l), ("delta", delta), ("do", grad_o), ("dq_acc", dq),
             ("dk", dk), ("dv", dv))]

@@ -5,8 +5,9 @@
 // Generates the GPU kernels of a module's attnqat ops
 // (convert-attnqat-to-gpu-kernels), compiles each for every chip it is made
 // for (attnqat-gpu-kernels-pipeline's lowering; one image per kernel and
-// chip, in parallel) and writes one artifact holding the images and, per kernel, its parameters, extents, accepted flags and
-// launch configuration: what the runtime (runtime/) needs to launch it.
+// chip, in parallel) and writes one artifact holding the images and, per
+// kernel, its parameters, extents, accepted flags and launch configuration:
+// what the runtime (runtime/) needs to launch it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,6 +33,7 @@
 #include "llvm/Support/WithColor.h"
 
 #include <map>
+#include <optional>
 
 using namespace mlir;
 namespace rt = mlir::attnqat::rt;
@@ -292,8 +294,7 @@ int main(int argc, char **argv) {
     size_t kernel;
     std::string chip;
     OwningOpRef<ModuleOp> module;
-    bool ok = false;
-    std::string bytes;
+    std::optional<std::string> bytes; // the image, once compiled
   };
   std::vector<Job> jobs;
   SmallVector<gpu::GPUFuncOp> funcs(kernelsModule.getOps<gpu::GPUFuncOp>());
@@ -301,7 +302,7 @@ int main(int argc, char **argv) {
     for (auto [i, func] : llvm::enumerate(funcs)) {
       if (!forChip(func, chip))
         continue; // no variant: the runtime reports NO_KERNEL_FOR_CHIP
-      Job job{i, chip, ModuleOp::create(module->getLoc()), false, {}};
+      Job job{i, chip, ModuleOp::create(module->getLoc()), std::nullopt};
       // The kernel module with this kernel and everything that is not a
       // kernel (globals, declarations).
       Operation *only = kernelsModule->cloneWithoutRegions();
@@ -342,18 +343,17 @@ int main(int argc, char **argv) {
     if (!binary || binary.getObjects().size() != 1)
       return;
     StringRef bytes = cast<gpu::ObjectAttr>(binary.getObjects()[0]).getObject().getValue();
-    job.bytes.assign(bytes.begin(), bytes.end());
-    job.ok = true;
+    job.bytes = bytes.str();
   });
   for (Job &job : jobs) {
     rt::Kernel &kernel = artifact.kernels[job.kernel];
-    if (!job.ok)
+    if (!job.bytes)
       return fail("compiling " + kernel.name + " for " + job.chip + " failed");
     rt::Image image;
     image.label = job.chip + "/" + kernel.name;
     image.chip = job.chip;
     image.format = format == "cubin" ? rt::ImageFormat::Cubin : rt::ImageFormat::Ptx;
-    image.data.assign(job.bytes.begin(), job.bytes.end());
+    image.data.assign(job.bytes->begin(), job.bytes->end());
     uint32_t imageIndex = artifact.images.size();
     artifact.images.push_back(std::move(image));
     gpu::GPUFuncOp func = funcs[job.kernel];

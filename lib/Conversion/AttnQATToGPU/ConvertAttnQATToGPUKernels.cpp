@@ -231,6 +231,15 @@ struct ConvertAttnQATToGPUKernelsPass
       gpu::ReturnOp::create(end, func.getLoc());
       kernels.insert(func);
     };
+    // The alignment (bytes) a kernel's loads need of its pointer `roles`,
+    // which the runtime checks at launch (attnqat.align).
+    auto setAlign = [&](gpu::GPUFuncOp func,
+                        ArrayRef<std::pair<StringRef, int64_t>> roles) {
+      SmallVector<NamedAttribute> aligns;
+      for (auto [role, bytes] : roles)
+        aligns.push_back(NamedAttribute(StringAttr::get(ctx, role), b.getI64IntegerAttr(bytes)));
+      func->setAttr("attnqat.align", DictionaryAttr::get(ctx, aligns));
+    };
     auto link = [&](Operation *op, gpu::GPUFuncOp func) {
       op->setAttr("attnqat.kernel",
                   SymbolRefAttr::get(ctx, "attnqat_kernels",
@@ -317,13 +326,8 @@ struct ConvertAttnQATToGPUKernelsPass
                                wg ? tc::wgmmaSharedBytes(op) : tc::forwardSharedBytes(op));
           if (wg) // wgmma and setmaxnreg are sm_90a's alone
             func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_90a"}));
-          if (!packed) { // Q, K, V rows arrive by 16-byte cp.async
-            auto align16 = [&](StringRef role) {
-              return NamedAttribute(StringAttr::get(ctx, role), b.getI64IntegerAttr(16));
-            };
-            func->setAttr("attnqat.align", DictionaryAttr::get(ctx, {align16("q"), align16("k"),
-                                                                     align16("v")}));
-          }
+          if (!packed) // Q, K, V rows arrive by 16-byte cp.async
+            setAlign(func, {{"q", 16}, {"k", 16}, {"v", 16}});
           std::string pBlocks =
               "B*Hq*M*ceil(N/" + std::to_string(op.getConfig().getP().getBlockSize()) + ")";
           if (dumpP)
@@ -405,18 +409,15 @@ struct ConvertAttnQATToGPUKernelsPass
       func->setAttr("attnqat.chips", b.getStrArrayAttr({tcgen05 ? "sm_100a" : "sm_120a"}));
       // The widest loads of the packed operands: code words (sm_120a) or
       // 16-byte rows (sm_100a); scale words (NVFP4) or halves (MXFP4).
-      auto alignOf = [&](StringRef role, int64_t bytes) {
-        return NamedAttribute(StringAttr::get(ctx, role), b.getI64IntegerAttr(bytes));
-      };
       int64_t codeAlign = tcgen05 ? 16 : 4;
       int64_t qkScaleAlign = op.getConfig().getQ().getBlockSize() == 16 ? 4 : 2;
       int64_t vScaleAlign = op.getConfig().getV().getBlockSize() == 16 ? 4 : 2;
-      func->setAttr("attnqat.align",
-                    DictionaryAttr::get(ctx, {alignOf("q", codeAlign), alignOf("k", codeAlign),
-                                              alignOf("v", codeAlign),
-                                              alignOf("q_scales", qkScaleAlign),
-                                              alignOf("k_scales", qkScaleAlign),
-                                              alignOf("v_scales", vScaleAlign)}));
+      setAlign(func, {{"q", codeAlign},
+                      {"k", codeAlign},
+                      {"v", codeAlign},
+                      {"q_scales", qkScaleAlign},
+                      {"k_scales", qkScaleAlign},
+                      {"v_scales", vScaleAlign}});
       func->setAttr("attnqat.extents",
                     DictionaryAttr::get(ctx, packedExtents(op.getConfig(), /*vT64=*/true, func)));
       if (tcgen05)
@@ -554,12 +555,7 @@ struct ConvertAttnQATToGPUKernelsPass
                                   : tc::backwardSharedBytes(d));
           if (wg) { // wgmma is sm_90a's alone; Q, K, V, dO rows by 16-byte cp.async
             func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_90a"}));
-            auto align16 = [&](StringRef role) {
-              return NamedAttribute(StringAttr::get(ctx, role), b.getI64IntegerAttr(16));
-            };
-            func->setAttr("attnqat.align",
-                          DictionaryAttr::get(ctx, {align16("q"), align16("k"), align16("v"),
-                                                    align16("do")}));
+            setAlign(func, {{"q", 16}, {"k", 16}, {"v", 16}, {"do", 16}});
           }
           SmallVector<NamedAttribute> access{
               NamedAttribute(StringAttr::get(ctx, "dk"), StringAttr::get(ctx, "out")),

@@ -307,18 +307,14 @@ void BackwardBuilder::build() {
   Value items = work.count;
   auto item = [&](Value w) { return backwardItem(bb, work, w, Hq, M); };
   auto loadItem = [&](Value w) {
-    // Past the last item this reloads it into the idle stage (harmless).
-    Value wc = minu(w, subi(items, idx(1)));
-    auto [h, i0, qBase] = item(wc);
-    (void)h;
-    Value stage = remu(w, idx(2));
-    SmallVector<Value> rowTokens;
-    if (packedIn) // decoded by the threads into the idle stage
-      decodeRowBlocked(tid, qP, qBase, i0, M, Tile{qStages, stage});
-    else
-      copyTile(tid, q, qBase, i0, M, Tile{qStages, stage}, rowTokens);
-    copyTile(tid, dO, qBase, i0, M, Tile{doStages, stage}, rowTokens);
-    return commit(rowTokens);
+    return backwardPrefetch(bb, work, w, Hq, M,
+                            [&](Value qBase, Value i0, Value stage, SmallVector<Value> &tokens) {
+                              if (packedIn) // decoded by the threads into the idle stage
+                                decodeRowBlocked(tid, qP, qBase, i0, M, Tile{qStages, stage});
+                              else
+                                copyTile(tid, q, qBase, i0, M, Tile{qStages, stage}, tokens);
+                              copyTile(tid, dO, qBase, i0, M, Tile{doStages, stage}, tokens);
+                            });
   };
   auto ifAny = scf::IfOp::create(b, loc, ult(idx(0), items), false);
   {

@@ -193,6 +193,13 @@ protected:
     return r;
   }
   static Acc zeroAcc(Value zero) { return Acc{zero, zero, zero, zero}; }
+  /// Flat accumulators (a wgmma's, n-tile after n-tile) as tiles.
+  static SmallVector<Acc> asTiles(ArrayRef<Value> flat) {
+    SmallVector<Acc> tiles(flat.size() / 4);
+    for (auto [i, x] : llvm::enumerate(flat))
+      tiles[i / 4][i % 4] = x;
+    return tiles;
+  }
 
   using AOperand = llvm::function_ref<SmallVector<Value>(int64_t kc)>;
   using BOperands = llvm::function_ref<std::array<Value, 4>(int64_t np, int64_t kc)>;
@@ -539,6 +546,22 @@ protected:
     it.tilesPerHead = subi(numQTiles, minu(it.qTileStart, numQTiles));
     it.count = muli(bb.group, it.tilesPerHead);
     return it;
+  }
+  /// Starts the loads of work item w's Q and dO tiles into stage w % 2 with
+  /// `load(qBase, i0, stage, tokens)` and returns their group of copies.
+  /// Past the last item it reloads the last one into the idle stage
+  /// (harmless), so the loop needs no test.
+  using StageLoad = llvm::function_ref<void(Value qBase, Value i0, Value stage,
+                                            SmallVector<Value> &tokens)>;
+  Value backwardPrefetch(const BackwardBlock &bb, const BackwardItems &it, Value w, Value Hq,
+                         Value M, StageLoad load) {
+    Value wc = minu(w, subi(it.count, idx(1)));
+    auto [h, i0, qBase] = backwardItem(bb, it, wc, Hq, M);
+    (void)h;
+    Value stage = remu(w, idx(2));
+    SmallVector<Value> tokens;
+    load(qBase, i0, stage, tokens);
+    return commit(tokens);
   }
   /// Item w's query head, first row and qBase (the head's first row index).
   std::tuple<Value, Value, Value> backwardItem(const BackwardBlock &bb,

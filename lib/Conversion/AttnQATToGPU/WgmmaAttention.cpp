@@ -216,10 +216,7 @@ void WgmmaForwardBuilder::build() {
         wgmma(sAcc, {}, aDesc, bDesc, /*transB=*/false);
       }
       commitAndWait(sAcc);
-      SmallVector<Acc> sTiles(nTiles);
-      for (int64_t nt = 0; nt < nTiles; ++nt)
-        for (int64_t e = 0; e < 4; ++e)
-          sTiles[nt][e] = sAcc[nt * 4 + e];
+      SmallVector<Acc> sTiles = asTiles(sAcc);
 
       Value mNew[2], alpha[2], lNew[2];
       SmallVector<Acc> p = softmaxTile(
@@ -264,32 +261,28 @@ void WgmmaForwardBuilder::build() {
       // P's A fragments (BF16 pairs) are packed before the fence, so the
       // wgmmas issue back to back.
       const int64_t kSteps = tc::kKeyTile / 16;
-      SmallVector<Value> fenced(oAcc);
-      fenced.append(opAcc.begin(), opAcc.end());
+      SmallVector<Value> frags;
       for (int64_t kc = 0; kc < kSteps; ++kc) {
-        llvm::append_range(fenced, aFromAcc(pq, kc));
+        llvm::append_range(frags, aFromAcc(pq, kc));
         if (qat)
-          llvm::append_range(fenced, aFromAcc(p, kc));
+          llvm::append_range(frags, aFromAcc(p, kc));
       }
-      fence(fenced);
-      int64_t accN = dTiles * 4, at = (qat ? 2 : 1) * accN;
-      oAcc.assign(fenced.begin(), fenced.begin() + accN);
+      SmallVector<SmallVector<Value> *> accs{&oAcc};
       if (qat)
-        opAcc.assign(fenced.begin() + accN, fenced.begin() + at);
+        accs.push_back(&opAcc);
+      frags = fence(accs, frags);
+      ArrayRef<Value> aFrag(frags);
       for (int64_t kc = 0; kc < kSteps; ++kc) {
         Value vDesc = descriptor(addi(vAt, idx(kc * 2 * kAtomBytes)), colBlock);
-        ArrayRef<Value> aPq(fenced.data() + at, 4);
-        at += 4;
-        wgmma(oAcc, aPq, Value(), vDesc, /*transB=*/true);
+        wgmma(oAcc, aFrag.take_front(4), Value(), vDesc, /*transB=*/true);
+        aFrag = aFrag.drop_front(4);
         if (qat) {
-          ArrayRef<Value> aP(fenced.data() + at, 4);
-          at += 4;
-          wgmma(opAcc, aP, Value(), vDesc, /*transB=*/true);
+          wgmma(opAcc, aFrag.take_front(4), Value(), vDesc, /*transB=*/true);
+          aFrag = aFrag.drop_front(4);
         }
       }
-      SmallVector<Value> all(oAcc);
-      all.append(opAcc.begin(), opAcc.end());
-      commitAndWait(all);
+      commitAndWait(accs);
+      SmallVector<Value> all = joined(accs);
       // The stage's reads are done: the producer may refill it.
       NVVM::MBarrierArriveOp::create(b, loc, Type(), barrier(WgLayout::kKVEmpty, s),
                                      Value());

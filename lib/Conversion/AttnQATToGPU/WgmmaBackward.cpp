@@ -113,15 +113,12 @@ void WgmmaBackwardBuilder::build() {
     return addi(idx(base), muli(stage, idx(stageBytes)));
   };
   auto loadItem = [&](Value w) {
-    // Past the last item this reloads it into the idle stage (harmless).
-    Value wc = minu(w, subi(items, idx(1)));
-    auto [h, i0, qBase] = item(wc);
-    (void)h;
-    Value stage = remu(w, idx(2));
-    SmallVector<Value> rowTokens;
-    copyRows(tid, q, qBase, i0, M, tc::kQueryTile, stageAt(sl.q[0], stage), &rowTokens);
-    copyRows(tid, dO, qBase, i0, M, tc::kQueryTile, stageAt(sl.dO[0], stage), &rowTokens);
-    return commit(rowTokens);
+    return backwardPrefetch(
+        bb, work, w, Hq, M,
+        [&](Value qBase, Value i0, Value stage, SmallVector<Value> &tokens) {
+          copyRows(tid, q, qBase, i0, M, tc::kQueryTile, stageAt(sl.q[0], stage), &tokens);
+          copyRows(tid, dO, qBase, i0, M, tc::kQueryTile, stageAt(sl.dO[0], stage), &tokens);
+        });
   };
   when(ult(idx(0), items), [&] { loadItem(idx(0)); });
 
@@ -140,12 +137,6 @@ void WgmmaBackwardBuilder::build() {
     storeBackwardStats(tid, statS, mIn, lIn, deltaIn, i0, qBase, M);
     waitCopies(prefetch, /*pending=*/1);
 
-    auto toTiles = [&](ArrayRef<Value> flat) {
-      SmallVector<Acc> tiles(flat.size() / 4);
-      for (auto [i, x] : llvm::enumerate(flat))
-        tiles[i / 4][i % 4] = x;
-      return tiles;
-    };
     // S^T = K Q^T: the block's 64 keys x the tile's 64 rows.
     SmallVector<Value> sAcc(rTiles * 4, cf(0));
     fence(sAcc);
@@ -153,36 +144,32 @@ void WgmmaBackwardBuilder::build() {
       wgmma(sAcc, {}, kMajor(idx(sl.k), kc), kMajor(qAt, kc), /*transB=*/false);
     commitAndWait(sAcc);
     SmallVector<Acc> p, pf;
-    backwardP(mk, toTiles(sAcc), statS, i0, qBase, M, N, j0, kw0, keys, quantizeP, dump, p,
+    backwardP(mk, asTiles(sAcc), statS, i0, qBase, M, N, j0, kw0, keys, quantizeP, dump, p,
               pf);
 
     // dV += P^F^T dO and dP^T = V dO^T, issued together.
     SmallVector<Value> dvAcc(carried.begin() + dTiles * 4, carried.end());
     SmallVector<Value> dpAcc(rTiles * 4, cf(0));
-    SmallVector<Value> fenced(dvAcc);
-    fenced.append(dpAcc.begin(), dpAcc.end());
+    SmallVector<Value> frags;
     for (int64_t kc = 0; kc < rowSteps; ++kc)
-      llvm::append_range(fenced, aFromAcc(pf, kc));
-    fence(fenced);
-    int64_t nDv = dvAcc.size(), nDp = dpAcc.size();
-    dvAcc.assign(fenced.begin(), fenced.begin() + nDv);
-    dpAcc.assign(fenced.begin() + nDv, fenced.begin() + nDv + nDp);
+      llvm::append_range(frags, aFromAcc(pf, kc));
+    frags = fence({&dvAcc, &dpAcc}, frags);
     for (int64_t kc = 0; kc < rowSteps; ++kc)
-      wgmma(dvAcc, ArrayRef<Value>(fenced).slice(nDv + nDp + 4 * kc, 4), Value(),
-            mnMajor(doAt, kc), /*transB=*/true);
+      wgmma(dvAcc, ArrayRef<Value>(frags).slice(4 * kc, 4), Value(), mnMajor(doAt, kc),
+            /*transB=*/true);
     for (int64_t kc = 0; kc < kChunks; ++kc)
       wgmma(dpAcc, {}, kMajor(idx(sl.v), kc), kMajor(doAt, kc), /*transB=*/false);
-    SmallVector<Value> both(dvAcc);
-    both.append(dpAcc.begin(), dpAcc.end());
-    commitAndWait(both);
-    dvAcc.assign(both.begin(), both.begin() + nDv);
-    SmallVector<Acc> dS = toTiles(ArrayRef<Value>(both).drop_front(nDv));
+    commitAndWait({&dvAcc, &dpAcc});
+    SmallVector<Acc> dS = asTiles(dpAcc);
     backwardDS(dS, p, statS, scale);
 
-    // dS^T to shared memory as BF16 ([key][row], swizzled: the A operand of
-    // dQ read transposed), the same pairs dK's A fragments hold.
+    // dS^T in BF16 pairs: dK's A fragments, and to shared memory ([key][row],
+    // swizzled: the A operand of dQ read transposed).
+    SmallVector<Value> dsFrags;
+    for (int64_t kc = 0; kc < rowSteps; ++kc)
+      llvm::append_range(dsFrags, aFromAcc(dS, kc));
     for (int64_t kc = 0; kc < rowSteps; ++kc) {
-      SmallVector<Value> frag = aFromAcc(dS, kc);
+      ArrayRef<Value> frag = ArrayRef<Value>(dsFrags).slice(4 * kc, 4);
       for (int64_t i = 0; i < 4; ++i) {
         // Fragment i: key g (+8 for i odd), rows 16 kc + 2t (+8 for i >= 2).
         Value key = addi(kw0, addi(g, idx(8 * (i % 2))));
@@ -197,15 +184,10 @@ void WgmmaBackwardBuilder::build() {
     }
     // dK += dS^T Q.
     SmallVector<Value> dkAcc(carried.begin(), carried.begin() + dTiles * 4);
-    SmallVector<Value> fencedK(dkAcc);
+    dsFrags = fence({&dkAcc}, dsFrags);
     for (int64_t kc = 0; kc < rowSteps; ++kc)
-      llvm::append_range(fencedK, aFromAcc(dS, kc));
-    fence(fencedK);
-    int64_t nDk = dkAcc.size();
-    dkAcc.assign(fencedK.begin(), fencedK.begin() + nDk);
-    for (int64_t kc = 0; kc < rowSteps; ++kc)
-      wgmma(dkAcc, ArrayRef<Value>(fencedK).slice(nDk + 4 * kc, 4), Value(),
-            mnMajor(qAt, kc), /*transB=*/true);
+      wgmma(dkAcc, ArrayRef<Value>(dsFrags).slice(4 * kc, 4), Value(), mnMajor(qAt, kc),
+            /*transB=*/true);
     commitAndWait(dkAcc);
     // Every warp's dS^T in shared memory, seen by wgmma; then dQ = dS K
     // (rows 16w..16w+15 per warp) added to dq_acc.

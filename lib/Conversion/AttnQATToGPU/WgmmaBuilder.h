@@ -154,6 +154,34 @@ protected:
     tiedAsm(accs, {}, {},
             "wgmma.commit_group.sync.aligned;\n\twgmma.wait_group.sync.aligned 0;");
   }
+  /// fence / commitAndWait over several accumulators at once (each is
+  /// updated), and for the fence also the A fragments (register operands)
+  /// the following wgmmas read: returns them as the fence defines them.
+  SmallVector<Value> fence(ArrayRef<SmallVector<Value> *> accs, ArrayRef<Value> aFrags) {
+    SmallVector<Value> all = joined(accs);
+    int64_t n = all.size();
+    all.append(aFrags.begin(), aFrags.end());
+    fence(all);
+    split(accs, all);
+    return SmallVector<Value>(all.begin() + n, all.end());
+  }
+  void commitAndWait(ArrayRef<SmallVector<Value> *> accs) {
+    SmallVector<Value> all = joined(accs);
+    commitAndWait(all);
+    split(accs, all);
+  }
+  static SmallVector<Value> joined(ArrayRef<SmallVector<Value> *> accs) {
+    SmallVector<Value> all;
+    for (SmallVector<Value> *acc : accs)
+      all.append(acc->begin(), acc->end());
+    return all;
+  }
+  static void split(ArrayRef<SmallVector<Value> *> accs, ArrayRef<Value> all) {
+    for (SmallVector<Value> *acc : accs) {
+      llvm::copy(all.take_front(acc->size()), acc->begin());
+      all = all.drop_front(acc->size());
+    }
+  }
   /// accs += A B, one m64 n(accs.size() * 2) k16 BF16 wgmma. A from shared
   /// memory (`aDesc`; MN-major when `transA`) or registers (`aRegs`, the
   /// m16n8k16 A fragment); B from shared memory, MN-major when `transB`.
