@@ -29,16 +29,19 @@ Value FP4Arith::roundToE2M1(Value x) {
 
 Value FP4Arith::roundNonNegativeToE2M1(Value y) {
   // y rounded to the grid by one addition: y + M has the grid's spacing as
-  // its ulp when M = 2^22 (spacing 0.5, below 2), 2^23 (1, below 4) or 2^24
-  // (2), so the float add rounds to nearest even on the grid, and the even
-  // last bit is E2M1's even code. No conversion instruction (cvt.rni runs at
-  // a sixteenth of the FMA rate on Hopper). minimumf saturates at 6 and
-  // keeps NaN.
-  Value lt2 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, y, f32(2));
-  Value lt4 = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, y, f32(4));
-  Value magic = arith::SelectOp::create(
-      b, loc, lt2, f32(4194304.0),
-      arith::SelectOp::create(b, loc, lt4, f32(8388608.0), f32(16777216.0)));
+  // its ulp when M = 2^(e + 22), e = max(exponent of y, 0) (spacing 0.5
+  // below 2, 1 below 4, 2 below 8), so the float add rounds to nearest even
+  // on the grid, and the even last bit is E2M1's even code. M comes from
+  // y's exponent bits by integer operations: no compare, select or
+  // conversion instruction (cvt.rni runs at a sixteenth of the FMA rate on
+  // Hopper). From 8 on the sum rounds to a multiple of 4 or more, which
+  // minimumf saturates at 6; minimumf keeps NaN. M is finite for y < 2^105
+  // (roundToE2M1 clamps to 8 first; P's quotients stay below 16).
+  Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), y);
+  Value eb = arith::AndIOp::create(b, loc, bits, i32(0x7F800000));
+  eb = arith::MaxSIOp::create(b, loc, eb, i32(0x3F800000)); // 2^0
+  Value magic = arith::BitcastOp::create(
+      b, loc, b.getF32Type(), arith::AddIOp::create(b, loc, eb, i32(22 << 23)));
   Value r = arith::SubFOp::create(b, loc, arith::AddFOp::create(b, loc, y, magic), magic);
   return arith::MinimumFOp::create(b, loc, r, f32(6));
 }
@@ -109,19 +112,25 @@ static Value floorLog2(OpBuilder &b, Location loc, FP4Arith &a, Value x) {
   return arith::SubIOp::create(b, loc, exp, a.i32(127));
 }
 
-Value FP4Arith::roundToE4M3(Value x) {
+Value FP4Arith::roundToE4M3(Value x, bool belowSaturation) {
   // Spacing 2^(max(floor(log2 x), -6) - 3): 3 mantissa bits, subnormals
   // 2^-9. Adding M = 2^(e + 20), e = floor(log2 x) clamped to [-6, 9] (from
   // the exponent bits), makes that spacing M's ulp, so the float add rounds
   // to nearest even on the grid (as in roundNonNegativeToE2M1; no cvt.rni).
-  // From 2^9 on everything saturates. NaN stays NaN.
+  // From 2^9 on everything saturates. NaN stays NaN. Below 464 (the tie
+  // between 448 and 480, which rounds to 448) neither the clamp above nor
+  // the saturation can act: `belowSaturation` leaves them out (NaN's M
+  // then wraps to a finite value; the sum stays NaN).
   Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), x);
   Value eb = arith::AndIOp::create(b, loc, bits, i32(0x7F800000));
   eb = arith::MaxSIOp::create(b, loc, eb, i32(0x3C800000)); // 2^-6
-  eb = arith::MinSIOp::create(b, loc, eb, i32(0x44000000)); // 2^9
+  if (!belowSaturation)
+    eb = arith::MinSIOp::create(b, loc, eb, i32(0x44000000)); // 2^9
   Value magic = arith::BitcastOp::create(
       b, loc, b.getF32Type(), arith::AddIOp::create(b, loc, eb, i32(20 << 23)));
   Value r = arith::SubFOp::create(b, loc, arith::AddFOp::create(b, loc, x, magic), magic);
+  if (belowSaturation)
+    return r;
   return arith::MinimumFOp::create(b, loc, r, f32(448)); // satfinite
 }
 
@@ -175,18 +184,21 @@ Value FP4Arith::mxScaleExponent(Value amax) {
 
 Value FP4Arith::blockScale(FP4FormatAttrInterface format, Value amax, float g,
                            bool boundedAmax) {
+  if (isa<NVFP4Attr>(format) && boundedAmax) {
+    // The same two correctly rounded divisions by constants, as products
+    // with their reciprocals and Markstein's correction (no overflow for a
+    // bounded amax; a subnormal amax / 6 gives scale 0 either way). amax
+    // is finite or NaN, amax / 6 / g below E4M3's saturation, and NaN runs
+    // through: no test for either.
+    Value v = divideWithReciprocal(amax, f32(6), f32(1.0f / 6.0f));
+    v = divideWithReciprocal(v, f32(g), f32(1.0f / g));
+    return roundToE4M3(v, /*belowSaturation=*/true);
+  }
   // amax is NaN for a block holding NaN or Inf (the caller folds that in).
   Value finite = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, amax,
                                        f32(std::numeric_limits<float>::infinity()));
   Value s;
-  if (isa<NVFP4Attr>(format) && boundedAmax) {
-    // The same two correctly rounded divisions by constants, as products
-    // with their reciprocals and Markstein's correction (no overflow for a
-    // bounded amax; a subnormal amax / 6 gives scale 0 either way).
-    Value v = divideWithReciprocal(amax, f32(6), f32(1.0f / 6.0f));
-    v = divideWithReciprocal(v, f32(g), f32(1.0f / g));
-    s = roundToE4M3(v);
-  } else if (isa<NVFP4Attr>(format)) {
+  if (isa<NVFP4Attr>(format)) {
     Value v = arith::DivFOp::create(b, loc, amax, f32(6));
     v = arith::DivFOp::create(b, loc, v, f32(g));
     s = roundToE4M3(v);

@@ -10,12 +10,18 @@
 //    both P global scales, random x in [0, 1] and every E2M1 rounding
 //    midpoint's neighbourhood;
 //  * E2M1 rounding by one addition of 2^22, 2^23 or 2^24 (then saturation),
-//    also without |.| and clamp for 0 <= y < 2^24, over every BF16 pattern
-//    and a strided sweep of all float32 patterns;
+//    also without |.| and clamp for 0 <= y < 2^105, with the addend from y's
+//    exponent bits, over every BF16 pattern and a strided sweep of all
+//    float32 patterns;
 //  * E4M3 rounding (block scales) by adding 2^(e + 20), e from the exponent
-//    bits, over a stride of all non-negative floats and every BF16 one;
-//  * 2^e for an integer e from the float bits of e + 1.5 * 2^23, as the
-//    exact factor of P~ = exp2(s - floor s) * 2^(floor s - m).
+//    bits, over a stride of all non-negative floats and every BF16 one
+//    (below 464 also without the clamp and saturation);
+//  * 2^n for an integer n from the float bits of n + 1.5 * 2^23, as the
+//    exact factor of P~ = exp2(s - floor s) * 2^(floor s - m), and P~ in
+//    two integer frames differing by exactly their power of two;
+//  * the index of a block scale's entry in the P codec's reciprocal table
+//    (its float bits >> 20): distinct for every E4M3 scale, the sentinel
+//    for 0 and NaN.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +35,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <vector>
 
 using namespace attnqat::numerics;
 
@@ -44,6 +51,11 @@ uint32_t toBits(float f) {
   std::memcpy(&u, &f, 4);
   return u;
 }
+
+/// arith.minimumf / arith.maximumf: NaN in, NaN out (std::fmin and
+/// std::fmax drop it).
+float minimumf(float x, float y) { return std::isnan(x) || std::isnan(y) ? NAN : std::fmin(x, y); }
+float maximumf(float x, float y) { return std::isnan(x) || std::isnan(y) ? NAN : std::fmax(x, y); }
 
 /// FP4Arith::divideWithReciprocal.
 float divideWithReciprocal(float x, float d, float r) {
@@ -61,29 +73,41 @@ float roundToE2M1(float x) {
   return std::copysign(r, x);
 }
 
-/// FP4Arith::roundNonNegativeToE2M1 (0 <= y < 2^24).
+/// FP4Arith::roundNonNegativeToE2M1 (+0 <= y < 2^105).
 float roundNonNegativeToE2M1(float y) {
-  float magic = y < 2.0f ? 4194304.0f : y < 4.0f ? 8388608.0f : 16777216.0f;
+  uint32_t eb = std::max<int32_t>(toBits(y) & 0x7F800000u, 0x3F800000);
+  float magic = fromBits(eb + (22u << 23));
   volatile float sum = y + magic;
-  return std::fmin(sum - magic, 6.0f);
+  return minimumf(sum - magic, 6.0f);
 }
 
-/// FP4Arith::roundToE4M3 (x >= +0).
-float roundToE4M3(float x) {
-  uint32_t eb = toBits(x) & 0x7F800000u;
-  eb = std::min(std::max(eb, 0x3C800000u), 0x44000000u);
+/// FP4Arith::roundToE4M3 (x >= +0); `belowSaturation` for x <= 464.
+float roundToE4M3(float x, bool belowSaturation = false) {
+  uint32_t eb = std::max(toBits(x) & 0x7F800000u, 0x3C800000u);
+  if (!belowSaturation)
+    eb = std::min(eb, 0x44000000u);
   float magic = fromBits(eb + (20u << 23));
   volatile float sum = x + magic;
-  return std::fmin(sum - magic, 448.0f);
+  return belowSaturation ? sum - magic : minimumf(sum - magic, 448.0f);
 }
 
-/// TileBuilder::pow2: 2^(e + bias) for an integer-valued e, clamped.
-float pow2(float e, int bias) {
-  float ec = std::fmin(std::fmax(e, float(-126 - bias)), float(127 - bias));
-  volatile float t = ec + 12582912.0f;
-  uint32_t biased = toBits(t) + uint32_t(127 + bias) - 0x4B400000u;
-  return fromBits(biased << 23);
+/// TileBuilder::pTilde's 2^max(n, -125) for an integer-valued n <= 0.
+float pow2n(float n) {
+  volatile float t = maximumf(n, -125.0f) + 12582912.0f;
+  return fromBits((toBits(t) << 23) + 0x3F800000u);
 }
+
+/// TileBuilder::pTilde (exp2 here std::exp2f: the frame property holds for
+/// any exponential, since both frames use exp2 of the same s - floor s).
+float pTilde(float s, float m) {
+  float fl = std::floor(s);
+  volatile float e = std::exp2(s - fl);
+  return e * pow2n(fl - m);
+}
+
+/// TileBuilder::quantizeBlock's entry of block scale s in the reciprocal
+/// table: (bits >> 20) - 944 as unsigned, clamped to the sentinel 143.
+uint32_t reciprocalEntry(float s) { return std::min(((toBits(s) >> 20) - 944u), 143u); }
 
 TEST(KernelArithmetic, MarksteinDivisionIsTheDivision) {
   std::mt19937 gen(7);
@@ -141,7 +165,7 @@ TEST(KernelArithmetic, MagicAdditionRoundsToE2M1) {
     float want = decodeE2M1(encodeE2M1(x));
     if (toBits(roundToE2M1(x)) != toBits(want))
       ++differ;
-    if (!std::signbit(x) && x < 0x1p24f && toBits(roundNonNegativeToE2M1(x)) != toBits(want))
+    if (!std::signbit(x) && x < 0x1p105f && toBits(roundNonNegativeToE2M1(x)) != toBits(want))
       ++differ;
   };
   for (uint32_t h = 0; h < 0x10000; ++h)
@@ -157,9 +181,13 @@ TEST(KernelArithmetic, MagicAdditionRoundsToE4M3) {
   for (uint64_t u = 0; u < 0x7F800000u; u += 61) { // every non-negative finite stride
     float x = fromBits(static_cast<uint32_t>(u));
     ++checked;
-    if (toBits(roundToE4M3(x)) != toBits(decodeE4M3(encodeE4M3(x))))
+    float want = decodeE4M3(encodeE4M3(x));
+    if (toBits(roundToE4M3(x)) != toBits(want))
+      ++differ;
+    if (x <= 464.0f && toBits(roundToE4M3(x, /*belowSaturation=*/true)) != toBits(want))
       ++differ;
   }
+  EXPECT_TRUE(std::isnan(roundToE4M3(NAN, /*belowSaturation=*/true)));
   for (uint32_t u = 0; u < (1u << 16); ++u) { // every BF16 pattern >= 0
     float x = fromBits(u << 16);
     if (std::isnan(x) || std::signbit(x))
@@ -173,22 +201,56 @@ TEST(KernelArithmetic, MagicAdditionRoundsToE4M3) {
   EXPECT_EQ(differ, 0);
 }
 
+TEST(KernelArithmetic, MagicAdditionKeepsNaN) {
+  EXPECT_TRUE(std::isnan(roundNonNegativeToE2M1(std::numeric_limits<float>::quiet_NaN())));
+}
+
 TEST(KernelArithmetic, PowerOfTwoFromBitsIsExact) {
-  std::mt19937 gen(11);
-  std::uniform_real_distribution<float> mant(1.0f, 2.0f);
-  int64_t differ = 0;
-  for (int e = -200; e <= 0; ++e)
-    for (int i = 0; i < 64; ++i) {
-      float m = mant(gen);
-      // The kernel's P~ = (m * 2^(e + 64)) * 2^-64: one rounding, as in
-      // m * 2^e computed exactly and rounded once.
-      volatile float scaled = m * pow2(float(e), 64);
-      float got = scaled * 0x1p-64f;
-      float want = static_cast<float>(std::ldexp(static_cast<double>(m), e));
-      if (toBits(got) != toBits(want))
+  for (int n = -(1 << 22); n <= 0; ++n)
+    ASSERT_EQ(pow2n(float(n)), std::ldexp(1.0f, std::max(n, -125))) << n;
+  // A NaN score stays NaN (through exp2 of s - floor s).
+  EXPECT_TRUE(std::isnan(pTilde(std::numeric_limits<float>::quiet_NaN(), 3.0f)));
+}
+
+TEST(KernelArithmetic, IntegerFramesDifferByTheirPowerOfTwo) {
+  // P~ in frame m and in a later frame m + k: exactly 2^-k apart wherever
+  // the later value is not clamped (2^(floor s - m - k) >= 2^-125), as the
+  // matched backward needs; everywhere else both are below 2^-124.
+  std::mt19937 gen(13);
+  std::uniform_real_distribution<float> score(-40.0f, 0.0f);
+  int64_t checked = 0, differ = 0, clampedLarge = 0;
+  for (int i = 0; i < 200000; ++i) {
+    float m = std::floor(score(gen)) + 40.0f * (gen() % 3);
+    float s = m + score(gen) * (1 + gen() % 4);
+    int k = gen() % 130;
+    float early = pTilde(s, m), late = pTilde(s, m + k);
+    ++checked;
+    if (std::floor(s) - m - k >= -125) {
+      if (toBits(late) != toBits(std::ldexp(early, -k)))
         ++differ;
+    } else if (late >= 0x1p-124f) {
+      ++clampedLarge;
     }
+  }
+  EXPECT_EQ(checked, 200000);
   EXPECT_EQ(differ, 0);
+  EXPECT_EQ(clampedLarge, 0);
+}
+
+TEST(KernelArithmetic, ReciprocalTableIndexIsDistinctPerScale) {
+  std::vector<int> seen(144, -1);
+  for (uint32_t bits = 1; bits < 0x7F; ++bits) {
+    float s = decodeE4M3(static_cast<uint8_t>(bits));
+    uint32_t entry = reciprocalEntry(s);
+    ASSERT_LT(entry, 143u) << bits;
+    // The table holds scale (entry + 944) << 20: exactly this one.
+    EXPECT_EQ(fromBits((entry + 944u) << 20), s) << bits;
+    EXPECT_EQ(seen[entry], -1) << bits;
+    seen[entry] = static_cast<int>(bits);
+  }
+  EXPECT_EQ(reciprocalEntry(0.0f), 143u);
+  EXPECT_EQ(reciprocalEntry(std::numeric_limits<float>::quiet_NaN()), 143u);
+  EXPECT_EQ(reciprocalEntry(decodeE4M3(0x7F)), 143u); // E4M3 NaN
 }
 
 } // namespace

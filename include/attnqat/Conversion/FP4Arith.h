@@ -26,7 +26,7 @@ public:
   /// |x| rounded to the E2M1 grid (ties to even, saturating at 6), with x's
   /// sign: the value E2M1(x) decodes to. NaN stays NaN.
   Value roundToE2M1(Value x);
-  /// roundToE2M1 for +0 <= y < 2^24 (or NaN): no |.|, clamp or sign (the P
+  /// roundToE2M1 for +0 <= y < 2^105 (or NaN): no |.|, clamp or sign (the P
   /// codec's quotients).
   Value roundNonNegativeToE2M1(Value y);
   /// The 4-bit code (i8: sign bit 3, magnitude index in bits 0-2) of a value
@@ -37,7 +37,9 @@ public:
 
   /// A non-negative value rounded to the E4M3 grid (round to nearest even,
   /// saturating at 448; subnormals down to 2^-9).
-  Value roundToE4M3(Value x);
+  /// `belowSaturation`: x <= 464 (where 448 is the most it rounds to) or
+  /// NaN, which needs no clamp or saturation.
+  Value roundToE4M3(Value x, bool belowSaturation = false);
   /// The E4M3 bits (i8) of a value on the E4M3 grid (>= 0), NaN -> 0x7F.
   Value e4m3Bits(Value onGrid);
   /// The f32 value of E4M3 bits (i8).
@@ -50,9 +52,10 @@ public:
 
   /// The decoded block scale (without the global scale) of a block with the
   /// given amax: NaN if amax is NaN or Inf.
-  /// `boundedAmax` (amax far inside the float range, as a block of P~ is)
+  /// `boundedAmax` (0 <= amax <= 1 + 2^-20 or NaN, as a block of P~ is)
   /// lets NVFP4's divisions by 6 and g run as products with their
-  /// reciprocals, corrected to the same results.
+  /// reciprocals, corrected to the same results, and leaves out the tests
+  /// for Inf and saturation.
   Value blockScale(FP4FormatAttrInterface format, Value amax, float g,
                    bool boundedAmax = false);
   /// The scale bits (i8) of a decoded scale (E4M3 or E8M0).

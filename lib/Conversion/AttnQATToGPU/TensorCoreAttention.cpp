@@ -90,6 +90,7 @@ void ForwardBuilder::build() {
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   setUpLanes(tid);
+  setUpPCodecTable(tid, tc::kThreads); // quantized modes
   Value warp = divu(tid, idx(32));
   ForwardRows fr = forwardRows(warp, Hq, Hkv, M, N);
   Value q0 = fr.q0, h = fr.h, bi = fr.bi, hk = fr.hk, qBase = fr.qBase,
@@ -285,6 +286,8 @@ void BackwardBuilder::build() {
   BackwardBlock bb = backwardBlock(Hq, Hkv, N);
   Value tid = bb.tid, hk = bb.hk, bi = bb.bi, j0 = bb.j0, kw0 = bb.kw0, kvBase = bb.kvBase;
   const Value *keys = bb.keys;
+  if (quantizeP) // dV's P^F
+    setUpPCodecTable(tid, tc::kThreads);
 
   SmallVector<Value> tokens;
   if (packedIn) { // decoded once per block

@@ -72,6 +72,7 @@ protected:
   ConfigAttr config;
   int64_t D;
   Value lane, g, t, mi, lr; // lane = 4g + t; ldmatrix: matrix mi, row lr
+  Value pCodecTable;        // setUpPCodecTable's, where a kernel made it
 
   Type f32() { return b.getF32Type(); }
   Type bf16() { return b.getBF16Type(); }
@@ -299,27 +300,30 @@ protected:
     Value mask; RankedTensorType maskType;
     Value keyLen;
     Value bi, h, M, N, Hq, scale;
+    Value scaleLog2e; // scale * log2(e): one product per unmasked score
   };
   /// `maskValue`, when given, is the mask element the caller loaded.
   Value score(const Masking &mk, Value dot, Value row, Value key,
               bool checkValid = true, Value maskValue = nullptr) {
-    Value x = mulf(dot, mk.scale);
-    if (maskValue) {
-      x = addf(x, maskValue);
-    } else if (mk.mask) {
-      Value mb = mk.maskType.getDimSize(0) == 1 ? idx(0) : mk.bi;
-      Value mh = mk.maskType.getDimSize(1) == 1 ? idx(0) : mk.h;
-      Value mHeads = mk.maskType.getDimSize(1) == 1 ? idx(1) : mk.Hq;
-      Value at = addi(muli(addi(muli(addi(muli(mb, mHeads), mh), mk.M),
-                                clampTo(row, mk.M)),
-                           mk.N),
-                      clampTo(key, mk.N));
-      Value mv = memref::LoadOp::create(b, loc, mk.mask, ValueRange{at});
-      if (!mv.getType().isF32())
-        mv = arith::ExtFOp::create(b, loc, f32(), mv);
-      x = addf(x, mv);
+    Value x;
+    if (!maskValue && !mk.mask) {
+      x = mulf(dot, mk.scaleLog2e);
+    } else {
+      Value mv = maskValue;
+      if (!mv) {
+        Value mb = mk.maskType.getDimSize(0) == 1 ? idx(0) : mk.bi;
+        Value mh = mk.maskType.getDimSize(1) == 1 ? idx(0) : mk.h;
+        Value mHeads = mk.maskType.getDimSize(1) == 1 ? idx(1) : mk.Hq;
+        Value at = addi(muli(addi(muli(addi(muli(mb, mHeads), mh), mk.M),
+                                  clampTo(row, mk.M)),
+                             mk.N),
+                        clampTo(key, mk.N));
+        mv = memref::LoadOp::create(b, loc, mk.mask, ValueRange{at});
+        if (!mv.getType().isF32())
+          mv = arith::ExtFOp::create(b, loc, f32(), mv);
+      }
+      x = mulf(addf(mulf(dot, mk.scale), mv), cf(kLog2E));
     }
-    x = mulf(x, cf(kLog2E));
     if (!checkValid) // a tile known to be fully visible
       return x;
     Value valid = ult(key, mk.N);
@@ -347,6 +351,7 @@ protected:
     mk.mask = mask;
     mk.maskType = mask ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
     mk.bi = bi, mk.h = h, mk.M = M, mk.N = N, mk.Hq = Hq, mk.scale = scale;
+    mk.scaleLog2e = mulf(scale, cf(kLog2E));
     if (lengths) {
       Value len = memref::LoadOp::create(b, loc, lengths, ValueRange{bi});
       mk.keyLen = arith::IndexCastOp::create(b, loc, b.getIndexType(), len);
@@ -361,6 +366,7 @@ protected:
     mk.mask = mask;
     mk.maskType = st.getMask();
     mk.bi = bi, mk.M = M, mk.N = N, mk.Hq = Hq, mk.scale = scale;
+    mk.scaleLog2e = mulf(scale, cf(kLog2E));
     if (lengths) {
       Value len = memref::LoadOp::create(b, loc, lengths, ValueRange{bi});
       mk.keyLen = arith::IndexCastOp::create(b, loc, b.getIndexType(), len);
@@ -378,28 +384,30 @@ protected:
       full = minu(full, divu(keyLen, idx(tc::kKeyTile)));
     return full;
   }
-  /// 2^(e + bias) for an integer-valued float e (e + bias clamped to
-  /// [-126, 127]) from its bits: exact, and integer arithmetic rather than
-  /// a second ex2 (the MUFU pipe runs at a sixteenth of the FMA rate).
-  /// Adding 1.5 * 2^23 puts e in the low bits of the float.
-  Value pow2(Value e, int64_t bias) {
-    Value ec = arith::MinimumFOp::create(
-        b, loc, arith::MaximumFOp::create(b, loc, e, cf(-126 - bias)), cf(127 - bias));
-    Value t = arith::BitcastOp::create(b, loc, b.getI32Type(), addf(ec, cf(12582912.0)));
-    Value biased = arith::AddIOp::create(b, loc, t, i32c(127 + bias - 0x4B400000));
-    return arith::BitcastOp::create(b, loc, f32(), shl(biased, 23));
-  }
   /// P~ = exp2(s - floor s) * 2^(floor s - m) in the integer frame m (0
   /// where masked): frames differ by exact powers of two. With `finite`
   /// (scores known finite: a fully visible tile, no additive mask) the
   /// masked case needs no test.
+  /// 2^n for n = floor s - m (an integer, <= 0, clamped at -125 where every
+  /// value rounds to code 0) comes from the float bits of n + 1.5 * 2^23 (n
+  /// in the low bits) shifted into the exponent: integer arithmetic rather
+  /// than a second ex2 (the MUFU pipe runs at a sixteenth of the FMA rate).
+  /// n from floor s - m, not floor s + (1.5 * 2^23 - m): that stays exact
+  /// for rows whose scores all sit near -1e9 (a large additive mask). The
+  /// product (not an integer add of exponents) keeps a NaN score NaN.
   Value pTilde(Value s, Value m, bool finite = false) {
     auto masked = [&](Value pv) { return finite ? pv : sel(isNegInf(s), cf(0), pv); };
     // Unquantized P (mode none) needs no exact frames: one exponential.
     if (config.getMode() == Mode::None)
       return masked(exp2Ftz(subf(s, m)));
     Value fl = math::FloorOp::create(b, loc, s);
-    return masked(mulf(mulf(exp2Ftz(subf(s, fl)), pow2(subf(fl, m), 64)), cf(0x1p-64)));
+    Value n = maxf(subf(fl, m), cf(-125));
+    Value nBits = arith::BitcastOp::create(b, loc, i32(), addf(n, cf(12582912.0)));
+    // (bits(n + 1.5 * 2^23) << 23) + bits(1.0): the low 9 bits hold n + 2^22
+    // (mod 2^9), 2^22 vanishes in the shift; one shift-and-add (LEA).
+    Value pow2n = arith::BitcastOp::create(
+        b, loc, f32(), arith::AddIOp::create(b, loc, shl(nBits, 23), i32c(0x3F800000)));
+    return masked(mulf(exp2Ftz(subf(s, fl)), pow2n));
   }
   /// phi_P of the block whose lane-local values (P~ >= 0) are `*vals` and whose amax
   /// the lanes of `offsets` share: code x block scale (exact in BF16); the
@@ -411,8 +419,8 @@ protected:
                      PRecorder record = nullptr) {
     FP4FormatAttrInterface pFormat = config.getP();
     float gP = config.getPGlobalScale();
-    Value amax = cf(0); // P~ >= 0: no |.|
-    for (Value *v : vals)
+    Value amax = *vals.front(); // P~ >= 0: no |.|
+    for (Value *v : vals.drop_front())
       amax = maxf(amax, *v);
     amax = laneReduce(amax, /*isMax=*/true, offsets);
     Value bs = fp.blockScale(pFormat, amax, gP, /*boundedAmax=*/true);
@@ -420,9 +428,15 @@ protected:
     // reciprocal and an FMA correction (equal to the division wherever it
     // can round to a nonzero code). A scale of 0 or NaN gives code 0: there
     // the divisor is 1 and the reciprocal 0, so every finite x gives 0.
-    Value usable = fp.scaleUsable(bs);
-    Value denom = sel(usable, mulf(bs, cf(gP)), cf(1));
-    Value recip = sel(usable, fp.reciprocal(denom), cf(0));
+    Value denom, recip;
+    if (pCodecTable) {
+      auto [d, r] = reciprocalFromTable(bs);
+      denom = d, recip = r;
+    } else {
+      Value usable = fp.scaleUsable(bs);
+      denom = sel(usable, mulf(bs, cf(gP)), cf(1));
+      recip = sel(usable, fp.reciprocal(denom), cf(0));
+    }
     SmallVector<Value> codes;
     for (Value *v : vals) {
       Value onGrid = fp.roundNonNegativeToE2M1(fp.divideWithReciprocal(*v, denom, recip));
@@ -432,6 +446,57 @@ protected:
     }
     if (record)
       record(fp.scaleBits(pFormat, bs), codes);
+  }
+
+  /// The P codec's table of (s g, RN(1 / (s g))) for every NVFP4 block
+  /// scale s, in shared memory, filled by the block's `threads` threads
+  /// (then a barrier, unless the caller has one next): a division per block
+  /// becomes one shared load. Entry
+  /// i holds the scale whose float bits >> 20 are 944 + i (an E4M3 value has
+  /// at most 3 mantissa bits, 2^-9 <= s <= 448: 143 entries); the sentinel
+  /// 143 holds (1, 0), the divisor and reciprocal of a scale of 0 or NaN.
+  /// Kernels that never call it keep computing the reciprocal per block.
+  static constexpr int64_t kPTableEntries = 144;
+  void setUpPCodecTable(Value tid, int64_t threads, bool barrier = true) {
+    if (!config.isQuantized() || !isa<NVFP4Attr>(config.getP()))
+      return;
+    auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+    auto v2f32 = VectorType::get({2}, f32());
+    pCodecTable = func.addWorkgroupAttribution(
+        MemRefType::get({kPTableEntries}, v2f32, MemRefLayoutAttrInterface{}, workgroup), loc);
+    float gP = config.getPGlobalScale();
+    auto fill = scf::ForOp::create(b, loc, tid, idx(kPTableEntries), idx(threads));
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(fill.getBody());
+      Value i = fill.getInductionVar();
+      Value scale = arith::BitcastOp::create(
+          b, loc, f32(), shl(arith::AddIOp::create(b, loc, toI32(i), i32c(944)), 20));
+      Value denom = mulf(scale, cf(gP));
+      Value recip = fp.reciprocal(denom);
+      Value sentinel = eqi(i, idx(kPTableEntries - 1));
+      denom = sel(sentinel, cf(1), denom);
+      recip = sel(sentinel, cf(0), recip);
+      Value entry = vector::FromElementsOp::create(b, loc, v2f32, ValueRange{denom, recip});
+      memref::StoreOp::create(b, loc, entry, pCodecTable, ValueRange{i});
+    }
+    if (barrier)
+      gpu::BarrierOp::create(b, loc);
+  }
+  /// The table entry (s g, RN(1 / (s g))) of block scale `bs`.
+  std::pair<Value, Value> reciprocalFromTable(Value bs) {
+    Value bits = arith::BitcastOp::create(b, loc, i32(), bs);
+    Value entry = arith::MinUIOp::create(
+        b, loc,
+        arith::SubIOp::create(b, loc, arith::ShRUIOp::create(b, loc, bits, i32c(20)),
+                              i32c(944)),
+        i32c(kPTableEntries - 1));
+    Value at = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), entry);
+    Value pair = memref::LoadOp::create(b, loc, pCodecTable, ValueRange{at});
+    auto lane = [&](int64_t k) {
+      return vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{k}).getResult();
+    };
+    return {lane(0), lane(1)};
   }
   /// The 32-bit little-endian word at byte `at` (4-aligned) of an i8 buffer.
   Value loadWord(Value buf, Value at) {

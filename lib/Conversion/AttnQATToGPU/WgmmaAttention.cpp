@@ -130,6 +130,7 @@ void WgmmaForwardBuilder::build() {
     keyEnd = minu(N, addi(q0, idx(split.rows())));
   Value numTiles = b.createOrFold<arith::CeilDivUIOp>(loc, keyEnd, idx(tc::kKeyTile));
 
+  setUpPCodecTable(tid, split.threads(), /*barrier=*/false); // the one below
   when(eqi(tid, idx(0)), [&] {
     auto init = [&](int64_t i, int64_t count) {
       NVVM::MBarrierInitOp::create(b, loc, barrier(i), i32c(count), Value());

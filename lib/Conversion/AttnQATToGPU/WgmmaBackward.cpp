@@ -98,6 +98,8 @@ void WgmmaBackwardBuilder::build() {
   BackwardBlock bb = backwardBlock(Hq, Hkv, N);
   Value tid = bb.tid, hk = bb.hk, bi = bb.bi, j0 = bb.j0, kw0 = bb.kw0, kvBase = bb.kvBase;
   const Value *keys = bb.keys;
+  if (quantizeP) // dV's P^F
+    setUpPCodecTable(tid, tc::kThreads);
 
   SmallVector<Value> tokens;
   copyRows(tid, k, kvBase, j0, N, tc::kKeyTile, idx(sl.k), &tokens);
