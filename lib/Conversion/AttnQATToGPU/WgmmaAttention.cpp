@@ -20,7 +20,11 @@
 //                 qat) by wgmma with P from registers and V^T read
 //                 transposed from shared memory (m64n<D>k16); then the
 //                 stage is released. setmaxnreg.inc gives them the
-//                 registers the producer returned.
+//                 registers the producer returned (the kernel states its
+//                 entry count with .maxnreg, else ptxas ignores
+//                 setmaxnreg). In the quantized modes at D = 64 a
+//                 consumer issues S of the next tile before quantizing P
+//                 (four stages); at D = 128 that S spills 660 bytes.
 //
 // The wgmma accumulator of a warp is the mma.sync m16n8 fragment per 8
 // columns, and its register A operand is the m16n8k16 A fragment, so P never
@@ -43,41 +47,59 @@ using namespace mlir::attnqat::tc::detail;
 
 namespace {
 
-constexpr int64_t kStages = 2;
+constexpr int64_t kMaxStages = 4;
 
 /// How a forward splits its block: consumer warpgroups of 64 query rows and
 /// the registers per thread after setmaxnreg (producer 56: at 40 its address
 /// arithmetic spilled). Three consumers in mode none, whose softmax fits in
 /// 152 registers (more warps to hide its latency); the quantized modes keep
-/// two with 224 (with three, qat at head dim 64 spilled 348-636 bytes).
+/// two with 224 (with three, qat at head dim 64 spilled 348-636 bytes). At
+/// D = 64 those also pipeline (`pipelined`): S of the next key tile runs on
+/// the tensor cores while the warpgroup quantizes P (H200: qat 136 -> 141
+/// TFLOP/s at 16k keys). That holds a stage for one more tile, so they keep
+/// four stages of K and V (else two). At D = 128 the extra S accumulator
+/// spilled 660 bytes and ran slower (207 -> 194).
 struct WgSplit {
   int64_t consumers;
   int32_t consumerRegs;
+  bool pipelined;
+  int64_t stages;
   static constexpr int32_t kProducerRegs = 56;
   explicit WgSplit(AttentionOp op)
       : consumers(op.getConfig().getMode() == Mode::None ? 3 : 2),
-        consumerRegs(consumers == 3 ? 152 : 224) {}
+        consumerRegs(consumers == 3 ? 152 : 224), pipelined(consumers == 2 && tc::headDim(op) <= 64),
+        stages(pipelined ? 4 : 2) {}
   int64_t rows() const { return 64 * consumers; }
   int64_t threads() const { return 128 * (consumers + 1); }
+  /// Registers per thread at entry; setmaxnreg moves them between the roles
+  /// within the block's total.
+  int32_t entryRegs() const {
+    int32_t regs = static_cast<int32_t>(65536 / threads()) & ~7;
+    assert(128 * (kProducerRegs + consumers * consumerRegs) <= regs * threads() &&
+           "setmaxnreg asks for more registers than the block has");
+    return regs;
+  }
 };
 
-/// Byte offsets from the 1024-aligned base of everything in shared memory.
+/// Byte offsets from the 1024-aligned base of everything in shared memory,
+/// and the mbarriers: Q full, then per stage K/V full, then per stage K/V
+/// empty (released by the consumers).
 struct WgLayout {
-  int64_t q, k[kStages], v[kStages], barriers, total;
-  static constexpr int64_t kQFull = 0, kKVFull = 1, kKVEmpty = 1 + kStages,
-                           kBarriers = 1 + 2 * kStages;
-  WgLayout(int64_t d, int64_t blockRows) {
+  int64_t stages, q, k[kMaxStages], v[kMaxStages], barriers, total;
+  static constexpr int64_t kQFull = 0, kKVFull = 1;
+  int64_t kvEmpty() const { return 1 + stages; }
+  WgLayout(int64_t d, int64_t blockRows, int64_t stages) : stages(stages) {
     int64_t at = 0;
     q = at;
     at += blockRows * d * 2;
-    for (int64_t s = 0; s < kStages; ++s) {
+    for (int64_t s = 0; s < stages; ++s) {
       k[s] = at;
       at += tc::kKeyTile * d * 2;
       v[s] = at;
       at += tc::kKeyTile * d * 2;
     }
     barriers = at;
-    at += kBarriers * 8;
+    at += (1 + 2 * stages) * 8;
     total = at + kAtomBytes; // slack to align the base
   }
 };
@@ -86,7 +108,7 @@ class WgmmaForwardBuilder : public WgmmaBuilder {
 public:
   WgmmaForwardBuilder(gpu::GPUFuncOp func, AttentionOp op, bool dumpP)
       : WgmmaBuilder(func, op.getConfig(), tc::headDim(op)), op(op), dumpP(dumpP), split(op),
-        sl(D, split.rows()) {}
+        sl(D, split.rows(), split.stages) {}
   void build();
 
 private:
@@ -105,6 +127,14 @@ private:
 
   /// Waits for use `u` (index) of a barrier: the phase of parity u % 2.
   void waitUse(Value bar, Value u) { waitPhase(bar, toI32(remu(u, idx(2)))); }
+  /// wgmma.commit_group alone, and wgmma.wait_group `pending` (the
+  /// `accs` it guards come back defined by it).
+  void commitGroup(SmallVector<Value> &accs) {
+    tiedAsm(accs, {}, {}, "wgmma.commit_group.sync.aligned;");
+  }
+  void waitGroup(SmallVector<Value> &accs, int64_t pending) {
+    tiedAsm(accs, {}, {}, "wgmma.wait_group.sync.aligned " + std::to_string(pending) + ";");
+  }
 
 };
 
@@ -114,6 +144,12 @@ void WgmmaForwardBuilder::build() {
   PDump dump;
   auto [q, k, v, qP, kP, vP, mask, lengths, out, Hq, Hkv, M, N, scale] =
       takeForward(op, /*packed=*/false, dumpP ? &dump : nullptr);
+
+  // setmaxnreg needs the register count at entry: ptxas ignores it
+  // (warning C7508) unless .maxnreg states it where 65536 / threads is not
+  // already a multiple of 8 (384 threads: 168).
+  func->setAttr(NVVM::NVVMDialect::getMaxnregAttrName(),
+                b.getI32IntegerAttr(split.entryRegs()));
 
   const int64_t kChunks = D / 16;           // k-steps of S = Q K^T
   const int64_t dTiles = D / 8;             // n-tiles of O
@@ -136,9 +172,9 @@ void WgmmaForwardBuilder::build() {
       NVVM::MBarrierInitOp::create(b, loc, barrier(i), i32c(count), Value());
     };
     init(WgLayout::kQFull, 128);
-    for (int64_t s = 0; s < kStages; ++s) {
+    for (int64_t s = 0; s < split.stages; ++s) {
       init(WgLayout::kKVFull + s, 128);
-      init(WgLayout::kKVEmpty + s, 128 * split.consumers);
+      init(sl.kvEmpty() + s, 128 * split.consumers);
     }
   });
   gpu::BarrierOp::create(b, loc);
@@ -158,9 +194,9 @@ void WgmmaForwardBuilder::build() {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value j = loop.getInductionVar();
-    Value s = remu(j, idx(kStages));
-    when(uge(j, idx(kStages)), [&] {
-      waitUse(barrier(WgLayout::kKVEmpty, s), subi(divu(j, idx(2)), idx(1)));
+    Value s = remu(j, idx(split.stages));
+    when(uge(j, idx(split.stages)), [&] {
+      waitUse(barrier(sl.kvEmpty(), s), subi(divu(j, idx(split.stages)), idx(1)));
     });
     Value j0 = muli(j, idx(tc::kKeyTile));
     Value stageBytes = muli(s, idx(sl.k[1] - sl.k[0]));
@@ -192,21 +228,17 @@ void WgmmaForwardBuilder::build() {
     init.append({cf(-kInf), cf(-kInf), cf(0), cf(0)});
     waitUse(barrier(WgLayout::kQFull), idx(0));
 
-    auto runTiles = [&](Value lb, Value ub, ValueRange init, bool masked) {
-      auto loop = scf::ForOp::create(b, loc, lb, ub, idx(1), init);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      ValueRange st = loop.getRegionIterArgs();
-      Value j = loop.getInductionVar();
-      Value j0 = muli(j, idx(tc::kKeyTile));
-      Value s = remu(j, idx(kStages));
-      Value stageBytes = muli(s, idx(sl.k[1] - sl.k[0]));
-      Value kAt = addi(idx(sl.k[0]), stageBytes), vAt = addi(idx(sl.v[0]), stageBytes);
-      waitUse(barrier(WgLayout::kKVFull, s), divu(j, idx(2)));
+    const int64_t stages = split.stages;
+    const int64_t stageStride = sl.k[1] - sl.k[0];
+    auto stageOf = [&](Value j) { return remu(j, idx(stages)); };
+    // S = Q K_j^T (64 rows x 64 keys, k-steps of 16 along D), issued and
+    // committed as one wgmma group once the producer has filled the stage.
+    auto issueS = [&](Value j) {
+      Value stage = stageOf(j);
+      Value kAt = addi(idx(sl.k[0]), muli(stage, idx(stageStride)));
+      waitUse(barrier(WgLayout::kKVFull, stage), divu(j, idx(stages)));
       // The producer's cp.async writes, seen by the async proxy (wgmma).
       fenceProxyAsync();
-
-      // S = Q K^T: 64 rows x 64 keys, k-steps of 16 along D.
       SmallVector<Value> sAcc(nTiles * 4, cf(0));
       fence(sAcc);
       for (int64_t kc = 0; kc < kChunks; ++kc) {
@@ -216,10 +248,26 @@ void WgmmaForwardBuilder::build() {
         Value bDesc = descriptor(addi(kAt, idx((kc / 4) * colBlock + inRow)), 16);
         wgmma(sAcc, {}, aDesc, bDesc, /*transB=*/false);
       }
-      commitAndWait(sAcc);
-      SmallVector<Acc> sTiles = asTiles(sAcc);
+      commitGroup(sAcc);
+      return sAcc;
+    };
+    auto release = [&](Value j) {
+      NVVM::MBarrierArriveOp::create(b, loc, Type(), barrier(sl.kvEmpty(), stageOf(j)),
+                                     Value());
+    };
 
-      Value mNew[2], alpha[2], lNew[2];
+    // One key tile j on its finished S: softmax, P quantization, then
+    // O = alpha O + P~^F V_j (O' = alpha O' + P~ V_j in qat) issued as one
+    // wgmma group. `waitPrevious` runs before the accumulators are touched
+    // (pipelined: it waits for the previous tile's P V).
+    auto tileStep = [&](Value j, SmallVector<Value> sAcc, ValueRange st, bool masked,
+                        SmallVector<Value> &oAcc, SmallVector<Value> &opAcc,
+                        Value mNew[2], Value lNew[2],
+                        llvm::function_ref<void(SmallVector<Value> &)> waitPrevious) {
+      Value j0 = muli(j, idx(tc::kKeyTile));
+      Value vAt = addi(idx(sl.v[0]), muli(stageOf(j), idx(stageStride)));
+      SmallVector<Acc> sTiles = asTiles(sAcc);
+      Value alpha[2];
       SmallVector<Acc> p = softmaxTile(
           sTiles,
           [&](int64_t nt, int64_t e) {
@@ -230,9 +278,11 @@ void WgmmaForwardBuilder::build() {
       if (quantized)
         quantizeForwardP(pq, j0, rows, rowValid, fr.qBase, N, mNew, dump);
 
-      // O = alpha O + P~^F V;  O' = alpha O' + P~ V (qat). The integer
-      // frame moves rarely, so alpha is exactly 1 for most tiles: a warp
-      // whose rows all keep their frame skips the D/2 (qat: D) products.
+      SmallVector<Value> carried(st.take_front(accCount));
+      waitPrevious(carried);
+      // The integer frame moves rarely, so alpha is exactly 1 for most
+      // tiles: a warp whose rows all keep their frame skips the D/2 (qat:
+      // D) products.
       Value one = cf(1);
       Value moved = arith::OrIOp::create(
           b, loc,
@@ -240,7 +290,6 @@ void WgmmaForwardBuilder::build() {
           arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, alpha[1], one));
       Value anyMoved = NVVM::VoteSyncOp::create(b, loc, b.getI1Type(), i32c(-1), moved,
                                                 NVVM::VoteSyncKind::any);
-      SmallVector<Value> carried(st.take_front(accCount));
       auto rescale = scf::IfOp::create(b, loc, ValueRange(carried).getTypes(), anyMoved,
                                        /*withElseRegion=*/true);
       {
@@ -253,7 +302,6 @@ void WgmmaForwardBuilder::build() {
         b.setInsertionPointToStart(&rescale.getElseRegion().front());
         scf::YieldOp::create(b, loc, carried);
       }
-      SmallVector<Value> oAcc, opAcc;
       for (int64_t i = 0; i < dTiles * 4; ++i) {
         oAcc.push_back(rescale.getResult(i));
         if (qat)
@@ -282,15 +330,84 @@ void WgmmaForwardBuilder::build() {
           aFrag = aFrag.drop_front(4);
         }
       }
-      commitAndWait(accs);
       SmallVector<Value> all = joined(accs);
+      commitGroup(all);
+      return all;
+    };
+
+    // Unpipelined (mode none, three consumers): S, softmax, P V, wait.
+    auto runTiles = [&](Value lb, Value ub, ValueRange init, bool masked) {
+      auto loop = scf::ForOp::create(b, loc, lb, ub, idx(1), init);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      ValueRange st = loop.getRegionIterArgs();
+      Value j = loop.getInductionVar();
+      SmallVector<Value> sAcc = issueS(j);
+      waitGroup(sAcc, 0);
+      SmallVector<Value> oAcc, opAcc;
+      Value mNew[2], lNew[2];
+      SmallVector<Value> all = tileStep(j, sAcc, st, masked, oAcc, opAcc, mNew, lNew,
+                                        [](SmallVector<Value> &) {});
+      waitGroup(all, 0);
       // The stage's reads are done: the producer may refill it.
-      NVVM::MBarrierArriveOp::create(b, loc, Type(), barrier(WgLayout::kKVEmpty, s),
-                                     Value());
+      release(j);
       all.append({mNew[0], mNew[1], lNew[0], lNew[1]});
       scf::YieldOp::create(b, loc, all);
       return loop;
     };
+
+    // Pipelined (quantized modes): tile j issues S of tile j+1 first (the
+    // last tile issues its own again, unused: no branch), so that product
+    // runs on the tensor cores while the warpgroup quantizes P; then its
+    // P V, and waits for both. The loop carries S_{j+1}. (Carrying P V in
+    // flight as well made LLVM copy the accumulators at the back edge,
+    // which ptxas answers by serializing the wgmmas, warning C7514.)
+    auto runPipelined = [&](Value lb, Value ub, ValueRange init, bool masked) {
+      auto loop = scf::ForOp::create(b, loc, lb, ub, idx(1), init);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      ValueRange st = loop.getRegionIterArgs();
+      Value j = loop.getInductionVar();
+      SmallVector<Value> sAcc(st.begin() + accCount + 4, st.end());
+      Value next = minu(addi(j, idx(1)), subi(numTiles, idx(1)));
+      SmallVector<Value> sNext = issueS(next);
+      SmallVector<Value> oAcc, opAcc;
+      Value mNew[2], lNew[2];
+      SmallVector<Value> all = tileStep(j, sAcc, st, masked, oAcc, opAcc, mNew, lNew,
+                                        [](SmallVector<Value> &) {});
+      int64_t n = all.size();
+      all.append(sNext);
+      waitGroup(all, 0);
+      release(j);
+      sNext.assign(all.begin() + n, all.end());
+      all.resize(n);
+      all.append({mNew[0], mNew[1], lNew[0], lNew[1]});
+      all.append(sNext);
+      scf::YieldOp::create(b, loc, all);
+      return loop;
+    };
+
+    if (split.pipelined) {
+      // S of tile 0 (none when there are no keys: nothing is loaded).
+      auto first = scf::IfOp::create(b, loc, SmallVector<Type>(nTiles * 4, f32()),
+                                     ult(idx(0), numTiles), /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(&first.getThenRegion().front());
+        SmallVector<Value> s0 = issueS(idx(0));
+        waitGroup(s0, 0);
+        scf::YieldOp::create(b, loc, s0);
+        b.setInsertionPointToStart(&first.getElseRegion().front());
+        scf::YieldOp::create(b, loc, SmallVector<Value>(nTiles * 4, cf(0)));
+      }
+      llvm::append_range(init, first.getResults());
+      auto full = runPipelined(idx(0), fullTiles, init, /*masked=*/false);
+      auto rest = runPipelined(fullTiles, numTiles, full.getResults(), /*masked=*/true);
+      SmallVector<Value> outs(rest.getResults().take_front(accCount + 4));
+      float gP = quantized ? config.getPGlobalScale() : 1.0f;
+      storeForwardOutputs(out, outs, accCount, rows, rowValid, fr.qBase, gP);
+      return;
+    }
     auto full = runTiles(idx(0), fullTiles, init, /*masked=*/false);
     auto rest = runTiles(fullTiles, numTiles, full.getResults(), /*masked=*/true);
     float gP = quantized ? config.getPGlobalScale() : 1.0f;
@@ -304,7 +421,8 @@ void WgmmaForwardBuilder::build() {
 int64_t tc::wgmmaThreads(AttentionOp op) { return WgSplit(op).threads(); }
 int64_t tc::wgmmaQueryRows(AttentionOp op) { return WgSplit(op).rows(); }
 int64_t tc::wgmmaSharedBytes(AttentionOp op) {
-  return WgLayout(headDim(op), WgSplit(op).rows()).total;
+  WgSplit split(op);
+  return WgLayout(headDim(op), split.rows(), split.stages).total;
 }
 
 void tc::buildWgmmaForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP) {
