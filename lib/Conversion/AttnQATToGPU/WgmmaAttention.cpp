@@ -258,12 +258,9 @@ void WgmmaForwardBuilder::build() {
 
     // One key tile j on its finished S: softmax, P quantization, then
     // O = alpha O + P~^F V_j (O' = alpha O' + P~ V_j in qat) issued as one
-    // wgmma group. `waitPrevious` runs before the accumulators are touched
-    // (pipelined: it waits for the previous tile's P V).
+    // wgmma group, whose accumulators it returns.
     auto tileStep = [&](Value j, SmallVector<Value> sAcc, ValueRange st, bool masked,
-                        SmallVector<Value> &oAcc, SmallVector<Value> &opAcc,
-                        Value mNew[2], Value lNew[2],
-                        llvm::function_ref<void(SmallVector<Value> &)> waitPrevious) {
+                        Value mNew[2], Value lNew[2]) {
       Value j0 = muli(j, idx(tc::kKeyTile));
       Value vAt = addi(idx(sl.v[0]), muli(stageOf(j), idx(stageStride)));
       SmallVector<Acc> sTiles = asTiles(sAcc);
@@ -289,7 +286,6 @@ void WgmmaForwardBuilder::build() {
         quantizeForwardP(pq, j0, rows, rowValid, fr.qBase, N, mNew, dump);
 
       SmallVector<Value> carried(st.take_front(accCount));
-      waitPrevious(carried);
       // The integer frame moves rarely, so alpha is exactly 1 for most
       // tiles: a warp whose rows all keep their frame skips the D/2 (qat:
       // D) products.
@@ -312,6 +308,7 @@ void WgmmaForwardBuilder::build() {
         b.setInsertionPointToStart(&rescale.getElseRegion().front());
         scf::YieldOp::create(b, loc, carried);
       }
+      SmallVector<Value> oAcc, opAcc;
       for (int64_t i = 0; i < dTiles * 4; ++i) {
         oAcc.push_back(rescale.getResult(i));
         if (qat)
@@ -344,49 +341,35 @@ void WgmmaForwardBuilder::build() {
       return all;
     };
 
-    // Unpipelined (mode none, three consumers): S, softmax, P V, wait.
+    // The key tiles [lb, ub). Unpipelined (mode none; the quantized modes
+    // at D = 128): S of tile j, wait, softmax, P V, wait. Pipelined (the
+    // quantized modes at D = 64): the loop carries tile j's finished S;
+    // tile j first issues S of tile j+1 (the last tile issues its own
+    // again, unused: no branch), which runs on the tensor cores while the
+    // warpgroup quantizes P, then its P V, and waits for both. (Carrying
+    // P V in flight across the back edge as well made LLVM copy the
+    // accumulators there, which ptxas answers by serializing the wgmmas,
+    // info C7514.)
     auto runTiles = [&](Value lb, Value ub, ValueRange init, bool masked) {
       auto loop = scf::ForOp::create(b, loc, lb, ub, idx(1), init);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
       ValueRange st = loop.getRegionIterArgs();
       Value j = loop.getInductionVar();
-      SmallVector<Value> sAcc = issueS(j);
-      waitGroup(sAcc, 0);
-      SmallVector<Value> oAcc, opAcc;
+      SmallVector<Value> sAcc, sNext;
+      if (split.pipelined) {
+        sAcc.assign(st.begin() + accCount + 4, st.end());
+        sNext = issueS(minu(addi(j, idx(1)), subi(numTiles, idx(1))));
+      } else {
+        sAcc = issueS(j);
+        waitGroup(sAcc, 0);
+      }
       Value mNew[2], lNew[2];
-      SmallVector<Value> all = tileStep(j, sAcc, st, masked, oAcc, opAcc, mNew, lNew,
-                                        [](SmallVector<Value> &) {});
-      waitGroup(all, 0);
-      // The stage's reads are done: the producer may refill it.
-      release(j);
-      all.append({mNew[0], mNew[1], lNew[0], lNew[1]});
-      scf::YieldOp::create(b, loc, all);
-      return loop;
-    };
-
-    // Pipelined (quantized modes): tile j issues S of tile j+1 first (the
-    // last tile issues its own again, unused: no branch), so that product
-    // runs on the tensor cores while the warpgroup quantizes P; then its
-    // P V, and waits for both. The loop carries S_{j+1}. (Carrying P V in
-    // flight as well made LLVM copy the accumulators at the back edge,
-    // which ptxas answers by serializing the wgmmas, warning C7514.)
-    auto runPipelined = [&](Value lb, Value ub, ValueRange init, bool masked) {
-      auto loop = scf::ForOp::create(b, loc, lb, ub, idx(1), init);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      ValueRange st = loop.getRegionIterArgs();
-      Value j = loop.getInductionVar();
-      SmallVector<Value> sAcc(st.begin() + accCount + 4, st.end());
-      Value next = minu(addi(j, idx(1)), subi(numTiles, idx(1)));
-      SmallVector<Value> sNext = issueS(next);
-      SmallVector<Value> oAcc, opAcc;
-      Value mNew[2], lNew[2];
-      SmallVector<Value> all = tileStep(j, sAcc, st, masked, oAcc, opAcc, mNew, lNew,
-                                        [](SmallVector<Value> &) {});
+      SmallVector<Value> all = tileStep(j, sAcc, st, masked, mNew, lNew);
       int64_t n = all.size();
       all.append(sNext);
       waitGroup(all, 0);
+      // The stage's reads are done: the producer may refill it.
       release(j);
       sNext.assign(all.begin() + n, all.end());
       all.resize(n);
@@ -400,27 +383,19 @@ void WgmmaForwardBuilder::build() {
       // S of tile 0 (none when there are no keys: nothing is loaded).
       auto first = scf::IfOp::create(b, loc, SmallVector<Type>(nTiles * 4, f32()),
                                      ult(idx(0), numTiles), /*withElseRegion=*/true);
-      {
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPointToStart(&first.getThenRegion().front());
-        SmallVector<Value> s0 = issueS(idx(0));
-        waitGroup(s0, 0);
-        scf::YieldOp::create(b, loc, s0);
-        b.setInsertionPointToStart(&first.getElseRegion().front());
-        scf::YieldOp::create(b, loc, SmallVector<Value>(nTiles * 4, cf(0)));
-      }
+      b.setInsertionPointToStart(&first.getThenRegion().front());
+      SmallVector<Value> s0 = issueS(idx(0));
+      waitGroup(s0, 0);
+      scf::YieldOp::create(b, loc, s0);
+      b.setInsertionPointToStart(&first.getElseRegion().front());
+      scf::YieldOp::create(b, loc, SmallVector<Value>(nTiles * 4, cf(0)));
+      b.setInsertionPointAfter(first);
       llvm::append_range(init, first.getResults());
-      auto full = runPipelined(idx(0), fullTiles, init, /*masked=*/false);
-      auto rest = runPipelined(fullTiles, numTiles, full.getResults(), /*masked=*/true);
-      SmallVector<Value> outs(rest.getResults().take_front(accCount + 4));
-      float gP = quantized ? config.getPGlobalScale() : 1.0f;
-      storeForwardOutputs(out, outs, accCount, rows, rowValid, fr.qBase, gP);
-      return;
     }
     auto full = runTiles(idx(0), fullTiles, init, /*masked=*/false);
     auto rest = runTiles(fullTiles, numTiles, full.getResults(), /*masked=*/true);
     float gP = quantized ? config.getPGlobalScale() : 1.0f;
-    storeForwardOutputs(out, rest.getResults(), accCount, rows,
+    storeForwardOutputs(out, rest.getResults().take_front(accCount + 4), accCount, rows,
                         rowValid, fr.qBase, gP);
   });
 }
