@@ -351,12 +351,7 @@ protected:
     mk.mask = mask;
     mk.maskType = mask ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
     mk.bi = bi, mk.h = h, mk.M = M, mk.N = N, mk.Hq = Hq, mk.scale = scale;
-    mk.scaleLog2e = mulf(scale, cf(kLog2E));
-    if (lengths) {
-      Value len = memref::LoadOp::create(b, loc, lengths, ValueRange{bi});
-      mk.keyLen = arith::IndexCastOp::create(b, loc, b.getIndexType(), len);
-    }
-    return mk;
+    return finishMasking(mk, lengths);
   }
   /// The backward's masking of batch `bi` (the head is set per work item).
   Masking backwardMasking(StateType st, Value mask, Value lengths, Value bi, Value M,
@@ -366,9 +361,13 @@ protected:
     mk.mask = mask;
     mk.maskType = st.getMask();
     mk.bi = bi, mk.M = M, mk.N = N, mk.Hq = Hq, mk.scale = scale;
-    mk.scaleLog2e = mulf(scale, cf(kLog2E));
+    return finishMasking(mk, lengths);
+  }
+  /// What both maskings derive: scale * log2(e) and batch bi's key length.
+  Masking finishMasking(Masking mk, Value lengths) {
+    mk.scaleLog2e = mulf(mk.scale, cf(kLog2E));
     if (lengths) {
-      Value len = memref::LoadOp::create(b, loc, lengths, ValueRange{bi});
+      Value len = memref::LoadOp::create(b, loc, lengths, ValueRange{mk.bi});
       mk.keyLen = arith::IndexCastOp::create(b, loc, b.getIndexType(), len);
     }
     return mk;

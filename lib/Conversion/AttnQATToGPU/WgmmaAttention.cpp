@@ -47,8 +47,6 @@ using namespace mlir::attnqat::tc::detail;
 
 namespace {
 
-constexpr int64_t kMaxStages = 4;
-
 /// How a forward splits its block: consumer warpgroups of 64 query rows and
 /// the registers per thread after setmaxnreg (producer 56: at 40 its address
 /// arithmetic spilled). Three consumers in mode none, whose softmax fits in
@@ -81,27 +79,18 @@ struct WgSplit {
   }
 };
 
-/// Byte offsets from the 1024-aligned base of everything in shared memory,
-/// and the mbarriers: Q full, then per stage K/V full, then per stage K/V
-/// empty (released by the consumers).
+/// Byte offsets from the 1024-aligned base of everything in shared memory
+/// (K and V of stage s at k, v + s * stageBytes), and the mbarriers: Q full,
+/// then per stage K/V full, then per stage K/V empty (released by the
+/// consumers).
 struct WgLayout {
-  int64_t stages, q, k[kMaxStages], v[kMaxStages], barriers, total;
+  int64_t stages, q, k, v, stageBytes, barriers, total;
   static constexpr int64_t kQFull = 0, kKVFull = 1;
   int64_t kvEmpty() const { return 1 + stages; }
-  WgLayout(int64_t d, int64_t blockRows, int64_t stages) : stages(stages) {
-    int64_t at = 0;
-    q = at;
-    at += blockRows * d * 2;
-    for (int64_t s = 0; s < stages; ++s) {
-      k[s] = at;
-      at += tc::kKeyTile * d * 2;
-      v[s] = at;
-      at += tc::kKeyTile * d * 2;
-    }
-    barriers = at;
-    at += (1 + 2 * stages) * 8;
-    total = at + kAtomBytes; // slack to align the base
-  }
+  WgLayout(int64_t d, int64_t blockRows, int64_t stages)
+      : stages(stages), q(0), k(blockRows * d * 2), v(k + tc::kKeyTile * d * 2),
+        stageBytes(2 * tc::kKeyTile * d * 2), barriers(k + stages * stageBytes),
+        total(barriers + (1 + 2 * stages) * 8 + kAtomBytes) {} // slack to align the base
 };
 
 class WgmmaForwardBuilder : public WgmmaBuilder {
@@ -127,15 +116,6 @@ private:
 
   /// Waits for use `u` (index) of a barrier: the phase of parity u % 2.
   void waitUse(Value bar, Value u) { waitPhase(bar, toI32(remu(u, idx(2)))); }
-  /// wgmma.commit_group alone, and wgmma.wait_group `pending` (the
-  /// `accs` it guards come back defined by it).
-  void commitGroup(SmallVector<Value> &accs) {
-    tiedAsm(accs, {}, {}, "wgmma.commit_group.sync.aligned;");
-  }
-  void waitGroup(SmallVector<Value> &accs, int64_t pending) {
-    tiedAsm(accs, {}, {}, "wgmma.wait_group.sync.aligned " + std::to_string(pending) + ";");
-  }
-
 };
 
 void WgmmaForwardBuilder::build() {
@@ -199,9 +179,9 @@ void WgmmaForwardBuilder::build() {
       waitUse(barrier(sl.kvEmpty(), s), subi(divu(j, idx(split.stages)), idx(1)));
     });
     Value j0 = muli(j, idx(tc::kKeyTile));
-    Value stageBytes = muli(s, idx(sl.k[1] - sl.k[0]));
-    copyRows(tid, k, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.k[0]), stageBytes));
-    copyRows(tid, v, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.v[0]), stageBytes));
+    Value stageAt = muli(s, idx(sl.stageBytes));
+    copyRows(tid, k, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.k), stageAt));
+    copyRows(tid, v, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.v), stageAt));
     NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kKVFull, s),
                                           /*noinc=*/true);
   });
@@ -229,13 +209,12 @@ void WgmmaForwardBuilder::build() {
     waitUse(barrier(WgLayout::kQFull), idx(0));
 
     const int64_t stages = split.stages;
-    const int64_t stageStride = sl.k[1] - sl.k[0];
     auto stageOf = [&](Value j) { return remu(j, idx(stages)); };
     // S = Q K_j^T (64 rows x 64 keys, k-steps of 16 along D), issued and
     // committed as one wgmma group once the producer has filled the stage.
     auto issueS = [&](Value j) {
       Value stage = stageOf(j);
-      Value kAt = addi(idx(sl.k[0]), muli(stage, idx(stageStride)));
+      Value kAt = addi(idx(sl.k), muli(stage, idx(sl.stageBytes)));
       waitUse(barrier(WgLayout::kKVFull, stage), divu(j, idx(stages)));
       // The producer's cp.async writes, seen by the async proxy (wgmma).
       fenceProxyAsync();
@@ -262,7 +241,7 @@ void WgmmaForwardBuilder::build() {
     auto tileStep = [&](Value j, SmallVector<Value> sAcc, ValueRange st, bool masked,
                         Value mNew[2], Value lNew[2]) {
       Value j0 = muli(j, idx(tc::kKeyTile));
-      Value vAt = addi(idx(sl.v[0]), muli(stageOf(j), idx(stageStride)));
+      Value vAt = addi(idx(sl.v), muli(stageOf(j), idx(sl.stageBytes)));
       SmallVector<Acc> sTiles = asTiles(sAcc);
       Value alpha[2];
       SmallVector<Acc> p = softmaxTile(

@@ -149,6 +149,14 @@ protected:
   void fence(SmallVector<Value> &accs) {
     tiedAsm(accs, {}, {}, "wgmma.fence.sync.aligned;");
   }
+  /// wgmma.commit_group alone, and wgmma.wait_group `pending` (the `accs`
+  /// it guards come back defined by it).
+  void commitGroup(SmallVector<Value> &accs) {
+    tiedAsm(accs, {}, {}, "wgmma.commit_group.sync.aligned;");
+  }
+  void waitGroup(SmallVector<Value> &accs, int64_t pending) {
+    tiedAsm(accs, {}, {}, "wgmma.wait_group.sync.aligned " + std::to_string(pending) + ";");
+  }
   /// Commits the issued wgmmas and waits for them.
   void commitAndWait(SmallVector<Value> &accs) {
     tiedAsm(accs, {}, {},
