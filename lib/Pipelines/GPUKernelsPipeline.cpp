@@ -35,9 +35,10 @@ void mlir::attnqat::buildAttnQATGPUKernelLowering(
   target.moduleMatcher = "attnqat_kernels";
   target.triple = "nvptx64-nvidia-cuda";
   target.chip = options.chip;
-  // PTX 8.0 covers sm_90a; sm_120a's block-scaled mma.sync needs PTX 8.7,
+  // PTX 8.1 covers sm_90a with the vector red.global of the backward's dQ;
+  // sm_120a's block-scaled mma.sync needs PTX 8.7,
   // sm_100a's tcgen05 block16/block32 MMAs 8.8.
-  target.features = options.chip == "sm_90a"    ? "+ptx80"
+  target.features = options.chip == "sm_90a"    ? "+ptx81"
                     : options.chip == "sm_100a" ? "+ptx88"
                                                 : "+ptx87";
   pm.addPass(createGpuNVVMAttachTarget(target));

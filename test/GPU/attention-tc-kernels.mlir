@@ -89,15 +89,17 @@ func.func @masked(%q: tensor<2x4x64x64xbf16>, %k: tensor<2x2x70x64xbf16>, %mask:
 // CHECK-DAG: attnqat.attention_backward {{.*}}attnqat.kernel = @attnqat_kernels::@attention_bwd_tc_qat_pnvfp42_causal_d128_bf16, attnqat.pre_kernel = @attnqat_kernels::@attention_bwd_tc_delta_bf16
 // CHECK-DAG: gpu.func @attention_bwd_tc_delta_bf16({{.*}}attnqat.access = {delta = "out"}{{.*}}attnqat.params = ["o_saved", "do", "delta", "B", "Hq", "Hkv", "M", "N", "D"]
 // CHECK-DAG: gpu.func @attention_bwd_tc_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.launch = {block = 128 : i64, dynamic_shared = 113664 : i64, grid = ["ceil(N/64)", "Hkv", "B"]}, attnqat.params = ["q", "k", "v", "m", "l", "delta", "do", "dq_acc", "dk", "dv", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
-// CHECK-DAG: gpu.func @attention_bwd_tc_none_d64_bf16
+// CHECK-DAG: gpu.func @attention_bwd_tc_none_d64_bf16({{.*}}attnqat.align = {dq_acc = 8 : i64}
 // CHECK-DAG: gpu.func @attention_bwd_tc_dropin_pnvfp42_d128_bf16
 // CHECK-DAG: gpu.func @attention_bwd_tc_qat_pnvfp42_causal_mask11f32_lens_d64_bf16
 // CHECK-DAG: gpu.dynamic_shared_memory
-// CHECK-DAG: memref.atomic_rmw addf
+// dQ rows are added with f32 pair reductions at immediate offsets from one
+// address per fragment row, so dq_acc must be 8-byte aligned.
+// CHECK-DAG: llvm.inline_asm has_side_effects asm_dialect = att "red.global.add.v2.f32 [$0+32], {$1, $2};", "l,f,f"
 // PTX: .entry attention_bwd_tc_qat_pnvfp42_causal_d128_bf16(
 // PTX-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // PTX-SAME: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
-// PTX-SAME: atom.global.add.f32
+// PTX-SAME: red.global.add.v2.f32 [%rd{{[0-9]+}}+32]
 !qatc128 = !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x4x64x128xbf16>, key = tensor<1x2x64x128xbf16>, scale = 0.0883883461 : f32, causal = true>
 !none64 = !attnqat.state<config = #attnqat.config<mode = none>, query = tensor<1x4x64x64xbf16>, key = tensor<1x2x64x64xbf16>, scale = 1.250000e-01 : f32>
 !dropin128 = !attnqat.state<config = #attnqat.config<mode = dropin>, query = tensor<1x4x64x128xbf16>, key = tensor<1x2x64x128xbf16>, scale = 0.0883883461 : f32>

@@ -14,7 +14,7 @@
 // same parameters and grid, 16-byte aligned Q, K, V, dO rows (cp.async).
 // CHECK-DAG: attnqat.attention_backward {{.*}}attnqat.kernel = @attnqat_kernels::@attention_bwd_wg_qat_pnvfp42_causal_d128_bf16, attnqat.pre_kernel = @attnqat_kernels::@attention_bwd_tc_delta_bf16
 // CHECK-DAG: gpu.func @attention_bwd_tc_qat_pnvfp42_causal_d128_bf16(
-// CHECK-DAG: gpu.func @attention_bwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.align = {do = 16 : i64, k = 16 : i64, q = 16 : i64, v = 16 : i64}, attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"]{{.*}}attnqat.launch = {block = 128 : i64, dynamic_shared = 107520 : i64, grid = ["ceil(N/64)", "Hkv", "B"]}, attnqat.params = ["q", "k", "v", "m", "l", "delta", "do", "dq_acc", "dk", "dv", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// CHECK-DAG: gpu.func @attention_bwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.align = {do = 16 : i64, dq_acc = 8 : i64, k = 16 : i64, q = 16 : i64, v = 16 : i64}, attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"]{{.*}}attnqat.launch = {block = 128 : i64, dynamic_shared = 107520 : i64, grid = ["ceil(N/64)", "Hkv", "B"]}, attnqat.params = ["q", "k", "v", "m", "l", "delta", "do", "dq_acc", "dk", "dv", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // CHECK-DAG: gpu.func @attention_bwd_wg_none_d64_bf16({{.*}}dynamic_shared = 58368
 // CHECK-DAG: gpu.func @attention_bwd_wg_dropin_pnvfp42_d128_bf16(
 // CHECK-DAG: gpu.func @attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16(
@@ -27,12 +27,14 @@
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 1;
 // dQ: A (dS^T, [key][row]) and B (K) both MN-major.
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 1, 1;
-// PTX-SAME: atom.global.add.f32
+// PTX-SAME: red.global.add.v2.f32 [%rd{{[0-9]+}}+32]
+// PTX-NOT: atom.global.add.f32
 
 // Per work item: D/16 + D/16 m64n64k16 (S^T, dP^T) and 3 x 4 m64n<D>k16
-// (dV, dK, dQ); in 255 registers at most a few dozen spilled bytes (32 with
-// the P codec's shared reciprocal table, per work item, not per element).
-// PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_d128_bf16 regs=255 spill={{[0-9]|[1-3][0-9]}} {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x12 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
+// (dV, dK, dQ); in 255 registers at most a few dozen spilled bytes (40 with
+// the P codec's shared reciprocal table and dq_acc's address, per work item,
+// not per element).
+// PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_d128_bf16 regs=255 spill={{[0-9]|[1-4][0-9]}} {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x12 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
 // PTXAS-DAG: attention_bwd_wg_none_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x20
 // PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x20
 

@@ -124,8 +124,9 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     tensor-core backward `attention_bwd_tc_..._d<D>_bf16` (one block per 64
     keys of a KV head, grid (ceil(N/64), Hkv, B): S recomputed from the same
     Q^F, K^F, P re-quantized in the forward's frame, dV, dK in registers, dQ
-    by f32 atomics into `dq_acc`; parameters q, k, v, [mask], [key_lengths],
-    m, l, delta, do, dq_acc, dk, dv, B, Hq, Hkv, M, N, D, scale) and the
+    by f32 pair reductions into `dq_acc`, 8-byte aligned; parameters q, k,
+    v, [mask], [key_lengths], m, l, delta, do, dq_acc, dk, dv, B, Hq, Hkv, M,
+    N, D, scale) and the
     pre-pass `attention_bwd_tc_delta_bf16` (delta = rowsum(dO * O_saved);
     o_saved, do, delta, B, Hq, Hkv, M, N, D), linked as
     `attnqat.pre_kernel`. `attnqat.launch` records block, grid and dynamic

@@ -553,9 +553,12 @@ struct ConvertAttnQATToGPUKernelsPass
                                tc::kThreads, {"D == " + std::to_string(d)},
                                wg ? tc::wgmmaBackwardSharedBytes(d)
                                   : tc::backwardSharedBytes(d));
+          // dQ is added in f32 pairs (red.global.add.v2.f32).
           if (wg) { // wgmma is sm_90a's alone; Q, K, V, dO rows by 16-byte cp.async
             func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_90a"}));
-            setAlign(func, {{"q", 16}, {"k", 16}, {"v", 16}, {"do", 16}});
+            setAlign(func, {{"q", 16}, {"k", 16}, {"v", 16}, {"do", 16}, {"dq_acc", 8}});
+          } else {
+            setAlign(func, {{"dq_acc", 8}});
           }
           SmallVector<NamedAttribute> access{
               NamedAttribute(StringAttr::get(ctx, "dk"), StringAttr::get(ctx, "out")),

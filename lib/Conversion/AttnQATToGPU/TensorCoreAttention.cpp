@@ -37,7 +37,7 @@ private:
 /// recomputes S^T = K Q^T, P~ in the forward's final frame and its
 /// quantization (the forward's codes and scales), then dV += P^F^T dO,
 /// dP^T = V dO^T, dS^T = P (dP^T - D), dK += dS^T Q, and dQ += dS K through
-/// shared memory and f32 atomics.
+/// shared memory and f32 pair reductions.
 class BackwardBuilder : public TileBuilder {
 public:
   BackwardBuilder(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP,
@@ -371,7 +371,7 @@ void BackwardBuilder::build() {
       mmaLoop(tc::kQueryTile / 16, {{&dkAcc, aS}},
               [&](int64_t np, int64_t kc) { return bFromKN(qS, np, kc); });
       // dS^T to shared memory ([key][row], bf16), then dQ += dS K with warp
-      // w on rows 16w..16w+15, added to dQ with f32 atomics.
+      // w on rows 16w..16w+15, added to dQ with f32 pair reductions.
       for (int64_t nt = 0; nt < rTiles; ++nt)
         for (int64_t r = 0; r < 2; ++r) {
           Value pair = vector::FromElementsOp::create(
@@ -398,12 +398,10 @@ void BackwardBuilder::build() {
         OpBuilder::InsertionGuard g3(b);
         b.setInsertionPointToStart(&ifRow.getThenRegion().front());
         Value rowAt = muli(addi(qBase, row), idx(D));
+        SmallVector<std::pair<Value, Value>> pairs;
         for (int64_t dt = 0; dt < dTiles; ++dt)
-          for (int64_t c = 0; c < 2; ++c) {
-            Value at = addi(rowAt, addi(idx(dt * 8 + c), muli(t, idx(2))));
-            memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf,
-                                        dqAcc[dt][2 * r + c], dq, ValueRange{at});
-          }
+          pairs.push_back({dqAcc[dt][2 * r], dqAcc[dt][2 * r + 1]});
+        atomicAddPairs(dq, addi(rowAt, muli(t, idx(2))), pairs);
       }
       // Q, dO and dS^T are rewritten by the next tile.
       gpu::BarrierOp::create(b, loc);

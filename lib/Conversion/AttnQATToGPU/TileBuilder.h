@@ -109,6 +109,34 @@ protected:
         /*operand_attrs=*/ArrayAttr());
     return op.getResult(0);
   }
+  /// The generic address (i64) of element `at` of the global memref
+  /// `buffer` with `elementBytes`-byte elements.
+  Value globalAddress(Value buffer, Value at, int64_t elementBytes) {
+    Value base = arith::IndexCastOp::create(
+        b, loc, b.getI64Type(), memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer));
+    return arith::AddIOp::create(
+        b, loc, base,
+        arith::IndexCastOp::create(b, loc, b.getI64Type(), muli(at, idx(elementBytes))));
+  }
+  /// PTX with side effects and no results over `operands`.
+  void effectAsm(ValueRange operands, StringRef constraints, StringRef ptx) {
+    LLVM::InlineAsmOp::create(b, loc, TypeRange{}, operands, ptx, constraints,
+                              /*has_side_effects=*/true, /*is_align_stack=*/false,
+                              LLVM::tailcallkind::TailCallKind::None,
+                              LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+                              /*operand_attrs=*/ArrayAttr());
+  }
+  /// Adds the f32 pairs `pairs[i]` to buffer[at + 8 i], buffer[at + 8 i + 1]
+  /// with vector reductions (red.global.add.v2.f32, sm_90): half the L2
+  /// requests of scalar atomics, and one address for a fragment row (the
+  /// pairs' offsets are immediates). `at` must be even and `buffer` a
+  /// global f32 memref.
+  void atomicAddPairs(Value buffer, Value at, ArrayRef<std::pair<Value, Value>> pairs) {
+    Value addr = globalAddress(buffer, at, 4);
+    for (auto [i, pair] : llvm::enumerate(pairs))
+      effectAsm({addr, pair.first, pair.second}, "l,f,f",
+                "red.global.add.v2.f32 [$0+" + std::to_string(32 * i) + "], {$1, $2};");
+  }
   Value i32c(int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 32); }
   Value zext32(Value x) { return arith::ExtUIOp::create(b, loc, b.getI32Type(), x); }
   Value shl(Value x, int64_t n) { return arith::ShLIOp::create(b, loc, x, i32c(n)); }

@@ -11,7 +11,7 @@
 //   dP^T = V dO^T     m64n64k16,  A = V, B = dO   (both K-major)
 //   dK  += dS^T Q     m64n<D>k16, A = dS^T from registers, B = Q (MN-major)
 //   dQ   = dS K       m64n<D>k16, A = dS^T in shared memory read transposed,
-//                     B = K (MN-major); added to dq_acc with f32 atomics
+//                     B = K (MN-major); added to dq_acc with f32x2 reductions
 //
 // One warpgroup (four warps; warp w owns keys 16w..16w+15, the wgmma
 // accumulator rows it holds), so the register-level code (score, P~, the P
@@ -205,12 +205,10 @@ void WgmmaBackwardBuilder::build() {
       Value row = addi(i0, addi(kw0, addi(g, idx(8 * r))));
       when(ult(row, M), [&] {
         Value rowAt = muli(addi(qBase, row), idx(D));
+        SmallVector<std::pair<Value, Value>> pairs;
         for (int64_t dt = 0; dt < dTiles; ++dt)
-          for (int64_t c = 0; c < 2; ++c) {
-            Value at = addi(rowAt, addi(idx(dt * 8 + c), muli(t, idx(2))));
-            memref::AtomicRMWOp::create(b, loc, arith::AtomicRMWKind::addf,
-                                        dqAcc[dt * 4 + 2 * r + c], dq, ValueRange{at});
-          }
+          pairs.push_back({dqAcc[dt * 4 + 2 * r], dqAcc[dt * 4 + 2 * r + 1]});
+        atomicAddPairs(dq, addi(rowAt, muli(t, idx(2))), pairs);
       });
     }
     // Q, dO and dS^T are rewritten by the next item.
