@@ -19,7 +19,7 @@
 // CHECK: llvm.mlir.global internal constant @table
 // PTX: .extern .shared .align 16 .b8 __dynamic_shmem__0[];
 // PTX-NOT: __dynamic_shmem__0;
-// PTX: .shared .align 4 .b8 __wg_attention_bwd_{{(tc|wg)}}_qat_pnvfp42_causal_d128_bf16_0[768];
+// PTX: .shared .align 4 .b8 __wg_attention_bwd_{{(tc|wg)}}_qat_pnvfp42_causal_d128_bf16_0[1024];
 
 gpu.module @attnqat_kernels {
   llvm.mlir.global internal @__dynamic_shmem__0() {addr_space = 3 : i32, alignment = 16 : i64, dso_local} : !llvm.array<0 x i8>

@@ -258,10 +258,10 @@ void BackwardBuilder::build() {
   const int64_t stride = D + 8;
 
   // Shared memory: K, V (this block's keys), Q, dO (the current query tile)
-  // and dS^T in dynamic shared memory; the query tile's frame m, 1/l and D.
+  // and dS^T in dynamic shared memory; the query tile's row statistics.
   auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  auto rowStats = MemRefType::get({3, tc::kQueryTile}, f32(), MemRefLayoutAttrInterface{},
-                                  workgroup);
+  auto rowStats = MemRefType::get({kBackwardStats, tc::kQueryTile}, f32(),
+                                  MemRefLayoutAttrInterface{}, workgroup);
   Value statS = func.addWorkgroupAttribution(rowStats, loc);
   Value dyn = gpu::DynamicSharedMemoryOp::create(
       b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
@@ -339,7 +339,8 @@ void BackwardBuilder::build() {
       Tile qS{qStages, stage}, doS{doStages, stage};
       Value prefetch = loadItem(addi(w, idx(1)));
 
-      storeBackwardStats(tid, statS, mIn, lIn, deltaIn, i0, qBase, M);
+      storeBackwardStats(tid, statS, mIn, lIn, deltaIn, i0, qBase, M, scale,
+                         quantizeP ? config.getPGlobalScale() : 1.0f);
       waitGroups(prefetch, /*pending=*/1);
 
       // S^T = K Q^T: the warp's 16 keys x the tile's 64 rows.
@@ -365,7 +366,7 @@ void BackwardBuilder::build() {
       auto aV = [&](int64_t kc) { return aFromRows(vS, kw0, kc); };
       mmaLoop(kChunks, {{&dS, aV}},
               [&](int64_t np, int64_t kc) { return bFromNK(doS, np, kc); });
-      backwardDS(dS, p, statS, scale);
+      backwardDS(dS, p, statS);
       // dK += dS^T Q.
       auto aS = [&](int64_t kc) { return aFromAcc(dS, kc); };
       mmaLoop(tc::kQueryTile / 16, {{&dkAcc, aS}},

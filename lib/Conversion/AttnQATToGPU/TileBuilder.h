@@ -354,13 +354,18 @@ protected:
     }
     if (!checkValid) // a tile known to be fully visible
       return x;
+    return sel(visible(mk, row, key), x, cf(-kInf));
+  }
+  /// Whether (row, key) is inside the keys and not masked by causality or
+  /// the key length.
+  Value visible(const Masking &mk, Value row, Value key) {
     Value valid = ult(key, mk.N);
     if (mk.causal)
       valid = andi(valid, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
                                                 key, row));
     if (mk.keyLen)
       valid = andi(valid, ult(key, mk.keyLen));
-    return sel(valid, x, cf(-kInf));
+    return valid;
   }
   /// The flat index of mask element (row, key 0) for query `row` (clamped
   /// into M; broadcast batch and head dims).
@@ -450,7 +455,13 @@ protected:
     for (Value *v : vals.drop_front())
       amax = maxf(amax, *v);
     amax = laneReduce(amax, /*isMax=*/true, offsets);
-    Value bs = fp.blockScale(pFormat, amax, gP, /*boundedAmax=*/true);
+    quantizeWithScale(vals, fp.blockScale(pFormat, amax, gP, /*boundedAmax=*/true), record);
+  }
+  /// The codes x `bs` of the block values `vals` (P~ >= 0) whose block
+  /// scale is `bs`: the element-wise part of quantizeBlock.
+  void quantizeWithScale(ArrayRef<Value *> vals, Value bs, PRecorder record = nullptr) {
+    FP4FormatAttrInterface pFormat = config.getP();
+    float gP = config.getPGlobalScale();
     // One division per block: each element's x / (s g) by the block's
     // reciprocal and an FMA correction (equal to the division wherever it
     // can round to a nonzero code). A scale of 0 or NaN gives code 0: there
@@ -473,6 +484,67 @@ protected:
     }
     if (record)
       record(fp.scaleBits(pFormat, bs), codes);
+  }
+
+  /// quantizeBlock for `blocks.size()` blocks at once whose values each
+  /// share with the lanes of `offsets` (xor masks; blocks.size() a multiple
+  /// of 2^offsets.size()): rather than every lane computing every block's
+  /// scale, the maxima are reduce-scattered (each lane ends with whole
+  /// blocks' amax for its share), each lane computes the scales of its
+  /// share, and they are all-gathered. Same codes and scales as block by
+  /// block. `record(i, ...)` as quantizeBlock's, for block i.
+  using PBlockRecorder =
+      llvm::function_ref<void(int64_t block, Value scaleBits, ArrayRef<Value> codes)>;
+  void quantizeBlocksShared(ArrayRef<SmallVector<Value *>> blocks, ArrayRef<int32_t> offsets,
+                            PBlockRecorder record = nullptr) {
+    FP4FormatAttrInterface pFormat = config.getP();
+    float gP = config.getPGlobalScale();
+    Value lane = remu(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x), idx(32));
+    auto laneBit = [&](int32_t mask) { return ult(idx(0), andi(lane, idx(mask))); };
+    SmallVector<Value> list;
+    for (const SmallVector<Value *> &vals : blocks) {
+      Value amax = *vals.front(); // P~ >= 0: no |.|
+      for (Value *v : ArrayRef<Value *>(vals).drop_front())
+        amax = maxf(amax, *v);
+      list.push_back(amax);
+    }
+    // Reduce-scatter: at mask m the lane keeps the half of its list its bit
+    // of m selects and hands the other half to lane ^ m.
+    for (int32_t mask : offsets) {
+      int64_t half = list.size() / 2;
+      Value bit = laneBit(mask);
+      SmallVector<Value> next;
+      for (int64_t i = 0; i < half; ++i) {
+        Value lo = list[i], hi = list[half + i];
+        Value give = sel(bit, lo, hi), keep = sel(bit, hi, lo);
+        Value got = gpu::ShuffleOp::create(b, loc, give, mask, 32, gpu::ShuffleMode::XOR)
+                        .getShuffleResult();
+        next.push_back(maxf(keep, got));
+      }
+      list = next;
+    }
+    for (Value &x : list)
+      x = fp.blockScale(pFormat, x, gP, /*boundedAmax=*/true);
+    // All-gather, the steps in reverse: the list doubles, the lane's own
+    // part in the half its bit selects.
+    for (int32_t mask : llvm::reverse(offsets)) {
+      Value bit = laneBit(mask);
+      SmallVector<Value> lo, hi;
+      for (Value mine : list) {
+        Value got = gpu::ShuffleOp::create(b, loc, mine, mask, 32, gpu::ShuffleMode::XOR)
+                        .getShuffleResult();
+        lo.push_back(sel(bit, got, mine));
+        hi.push_back(sel(bit, mine, got));
+      }
+      list = lo;
+      list.append(hi.begin(), hi.end());
+    }
+    for (auto [i, vals] : llvm::enumerate(blocks)) {
+      std::function<void(Value, ArrayRef<Value>)> one;
+      if (record)
+        one = [&, i = i](Value bits, ArrayRef<Value> codes) { record(i, bits, codes); };
+      quantizeWithScale(vals, list[i], record ? PRecorder(one) : PRecorder());
+    }
   }
 
   /// The P codec's table of (s g, RN(1 / (s g))) for every NVFP4 block
@@ -601,7 +673,7 @@ protected:
   // (`keys`: the thread's two, g and g + 8), and walks query tiles of 64
   // rows from i0 (qBase: the head's first row). S^T's accumulator element e
   // of n-tile nt is key keys[e / 2], row i0 + 8 nt + 2t + e % 2. `statS`
-  // ([3][64] f32, shared) holds the tile rows' frame m, 1/l and D.
+  // ([kBackwardStats][64] f32, shared) holds the tile rows' statistics.
 
   /// A backward block's coordinates: its KV head hk of batch bi, the
   /// group of query heads sharing it, its first key j0, the warp's keys
@@ -668,10 +740,14 @@ protected:
   Value bwdStat(Value statS, int64_t which, int64_t nt, int64_t e) {
     return memref::LoadOp::create(b, loc, statS, ValueRange{idx(which), bwdRowOf(nt, e)});
   }
-  /// The tile rows' m, 1/l and D into `statS` (rows past M: m = 0, 1/l = 0,
-  /// so their P is 0), by the block's first 64 threads.
-  void storeBackwardStats(Value tid, Value statS, Value mIn, Value lIn, Value deltaIn,
-                          Value i0, Value qBase, Value M) {
+  /// The tile rows' m, g/l (the factor of dV's P^F; g = 1 unless P is
+  /// quantized), D and scale/l (the factor of dS's P, which so needs no
+  /// product by the scale of its own) into `statS` ([kBackwardStats][64];
+  /// rows past M: m = 0 and 1/l = 0, so their P is 0), by the block's first
+  /// 64 threads.
+  static constexpr int64_t kBackwardStats = 4;
+  void storeBackwardStats(Value tid, Value statS, Value mIn, Value lIn, Value deltaIn, Value i0,
+                          Value qBase, Value M, Value scale, float gP) {
     auto ifStat = scf::IfOp::create(b, loc, ult(tid, idx(tc::kQueryTile)), false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&ifStat.getThenRegion().front());
@@ -683,9 +759,12 @@ protected:
     Value dd = memref::LoadOp::create(b, loc, deltaIn, ValueRange{at});
     Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, cf(0));
     Value invL = sel(empty, cf(0), arith::DivFOp::create(b, loc, cf(1), l));
+    invL = sel(inside, invL, cf(0));
     memref::StoreOp::create(b, loc, sel(inside, m, cf(0)), statS, ValueRange{idx(0), tid});
-    memref::StoreOp::create(b, loc, sel(inside, invL, cf(0)), statS, ValueRange{idx(1), tid});
+    memref::StoreOp::create(b, loc, gP == 1.0f ? invL : mulf(invL, cf(gP)), statS,
+                            ValueRange{idx(1), tid});
     memref::StoreOp::create(b, loc, sel(inside, dd, cf(0)), statS, ValueRange{idx(2), tid});
+    memref::StoreOp::create(b, loc, mulf(invL, scale), statS, ValueRange{idx(3), tid});
   }
   /// From S^T: P (= P~ / l) and the P that multiplies dO for dV (qat: P~^F
   /// g / l, the forward's codes and scales in its final frame; otherwise
@@ -697,46 +776,50 @@ protected:
                  const PDump &dump, SmallVector<Acc> &p, SmallVector<Acc> &pf) {
     const int64_t rTiles = sT.size();
     p.assign(rTiles, Acc{});
+    // Masked scores are left finite and their P~ set to 0 afterwards: one
+    // select, not a -inf score and a test of it (an additive mask can still
+    // make a score -inf, so it keeps the test).
     for (int64_t nt = 0; nt < rTiles; ++nt)
       for (int64_t e = 0; e < 4; ++e) {
-        Value sc = score(mk, sT[nt][e], addi(i0, bwdRowOf(nt, e)), keys[e / 2]);
-        p[nt][e] = pTilde(sc, bwdStat(statS, 0, nt, e));
+        Value row = addi(i0, bwdRowOf(nt, e));
+        Value sc = score(mk, sT[nt][e], row, keys[e / 2], /*checkValid=*/false);
+        p[nt][e] = sel(visible(mk, row, keys[e / 2]),
+                       pTilde(sc, bwdStat(statS, 0, nt, e), /*finite=*/!mk.mask), cf(0));
       }
     pf = p;
-    if (quantizeP)
+    if (quantizeP) {
+      // Block nt * 2 + c: column c of n-tile nt, over the 8 lanes with this t.
+      SmallVector<SmallVector<Value *>> blocks;
       for (int64_t nt = 0; nt < rTiles; ++nt)
-        for (int64_t c = 0; c < 2; ++c) {
-          auto record = [&](Value scaleBits, ArrayRef<Value> codes) {
-            Value row = addi(i0, bwdRowOf(nt, c));
-            Value rowOk = ult(row, M);
-            Value rowAt = addi(qBase, row);
-            for (int64_t r = 0; r < 2; ++r)
-              storeIf(andi(rowOk, ult(keys[r], N)), codes[r], dump.codes,
-                      addi(muli(rowAt, N), keys[r]));
-            Value blockStart = addi(j0, kw0);
-            Value blocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(16));
-            Value lead = andi(andi(rowOk, ult(blockStart, N)),
-                              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                                    g, idx(0)));
-            storeIf(lead, scaleBits, dump.scales,
-                    addi(muli(rowAt, blocks), divu(blockStart, idx(16))));
-          };
-          quantizeBlock({&pf[nt][c], &pf[nt][c + 2]}, {4, 8, 16},
-                        dump ? PRecorder(record) : PRecorder());
-        }
-    float gP = quantizeP ? config.getPGlobalScale() : 1.0f;
+        for (int64_t c = 0; c < 2; ++c)
+          blocks.push_back({&pf[nt][c], &pf[nt][c + 2]});
+      auto record = [&](int64_t block, Value scaleBits, ArrayRef<Value> codes) {
+        int64_t nt = block / 2, c = block % 2;
+        Value row = addi(i0, bwdRowOf(nt, c));
+        Value rowOk = ult(row, M);
+        Value rowAt = addi(qBase, row);
+        for (int64_t r = 0; r < 2; ++r)
+          storeIf(andi(rowOk, ult(keys[r], N)), codes[r], dump.codes,
+                  addi(muli(rowAt, N), keys[r]));
+        Value blockStart = addi(j0, kw0);
+        Value blocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(16));
+        Value lead = andi(andi(rowOk, ult(blockStart, N)),
+                          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, g, idx(0)));
+        storeIf(lead, scaleBits, dump.scales, addi(muli(rowAt, blocks), divu(blockStart, idx(16))));
+      };
+      quantizeBlocksShared(blocks, {4, 8, 16}, dump ? PBlockRecorder(record) : PBlockRecorder());
+    }
     for (int64_t nt = 0; nt < rTiles; ++nt)
       for (int64_t e = 0; e < 4; ++e) {
-        Value invL = bwdStat(statS, 1, nt, e);
-        p[nt][e] = mulf(p[nt][e], invL);
-        pf[nt][e] = mulf(pf[nt][e], gP == 1.0f ? invL : mulf(invL, cf(gP)));
+        p[nt][e] = mulf(p[nt][e], bwdStat(statS, 3, nt, e));
+        pf[nt][e] = mulf(pf[nt][e], bwdStat(statS, 1, nt, e));
       }
   }
-  /// dS^T = P (dP^T - D) * scale, in place of dP^T.
-  void backwardDS(SmallVector<Acc> &dS, ArrayRef<Acc> p, Value statS, Value scale) {
+  /// dS^T = (P scale) (dP^T - D), in place of dP^T (`p` from backwardP).
+  void backwardDS(SmallVector<Acc> &dS, ArrayRef<Acc> p, Value statS) {
     for (int64_t nt = 0; nt < static_cast<int64_t>(dS.size()); ++nt)
       for (int64_t e = 0; e < 4; ++e)
-        dS[nt][e] = mulf(mulf(p[nt][e], subf(dS[nt][e], bwdStat(statS, 2, nt, e))), scale);
+        dS[nt][e] = mulf(p[nt][e], subf(dS[nt][e], bwdStat(statS, 2, nt, e)));
   }
 
   /// phi_P of a forward's key tile in registers: `pq` holds P~ as

@@ -90,9 +90,10 @@ void WgmmaBackwardBuilder::build() {
   const int64_t rowSteps = tc::kQueryTile / 16, keySteps = tc::kKeyTile / 16;
 
   auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  Value statS = func.addWorkgroupAttribution(
-      MemRefType::get({3, tc::kQueryTile}, f32(), MemRefLayoutAttrInterface{}, workgroup),
-      loc);
+  Value statS =
+      func.addWorkgroupAttribution(MemRefType::get({kBackwardStats, tc::kQueryTile}, f32(),
+                                                   MemRefLayoutAttrInterface{}, workgroup),
+                                   loc);
   setUpShared(sl.total);
 
   BackwardBlock bb = backwardBlock(Hq, Hkv, N);
@@ -136,7 +137,8 @@ void WgmmaBackwardBuilder::build() {
     Value stage = remu(w, idx(2));
     Value qAt = stageAt(sl.q[0], stage), doAt = stageAt(sl.dO[0], stage);
     Value prefetch = loadItem(addi(w, idx(1)));
-    storeBackwardStats(tid, statS, mIn, lIn, deltaIn, i0, qBase, M);
+    storeBackwardStats(tid, statS, mIn, lIn, deltaIn, i0, qBase, M, scale,
+                       quantizeP ? config.getPGlobalScale() : 1.0f);
     waitCopies(prefetch, /*pending=*/1);
 
     // S^T = K Q^T: the block's 64 keys x the tile's 64 rows.
@@ -163,7 +165,7 @@ void WgmmaBackwardBuilder::build() {
       wgmma(dpAcc, {}, kMajor(idx(sl.v), kc), kMajor(doAt, kc), /*transB=*/false);
     commitAndWait({&dvAcc, &dpAcc});
     SmallVector<Acc> dS = asTiles(dpAcc);
-    backwardDS(dS, p, statS, scale);
+    backwardDS(dS, p, statS);
 
     // dS^T in BF16 pairs: dK's A fragments, and to shared memory ([key][row],
     // swizzled: the A operand of dQ read transposed).
