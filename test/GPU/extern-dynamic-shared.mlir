@@ -6,7 +6,7 @@
 
 // attnqat-compile puts each kernel alone in a module, where NVPTX moves the
 // shared globals into the kernel: the backward's static row statistics
-// (3 x 64 f32) and its dynamic region must still not overlap.
+// (4 x 64 f32) and its dynamic region must still not overlap.
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: attnqat-compile %S/Inputs/one-backward.mlir --chips=sm_90a -o %t/b.aqa
 // RUN: attnqat-artifact extract %t/b.aqa sm_90a/attention_bwd_tc_qat_pnvfp42_causal_d128_bf16 -o %t/tc.ptx
