@@ -122,8 +122,8 @@ int64_t backwardSharedBytes(int64_t d);
 /// Builds the tensor-core backward for `op` into `func`, whose parameters
 /// are: q, k, v, [mask], [key_lengths], m, l, delta, do, dq_acc, dk, dv, B,
 /// Hq, Hkv, M, N, D, scale. dq_acc (8-byte aligned) is accumulated with
-/// f32 pair reductions (zero it first); dk and dv are written. Launch: kThreads threads,
-/// backwardSharedBytes(D) of dynamic shared memory, grid
+/// f32 pair reductions (zero it first); dk and dv are written. Launch:
+/// kThreads threads, backwardSharedBytes(D) of dynamic shared memory, grid
 /// (ceil(N / kKeyTile), Hkv, B).
 /// With `dumpP` (qat), p_codes and p_scales follow dv: the codes and scales
 /// the backward re-quantized P with (in the final frame).

@@ -492,14 +492,14 @@ protected:
   /// scale, the maxima are reduce-scattered (each lane ends with whole
   /// blocks' amax for its share), each lane computes the scales of its
   /// share, and they are all-gathered. Same codes and scales as block by
-  /// block. `record(i, ...)` as quantizeBlock's, for block i.
+  /// block. `record(i, ...)` as quantizeBlock's, for block i. Needs
+  /// setUpLanes.
   using PBlockRecorder =
       llvm::function_ref<void(int64_t block, Value scaleBits, ArrayRef<Value> codes)>;
   void quantizeBlocksShared(ArrayRef<SmallVector<Value *>> blocks, ArrayRef<int32_t> offsets,
                             PBlockRecorder record = nullptr) {
     FP4FormatAttrInterface pFormat = config.getP();
     float gP = config.getPGlobalScale();
-    Value lane = remu(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x), idx(32));
     auto laneBit = [&](int32_t mask) { return ult(idx(0), andi(lane, idx(mask))); };
     SmallVector<Value> list;
     for (const SmallVector<Value *> &vals : blocks) {
