@@ -737,8 +737,12 @@ protected:
   }
 
   Value bwdRowOf(int64_t nt, int64_t e) { return addi(idx(nt * 8 + e % 2), muli(t, idx(2))); }
+  /// Row `which` of the current stage of `statS` (statStage: its first row;
+  /// none: a single stage).
+  Value statStage;
   Value bwdStat(Value statS, int64_t which, int64_t nt, int64_t e) {
-    return memref::LoadOp::create(b, loc, statS, ValueRange{idx(which), bwdRowOf(nt, e)});
+    Value at = statStage ? addi(statStage, idx(which)) : idx(which);
+    return memref::LoadOp::create(b, loc, statS, ValueRange{at, bwdRowOf(nt, e)});
   }
   /// The tile rows' m, g/l (the factor of dV's P^F; g = 1 unless P is
   /// quantized), D and scale/l (the factor of dS's P, which so needs no
@@ -747,24 +751,30 @@ protected:
   /// 64 threads.
   static constexpr int64_t kBackwardStats = 4;
   void storeBackwardStats(Value tid, Value statS, Value mIn, Value lIn, Value deltaIn, Value i0,
-                          Value qBase, Value M, Value scale, float gP) {
+                          Value qBase, Value M, Value scale, float gP, Value stage = nullptr) {
     auto ifStat = scf::IfOp::create(b, loc, ult(tid, idx(tc::kQueryTile)), false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&ifStat.getThenRegion().front());
     Value row = addi(i0, tid);
-    Value inside = ult(row, M);
     Value at = addi(qBase, clampTo(row, M));
     Value m = memref::LoadOp::create(b, loc, mIn, ValueRange{at});
     Value l = memref::LoadOp::create(b, loc, lIn, ValueRange{at});
     Value dd = memref::LoadOp::create(b, loc, deltaIn, ValueRange{at});
+    storeRowStats(tid, statS, m, l, dd, ult(row, M), scale, gP, stage);
+  }
+  /// Row tid's statistics from its m, l and D (`inside`: the row is < M)
+  /// into stage `stage` (a first row of statS; none: 0).
+  void storeRowStats(Value tid, Value statS, Value m, Value l, Value dd, Value inside,
+                     Value scale, float gP, Value stage) {
+    auto rowOf = [&](int64_t which) { return stage ? addi(stage, idx(which)) : idx(which); };
     Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, cf(0));
     Value invL = sel(empty, cf(0), arith::DivFOp::create(b, loc, cf(1), l));
     invL = sel(inside, invL, cf(0));
-    memref::StoreOp::create(b, loc, sel(inside, m, cf(0)), statS, ValueRange{idx(0), tid});
+    memref::StoreOp::create(b, loc, sel(inside, m, cf(0)), statS, ValueRange{rowOf(0), tid});
     memref::StoreOp::create(b, loc, gP == 1.0f ? invL : mulf(invL, cf(gP)), statS,
-                            ValueRange{idx(1), tid});
-    memref::StoreOp::create(b, loc, sel(inside, dd, cf(0)), statS, ValueRange{idx(2), tid});
-    memref::StoreOp::create(b, loc, mulf(invL, scale), statS, ValueRange{idx(3), tid});
+                            ValueRange{rowOf(1), tid});
+    memref::StoreOp::create(b, loc, sel(inside, dd, cf(0)), statS, ValueRange{rowOf(2), tid});
+    memref::StoreOp::create(b, loc, mulf(invL, scale), statS, ValueRange{rowOf(3), tid});
   }
   /// From S^T: P (= P~ / l) and the P that multiplies dO for dV (qat: P~^F
   /// g / l, the forward's codes and scales in its final frame; otherwise

@@ -90,10 +90,20 @@ void WgmmaBackwardBuilder::build() {
   const int64_t rowSteps = tc::kQueryTile / 16, keySteps = tc::kKeyTile / 16;
 
   auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  Value statS =
-      func.addWorkgroupAttribution(MemRefType::get({kBackwardStats, tc::kQueryTile}, f32(),
-                                                   MemRefLayoutAttrInterface{}, workgroup),
-                                   loc);
+  // Two stages of the rows' statistics (item w reads stage w % 2 while the
+  // next item's are derived into the other), and two stages of the raw m,
+  // l, D that item w's prefetch copies into stage w % 2 ([stage][2 copies]
+  // [3][64]: both halves of the block copy every row, so each thread's
+  // copies are unconditional; the stages keep a copy from landing where
+  // the previous item's may still be in flight).
+  Value statS = func.addWorkgroupAttribution(MemRefType::get({2 * kBackwardStats,
+                                                              tc::kQueryTile},
+                                                             f32(), MemRefLayoutAttrInterface{},
+                                                             workgroup),
+                                             loc);
+  Value rawS = func.addWorkgroupAttribution(
+      MemRefType::get({12, tc::kQueryTile}, f32(), MemRefLayoutAttrInterface{}, workgroup),
+      loc);
   setUpShared(sl.total);
 
   BackwardBlock bb = backwardBlock(Hq, Hkv, N);
@@ -121,9 +131,22 @@ void WgmmaBackwardBuilder::build() {
         [&](Value qBase, Value i0, Value stage, SmallVector<Value> &tokens) {
           copyRows(tid, q, qBase, i0, M, tc::kQueryTile, stageAt(sl.q[0], stage), &tokens);
           copyRows(tid, dO, qBase, i0, M, tc::kQueryTile, stageAt(sl.dO[0], stage), &tokens);
+          Value r = remu(tid, idx(tc::kQueryTile));
+          Value at = addi(qBase, clampTo(addi(i0, r), M));
+          Value half = addi(muli(stage, idx(6)), muli(divu(tid, idx(tc::kQueryTile)), idx(3)));
+          for (auto [i, src] : llvm::enumerate(std::array<Value, 3>{mIn, lIn, deltaIn}))
+            tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+                b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), rawS,
+                ValueRange{addi(half, idx(i)), r}, src, ValueRange{at}, b.getIndexAttr(1),
+                Value(), UnitAttr()));
         });
   };
-  when(ult(idx(0), items), [&] { loadItem(idx(0)); });
+  const float gP = quantizeP ? config.getPGlobalScale() : 1.0f;
+  when(ult(idx(0), items), [&] {
+    loadItem(idx(0));
+    auto [h0, i00, qBase0] = item(idx(0));
+    storeBackwardStats(tid, statS, mIn, lIn, deltaIn, i00, qBase0, M, scale, gP, idx(0));
+  });
 
   SmallVector<Value> init(2 * dTiles * 4, cf(0));
   auto tiles = scf::ForOp::create(b, loc, idx(0), items, idx(1), init);
@@ -137,8 +160,7 @@ void WgmmaBackwardBuilder::build() {
     Value stage = remu(w, idx(2));
     Value qAt = stageAt(sl.q[0], stage), doAt = stageAt(sl.dO[0], stage);
     Value prefetch = loadItem(addi(w, idx(1)));
-    storeBackwardStats(tid, statS, mIn, lIn, deltaIn, i0, qBase, M, scale,
-                       quantizeP ? config.getPGlobalScale() : 1.0f);
+    statStage = muli(stage, idx(kBackwardStats));
     waitCopies(prefetch, /*pending=*/1);
 
     // S^T = K Q^T: the block's 64 keys x the tile's 64 rows.
@@ -202,6 +224,19 @@ void WgmmaBackwardBuilder::build() {
     for (int64_t kc = 0; kc < keySteps; ++kc)
       wgmma(dqAcc, {}, mnMajor(idx(sl.dS), kc), mnMajor(idx(sl.k), kc), /*transB=*/true,
             /*transA=*/true);
+    // While dQ multiplies: the next item's statistics from the raw values
+    // its prefetch copied (this thread's own copies: its wait suffices),
+    // published by the barrier that ends this item.
+    when(ult(tid, idx(tc::kQueryTile)), [&] {
+      nvgpu::DeviceAsyncWaitOp::create(b, loc, prefetch, b.getI32IntegerAttr(0));
+      auto [hn, in0, qBasen] = item(minu(addi(w, idx(1)), subi(items, idx(1))));
+      auto raw = [&](int64_t i) {
+        Value at = addi(muli(subi(idx(1), stage), idx(6)), idx(i));
+        return memref::LoadOp::create(b, loc, rawS, ValueRange{at, tid}).getResult();
+      };
+      storeRowStats(tid, statS, raw(0), raw(1), raw(2), ult(addi(in0, tid), M), scale, gP,
+                    muli(subi(idx(1), stage), idx(kBackwardStats)));
+    });
     commitAndWait(dqAcc);
     for (int64_t r = 0; r < 2; ++r) {
       Value row = addi(i0, addi(kw0, addi(g, idx(8 * r))));
