@@ -1,7 +1,8 @@
 // The sm_90a forward on wgmma (warpgroup-mma): a producer warpgroup loading Q,
 // K, V by cp.async into 128-byte-swizzled shared memory (an mbarrier per
-// stage), two consumer warpgroups of 64 query rows running S = Q K^T and
-// O += P V (O' in qat) as wgmma, P from registers. Same ops as the
+// stage), consumer warpgroups of 64 query rows (three; two in qat at D = 128,
+// whose O and O' take 128 registers) running S = Q K^T and O += P V (O' in
+// qat) as wgmma, P from registers. Same ops as the
 // mma.sync kernels' test; the device test runs both on the same cases.
 //
 // RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels="warpgroup-mma=true" | FileCheck %s
@@ -17,12 +18,11 @@
 // CHECK-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_wg_none_d64_bf16
 // CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16(
 // CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"], attnqat.launch = {block = 384 : i64, dynamic_shared = 99368 : i64, grid = ["ceil(M/128)", "Hq", "B"]}, attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
-// Mode none has three consumer warpgroups (192 rows, 152 registers each).
+// Elsewhere three consumer warpgroups (192 rows, 152 registers each), two
+// stages of K and V (16 KiB each at D = 64; Q 24 KiB).
 // CHECK-DAG: gpu.func @attention_fwd_wg_none_d64_bf16({{.*}}attnqat.launch = {block = 512 : i64, dynamic_shared = 58408 : i64, grid = ["ceil(M/192)", "Hq", "B"]}
+// CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16({{.*}}attnqat.launch = {block = 512 : i64, dynamic_shared = 58408 : i64, grid = ["ceil(M/192)", "Hq", "B"]}
 // CHECK-DAG: nvvm.setmaxregister increase 152
-// The quantized modes at D = 64 pipeline S of the next tile with the
-// softmax: four stages of K and V (16 KiB per stage; Q 16 KiB).
-// CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16({{.*}}dynamic_shared = 83016
 // setmaxnreg needs the entry register count: 65536 / 384 rounded down to 8.
 // CHECK-DAG: nvvm.maxnreg = 168 : i32
 // CHECK-DAG: nvvm.maxnreg = 128 : i32
@@ -47,10 +47,13 @@
 // PTX-SAME: cp.async.cg.shared.global
 // PTX-SAME: cp.async.mbarrier.arrive.noinc.shared.b64
 // PTX: .entry attention_fwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16(
-// PTX-SAME: .maxnreg 168
-// Pipelined: S of tile j+1 is issued and committed before tile j's P V.
-// PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// PTX-SAME: .maxntid 512, 1, 1
+// PTX-SAME: .maxnreg 128
+// PTX-SAME: setmaxnreg.inc.sync.aligned.u32 {{[^;]*}}152;
+// S, its wait, the softmax, then P V.
+// PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 0, 0;
 // PTX-SAME: wgmma.commit_group.sync.aligned;
+// PTX-SAME: wgmma.wait_group.sync.aligned 0;
 // PTX-SAME: ex2.approx.ftz.f32
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 1;
 // PTX-SAME: wgmma.commit_group.sync.aligned;

@@ -175,13 +175,13 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     `attention_fwd_wg_<config>_d<D>_bf16`, and the op links to it: a
     producer warpgroup loads Q once and K, V tiles by cp.async into
     128-byte-swizzled shared memory (an mbarrier per stage, released by the
-    consumers); two consumer warpgroups of 64 query rows (three in mode
-    none) compute S = Q K^T with `wgmma.mma_async` from shared memory, the
-    tensor-core forward's softmax and P quantization on the accumulators,
-    and O (O′) with wgmma taking P from registers and V transposed from
-    shared memory. Same parameters as the tensor-core forward; it carries
-    `attnqat.chips = ["sm_90a"]`, 384 (512) threads, grid
-    (ceil(M/128) (ceil(M/192)), Hq, B) and dynamic shared memory. A
+    consumers); three consumer warpgroups of 64 query rows (two in qat at
+    head dim 128) compute S = Q K^T with `wgmma.mma_async` from shared
+    memory, the tensor-core forward's softmax and P quantization on the
+    accumulators, and O (O′) with wgmma taking P from registers and V
+    transposed from shared memory. Same parameters as the tensor-core
+    forward; it carries `attnqat.chips = ["sm_90a"]`, 512 (384) threads,
+    grid (ceil(M/192) (ceil(M/128)), Hq, B) and dynamic shared memory. A
     backward the tensor-core backward covers with BF16 operands likewise
     gets `attention_bwd_wg_<config>_d<D>_bf16` (one warpgroup per 64 keys;
     S^T, dP^T, dV, dK and dQ on wgmma with operands in swizzled shared

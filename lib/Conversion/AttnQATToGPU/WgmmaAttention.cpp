@@ -13,7 +13,7 @@
 //                 swizzle); an mbarrier per stage tracks the copies
 //                 (cp.async.mbarrier.arrive.noinc). Few registers
 //                 (setmaxnreg.dec).
-//   warpgroups    consumers (two, or three in mode none), 64 query rows
+//   warpgroups    consumers (three, or two in qat at D = 128), 64 query rows
 //   1, 2 (, 3)    each: S = Q K_j^T by wgmma from shared memory
 //                 (m64n64k16), the softmax and P quantization on the
 //                 accumulators, O += P^F V_j (and O' += P~ V_j in
@@ -22,9 +22,7 @@
 //                 stage is released. setmaxnreg.inc gives them the
 //                 registers the producer returned (the kernel states its
 //                 entry count with .maxnreg, else ptxas ignores
-//                 setmaxnreg). In the quantized modes at D = 64 a
-//                 consumer issues S of the next tile before quantizing P
-//                 (four stages); at D = 128 that S spills 660 bytes.
+//                 setmaxnreg).
 //
 // The wgmma accumulator of a warp is the mma.sync m16n8 fragment per 8
 // columns, and its register A operand is the m16n8k16 A fragment, so P never
@@ -49,24 +47,20 @@ namespace {
 
 /// How a forward splits its block: consumer warpgroups of 64 query rows and
 /// the registers per thread after setmaxnreg (producer 56: at 40 its address
-/// arithmetic spilled). Three consumers in mode none, whose softmax fits in
-/// 152 registers (more warps to hide its latency); the quantized modes keep
-/// two with 224 (with three, qat at head dim 64 spilled 348-636 bytes). At
-/// D = 64 those also pipeline (`pipelined`): S of the next key tile runs on
-/// the tensor cores while the warpgroup quantizes P (H200: qat 136 -> 141
-/// TFLOP/s at 16k keys). That holds a stage for one more tile, so they keep
-/// four stages of K and V (else two). At D = 128 the extra S accumulator
-/// spilled 660 bytes and ran slower (207 -> 194).
+/// arithmetic spilled). Three consumers of 152 registers (more warps to hide
+/// the softmax's and the P codec's latency) wherever the accumulators leave
+/// room: qat at D = 128 holds O and O' (128 registers) and keeps two of 224.
+/// H200, 16k keys, same run: dropin D = 128 238.9 -> 258.6 TFLOP/s with
+/// three, qat D = 64 138.3 -> 150.9 (against two consumers that issued S of
+/// the next tile during the softmax).
 struct WgSplit {
   int64_t consumers;
   int32_t consumerRegs;
-  bool pipelined;
-  int64_t stages;
+  static constexpr int64_t stages = 2; // of K and V
   static constexpr int32_t kProducerRegs = 56;
   explicit WgSplit(AttentionOp op)
-      : consumers(op.getConfig().getMode() == Mode::None ? 3 : 2),
-        consumerRegs(consumers == 3 ? 152 : 224), pipelined(consumers == 2 && tc::headDim(op) <= 64),
-        stages(pipelined ? 4 : 2) {}
+      : consumers(op.getConfig().getMode() == Mode::QAT && tc::headDim(op) > 64 ? 2 : 3),
+        consumerRegs(consumers == 3 ? 152 : 224) {}
   int64_t rows() const { return 64 * consumers; }
   int64_t threads() const { return 128 * (consumers + 1); }
   /// Registers per thread at entry; setmaxnreg moves them between the roles
@@ -250,15 +244,13 @@ void WgmmaForwardBuilder::build() {
             return addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2))));
           },
           mk, rows, masked, st.slice(accCount, 4), mNew, alpha, lNew);
-      // Without the pipelined S, O' multiplies P~'s BF16 A fragments packed
-      // before P is quantized, so the f32 P~ is not held through the
-      // quantization next to P^F (H200, qat D = 128 at 16k keys: 209 -> 215
-      // TFLOP/s, spills 16 -> 8 bytes; with the pipelined S at D = 64 it ran
-      // 4% slower).
+      // O' multiplies P~'s BF16 A fragments packed before P is quantized,
+      // so the f32 P~ is not held through the quantization next to P^F
+      // (H200, qat D = 128 at 16k keys: 209 -> 215 TFLOP/s, spills 16 -> 8
+      // bytes).
       const int64_t kSteps = tc::kKeyTile / 16;
-      bool packEarly = qat && !split.pipelined;
       SmallVector<SmallVector<Value>> pFrags(kSteps);
-      for (int64_t kc = 0; kc < kSteps && packEarly; ++kc)
+      for (int64_t kc = 0; kc < kSteps && qat; ++kc)
         pFrags[kc] = aFromAcc(p, kc);
       SmallVector<Acc> pq = p;
       if (quantized)
@@ -299,7 +291,7 @@ void WgmmaForwardBuilder::build() {
       for (int64_t kc = 0; kc < kSteps; ++kc) {
         llvm::append_range(frags, aFromAcc(pq, kc));
         if (qat)
-          llvm::append_range(frags, packEarly ? pFrags[kc] : aFromAcc(p, kc));
+          llvm::append_range(frags, pFrags[kc]);
       }
       SmallVector<SmallVector<Value> *> accs{&oAcc};
       if (qat)
@@ -320,57 +312,30 @@ void WgmmaForwardBuilder::build() {
       return all;
     };
 
-    // The key tiles [lb, ub). Unpipelined (mode none; the quantized modes
-    // at D = 128): S of tile j, wait, softmax, P V, wait. Pipelined (the
-    // quantized modes at D = 64): the loop carries tile j's finished S;
-    // tile j first issues S of tile j+1 (the last tile issues its own
-    // again, unused: no branch), which runs on the tensor cores while the
-    // warpgroup quantizes P, then its P V, and waits for both. (Carrying
-    // P V in flight across the back edge as well made LLVM copy the
-    // accumulators there, which ptxas answers by serializing the wgmmas,
-    // info C7514.)
+    // The key tiles [lb, ub): S of tile j, wait, softmax and P codec, P V,
+    // wait. (Issuing S of tile j+1 before the softmax of tile j, with four
+    // stages, was slower than a third consumer at D = 64 and spilled 660
+    // bytes at D = 128; carrying P V in flight across the back edge made
+    // LLVM copy the accumulators there, which ptxas answers by serializing
+    // the wgmmas, info C7514.)
     auto runTiles = [&](Value lb, Value ub, ValueRange init, bool masked) {
       auto loop = scf::ForOp::create(b, loc, lb, ub, idx(1), init);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
       ValueRange st = loop.getRegionIterArgs();
       Value j = loop.getInductionVar();
-      SmallVector<Value> sAcc, sNext;
-      if (split.pipelined) {
-        sAcc.assign(st.begin() + accCount + 4, st.end());
-        sNext = issueS(minu(addi(j, idx(1)), subi(numTiles, idx(1))));
-      } else {
-        sAcc = issueS(j);
-        waitGroup(sAcc, 0);
-      }
+      SmallVector<Value> sAcc = issueS(j);
+      waitGroup(sAcc, 0);
       Value mNew[2], lNew[2];
       SmallVector<Value> all = tileStep(j, sAcc, st, masked, mNew, lNew);
-      int64_t n = all.size();
-      all.append(sNext);
       waitGroup(all, 0);
       // The stage's reads are done: the producer may refill it.
       release(j);
-      sNext.assign(all.begin() + n, all.end());
-      all.resize(n);
       all.append({mNew[0], mNew[1], lNew[0], lNew[1]});
-      all.append(sNext);
       scf::YieldOp::create(b, loc, all);
       return loop;
     };
 
-    if (split.pipelined) {
-      // S of tile 0 (none when there are no keys: nothing is loaded).
-      auto first = scf::IfOp::create(b, loc, SmallVector<Type>(nTiles * 4, f32()),
-                                     ult(idx(0), numTiles), /*withElseRegion=*/true);
-      b.setInsertionPointToStart(&first.getThenRegion().front());
-      SmallVector<Value> s0 = issueS(idx(0));
-      waitGroup(s0, 0);
-      scf::YieldOp::create(b, loc, s0);
-      b.setInsertionPointToStart(&first.getElseRegion().front());
-      scf::YieldOp::create(b, loc, SmallVector<Value>(nTiles * 4, cf(0)));
-      b.setInsertionPointAfter(first);
-      llvm::append_range(init, first.getResults());
-    }
     auto full = runTiles(idx(0), fullTiles, init, /*masked=*/false);
     auto rest = runTiles(fullTiles, numTiles, full.getResults(), /*masked=*/true);
     float gP = quantized ? config.getPGlobalScale() : 1.0f;
