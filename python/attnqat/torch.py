@@ -247,12 +247,15 @@ class AttentionFunction(torch.autograd.Function):
             args.append(_rt.ptr_arg("o_acc", o_acc.data_ptr()))
         problem = _rt.Problem(B, Hq, Hkv, M, N, D, _rt.FLAG_CAUSAL if causal else 0, 0)
         _runtime().launch(fwd, problem, args, _stream())
-        # What the backward needs: the quantized operands, O' (qat) or O (in
-        # f32), and the forward's frame m and normalizer l.
+        # What the backward needs: the quantized operands, O' (qat) or O
+        # (the BF16 output itself where the tensor-core pre-pass reads it;
+        # else f32), and the forward's frame m and normalizer l.
         if mode == "qat":
             saved = o_prime
+        elif o_acc is not None:
+            saved = o_acc
         else:
-            saved = o_acc if o_acc is not None else o.float()
+            saved = o if tensor_cores else o.float()
         ctx.save_for_backward(q, k, v, saved, m, l)
         ctx.config = (causal, scale, mode, problem, tensor_cores)
         return o
@@ -275,7 +278,9 @@ class AttentionFunction(torch.autograd.Function):
             delta = m.new_empty(m.shape)
             rows_only = _rt.Problem(problem.B, problem.Hq, problem.Hkv, problem.M,
                                     problem.N, problem.D, 0, 0)
-            _runtime().launch("attention_bwd_tc_delta_bf16", rows_only,
+            pre = ("attention_bwd_tc_delta_bf16" if saved.dtype == f32
+                   else "attention_bwd_tc_delta_obf16_bf16")
+            _runtime().launch(pre, rows_only,
                               [_rt.ptr_arg("o_saved", saved.data_ptr()),
                                _rt.ptr_arg("do", grad_o.data_ptr()),
                                _rt.ptr_arg("delta", delta.data_ptr())], _stream())

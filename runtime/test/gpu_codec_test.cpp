@@ -156,21 +156,26 @@ void testQuantize(Runtime &r, const char *name, num::Format f, int64_t outer,
     attnqat_rt_mem_free(r.rt, p);
 }
 
+/// fake_quant of `input` (whose values are `values`); with `offset`, input
+/// and output sit that many elements past an allocation's start (pointers
+/// the kernel's vector path does not take).
 template <typename T>
 void testFakeQuant(Runtime &r, const char *name, num::Format f, int64_t outer,
                    int64_t axis, int64_t inner, const std::vector<T> &input,
-                   const std::vector<float> &values) {
+                   const std::vector<float> &values, int64_t offset = 0) {
   int64_t shape[3] = {outer, axis, inner}, strides[3] = {axis * inner, inner, 1};
   std::vector<float> expected(values.size());
   num::fakeQuantTensor(f, values.data(), num::TensorView{3, shape, strides}, 1,
                        1.0f, expected.data());
-  uint64_t dIn = r.upload(input.data(), input.size() * sizeof(T));
-  uint64_t dOut = r.alloc(input.size() * sizeof(T));
+  size_t bytes = input.size() * sizeof(T), skip = offset * sizeof(T);
+  uint64_t dIn = r.alloc(bytes + skip), dOut = r.alloc(bytes + skip);
+  attnqat_rt_memcpy_htod(r.rt, dIn + skip, input.data(), bytes);
   if (!r.launch(name, outer, axis, inner,
-                {attnqat_rt_arg_ptr("input", dIn), attnqat_rt_arg_ptr("output", dOut)}))
+                {attnqat_rt_arg_ptr("input", dIn + skip),
+                 attnqat_rt_arg_ptr("output", dOut + skip)}))
     return;
   std::vector<T> got(input.size());
-  attnqat_rt_memcpy_dtoh(r.rt, got.data(), dOut, got.size() * sizeof(T));
+  attnqat_rt_memcpy_dtoh(r.rt, got.data(), dOut + skip, bytes);
   size_t bad = 0, nans = 0;
   for (size_t i = 0; i < got.size(); ++i) {
     float g;
@@ -190,9 +195,9 @@ void testFakeQuant(Runtime &r, const char *name, num::Format f, int64_t outer,
   }
   char what[256];
   std::snprintf(what, sizeof(what),
-                "%s [%lld, %lld, %lld]: %zu/%zu values differ (%zu NaN expected)",
-                name, (long long)outer, (long long)axis, (long long)inner, bad,
-                got.size(), nans);
+                "%s [%lld, %lld, %lld]%s: %zu/%zu values differ (%zu NaN expected)",
+                name, (long long)outer, (long long)axis, (long long)inner,
+                offset ? " at an unaligned address" : "", bad, got.size(), nans);
   check(bad == 0, what);
   attnqat_rt_mem_free(r.rt, dIn);
   attnqat_rt_mem_free(r.rt, dOut);
@@ -271,6 +276,9 @@ int main(int argc, char **argv) {
                randomValues(8, 7, 1.0f, 0.0), /*t64=*/true);
   testQuantize(r, "quantize_mxfp4_bf16_t64", num::Format::MXFP4, 2 * 8, 37, 64,
                randomValues(2 * 8 * 37 * 64, 3, 3.0f, 0.05), /*t64=*/true);
+  // A contiguous axis that is not whole blocks (the strided path).
+  testQuantize(r, "quantize_nvfp4_bf16", num::Format::NVFP4, 8, 70, 1,
+               randomValues(8 * 70, 11, 1.0f, 0.05));
   // Tiny values: NVFP4 scales underflow to E4M3 subnormals and zero.
   testQuantize(r, "quantize_nvfp4_bf16", num::Format::NVFP4, 64, 48, 1,
                randomValues(64 * 48, 4, 1e-4f, 0.0));
@@ -282,14 +290,29 @@ int main(int argc, char **argv) {
       all[i] = static_cast<uint16_t>(i);
       values[i] = num::bf16ToFloat(all[i]);
     }
+    // Blocks along a contiguous axis take the kernel's vector path; the
+    // same values 2 bytes off alignment take its strided one.
     testFakeQuant(r, "fake_quant_nvfp4_bf16", num::Format::NVFP4, 4096, 16, 1,
                   all, values);
+    testFakeQuant(r, "fake_quant_nvfp4_bf16", num::Format::NVFP4, 4096, 16, 1,
+                  all, values, /*offset=*/1);
     std::vector<float> x(values);
     testQuantize(r, "quantize_mxfp4_bf16", num::Format::MXFP4, 2048, 32, 1, x);
   }
   {
     std::vector<float> x = randomValues(37 * 70 * 3, 5, 2.0f, 0.02);
     testFakeQuant(r, "fake_quant_mxfp4_f32", num::Format::MXFP4, 37, 70, 3, x, x);
+  }
+  // V of attention: blocks along keys (inner = D), 8 columns per lane, a
+  // 37-key tail (an odd last block).
+  {
+    std::vector<float> x = randomValues(2 * 8 * 37 * 64, 12, 1.0f, 0.05);
+    std::vector<uint16_t> bits(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      bits[i] = num::floatToBF16(x[i]);
+      x[i] = num::bf16ToFloat(bits[i]);
+    }
+    testFakeQuant(r, "fake_quant_nvfp4_bf16", num::Format::NVFP4, 2 * 8, 37, 64, bits, x);
   }
   // Dequantize (FP4 inference decodes packed Q, K, V once): Q blocked along
   // D, V along keys with a tail, MXFP4 with outliers.

@@ -96,6 +96,14 @@ func.func @masked(%q: tensor<2x4x64x64xbf16>, %k: tensor<2x2x70x64xbf16>, %mask:
 // dQ rows are added with f32 pair reductions at immediate offsets from one
 // address per fragment row, so dq_acc must be 8-byte aligned.
 // CHECK-DAG: llvm.inline_asm has_side_effects asm_dialect = att "red.global.add.v2.f32 [$0+32], {$1, $2};", "l,f,f"
+// The pre-pass: eight lanes per row with 16-byte loads (the strided loads
+// stay for other head dims and unaligned arrays), summed by shuffles.
+// PTX: .entry attention_bwd_tc_delta_bf16(
+// PTX-SAME: ld.global.b16
+// PTX-SAME: ld.global.v4.b32
+// PTX-SAME: shfl.sync.bfly.b32 {{[^;]*}}, 1, 31, -1;
+// PTX-SAME: shfl.sync.bfly.b32 {{[^;]*}}, 2, 31, -1;
+// PTX-SAME: shfl.sync.bfly.b32 {{[^;]*}}, 4, 31, -1;
 // PTX: .entry attention_bwd_tc_qat_pnvfp42_causal_d128_bf16(
 // PTX-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // PTX-SAME: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16

@@ -43,6 +43,21 @@
 // PTX90-SAME: add.rn.f32
 // PTX90-SAME: sub.rn.f32
 // PTX90-SAME: max.NaN.f32
+// Three paths, chosen at launch: blocks along a contiguous axis (inner == 1,
+// whole blocks, aligned arrays) by two lanes per block of 16 BF16 (16-byte
+// loads, the amax by one shuffle, 4 code bytes per lane); the strided path
+// (element by element); blocks along a strided axis by 8 adjacent columns
+// per lane (16-byte rows, 8 code bytes per row pair).
+// PTX90-SAME: ld.global.v4.b32
+// PTX90-SAME: shfl.sync.bfly.b32
+// PTX90-SAME: st.global.b32
+// PTX90-SAME: ld.global.b16
+// PTX90-SAME: ld.global.v4.b32
+// PTX90-SAME: st.global.v2.b32
+// PTX90-SAME: .entry fake_quant_nvfp4_bf16(
+// PTX90-SAME: ld.global.v4.b32
+// PTX90-SAME: shfl.sync.bfly.b32
+// PTX90-SAME: st.global.v4.b32
 // PTX90-NOT: cvt.rni.f32.f32
 // PTX90-NOT: e2m1x2
 // PTX120: .target sm_120a

@@ -74,7 +74,8 @@ struct ConvertAttnQATToGPUKernelsPass
     auto dynamic1D = [](Type elt) {
       return MemRefType::get({int64_t(1) << 40}, elt);
     };
-    // One codec kernel per key: one thread per block.
+    // One codec kernel per key (a thread per 64 elements; the t64 layout a
+    // thread per block).
     auto codecKernel = [&](Location loc, const CodecKernelKey &key) -> gpu::GPUFuncOp {
       gpu::GPUFuncOp &func = built[key];
       if (func)
@@ -108,11 +109,12 @@ struct ConvertAttnQATToGPUKernelsPass
                                                                StringAttr::get(ctx, "in")),
                                                 NamedAttribute(StringAttr::get(ctx, "scales"),
                                                                StringAttr::get(ctx, "in"))}));
-      std::string bs = std::to_string(key.format.getBlockSize());
-      Attribute grid = StringAttr::get(
-          ctx, "ceil(outer * ceil(axis / " + bs + ") * inner / block)");
+      // attnqat-compile's names: outer, axis, inner travel as B, M, D.
+      Attribute grid = kb.getStrArrayAttr(
+          {"ceil(B*M*D/" + std::to_string(blockThreads * gpukernels::kCodecElementsPerThread) +
+               ")",
+           "1", "1"});
       if (key.layout == CodecLayout::T64) {
-        // attnqat-compile's names: outer, axis, inner travel as B, M, D.
         std::string perTile = std::to_string(64 / key.format.getBlockSize());
         // Threads: B*D*ceil(M/64)*perTile, as ceil(B*D*perTile/block) x
         // ceil(M/64) blocks (the kernel linearizes the 2-D grid).
@@ -501,7 +503,8 @@ struct ConvertAttnQATToGPUKernelsPass
       args.append(6, IndexType::get(ctx));
       roles.append({"B", "Hq", "Hkv", "M", "N", "D"});
       auto delta = declareKernel(loc, name, args, roles,
-                                 {"ceil(B*Hq*M/" + std::to_string(tc::kThreads) + ")",
+                                 {"ceil(B*Hq*M/" +
+                                      std::to_string(tc::kThreads / tc::kRowDotLanes) + ")",
                                   "1", "1"},
                                  tc::kThreads);
       delta->setAttr("attnqat.access",

@@ -26,6 +26,11 @@ enum class CodecKind { Quantize, FakeQuant, Dequantize };
 /// with zero codes and zero scales.
 enum class CodecLayout { Rows, T64 };
 
+/// Elements per thread of a rows-layout codec kernel's grid: each of its
+/// paths walks its units (blocks, or parts of blocks) grid-stride, so that a
+/// thread has several 16-byte loads in flight.
+inline constexpr int64_t kCodecElementsPerThread = 64;
+
 /// What a codec kernel is specialized on; equal keys share one kernel.
 struct CodecKernelKey {
   CodecKind kind;

@@ -520,35 +520,89 @@ void buildRowDot(gpu::GPUFuncOp func) {
   Value o = entry.getArgument(0), dO = entry.getArgument(1),
         delta = entry.getArgument(2);
   ValueRange dims = entry.getArguments().take_back(6);
+  Type f32 = b.getF32Type();
+  auto idx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(b, loc, v); };
+  auto eq = [&](Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y).getResult();
+  };
+  auto toF32 = [&](Value v) -> Value {
+    return v.getType().isF32() ? v : arith::ExtFOp::create(b, loc, f32, v).getResult();
+  };
   Value rows = arith::MulIOp::create(
       b, loc, arith::MulIOp::create(b, loc, dims[0], dims[1]), dims[3]);
   Value D = dims[5];
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value lane = arith::RemUIOp::create(b, loc, tid, idx(kRowDotLanes));
   Value row = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, bid, arith::ConstantIndexOp::create(b, loc, kThreads)),
-      tid);
-  auto inRange = scf::IfOp::create(
-      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, rows), false);
-  b.setInsertionPointToStart(&inRange.getThenRegion().front());
-  Value base = arith::MulIOp::create(b, loc, row, D);
+      b, loc, arith::MulIOp::create(b, loc, bid, idx(kThreads / kRowDotLanes)),
+      arith::DivUIOp::create(b, loc, tid, idx(kRowDotLanes)));
+  Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, rows);
+  // Rows past the end compute on the last row (their lanes take part in the
+  // shuffles) and store nothing.
+  Value base = arith::MulIOp::create(
+      b, loc, arith::MinUIOp::create(b, loc, row, arith::SubIOp::create(b, loc, rows, idx(1))),
+      D);
+
+  // Eight consecutive elements per lane and step (16-byte loads) where the
+  // rows are whole steps of 64 and the arrays aligned; else lane l takes
+  // elements l, l + 8, ...
+  Value fits = eq(arith::RemUIOp::create(b, loc, D, idx(8 * kRowDotLanes)), idx(0));
+  for (Value memref : {o, dO}) {
+    Value at = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+    fits = arith::AndIOp::create(b, loc, fits,
+                                 eq(arith::RemUIOp::create(b, loc, at, idx(16)), idx(0)));
+  }
   Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-  auto loop = scf::ForOp::create(b, loc, arith::ConstantIndexOp::create(b, loc, 0), D,
-                                 arith::ConstantIndexOp::create(b, loc, 1), ValueRange{zero});
+  auto path = scf::IfOp::create(b, loc, TypeRange{f32}, fits, /*withElseRegion=*/true);
   {
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value at = arith::AddIOp::create(b, loc, base, loop.getInductionVar());
-    Value x = memref::LoadOp::create(b, loc, dO, ValueRange{at});
-    if (!x.getType().isF32())
-      x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
-    Value y = memref::LoadOp::create(b, loc, o, ValueRange{at});
-    if (!y.getType().isF32()) // a BF16 O' (packed state)
-      y = arith::ExtFOp::create(b, loc, b.getF32Type(), y);
-    scf::YieldOp::create(b, loc, ValueRange{math::FmaOp::create(
-                                     b, loc, x, y, loop.getRegionIterArgs()[0])});
+    b.setInsertionPointToStart(&path.getThenRegion().front());
+    auto loop = scf::ForOp::create(b, loc, arith::MulIOp::create(b, loc, lane, idx(8)), D,
+                                   idx(8 * kRowDotLanes), ValueRange{zero});
+    {
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value at = arith::AddIOp::create(b, loc, base, loop.getInductionVar());
+      auto load8 = [&](Value memref) {
+        Type elt = cast<MemRefType>(memref.getType()).getElementType();
+        return vector::LoadOp::create(b, loc, VectorType::get({8}, elt), memref,
+                                      ValueRange{at}, /*nontemporal=*/false, llvm::Align(16))
+            .getResult();
+      };
+      Value x = load8(dO), y = load8(o);
+      Value acc = loop.getRegionIterArgs()[0];
+      for (int64_t e = 0; e < 8; ++e)
+        acc = math::FmaOp::create(
+            b, loc, toF32(vector::ExtractOp::create(b, loc, x, ArrayRef<int64_t>{e})),
+            toF32(vector::ExtractOp::create(b, loc, y, ArrayRef<int64_t>{e})), acc);
+      scf::YieldOp::create(b, loc, ValueRange{acc});
+    }
+    scf::YieldOp::create(b, loc, loop.getResults());
+    b.setInsertionPointToStart(&path.getElseRegion().front());
+    auto loop2 = scf::ForOp::create(b, loc, lane, D, idx(kRowDotLanes), ValueRange{zero});
+    {
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(loop2.getBody());
+      Value at = arith::AddIOp::create(b, loc, base, loop2.getInductionVar());
+      Value x = toF32(memref::LoadOp::create(b, loc, dO, ValueRange{at}));
+      Value y = toF32(memref::LoadOp::create(b, loc, o, ValueRange{at}));
+      scf::YieldOp::create(
+          b, loc, ValueRange{math::FmaOp::create(b, loc, x, y, loop2.getRegionIterArgs()[0])});
+    }
+    scf::YieldOp::create(b, loc, loop2.getResults());
   }
-  memref::StoreOp::create(b, loc, loop.getResult(0), delta, ValueRange{row});
+  // The row's sum over its lanes.
+  Value sum = path.getResult(0);
+  for (int32_t offset = 1; offset < kRowDotLanes; offset *= 2) {
+    Value other = gpu::ShuffleOp::create(b, loc, sum, offset, 32, gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+    sum = arith::AddFOp::create(b, loc, sum, other);
+  }
+  auto store = scf::IfOp::create(
+      b, loc, arith::AndIOp::create(b, loc, inside, eq(lane, idx(0))), false);
+  b.setInsertionPointToStart(&store.getThenRegion().front());
+  memref::StoreOp::create(b, loc, sum, delta, ValueRange{row});
 }
 
 } // namespace mlir::attnqat::tc

@@ -133,10 +133,16 @@ int64_t backwardSharedBytes(int64_t d);
 void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op,
                    bool dumpP = false, bool packedIn = false, bool vT64 = false);
 
+/// Lanes that share a row in the backward's pre-pass (buildRowDot): its
+/// grid is ceil(B*Hq*M / (kThreads / kRowDotLanes)).
+inline constexpr int64_t kRowDotLanes = 8;
 /// Builds the backward's pre-pass: delta = rowsum(dO * O_saved) per query
-/// row (O' in qat: DESIGN rule 2; O otherwise), summed in order of d as the
-/// CPU lowering does. Parameters: o_saved (f32, or BF16 for a packed state),
-/// do, delta (f32), B, Hq, Hkv, M, N, D; one thread per row; no flags.
+/// row (O' in qat: DESIGN rule 2; O otherwise). Parameters: o_saved (f32,
+/// or BF16 for a packed or a mode-none state), do, delta (f32), B, Hq, Hkv,
+/// M, N, D; no flags. kRowDotLanes lanes per row, each summing its share
+/// (16-byte loads of 8 consecutive elements where D is a multiple of 64 and
+/// the arrays are aligned; one thread per row read 4-byte elements a row
+/// apart and ran at a fifth of the H200's bandwidth), then a shuffle sum.
 void buildRowDot(gpu::GPUFuncOp func);
 
 } // namespace mlir::attnqat::tc
