@@ -71,8 +71,7 @@ public:
         e(16 / (elt.getIntOrFloatBitWidth() / 8)) {
     bool codec = key.kind != CodecKind::FakeQuant;
     unsigned sizeArg = codec ? 3 : 2;
-    outer = entry.getArgument(sizeArg), axis = entry.getArgument(sizeArg + 1),
-    inner = entry.getArgument(sizeArg + 2);
+    axis = entry.getArgument(sizeArg + 1), inner = entry.getArgument(sizeArg + 2);
     if (key.kind == CodecKind::Dequantize) {
       codes = entry.getArgument(0), scales = entry.getArgument(1);
       values = entry.getArgument(2);
@@ -85,6 +84,7 @@ public:
     }
   }
   int64_t rowLanes() const { return bs / e; }
+  int64_t elementsPerAccess() const { return e; }
 
   Value rowsFit() {
     Value fits = andi(eq(inner, idx(1)), eq(remu(axis, idx(bs)), idx(0)));
@@ -269,7 +269,7 @@ private:
   float g;
   Type elt;
   int64_t e; // elements per 16-byte access
-  Value outer, axis, inner, input, values, codes, scales;
+  Value axis, inner, input, values, codes, scales; // absent ones null
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value cf(float v) { return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)); }
@@ -594,8 +594,8 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
   b.setInsertionPointToStart(&rows.getElseRegion().front());
   auto columns = scf::IfOp::create(b, loc, vec.columnsFit(), /*withElseRegion=*/true);
   b.setInsertionPointToStart(&columns.getThenRegion().front());
-  gridStride(arith::DivUIOp::create(b, loc, total,
-                                    idx(16 / (key.elementType.getIntOrFloatBitWidth() / 8))),
+  // A unit per E adjacent blocks.
+  gridStride(arith::DivUIOp::create(b, loc, total, idx(vec.elementsPerAccess())),
              [&](Value u) { vec.columnsUnit(u); });
   b.setInsertionPointToStart(&columns.getElseRegion().front());
   gridStride(total, [&](Value u) { strided(u); });
