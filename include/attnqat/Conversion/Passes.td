@@ -105,10 +105,13 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     element 2j in the low nibble), scales (one byte per block), outer, axis
     extent, inner (the tensor viewed as [outer, axis, inner]).
     `fake_quant`: input, output, outer, axis, inner. `dequantize`: codes,
-    scales (the quantize layout, read), output, outer, axis, inner. One
-    thread per block;
-    launch `ceil(outer * ceil(axis / block) * inner / 128)` blocks of 128
-    threads (recorded on each kernel as `attnqat.launch`).
+    scales (the quantize layout, read), output, outer, axis, inner. A
+    thread per 64 elements, launch `ceil(B*M*D/8192)` blocks of 128 threads
+    (outer, axis, inner as B, M, D; recorded on each kernel as
+    `attnqat.launch`), each walking its units grid-stride: 16-byte vector
+    accesses where the block axis is contiguous (inner = 1) or inner is a
+    multiple of a 16-byte access and the pointers are aligned, else a block
+    per unit, element by element. The t64 layout: a thread per block.
 
     With `tensor-cores` (the default), an attention with BF16 operands and a
     static head dim of 64 or 128 (modes none, qat, dropin; any mask, key
