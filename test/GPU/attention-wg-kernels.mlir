@@ -37,6 +37,8 @@
 
 // PTX: .entry attention_fwd_wg_qat_pnvfp42_causal_d128_bf16(
 // PTX-SAME: .maxntid 384, 1, 1
+// Causal: query tiles counted from the grid's end (the long ones first).
+// PTX-SAME: %nctaid.x
 // PTX-SAME: setmaxnreg.dec.sync.aligned.u32 {{[^;]*}}56;
 // PTX-SAME: setmaxnreg.inc.sync.aligned.u32 {{[^;]*}}224;
 // PTX-SAME: mbarrier.try_wait.parity.shared.b64

@@ -134,7 +134,7 @@ void WgmmaForwardBuilder::build() {
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value wg = divu(tid, idx(128));
-  Value q0 = muli(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), idx(split.rows()));
+  Value q0 = muli(forwardQueryTile(/*heavyFirst=*/op.getCausal()), idx(split.rows()));
   Value keyEnd = N;
   if (op.getCausal())
     keyEnd = minu(N, addi(q0, idx(split.rows())));
@@ -188,7 +188,7 @@ void WgmmaForwardBuilder::build() {
     setUpLanes(ctid);
     Value cw = divu(ctid, idx(32));    // warp among the consumers: 16 rows
     Value c = divu(ctid, idx(128));    // consumer warpgroup: 64 rows
-    ForwardRows fr = forwardRows(cw, Hq, Hkv, M, N, split.rows());
+    ForwardRows fr = forwardRows(cw, Hq, Hkv, M, N, split.rows(), op.getCausal());
     const Value *rows = fr.rows, *rowValid = fr.rowValid;
     Masking mk = forwardMasking(op, mask, lengths, fr.bi, fr.h, M, N, Hq, scale);
     Value wgQ0 = addi(q0, muli(c, idx(64)));
