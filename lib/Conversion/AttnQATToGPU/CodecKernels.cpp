@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "KernelArith.h"
 #include "KernelBuilders.h"
 
 #include "attnqat/Conversion/FP4Arith.h"
@@ -63,12 +64,14 @@ namespace {
 /// Both need the element arrays 16-byte aligned and the code and scale
 /// arrays aligned to their access; they compute with FP4Arith exactly as
 /// the strided path does (same bits).
-class CodecVectorPaths {
+class CodecVectorPaths : public KernelArith {
 public:
-  CodecVectorPaths(OpBuilder &b, Location loc, const CodecKernelKey &key, Block &entry)
-      : b(b), loc(loc), fp(b, loc), key(key), bs(key.format.getBlockSize()),
-        g(key.format.getGlobalScaleValue()), elt(key.elementType),
-        e(16 / (elt.getIntOrFloatBitWidth() / 8)) {
+  /// Builds at the start of `func`'s body; its builder `b` is the kernel's.
+  CodecVectorPaths(gpu::GPUFuncOp func, const CodecKernelKey &key)
+      : KernelArith(OpBuilder::atBlockBegin(&func.getBody().front()), func.getLoc()), fp(b, loc),
+        key(key), bs(key.format.getBlockSize()), g(key.format.getGlobalScaleValue()),
+        elt(key.elementType), e(16 / (elt.getIntOrFloatBitWidth() / 8)) {
+    Block &entry = func.getBody().front();
     bool codec = key.kind != CodecKind::FakeQuant;
     unsigned sizeArg = codec ? 3 : 2;
     axis = entry.getArgument(sizeArg + 1), inner = entry.getArgument(sizeArg + 2);
@@ -87,10 +90,10 @@ public:
   int64_t elementsPerAccess() const { return e; }
 
   Value rowsFit() {
-    Value fits = andi(eq(inner, idx(1)), eq(remu(axis, idx(bs)), idx(0)));
+    Value fits = andi(eqi(inner, idx(1)), eqi(remu(axis, idx(bs)), idx(0)));
     return andi(fits, aligned(/*codeBytes=*/e / 2, /*scaleBytes=*/1));
   }
-  Value columnsFit() { return andi(eq(remu(inner, idx(e)), idx(0)), aligned(e, e)); }
+  Value columnsFit() { return andi(eqi(remu(inner, idx(e)), idx(0)), aligned(e, e)); }
 
   /// Units us of the rows path (unit u: part u % L of block u / L), their
   /// loads issued together. `lives[j]`: us[j] is one (the warp's other
@@ -155,7 +158,7 @@ public:
                                 vector::FromElementsOp::create(b, loc, codeBytes, bytes), codes,
                                 ValueRange{codeAt[j]}, /*nontemporal=*/false,
                                 llvm::Align(e / 2));
-        when(eq(part[j], idx(0)), [&] {
+        when(eqi(part[j], idx(0)), [&] {
           memref::StoreOp::create(b, loc, fp.scaleBits(key.format, scale), scales, block[j]);
         });
       });
@@ -214,15 +217,13 @@ public:
 
     // The amax pass holds only the running maxima; the quantize pass loads
     // the rows again (from L1).
-    SmallVector<Value> amax;
+    SmallVector<Value> amax(e);
     for (int64_t k = 0; k < bs; ++k) {
       SmallVector<Value> row = loadElements(elementAt(k));
       for (int64_t c = 0; c < e; ++c) {
         Value v = math::AbsFOp::create(b, loc, row[c]);
-        amax.push_back(k ? Value(arith::MaximumFOp::create(b, loc, amax[c], v)) : v);
+        amax[c] = k ? Value(arith::MaximumFOp::create(b, loc, amax[c], v)) : v;
       }
-      if (k)
-        amax.erase(amax.begin(), amax.begin() + e);
     }
     SmallVector<Value> scale;
     for (Value m : amax)
@@ -261,8 +262,6 @@ public:
   }
 
 private:
-  OpBuilder &b;
-  Location loc;
   FP4Arith fp;
   const CodecKernelKey &key;
   int64_t bs;
@@ -271,27 +270,6 @@ private:
   int64_t e; // elements per 16-byte access
   Value axis, inner, input, values, codes, scales; // absent ones null
 
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value cf(float v) { return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)); }
-  Value addi(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value subi(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value muli(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value divu(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
-  Value remu(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
-  Value minu(Value x, Value y) { return arith::MinUIOp::create(b, loc, x, y); }
-  Value andi(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
-  Value eq(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
-  }
-  Value ult(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
-  }
-  void when(Value cond, function_ref<void()> body) {
-    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    body();
-  }
   /// Element arrays 16-byte aligned, code and scale arrays as given.
   Value aligned(int64_t codeBytes, int64_t scaleBytes) {
     Value ok = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
@@ -299,7 +277,7 @@ private:
       if (!memref || bytes == 1)
         return;
       Value at = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-      ok = andi(ok, eq(remu(at, idx(bytes)), idx(0)));
+      ok = andi(ok, eqi(remu(at, idx(bytes)), idx(0)));
     };
     check(input, 16);
     check(values, 16);
@@ -359,8 +337,9 @@ private:
 } // namespace
 
 void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key) {
-  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
-  Location loc = func.getLoc();
+  CodecVectorPaths vec(func, key); // its builder builds the whole kernel
+  OpBuilder &b = vec.b;
+  Location loc = vec.loc;
   FP4Arith fp(b, loc);
   auto idx = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
@@ -556,7 +535,6 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
   }
   // A thread per kCodecElementsPerThread elements; each path walks its units
   // grid-stride.
-  CodecVectorPaths vec(b, loc, key, entry);
   Value threads =
       arith::MulIOp::create(b, loc, gpu::GridDimOp::create(b, loc, gpu::Dimension::x), bdim);
   auto gridStride = [&](Value units, function_ref<void(Value)> body) {

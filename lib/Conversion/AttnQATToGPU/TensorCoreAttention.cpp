@@ -514,56 +514,48 @@ void buildBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP,
 }
 
 void buildRowDot(gpu::GPUFuncOp func) {
-  OpBuilder b = OpBuilder::atBlockBegin(&func.getBody().front());
-  Location loc = func.getLoc();
+  KernelArith k(OpBuilder::atBlockBegin(&func.getBody().front()), func.getLoc());
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
   Block &entry = func.getBody().front();
   Value o = entry.getArgument(0), dO = entry.getArgument(1),
         delta = entry.getArgument(2);
   ValueRange dims = entry.getArguments().take_back(6);
   Type f32 = b.getF32Type();
-  auto idx = [&](int64_t v) -> Value { return arith::ConstantIndexOp::create(b, loc, v); };
-  auto eq = [&](Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y).getResult();
-  };
+  auto idx = [&](int64_t v) { return k.idx(v); };
   auto toF32 = [&](Value v) -> Value {
     return v.getType().isF32() ? v : arith::ExtFOp::create(b, loc, f32, v).getResult();
   };
-  Value rows = arith::MulIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, dims[0], dims[1]), dims[3]);
+  Value rows = k.muli(k.muli(dims[0], dims[1]), dims[3]);
   Value D = dims[5];
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value bid = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-  Value lane = arith::RemUIOp::create(b, loc, tid, idx(kRowDotLanes));
-  Value row = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, bid, idx(kThreads / kRowDotLanes)),
-      arith::DivUIOp::create(b, loc, tid, idx(kRowDotLanes)));
-  Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, rows);
+  Value lane = k.remu(tid, idx(kRowDotLanes));
+  Value row = k.addi(k.muli(bid, idx(kThreads / kRowDotLanes)), k.divu(tid, idx(kRowDotLanes)));
+  Value inside = k.ult(row, rows);
   // Rows past the end compute on the last row (their lanes take part in the
   // shuffles) and store nothing.
-  Value base = arith::MulIOp::create(
-      b, loc, arith::MinUIOp::create(b, loc, row, arith::SubIOp::create(b, loc, rows, idx(1))),
-      D);
+  Value base = k.muli(k.clampTo(row, rows), D);
 
   // Eight consecutive elements per lane and step (16-byte loads) where the
   // rows are whole steps of 64 and the arrays aligned; else lane l takes
   // elements l, l + 8, ...
-  Value fits = eq(arith::RemUIOp::create(b, loc, D, idx(8 * kRowDotLanes)), idx(0));
+  Value fits = k.eqi(k.remu(D, idx(8 * kRowDotLanes)), idx(0));
   for (Value memref : {o, dO}) {
     Value at = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-    fits = arith::AndIOp::create(b, loc, fits,
-                                 eq(arith::RemUIOp::create(b, loc, at, idx(16)), idx(0)));
+    fits = k.andi(fits, k.eqi(k.remu(at, idx(16)), idx(0)));
   }
   Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
   auto path = scf::IfOp::create(b, loc, TypeRange{f32}, fits, /*withElseRegion=*/true);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&path.getThenRegion().front());
-    auto loop = scf::ForOp::create(b, loc, arith::MulIOp::create(b, loc, lane, idx(8)), D,
-                                   idx(8 * kRowDotLanes), ValueRange{zero});
+    auto loop = scf::ForOp::create(b, loc, k.muli(lane, idx(8)), D, idx(8 * kRowDotLanes),
+                                   ValueRange{zero});
     {
       OpBuilder::InsertionGuard g2(b);
       b.setInsertionPointToStart(loop.getBody());
-      Value at = arith::AddIOp::create(b, loc, base, loop.getInductionVar());
+      Value at = k.addi(base, loop.getInductionVar());
       auto load8 = [&](Value memref) {
         Type elt = cast<MemRefType>(memref.getType()).getElementType();
         return vector::LoadOp::create(b, loc, VectorType::get({8}, elt), memref,
@@ -584,7 +576,7 @@ void buildRowDot(gpu::GPUFuncOp func) {
     {
       OpBuilder::InsertionGuard g2(b);
       b.setInsertionPointToStart(loop2.getBody());
-      Value at = arith::AddIOp::create(b, loc, base, loop2.getInductionVar());
+      Value at = k.addi(base, loop2.getInductionVar());
       Value x = toF32(memref::LoadOp::create(b, loc, dO, ValueRange{at}));
       Value y = toF32(memref::LoadOp::create(b, loc, o, ValueRange{at}));
       scf::YieldOp::create(
@@ -599,10 +591,8 @@ void buildRowDot(gpu::GPUFuncOp func) {
                       .getShuffleResult();
     sum = arith::AddFOp::create(b, loc, sum, other);
   }
-  auto store = scf::IfOp::create(
-      b, loc, arith::AndIOp::create(b, loc, inside, eq(lane, idx(0))), false);
-  b.setInsertionPointToStart(&store.getThenRegion().front());
-  memref::StoreOp::create(b, loc, sum, delta, ValueRange{row});
+  k.when(k.andi(inside, k.eqi(lane, idx(0))),
+         [&] { memref::StoreOp::create(b, loc, sum, delta, ValueRange{row}); });
 }
 
 } // namespace mlir::attnqat::tc

@@ -21,6 +21,7 @@
 #ifndef ATTNQAT_LIB_CONVERSION_ATTNQATTOGPU_TILEBUILDER_H
 #define ATTNQAT_LIB_CONVERSION_ATTNQATTOGPU_TILEBUILDER_H
 
+#include "KernelArith.h"
 #include "TensorCoreAttention.h"
 
 #include "attnqat/Conversion/FP4Arith.h"
@@ -55,19 +56,17 @@ struct Tile {
   }
 };
 
-/// Helpers shared by the forward and backward builders: index and float
-/// arithmetic, warp reductions, BF16 packing, MMAs, ldmatrix, cp.async tiles
+/// Helpers shared by the forward and backward builders (KernelArith's index
+/// helpers and): float arithmetic, warp reductions, BF16 packing, MMAs, ldmatrix, cp.async tiles
 /// and the score / P~ / P quantization steps both directions compute alike.
-class TileBuilder {
+class TileBuilder : public KernelArith {
 public:
   TileBuilder(gpu::GPUFuncOp func, ConfigAttr config, int64_t D)
-      : func(func), b(OpBuilder::atBlockBegin(&func.getBody().front())),
-        loc(func.getLoc()), fp(b, loc), config(config), D(D) {}
+      : KernelArith(OpBuilder::atBlockBegin(&func.getBody().front()), func.getLoc()), func(func),
+        fp(b, loc), config(config), D(D) {}
 
 protected:
   gpu::GPUFuncOp func;
-  OpBuilder b;
-  Location loc;
   FP4Arith fp;
   ConfigAttr config;
   int64_t D;
@@ -76,23 +75,11 @@ protected:
 
   Type f32() { return b.getF32Type(); }
   Type bf16() { return b.getBF16Type(); }
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value cf(double v) { return fp.f32(v); }
-  Value addi(Value x, Value y) { return b.createOrFold<arith::AddIOp>(loc, x, y); }
-  Value subi(Value x, Value y) { return b.createOrFold<arith::SubIOp>(loc, x, y); }
-  Value muli(Value x, Value y) { return b.createOrFold<arith::MulIOp>(loc, x, y); }
-  Value divu(Value x, Value y) { return b.createOrFold<arith::DivUIOp>(loc, x, y); }
-  Value remu(Value x, Value y) { return b.createOrFold<arith::RemUIOp>(loc, x, y); }
-  Value minu(Value x, Value y) { return b.createOrFold<arith::MinUIOp>(loc, x, y); }
-  Value ult(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
-  }
-  Value andi(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
   Value addf(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
   Value mulf(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
   Value subf(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
   Value maxf(Value x, Value y) { return arith::MaximumFOp::create(b, loc, x, y); }
-  Value sel(Value c, Value t, Value f) { return arith::SelectOp::create(b, loc, c, t, f); }
   Value isNegInf(Value x) {
     return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, cf(-kInf));
   }
@@ -143,27 +130,12 @@ protected:
   Value ori(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
   Type i32() { return b.getI32Type(); }
   Value toI32(Value index) { return arith::IndexCastOp::create(b, loc, i32(), index); }
-  Value eqi(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
-  }
-  Value uge(Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, x, y);
-  }
   /// Parity (i32) of use `u` of a two-buffer barrier.
   Value parityOf(Value u) { return toI32(remu(u, idx(2))); }
   /// Waits on mbarrier `bar` for the phase of parity `parity` (i32).
   void waitPhase(Value bar, Value parity) {
     NVVM::MBarrierTryWaitParityOp::create(b, loc, bar, parity, i32c(0x989680));
   }
-  /// Runs `body` under `cond` (no results).
-  void when(Value cond, llvm::function_ref<void()> body) {
-    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    body();
-  }
-  /// min(i, n - 1): a row or key index clamped into a buffer of n (>= 1).
-  Value clampTo(Value i, Value n) { return minu(i, subi(n, idx(1))); }
 
   /// Lane coordinates of the fragment layouts and of ldmatrix's addresses.
   void setUpLanes(Value tid) {

@@ -101,9 +101,10 @@ void WgmmaBackwardBuilder::build() {
                                                              f32(), MemRefLayoutAttrInterface{},
                                                              workgroup),
                                              loc);
-  Value rawS = func.addWorkgroupAttribution(
-      MemRefType::get({12, tc::kQueryTile}, f32(), MemRefLayoutAttrInterface{}, workgroup),
-      loc);
+  constexpr int64_t kRaw = 3, kRawStage = 2 * kRaw; // m, l, D; two copies
+  Value rawS = func.addWorkgroupAttribution(MemRefType::get({2 * kRawStage, tc::kQueryTile}, f32(),
+                                                            MemRefLayoutAttrInterface{}, workgroup),
+                                            loc);
   setUpShared(sl.total);
 
   BackwardBlock bb = backwardBlock(Hq, Hkv, N);
@@ -133,7 +134,8 @@ void WgmmaBackwardBuilder::build() {
           copyRows(tid, dO, qBase, i0, M, tc::kQueryTile, stageAt(sl.dO[0], stage), &tokens);
           Value r = remu(tid, idx(tc::kQueryTile));
           Value at = addi(qBase, clampTo(addi(i0, r), M));
-          Value half = addi(muli(stage, idx(6)), muli(divu(tid, idx(tc::kQueryTile)), idx(3)));
+          Value half =
+              addi(muli(stage, idx(kRawStage)), muli(divu(tid, idx(tc::kQueryTile)), idx(kRaw)));
           for (auto [i, src] : llvm::enumerate(std::array<Value, 3>{mIn, lIn, deltaIn}))
             tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
                 b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), rawS,
@@ -231,7 +233,7 @@ void WgmmaBackwardBuilder::build() {
       nvgpu::DeviceAsyncWaitOp::create(b, loc, prefetch, b.getI32IntegerAttr(0));
       auto [hn, in0, qBasen] = item(minu(addi(w, idx(1)), subi(items, idx(1))));
       auto raw = [&](int64_t i) {
-        Value at = addi(muli(subi(idx(1), stage), idx(6)), idx(i));
+        Value at = addi(muli(subi(idx(1), stage), idx(kRawStage)), idx(i));
         return memref::LoadOp::create(b, loc, rawS, ValueRange{at, tid}).getResult();
       };
       storeRowStats(tid, statS, raw(0), raw(1), raw(2), ult(addi(in0, tid), M), scale, gP,
