@@ -85,6 +85,15 @@ func.func @masked(%q: tensor<2x4x64x64xbf16>, %k: tensor<2x2x70x64xbf16>, %mask:
   return %o : tensor<2x4x64x64xbf16>
 }
 
+// Mode none with a mask and key lengths, not causal: the wgmma forward runs
+// its fully visible tiles software-pipelined, the rest one at a time.
+func.func @masked_none(%q: tensor<2x4x64x128xbf16>, %k: tensor<2x2x70x128xbf16>, %mask: tensor<1x1x64x70xf32>, %lens: tensor<2xi32>)
+    -> tensor<2x4x64x128xbf16> {
+  %o, %l = attnqat.attention %q, %k, %k mask(%mask) key_lengths(%lens) {config = #attnqat.config<mode = none>}
+      : tensor<2x4x64x128xbf16>, tensor<2x2x70x128xbf16>, tensor<2x2x70x128xbf16> mask tensor<1x1x64x70xf32> key_lengths tensor<2xi32> -> tensor<2x4x64x128xbf16>, tensor<2x4x64xf32>
+  return %o : tensor<2x4x64x128xbf16>
+}
+
 // The tensor-core backward (and its delta pre-pass) for the forwards above.
 // CHECK-DAG: attnqat.attention_backward {{.*}}attnqat.kernel = @attnqat_kernels::@attention_bwd_tc_qat_pnvfp42_causal_d128_bf16, attnqat.pre_kernel = @attnqat_kernels::@attention_bwd_tc_delta_bf16
 // CHECK-DAG: gpu.func @attention_bwd_tc_delta_bf16({{.*}}attnqat.access = {delta = "out"}{{.*}}attnqat.params = ["o_saved", "do", "delta", "B", "Hq", "Hkv", "M", "N", "D"]

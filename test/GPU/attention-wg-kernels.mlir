@@ -19,8 +19,9 @@
 // CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16(
 // CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"], attnqat.launch = {block = 384 : i64, dynamic_shared = 99368 : i64, grid = ["ceil(M/128)", "Hq", "B"]}, attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // Elsewhere three consumer warpgroups (192 rows, 152 registers each), two
-// stages of K and V (16 KiB each at D = 64; Q 24 KiB).
-// CHECK-DAG: gpu.func @attention_fwd_wg_none_d64_bf16({{.*}}attnqat.launch = {block = 512 : i64, dynamic_shared = 58408 : i64, grid = ["ceil(M/192)", "Hq", "B"]}
+// stages of K and V (16 KiB each at D = 64; Q 24 KiB); three stages where the
+// visible tiles run pipelined (mode none, not causal).
+// CHECK-DAG: gpu.func @attention_fwd_wg_none_d64_bf16({{.*}}attnqat.launch = {block = 512 : i64, dynamic_shared = 74808 : i64, grid = ["ceil(M/192)", "Hq", "B"]}
 // CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16({{.*}}attnqat.launch = {block = 512 : i64, dynamic_shared = 58408 : i64, grid = ["ceil(M/192)", "Hq", "B"]}
 // CHECK-DAG: nvvm.setmaxregister increase 152
 // setmaxnreg needs the entry register count: 65536 / 384 rounded down to 8.
@@ -48,6 +49,18 @@
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
 // PTX-SAME: cp.async.cg.shared.global
 // PTX-SAME: cp.async.mbarrier.arrive.noinc.shared.b64
+// Mode none, not causal: the visible tiles pipelined. Each step issues S of
+// tile j, then P_{j-1} V_{j-1}, and waits for S alone (wait_group 1); the
+// softmax follows, then the wait for P V.
+// PTX: .entry attention_fwd_wg_none_d128_bf16(
+// PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// PTX-SAME: wgmma.commit_group.sync.aligned;
+// PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX-SAME: wgmma.commit_group.sync.aligned;
+// PTX-SAME: wgmma.wait_group.sync.aligned 1;
+// PTX-SAME: ex2.approx.ftz.f32
+// PTX-SAME: wgmma.wait_group.sync.aligned 0;
+// PTX-SAME: mbarrier.arrive
 // PTX: .entry attention_fwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16(
 // PTX-SAME: .maxntid 512, 1, 1
 // PTX-SAME: .maxnreg 128
@@ -63,9 +76,10 @@
 
 // Registers: 168 at launch (384 threads; 128 for 512), re-split by setmaxnreg; D/16 S
 // wgmmas and 4 (8 in qat) P V wgmmas per key tile, in each of the two loops
-// (tiles with and without visibility tests).
-// PTXAS-DAG: attention_fwd_wg_none_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
-// PTXAS-DAG: attention_fwd_wg_none_d128_bf16 regs=128 spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
+// (tiles with and without visibility tests); the pipelined loop of mode none
+// adds a prologue (S of its first tile) and an epilogue (P V of its last).
+// PTXAS-DAG: attention_fwd_wg_none_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
+// PTXAS-DAG: attention_fwd_wg_none_d128_bf16 regs=128 spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x12 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
 // PTXAS-DAG: attention_fwd_wg_qat_pnvfp42_causal_d128_bf16 regs=168 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x16 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
 // ptxas keeps setmaxnreg (no C7508) and the wgmma pipeline (no C7514).
 // PTXASWARN: attention_fwd_wg_

@@ -182,7 +182,10 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     head dim 128) compute S = Q K^T with `wgmma.mma_async` from shared
     memory, the tensor-core forward's softmax and P quantization on the
     accumulators, and O (O′) with wgmma taking P from registers and V
-    transposed from shared memory. Same parameters as the tensor-core
+    transposed from shared memory; in mode none without causality the
+    fully visible key tiles run software-pipelined (S of tile j issued with
+    P V of tile j - 1, the softmax overlapping the latter; three stages).
+    Same parameters as the tensor-core
     forward; it carries `attnqat.chips = ["sm_90a"]`, 512 (384) threads,
     grid (ceil(M/192) (ceil(M/128)), Hq, B) and dynamic shared memory. A
     backward the tensor-core backward covers with BF16 operands likewise

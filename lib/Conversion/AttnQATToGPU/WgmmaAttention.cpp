@@ -8,9 +8,9 @@
 // online softmax over 64-key tiles, P~ and FP4Arith's P codec on the
 // accumulator fragments, the row finish) and splits the block into roles:
 //
-//   warpgroup 0   producer: Q once, then K and V tiles into two stages of
-//                 shared memory (cp.async, 16 bytes per copy, 128-byte
-//                 swizzle); an mbarrier per stage tracks the copies
+//   warpgroup 0   producer: Q once, then K and V tiles into two stages
+//                 (three when pipelined, below) of shared memory (cp.async, 16 bytes per copy,
+//                 128-byte swizzle); an mbarrier per stage tracks the copies
 //                 (cp.async.mbarrier.arrive.noinc). Few registers
 //                 (setmaxnreg.dec).
 //   warpgroups    consumers (three, or two in qat at D = 128), 64 query rows
@@ -23,6 +23,13 @@
 //                 registers the producer returned (the kernel states its
 //                 entry count with .maxnreg, else ptxas ignores
 //                 setmaxnreg).
+//
+// In mode none without causality the fully visible tiles run
+// software-pipelined (FlashAttention-3's intra-warpgroup overlap): S of tile
+// j and P_{j-1} V_{j-1} issue together, and the softmax of tile j runs while
+// the tensor cores finish P_{j-1} V_{j-1}. Elsewhere a tile's S, softmax and
+// P V follow one another, and the other consumers fill the gaps (WgSplit says
+// why).
 //
 // The wgmma accumulator of a warp is the mma.sync m16n8 fragment per 8
 // columns, and its register A operand is the m16n8k16 A fragment, so P never
@@ -56,11 +63,22 @@ namespace {
 struct WgSplit {
   int64_t consumers;
   int32_t consumerRegs;
-  static constexpr int64_t stages = 2; // of K and V
+  /// Whether the fully visible tiles run software-pipelined (runPipelined):
+  /// in mode none without causality. H200, same run, none D = 128: 16k keys
+  /// 514 -> 589 TFLOP/s, 4k 490 -> 549, 1k 377 -> 410, D = 64 unchanged
+  /// (377 -> 383). Where P is quantized the consumers are busy issuing the
+  /// codec, and the overlap lost 2-8% (qat, dropin, fp4: the fragments of
+  /// P_{j-1} held through the codec spill); causal none lost 8% at D = 128
+  /// and D = 64.
+  bool pipelined;
+  /// K/V stages: three when pipelined, because then tile j's stage is freed
+  /// only once P_j V_j has finished, in the middle of tile j + 1.
+  int64_t stages;
   static constexpr int32_t kProducerRegs = 56;
   explicit WgSplit(AttentionOp op)
       : consumers(op.getConfig().getMode() == Mode::QAT && tc::headDim(op) > 64 ? 2 : 3),
-        consumerRegs(consumers == 3 ? 152 : 224) {}
+        consumerRegs(consumers == 3 ? 152 : 224),
+        pipelined(!op.getConfig().isQuantized() && !op.getCausal()), stages(pipelined ? 3 : 2) {}
   int64_t rows() const { return 64 * consumers; }
   int64_t threads() const { return 128 * (consumers + 1); }
   /// Registers per thread at entry; setmaxnreg moves them between the roles
@@ -206,12 +224,13 @@ void WgmmaForwardBuilder::build() {
     auto stageOf = [&](Value j) { return remu(j, idx(stages)); };
     // S = Q K_j^T (64 rows x 64 keys, k-steps of 16 along D), issued and
     // committed as one wgmma group once the producer has filled the stage.
-    auto issueS = [&](Value j) {
-      Value stage = stageOf(j);
-      Value kAt = addi(idx(sl.k), muli(stage, idx(sl.stageBytes)));
-      waitUse(barrier(WgLayout::kKVFull, stage), divu(j, idx(stages)));
+    auto sReady = [&](Value j) {
+      waitUse(barrier(WgLayout::kKVFull, stageOf(j)), divu(j, idx(stages)));
       // The producer's cp.async writes, seen by the async proxy (wgmma).
       fenceProxyAsync();
+    };
+    auto issueSAcc = [&](Value j) {
+      Value kAt = addi(idx(sl.k), muli(stageOf(j), idx(sl.stageBytes)));
       SmallVector<Value> sAcc(nTiles * 4, cf(0));
       fence(sAcc);
       for (int64_t kc = 0; kc < kChunks; ++kc) {
@@ -224,42 +243,52 @@ void WgmmaForwardBuilder::build() {
       commitGroup(sAcc);
       return sAcc;
     };
+    auto issueS = [&](Value j) {
+      sReady(j);
+      return issueSAcc(j);
+    };
     auto release = [&](Value j) {
       NVVM::MBarrierArriveOp::create(b, loc, Type(), barrier(sl.kvEmpty(), stageOf(j)),
                                      Value());
     };
 
-    // One key tile j on its finished S: softmax, P quantization, then
-    // O = alpha O + P~^F V_j (O' = alpha O' + P~ V_j in qat) issued as one
-    // wgmma group, whose accumulators it returns.
-    auto tileStep = [&](Value j, SmallVector<Value> sAcc, ValueRange st, bool masked,
-                        Value mNew[2], Value lNew[2]) {
+    // P of key tile j from its finished S: the softmax against the running
+    // (m, l) in `ml`, then P's quantization. Returns P's A fragments for
+    // P V (per k-step of 16 keys, P~^F's four, then P~'s four in qat) and
+    // alpha; the new m and l go to mNew, lNew.
+    const int64_t kSteps = tc::kKeyTile / 16;
+    auto pTile = [&](Value j, SmallVector<Value> sAcc, ValueRange ml, bool masked, Value mNew[2],
+                     Value lNew[2], Value alpha[2]) {
       Value j0 = muli(j, idx(tc::kKeyTile));
-      Value vAt = addi(idx(sl.v), muli(stageOf(j), idx(sl.stageBytes)));
       SmallVector<Acc> sTiles = asTiles(sAcc);
-      Value alpha[2];
       SmallVector<Acc> p = softmaxTile(
           sTiles,
           [&](int64_t nt, int64_t e) {
             return addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2))));
           },
-          mk, rows, masked, st.slice(accCount, 4), mNew, alpha, lNew);
+          mk, rows, masked, ml, mNew, alpha, lNew);
       // O' multiplies P~'s BF16 A fragments packed before P is quantized,
       // so the f32 P~ is not held through the quantization next to P^F
       // (H200, qat D = 128 at 16k keys: 209 -> 215 TFLOP/s, spills 16 -> 8
       // bytes).
-      const int64_t kSteps = tc::kKeyTile / 16;
       SmallVector<SmallVector<Value>> pFrags(kSteps);
       for (int64_t kc = 0; kc < kSteps && qat; ++kc)
         pFrags[kc] = aFromAcc(p, kc);
       SmallVector<Acc> pq = p;
       if (quantized)
         quantizeForwardP(pq, j0, rows, rowValid, fr.qBase, N, mNew, dump);
-
-      SmallVector<Value> carried(st.take_front(accCount));
-      // The integer frame moves rarely, so alpha is exactly 1 for most
-      // tiles: a warp whose rows all keep their frame skips the D/2 (qat:
-      // D) products.
+      SmallVector<Value> frags;
+      for (int64_t kc = 0; kc < kSteps; ++kc) {
+        llvm::append_range(frags, aFromAcc(pq, kc));
+        if (qat)
+          llvm::append_range(frags, pFrags[kc]);
+      }
+      return frags;
+    };
+    // O (and O') times alpha. The integer frame moves rarely, so alpha is
+    // exactly 1 for most tiles: a warp whose rows all keep their frame
+    // skips the D/2 (qat: D) products.
+    auto rescaled = [&](ValueRange carried, Value alpha[2]) {
       Value one = cf(1);
       Value moved = arith::OrIOp::create(
           b, loc,
@@ -267,36 +296,31 @@ void WgmmaForwardBuilder::build() {
           arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, alpha[1], one));
       Value anyMoved = NVVM::VoteSyncOp::create(b, loc, b.getI1Type(), i32c(-1), moved,
                                                 NVVM::VoteSyncKind::any);
-      auto rescale = scf::IfOp::create(b, loc, ValueRange(carried).getTypes(), anyMoved,
+      auto rescale = scf::IfOp::create(b, loc, carried.getTypes(), anyMoved,
                                        /*withElseRegion=*/true);
-      {
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPointToStart(&rescale.getThenRegion().front());
-        SmallVector<Value> scaled;
-        for (int64_t i = 0; i < accCount; ++i)
-          scaled.push_back(mulf(alpha[(i % 4) / 2], carried[i]));
-        scf::YieldOp::create(b, loc, scaled);
-        b.setInsertionPointToStart(&rescale.getElseRegion().front());
-        scf::YieldOp::create(b, loc, carried);
-      }
-      SmallVector<Value> oAcc, opAcc;
-      for (int64_t i = 0; i < dTiles * 4; ++i) {
-        oAcc.push_back(rescale.getResult(i));
-        if (qat)
-          opAcc.push_back(rescale.getResult(dTiles * 4 + i));
-      }
-      // P's A fragments (BF16 pairs) are packed before the fence, so the
-      // wgmmas issue back to back.
-      SmallVector<Value> frags;
-      for (int64_t kc = 0; kc < kSteps; ++kc) {
-        llvm::append_range(frags, aFromAcc(pq, kc));
-        if (qat)
-          llvm::append_range(frags, pFrags[kc]);
-      }
+      OpBuilder::InsertionGuard g2(b);
+      b.setInsertionPointToStart(&rescale.getThenRegion().front());
+      SmallVector<Value> scaled;
+      for (auto [i, x] : llvm::enumerate(carried))
+        scaled.push_back(mulf(alpha[(i % 4) / 2], x));
+      scf::YieldOp::create(b, loc, scaled);
+      b.setInsertionPointToStart(&rescale.getElseRegion().front());
+      scf::YieldOp::create(b, loc, carried);
+      return SmallVector<Value>(rescale.getResults());
+    };
+    // O += P~^F V_j (O' += P~ V_j in qat) from P's A fragments `frags`,
+    // issued and committed as one wgmma group, whose accumulators it
+    // returns (O's, then O''s).
+    auto issuePV = [&](Value j, ValueRange carried, ArrayRef<Value> pFrags) {
+      Value vAt = addi(idx(sl.v), muli(stageOf(j), idx(sl.stageBytes)));
+      SmallVector<Value> oAcc(carried.take_front(dTiles * 4)),
+          opAcc(carried.drop_front(dTiles * 4));
       SmallVector<SmallVector<Value> *> accs{&oAcc};
       if (qat)
         accs.push_back(&opAcc);
-      frags = fence(accs, frags);
+      // The fragments pass the fence with the accumulators, so the wgmmas
+      // issue back to back.
+      SmallVector<Value> frags = fence(accs, pFrags);
       ArrayRef<Value> aFrag(frags);
       for (int64_t kc = 0; kc < kSteps; ++kc) {
         Value vDesc = descriptor(addi(vAt, idx(kc * 2 * kAtomBytes)), colBlock);
@@ -311,13 +335,65 @@ void WgmmaForwardBuilder::build() {
       commitGroup(all);
       return all;
     };
+    auto withStats = [](SmallVector<Value> accs, Value mNew[2], Value lNew[2]) {
+      accs.append({mNew[0], mNew[1], lNew[0], lNew[1]});
+      return accs;
+    };
 
-    // The key tiles [lb, ub): S of tile j, wait, softmax and P codec, P V,
-    // wait. (Issuing S of tile j+1 before the softmax of tile j, with four
-    // stages, was slower than a third consumer at D = 64 and spilled 660
-    // bytes at D = 128; carrying P V in flight across the back edge made
-    // LLVM copy the accumulators there, which ptxas answers by serializing
-    // the wgmmas, info C7514.)
+    // The fully visible key tiles [lb, ub), software-pipelined as in
+    // FlashAttention-3: each step issues S of tile j, then P_{j-1} V_{j-1},
+    // and waits for S alone, so the softmax and P codec of tile j run
+    // while the tensor cores multiply P_{j-1} V_{j-1}; O is rescaled once
+    // that has finished. Nothing is in flight across the back edge (only
+    // P's fragments are carried), so no copy of an accumulator lands
+    // between a wgmma and its wait (ptxas would serialize the wgmmas, info
+    // C7514).
+    auto runPipelined = [&](Value lb, Value ub, ValueRange init) {
+      auto any = scf::IfOp::create(b, loc, init.getTypes(), ult(lb, ub),
+                                   /*withElseRegion=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&any.getElseRegion().front());
+      scf::YieldOp::create(b, loc, init);
+      b.setInsertionPointToStart(&any.getThenRegion().front());
+      Value mNew[2], lNew[2], alpha[2];
+      SmallVector<Value> sAcc = issueS(lb);
+      waitGroup(sAcc, 0);
+      SmallVector<Value> frags =
+          pTile(lb, sAcc, init.slice(accCount, 4), /*masked=*/false, mNew, lNew, alpha);
+      SmallVector<Value> carried =
+          withStats(rescaled(init.take_front(accCount), alpha), mNew, lNew);
+      int64_t fragCount = frags.size();
+      carried.append(frags);
+      auto loop = scf::ForOp::create(b, loc, addi(lb, idx(1)), ub, idx(1), carried);
+      {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(loop.getBody());
+        ValueRange st = loop.getRegionIterArgs();
+        Value j = loop.getInductionVar(), prev = subi(j, idx(1));
+        SmallVector<Value> s = issueS(j);
+        SmallVector<Value> pv =
+            issuePV(prev, st.take_front(accCount), SmallVector<Value>(st.take_back(fragCount)));
+        waitGroup(s, 1); // S of tile j; P_{j-1} V_{j-1} may still run
+        SmallVector<Value> next =
+            pTile(j, s, st.slice(accCount, 4), /*masked=*/false, mNew, lNew, alpha);
+        waitGroup(pv, 0);
+        release(prev);
+        SmallVector<Value> yield = withStats(rescaled(pv, alpha), mNew, lNew);
+        yield.append(next);
+        scf::YieldOp::create(b, loc, yield);
+      }
+      ValueRange res = loop.getResults();
+      SmallVector<Value> pv = issuePV(subi(ub, idx(1)), res.take_front(accCount),
+                                      SmallVector<Value>(res.take_back(fragCount)));
+      waitGroup(pv, 0);
+      release(subi(ub, idx(1)));
+      pv.append(res.begin() + accCount, res.begin() + accCount + 4);
+      scf::YieldOp::create(b, loc, pv);
+      return any;
+    };
+
+    // Tiles with visibility tests, one at a time: S of tile j, wait, the
+    // softmax and P codec, P V, wait.
     auto runTiles = [&](Value lb, Value ub, ValueRange init, bool masked) {
       auto loop = scf::ForOp::create(b, loc, lb, ub, idx(1), init);
       OpBuilder::InsertionGuard guard(b);
@@ -326,18 +402,20 @@ void WgmmaForwardBuilder::build() {
       Value j = loop.getInductionVar();
       SmallVector<Value> sAcc = issueS(j);
       waitGroup(sAcc, 0);
-      Value mNew[2], lNew[2];
-      SmallVector<Value> all = tileStep(j, sAcc, st, masked, mNew, lNew);
+      Value mNew[2], lNew[2], alpha[2];
+      SmallVector<Value> frags = pTile(j, sAcc, st.slice(accCount, 4), masked, mNew, lNew, alpha);
+      SmallVector<Value> all = issuePV(j, rescaled(st.take_front(accCount), alpha), frags);
       waitGroup(all, 0);
       // The stage's reads are done: the producer may refill it.
       release(j);
-      all.append({mNew[0], mNew[1], lNew[0], lNew[1]});
-      scf::YieldOp::create(b, loc, all);
+      scf::YieldOp::create(b, loc, withStats(all, mNew, lNew));
       return loop;
     };
 
-    auto full = runTiles(idx(0), fullTiles, init, /*masked=*/false);
-    auto rest = runTiles(fullTiles, numTiles, full.getResults(), /*masked=*/true);
+    ValueRange visible = split.pipelined
+                             ? runPipelined(idx(0), fullTiles, init).getResults()
+                             : runTiles(idx(0), fullTiles, init, /*masked=*/false).getResults();
+    auto rest = runTiles(fullTiles, numTiles, visible, /*masked=*/true);
     float gP = quantized ? config.getPGlobalScale() : 1.0f;
     storeForwardOutputs(out, rest.getResults().take_front(accCount + 4), accCount, rows,
                         rowValid, fr.qBase, gP);
