@@ -342,9 +342,9 @@ void WgmmaForwardBuilder::build() {
 
     // The fully visible key tiles [lb, ub), software-pipelined as in
     // FlashAttention-3: each step issues S of tile j, then P_{j-1} V_{j-1},
-    // and waits for S alone, so the softmax and P codec of tile j run
-    // while the tensor cores multiply P_{j-1} V_{j-1}; O is rescaled once
-    // that has finished. Nothing is in flight across the back edge (only
+    // and waits for S alone, so the softmax of tile j runs while the
+    // tensor cores multiply P_{j-1} V_{j-1}; O is rescaled once that has
+    // finished. Nothing is in flight across the back edge (only
     // P's fragments are carried), so no copy of an accumulator lands
     // between a wgmma and its wait (ptxas would serialize the wgmmas, info
     // C7514).
