@@ -9,8 +9,9 @@
 // accumulator fragments, the row finish) and splits the block into roles:
 //
 //   warpgroup 0   producer: Q once, then K and V tiles into two stages
-//                 (three when pipelined, below) of shared memory (cp.async, 16 bytes per copy,
-//                 128-byte swizzle); an mbarrier per stage tracks the copies
+//                 (three when pipelined, below) of shared memory (cp.async,
+//                 16 bytes per copy, 128-byte swizzle); an mbarrier per
+//                 stage tracks the copies
 //                 (cp.async.mbarrier.arrive.noinc). Few registers
 //                 (setmaxnreg.dec).
 //   warpgroups    consumers (three, or two in qat at D = 128), 64 query rows
@@ -224,12 +225,10 @@ void WgmmaForwardBuilder::build() {
     auto stageOf = [&](Value j) { return remu(j, idx(stages)); };
     // S = Q K_j^T (64 rows x 64 keys, k-steps of 16 along D), issued and
     // committed as one wgmma group once the producer has filled the stage.
-    auto sReady = [&](Value j) {
+    auto issueS = [&](Value j) {
       waitUse(barrier(WgLayout::kKVFull, stageOf(j)), divu(j, idx(stages)));
       // The producer's cp.async writes, seen by the async proxy (wgmma).
       fenceProxyAsync();
-    };
-    auto issueSAcc = [&](Value j) {
       Value kAt = addi(idx(sl.k), muli(stageOf(j), idx(sl.stageBytes)));
       SmallVector<Value> sAcc(nTiles * 4, cf(0));
       fence(sAcc);
@@ -242,10 +241,6 @@ void WgmmaForwardBuilder::build() {
       }
       commitGroup(sAcc);
       return sAcc;
-    };
-    auto issueS = [&](Value j) {
-      sReady(j);
-      return issueSAcc(j);
     };
     auto release = [&](Value j) {
       NVVM::MBarrierArriveOp::create(b, loc, Type(), barrier(sl.kvEmpty(), stageOf(j)),
