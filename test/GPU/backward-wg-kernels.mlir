@@ -1,4 +1,4 @@
-// The sm_90a backward on wgmma (warpgroup-mma): one warpgroup per 64 keys,
+// The sm_90a backward on wgmma (warpgroup-mma): a warpgroup per 64 keys,
 // S^T = K Q^T and dP^T = V dO^T from shared memory (m64n64k16), dV and dK
 // with P^F^T and dS^T from registers (m64n<D>k16, B MN-major), dQ = dS K
 // with dS^T read transposed from shared memory. Same ops as the mma.sync
@@ -11,10 +11,11 @@
 // RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_120a format=isa warpgroup-mma=true" | FileCheck %s --check-prefix=OFF
 
 // The ops link to the wgmma backward (the mma.sync one stays in the module);
-// same parameters and grid, 16-byte aligned Q, K, V, dO rows (cp.async).
+// same parameters, 16-byte aligned Q, K, V, dO rows (cp.async); at D = 128
+// blocks of two warpgroups on 128 keys, at D = 64 one on 64.
 // CHECK-DAG: attnqat.attention_backward {{.*}}attnqat.kernel = @attnqat_kernels::@attention_bwd_wg_qat_pnvfp42_causal_d128_bf16, attnqat.pre_kernel = @attnqat_kernels::@attention_bwd_tc_delta_bf16
 // CHECK-DAG: gpu.func @attention_bwd_tc_qat_pnvfp42_causal_d128_bf16(
-// CHECK-DAG: gpu.func @attention_bwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.align = {do = 16 : i64, dq_acc = 8 : i64, k = 16 : i64, q = 16 : i64, v = 16 : i64}, attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"]{{.*}}attnqat.launch = {block = 128 : i64, dynamic_shared = 107520 : i64, grid = ["ceil(N/64)", "Hkv", "B"]}, attnqat.params = ["q", "k", "v", "m", "l", "delta", "do", "dq_acc", "dk", "dv", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// CHECK-DAG: gpu.func @attention_bwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.align = {do = 16 : i64, dq_acc = 8 : i64, k = 16 : i64, q = 16 : i64, v = 16 : i64}, attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"]{{.*}}attnqat.launch = {block = 256 : i64, dynamic_shared = 148480 : i64, grid = ["ceil(N/128)", "Hkv", "B"]}, attnqat.params = ["q", "k", "v", "m", "l", "delta", "do", "dq_acc", "dk", "dv", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // CHECK-DAG: gpu.func @attention_bwd_wg_none_d64_bf16({{.*}}dynamic_shared = 58368
 // CHECK-DAG: gpu.func @attention_bwd_wg_dropin_pnvfp42_d128_bf16(
 // CHECK-DAG: gpu.func @attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16(
@@ -25,16 +26,19 @@
 // PTX-SAME: fence.proxy.async.shared::cta
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 0, 0;
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 1;
-// dQ: A (dS^T, [key][row]) and B (K) both MN-major.
-// PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 1, 1;
+// dQ: A (dS^T, [key][row]) and B (K) both MN-major, a warpgroup's 64 columns.
+// PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 1, 1;
 // PTX-SAME: red.global.add.v2.f32 [%rd{{[0-9]+}}+32]
 // PTX-NOT: atom.global.add.f32
 
-// Per work item: D/16 + D/16 m64n64k16 (S^T, dP^T) and 3 x 4 m64n<D>k16
-// (dV, dK, dQ); in 255 registers at most a few dozen spilled bytes (40 with
-// the P codec's shared reciprocal table and dq_acc's address, per work item,
-// not per element).
-// PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_d128_bf16 regs=255 spill={{[0-9]|[1-4][0-9]}} {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x12 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
+// Per work item and warpgroup: D/16 + D/16 m64n64k16 (S^T, dP^T), 2 x 4
+// m64n<D>k16 (dV, dK) and dQ: at D = 128 two warpgroups share a block of
+// 128 keys and each computes 64 of dQ's columns over all of them (8
+// m64n64k16), at D = 64 one warpgroup 4 m64n64k16; nothing spilled (the
+// per-warpgroup tile offset is made anew in each item, so the descriptors
+// derived from it are not hoisted into registers).
+// PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_d128_bf16 regs=255 spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
+// PTXAS-DAG: attention_bwd_wg_dropin_pnvfp42_d128_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
 // PTXAS-DAG: attention_bwd_wg_none_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x20
 // PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x20
 

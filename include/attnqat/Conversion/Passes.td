@@ -189,10 +189,14 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     forward; it carries `attnqat.chips = ["sm_90a"]`, 512 (384) threads,
     grid (ceil(M/192) (ceil(M/128)), Hq, B) and dynamic shared memory. A
     backward the tensor-core backward covers with BF16 operands likewise
-    gets `attention_bwd_wg_<config>_d<D>_bf16` (one warpgroup per 64 keys;
-    S^T, dP^T, dV, dK and dQ on wgmma with operands in swizzled shared
-    memory, dS^T read transposed for dQ; the tensor-core backward's
-    parameters, grid and delta pre-pass), and the op links to it.
+    gets `attention_bwd_wg_<config>_d<D>_bf16` (a warpgroup per 64 keys;
+    at D = 128 two warpgroups share a block of 128 keys, 256 threads, grid
+    (ceil(N/128), Hkv, B), and dQ runs over all 128 keys, each warpgroup
+    on 64 of its columns; at D = 64 one warpgroup, 128 threads, grid
+    (ceil(N/64), Hkv, B); S^T, dP^T, dV, dK and dQ on wgmma with operands
+    in swizzled shared memory, dS^T read transposed for dQ; the
+    tensor-core backward's parameters and delta pre-pass), and the op
+    links to it.
 
     The host ops are left in place: they are launched through the runtime
     (`runtime/`). Compile the kernels to PTX or cubin with

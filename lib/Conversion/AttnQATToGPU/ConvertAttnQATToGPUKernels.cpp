@@ -551,11 +551,12 @@ struct ConvertAttnQATToGPUKernelsPass
             roles.append({"p_codes", "p_scales"});
           }
           addDimParams(args, roles);
-          std::string keyTiles = "ceil(N/" + std::to_string(tc::kKeyTile) + ")";
+          int64_t blockKeys = wg ? tc::wgmmaBackwardKeysPerBlock(d) : tc::kKeyTile;
+          std::string keyTiles = "ceil(N/" + std::to_string(blockKeys) + ")";
           func = declareKernel(op.getLoc(), name, args, roles, {keyTiles, "Hkv", "B"},
-                               tc::kThreads, {"D == " + std::to_string(d)},
-                               wg ? tc::wgmmaBackwardSharedBytes(d)
-                                  : tc::backwardSharedBytes(d));
+                               wg ? tc::wgmmaBackwardThreads(d) : tc::kThreads,
+                               {"D == " + std::to_string(d)},
+                               wg ? tc::wgmmaBackwardSharedBytes(d) : tc::backwardSharedBytes(d));
           // dQ is added in f32 pairs (red.global.add.v2.f32).
           if (wg) { // wgmma is sm_90a's alone; Q, K, V, dO rows by 16-byte cp.async
             func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_90a"}));

@@ -79,6 +79,10 @@ void buildWgmmaForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false);
 /// the mma.sync backward covers: 128 threads, 64 keys a block, the same
 /// parameters and grid; its dynamic shared memory for head dim `d`.
 int64_t wgmmaBackwardSharedBytes(int64_t d);
+/// Keys a block of the wgmma backward owns, and its threads (two
+/// warpgroups on 128 keys at D = 128, one on 64 at D = 64).
+int64_t wgmmaBackwardKeysPerBlock(int64_t d);
+int64_t wgmmaBackwardThreads(int64_t d);
 void buildWgmmaBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP = false);
 
 /// Whether the sm_120a block-scaled forward covers `op`: modes fp4 and qat

@@ -648,12 +648,13 @@ protected:
   // ([kBackwardStats][64] f32, shared) holds the tile rows' statistics.
 
   /// A backward block's coordinates: its KV head hk of batch bi, the
-  /// group of query heads sharing it, its first key j0, the warp's keys
-  /// (kw0 within the tile; `keys`: the thread's two) and the KV rows' base.
+  /// group of query heads sharing it, its first key j0 (blocks of
+  /// `blockKeys`), the warp's keys (kw0 within the block; `keys`: the
+  /// thread's two) and the KV rows' base.
   struct BackwardBlock {
     Value tid, warp, hk, bi, group, j0, kw0, keys[2], kvBase;
   };
-  BackwardBlock backwardBlock(Value Hq, Value Hkv, Value N) {
+  BackwardBlock backwardBlock(Value Hq, Value Hkv, Value N, int64_t blockKeys = tc::kKeyTile) {
     BackwardBlock bb;
     bb.tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
     setUpLanes(bb.tid);
@@ -662,7 +663,7 @@ protected:
     bb.hk = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
     bb.bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
     bb.group = divu(Hq, Hkv);
-    bb.j0 = muli(kTile, idx(tc::kKeyTile));
+    bb.j0 = muli(kTile, idx(blockKeys));
     bb.kw0 = muli(bb.warp, idx(16));
     bb.keys[0] = addi(bb.j0, addi(bb.kw0, g));
     bb.keys[1] = addi(bb.j0, addi(bb.kw0, addi(g, idx(8))));

@@ -13,11 +13,17 @@
 //   dQ   = dS K       m64n<D>k16, A = dS^T in shared memory read transposed,
 //                     B = K (MN-major); added to dq_acc with f32x2 reductions
 //
-// One warpgroup (four warps; warp w owns keys 16w..16w+15, the wgmma
-// accumulator rows it holds), so the register-level code (score, P~, the P
-// codec, dS) is TileBuilder's, as in the mma.sync kernel. Q and dO of the
-// next work item load by cp.async into the other of two stages while one is
-// used.
+// Warp w owns keys 16w..16w+15 (the wgmma accumulator rows it holds), so
+// the register-level code (score, P~, the P codec, dS) is TileBuilder's, as
+// in the mma.sync kernel. Q and dO of the next work item load by cp.async
+// into the other of two stages while one is used.
+//
+// At D = 128 a block is two warpgroups on 128 keys (64 each, with their own
+// dK and dV) sharing the Q and dO tiles: dQ = dS K then runs over all 128
+// keys, warpgroup c computing its columns 64c..64c+63, so dQ's f32
+// reductions into dq_acc (the L2's reduction rate bounded the one-warpgroup
+// kernel) are half as many per query row. At D = 64 a block is one
+// warpgroup on 64 keys.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,20 +36,25 @@ using namespace mlir::attnqat::tc::detail;
 
 namespace {
 
-/// Byte offsets from the 1024-aligned base: K and V (the block's keys),
-/// Q and dO (two stages each), dS^T ([64 keys][64 rows]).
+/// Warpgroups of a block (each owns 64 keys) at head dimension d.
+int64_t groupsFor(int64_t d) { return d == 128 ? 2 : 1; }
+
+/// Byte offsets from the 1024-aligned base: K and V (a [64][D] tile per
+/// warpgroup), Q and dO (two stages each), dS^T ([64 x groups keys][64
+/// rows]).
 struct WgBackwardLayout {
-  int64_t k, v, q[2], dO[2], dS, total;
+  int64_t tile, k, v, q[2], dO[2], dS, total;
   explicit WgBackwardLayout(int64_t d) {
-    int64_t tile = tc::kKeyTile * d * 2;
+    int64_t groups = groupsFor(d);
+    tile = tc::kKeyTile * d * 2;
     k = 0;
-    v = tile;
-    q[0] = 2 * tile;
-    q[1] = 3 * tile;
-    dO[0] = 4 * tile;
-    dO[1] = 5 * tile;
-    dS = 6 * tile;
-    total = dS + tc::kKeyTile * tc::kQueryTile * 2 + kAtomBytes; // slack to align
+    v = groups * tile;
+    q[0] = 2 * groups * tile;
+    q[1] = q[0] + tile;
+    dO[0] = q[0] + 2 * tile;
+    dO[1] = q[0] + 3 * tile;
+    dS = q[0] + 4 * tile;
+    total = dS + groups * tc::kKeyTile * tc::kQueryTile * 2 + kAtomBytes; // slack to align
   }
 };
 
@@ -52,13 +63,14 @@ public:
   WgmmaBackwardBuilder(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP)
       : WgmmaBuilder(func, op.getState().getType().getConfig(),
                      op.getState().getType().getQuery().getDimSize(3)),
-        op(op), dumpP(dumpP), sl(D) {}
+        op(op), dumpP(dumpP), sl(D), groups(groupsFor(D)) {}
   void build();
 
 private:
   AttentionBackwardOp op;
   bool dumpP;
   WgBackwardLayout sl;
+  int64_t groups;
 
   /// Waits for the copies of all but the `pending` newest groups, makes
   /// them visible to wgmma, then for every thread of the block.
@@ -66,6 +78,15 @@ private:
     nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(pending));
     fenceProxyAsync();
     gpu::BarrierOp::create(b, loc);
+  }
+  /// `x` (index) as a value the compiler cannot hoist or fold.
+  Value opaque(Value x) {
+    auto asmOp = LLVM::InlineAsmOp::create(
+        b, loc, i32(), ValueRange{toI32(x)}, "mov.b32 $0, $1;", "=r,r",
+        /*has_side_effects=*/true, /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+        LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+        /*operand_attrs=*/ArrayAttr());
+    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), asmOp.getResult(0));
   }
   /// K-major descriptor of k-step kc (16 along D) of a [64][D] tile.
   Value kMajor(Value tileAt, int64_t kc) {
@@ -85,15 +106,18 @@ void WgmmaBackwardBuilder::build() {
         M, N, scale] = takeBackwardParams(st, /*packed=*/false, dumpP);
 
   const int64_t kChunks = D / 16;            // k-steps over D
-  const int64_t dTiles = D / 8;              // n-tiles of dK, dV, dQ
+  const int64_t dTiles = D / 8;              // n-tiles of dK, dV
+  const int64_t dqCols = D / groups;         // dQ columns of a warpgroup
   const int64_t rTiles = tc::kQueryTile / 8; // n-tiles of S^T (query rows)
-  const int64_t rowSteps = tc::kQueryTile / 16, keySteps = tc::kKeyTile / 16;
+  const int64_t rowSteps = tc::kQueryTile / 16;
+  const int64_t blockKeys = groups * tc::kKeyTile, keySteps = blockKeys / 16;
+  const int64_t threads = groups * tc::kThreads;
 
   auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   // Two stages of the rows' statistics (item w reads stage w % 2 while the
   // next item's are derived into the other), and two stages of the raw m,
-  // l, D that item w's prefetch copies into stage w % 2 ([stage][2 copies]
-  // [3][64]: both halves of the block copy every row, so each thread's
+  // l, D that item w's prefetch copies into stage w % 2 ([stage][copies]
+  // [3][64]: every 64 threads of the block copy every row, so each thread's
   // copies are unconditional; the stages keep a copy from landing where
   // the previous item's may still be in flight).
   Value statS = func.addWorkgroupAttribution(MemRefType::get({2 * kBackwardStats,
@@ -101,21 +125,27 @@ void WgmmaBackwardBuilder::build() {
                                                              f32(), MemRefLayoutAttrInterface{},
                                                              workgroup),
                                              loc);
-  constexpr int64_t kRaw = 3, kRawStage = 2 * kRaw; // m, l, D; two copies
+  const int64_t kRaw = 3, kRawStage = (threads / tc::kQueryTile) * kRaw; // m, l, D per copy
   Value rawS = func.addWorkgroupAttribution(MemRefType::get({2 * kRawStage, tc::kQueryTile}, f32(),
                                                             MemRefLayoutAttrInterface{}, workgroup),
                                             loc);
   setUpShared(sl.total);
 
-  BackwardBlock bb = backwardBlock(Hq, Hkv, N);
-  Value tid = bb.tid, hk = bb.hk, bi = bb.bi, j0 = bb.j0, kw0 = bb.kw0, kvBase = bb.kvBase;
+  BackwardBlock bb = backwardBlock(Hq, Hkv, N, blockKeys);
+  Value tid = bb.tid, bi = bb.bi, j0 = bb.j0, kw0 = bb.kw0, kvBase = bb.kvBase;
   const Value *keys = bb.keys;
+  // The warpgroup, its thread, its K and V tiles, and the warp's first row
+  // of an m64 accumulator over query rows (dQ's).
+  Value wg = divu(tid, idx(tc::kThreads)), wtid = remu(tid, idx(tc::kThreads));
+  Value wgTile = muli(wg, idx(sl.tile));
+  Value rw0 = muli(remu(bb.warp, idx(4)), idx(16));
   if (quantizeP) // dV's P^F
-    setUpPCodecTable(tid, tc::kThreads);
+    setUpPCodecTable(tid, threads);
 
   SmallVector<Value> tokens;
-  copyRows(tid, k, kvBase, j0, N, tc::kKeyTile, idx(sl.k), &tokens);
-  copyRows(tid, v, kvBase, j0, N, tc::kKeyTile, idx(sl.v), &tokens);
+  Value wgKeys = addi(j0, muli(wg, idx(tc::kKeyTile)));
+  copyRows(wtid, k, kvBase, wgKeys, N, tc::kKeyTile, addi(idx(sl.k), wgTile), &tokens);
+  copyRows(wtid, v, kvBase, wgKeys, N, tc::kKeyTile, addi(idx(sl.v), wgTile), &tokens);
   waitCopies(commit(tokens), 0);
 
   Masking mk = backwardMasking(st, mask, lengths, bi, M, N, Hq, scale);
@@ -126,21 +156,29 @@ void WgmmaBackwardBuilder::build() {
   auto stageAt = [&](int64_t base, Value stage) {
     return addi(idx(base), muli(stage, idx(stageBytes)));
   };
+  // With two warpgroups the first copies Q and the second dO.
+  Value copiesQ =
+      groups == 1 ? Value() : arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, wg, idx(0));
   auto loadItem = [&](Value w) {
     return backwardPrefetch(
-        bb, work, w, Hq, M,
-        [&](Value qBase, Value i0, Value stage, SmallVector<Value> &tokens) {
-          copyRows(tid, q, qBase, i0, M, tc::kQueryTile, stageAt(sl.q[0], stage), &tokens);
-          copyRows(tid, dO, qBase, i0, M, tc::kQueryTile, stageAt(sl.dO[0], stage), &tokens);
+        bb, work, w, Hq, M, [&](Value qBase, Value i0, Value stage, SmallVector<Value> &tokens) {
+          if (groups == 1) {
+            copyRows(tid, q, qBase, i0, M, tc::kQueryTile, stageAt(sl.q[0], stage), &tokens);
+            copyRows(tid, dO, qBase, i0, M, tc::kQueryTile, stageAt(sl.dO[0], stage), &tokens);
+          } else {
+            Value src = arith::SelectOp::create(b, loc, copiesQ, q, dO);
+            Value at = sel(copiesQ, stageAt(sl.q[0], stage), stageAt(sl.dO[0], stage));
+            copyRows(wtid, src, qBase, i0, M, tc::kQueryTile, at, &tokens);
+          }
           Value r = remu(tid, idx(tc::kQueryTile));
           Value at = addi(qBase, clampTo(addi(i0, r), M));
-          Value half =
+          Value copy =
               addi(muli(stage, idx(kRawStage)), muli(divu(tid, idx(tc::kQueryTile)), idx(kRaw)));
           for (auto [i, src] : llvm::enumerate(std::array<Value, 3>{mIn, lIn, deltaIn}))
             tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
                 b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), rawS,
-                ValueRange{addi(half, idx(i)), r}, src, ValueRange{at}, b.getIndexAttr(1),
-                Value(), UnitAttr()));
+                ValueRange{addi(copy, idx(i)), r}, src, ValueRange{at}, b.getIndexAttr(1), Value(),
+                UnitAttr()));
         });
   };
   const float gP = quantizeP ? config.getPGlobalScale() : 1.0f;
@@ -161,15 +199,20 @@ void WgmmaBackwardBuilder::build() {
     mk.h = h;
     Value stage = remu(w, idx(2));
     Value qAt = stageAt(sl.q[0], stage), doAt = stageAt(sl.dO[0], stage);
+    // The warpgroup's tiles from an offset made anew in each item: hoisted
+    // out of the loop, the descriptors derived from it (not uniform, unlike
+    // the shared tiles') would hold two dozen registers.
+    Value wgOff = groups == 1 ? idx(0) : opaque(wgTile);
+    Value kAt = addi(idx(sl.k), wgOff), vAt = addi(idx(sl.v), wgOff);
     Value prefetch = loadItem(addi(w, idx(1)));
     statStage = muli(stage, idx(kBackwardStats));
     waitCopies(prefetch, /*pending=*/1);
 
-    // S^T = K Q^T: the block's 64 keys x the tile's 64 rows.
+    // S^T = K Q^T: the warpgroup's 64 keys x the tile's 64 rows.
     SmallVector<Value> sAcc(rTiles * 4, cf(0));
     fence(sAcc);
     for (int64_t kc = 0; kc < kChunks; ++kc)
-      wgmma(sAcc, {}, kMajor(idx(sl.k), kc), kMajor(qAt, kc), /*transB=*/false);
+      wgmma(sAcc, {}, kMajor(kAt, kc), kMajor(qAt, kc), /*transB=*/false);
     commitAndWait(sAcc);
     SmallVector<Acc> p, pf;
     backwardP(mk, asTiles(sAcc), statS, i0, qBase, M, N, j0, kw0, keys, quantizeP, dump, p,
@@ -186,13 +229,13 @@ void WgmmaBackwardBuilder::build() {
       wgmma(dvAcc, ArrayRef<Value>(frags).slice(4 * kc, 4), Value(), mnMajor(doAt, kc),
             /*transB=*/true);
     for (int64_t kc = 0; kc < kChunks; ++kc)
-      wgmma(dpAcc, {}, kMajor(idx(sl.v), kc), kMajor(doAt, kc), /*transB=*/false);
+      wgmma(dpAcc, {}, kMajor(vAt, kc), kMajor(doAt, kc), /*transB=*/false);
     commitAndWait({&dvAcc, &dpAcc});
     SmallVector<Acc> dS = asTiles(dpAcc);
     backwardDS(dS, p, statS);
 
-    // dS^T in BF16 pairs: dK's A fragments, and to shared memory ([key][row],
-    // swizzled: the A operand of dQ read transposed).
+    // dS^T in BF16 pairs: dK's A fragments, and to shared memory ([key][row]
+    // over the block's keys, swizzled: the A operand of dQ read transposed).
     SmallVector<Value> dsFrags;
     for (int64_t kc = 0; kc < rowSteps; ++kc)
       llvm::append_range(dsFrags, aFromAcc(dS, kc));
@@ -202,7 +245,7 @@ void WgmmaBackwardBuilder::build() {
         // Fragment i: key g (+8 for i odd), rows 16 kc + 2t (+8 for i >= 2).
         Value key = addi(kw0, addi(g, idx(8 * (i % 2))));
         Value chunk = idx(2 * kc + i / 2);
-        Value at = addi(swizzled(idx(sl.dS), tc::kKeyTile, key, chunk), muli(t, idx(4)));
+        Value at = addi(swizzled(idx(sl.dS), blockKeys, key, chunk), muli(t, idx(4)));
         Value pair = vector::BitCastOp::create(
             b, loc, VectorType::get({2}, bf16()),
             vector::FromElementsOp::create(b, loc, VectorType::get({1}, i32()),
@@ -217,15 +260,19 @@ void WgmmaBackwardBuilder::build() {
       wgmma(dkAcc, ArrayRef<Value>(dsFrags).slice(4 * kc, 4), Value(), mnMajor(qAt, kc),
             /*transB=*/true);
     commitAndWait(dkAcc);
-    // Every warp's dS^T in shared memory, seen by wgmma; then dQ = dS K
-    // (rows 16w..16w+15 per warp) added to dq_acc.
+    // Every warp's dS^T in shared memory, seen by wgmma; then dQ = dS K over
+    // the block's keys, the warpgroup's columns (rows 16w..16w+15 of the
+    // tile per warp), added to dq_acc.
     fenceProxyAsync();
     gpu::BarrierOp::create(b, loc);
-    SmallVector<Value> dqAcc(dTiles * 4, cf(0));
+    SmallVector<Value> dqAcc(dqCols / 8 * 4, cf(0));
     fence(dqAcc);
+    Value kCols = addi(idx(sl.k), divu(wgOff, idx(sl.tile / (tc::kKeyTile * kRowBytes))));
     for (int64_t kc = 0; kc < keySteps; ++kc)
-      wgmma(dqAcc, {}, mnMajor(idx(sl.dS), kc), mnMajor(idx(sl.k), kc), /*transB=*/true,
-            /*transA=*/true);
+      wgmma(dqAcc, {}, mnMajor(idx(sl.dS), kc),
+            descriptor(addi(kCols, idx((kc / 4) * sl.tile + (kc % 4) * 2 * kAtomBytes)),
+                       tc::kKeyTile * kRowBytes),
+            /*transB=*/true, /*transA=*/true);
     // While dQ multiplies: the next item's statistics from the raw values
     // its prefetch copied (this thread's own copies: its wait suffices),
     // published by the barrier that ends this item.
@@ -241,11 +288,11 @@ void WgmmaBackwardBuilder::build() {
     });
     commitAndWait(dqAcc);
     for (int64_t r = 0; r < 2; ++r) {
-      Value row = addi(i0, addi(kw0, addi(g, idx(8 * r))));
+      Value row = addi(i0, addi(rw0, addi(g, idx(8 * r))));
       when(ult(row, M), [&] {
-        Value rowAt = muli(addi(qBase, row), idx(D));
+        Value rowAt = addi(muli(addi(qBase, row), idx(D)), muli(wg, idx(dqCols)));
         SmallVector<std::pair<Value, Value>> pairs;
-        for (int64_t dt = 0; dt < dTiles; ++dt)
+        for (int64_t dt = 0; dt < dqCols / 8; ++dt)
           pairs.push_back({dqAcc[dt * 4 + 2 * r], dqAcc[dt * 4 + 2 * r + 1]});
         atomicAddPairs(dq, addi(rowAt, muli(t, idx(2))), pairs);
       });
@@ -270,6 +317,8 @@ void WgmmaBackwardBuilder::build() {
 } // namespace
 
 int64_t tc::wgmmaBackwardSharedBytes(int64_t d) { return WgBackwardLayout(d).total; }
+int64_t tc::wgmmaBackwardKeysPerBlock(int64_t d) { return groupsFor(d) * tc::kKeyTile; }
+int64_t tc::wgmmaBackwardThreads(int64_t d) { return groupsFor(d) * tc::kThreads; }
 
 void tc::buildWgmmaBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP) {
   WgmmaBackwardBuilder(func, op, dumpP).build();
