@@ -93,9 +93,11 @@ private:
     return descriptor(addi(tileAt, idx((kc / 4) * tc::kKeyTile * kRowBytes + (kc % 4) * 32)),
                       16);
   }
-  /// MN-major descriptor of k-step kc (16 rows) of a [64][n] tile.
-  Value mnMajor(Value tileAt, int64_t kc) {
-    return descriptor(addi(tileAt, idx(kc * 2 * kAtomBytes)), tc::kKeyTile * kRowBytes);
+  /// MN-major descriptor of k-step kc (16 rows) of a tile of rows, or with
+  /// `tileBytes`, of [64][n] tiles that far apart (K over the block's keys).
+  Value mnMajor(Value tileAt, int64_t kc, int64_t tileBytes = 0) {
+    int64_t at = tileBytes ? (kc / 4) * tileBytes + (kc % 4) * 2 * kAtomBytes : kc * 2 * kAtomBytes;
+    return descriptor(addi(tileAt, idx(at)), tc::kKeyTile * kRowBytes);
   }
 };
 
@@ -267,12 +269,11 @@ void WgmmaBackwardBuilder::build() {
     gpu::BarrierOp::create(b, loc);
     SmallVector<Value> dqAcc(dqCols / 8 * 4, cf(0));
     fence(dqAcc);
+    // K's column block of this warpgroup's dQ columns (wgOff is wg tiles).
     Value kCols = addi(idx(sl.k), divu(wgOff, idx(sl.tile / (tc::kKeyTile * kRowBytes))));
     for (int64_t kc = 0; kc < keySteps; ++kc)
-      wgmma(dqAcc, {}, mnMajor(idx(sl.dS), kc),
-            descriptor(addi(kCols, idx((kc / 4) * sl.tile + (kc % 4) * 2 * kAtomBytes)),
-                       tc::kKeyTile * kRowBytes),
-            /*transB=*/true, /*transA=*/true);
+      wgmma(dqAcc, {}, mnMajor(idx(sl.dS), kc), mnMajor(kCols, kc, sl.tile), /*transB=*/true,
+            /*transA=*/true);
     // While dQ multiplies: the next item's statistics from the raw values
     // its prefetch copied (this thread's own copies: its wait suffices),
     // published by the barrier that ends this item.
