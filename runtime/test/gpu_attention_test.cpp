@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -327,10 +328,13 @@ void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
   } else {
     ddO = uploadBytes(rt, dO.data(), qn * 4);
   }
-  std::vector<float> zeros(std::max(kn, qn), 0.0f);
   // dQ is written by the baseline kernel and accumulated (from zero) by the
-  // tensor-core one; dK and dV the other way around.
-  uint64_t gdq = uploadBytes(rt, zeros.data(), qn * 4);
+  // tensor-core one; dK and dV the other way around. The wgmma backward adds
+  // f32 tiles of 64 rows (dq_tiles) that its post-pass turns into BF16 dQ.
+  bool tiles = std::strstr(c.backward, "_bwd_wg_") != nullptr;
+  int64_t tileElems = c.B * c.Hq * ((c.M + 63) / 64) * 64 * c.D;
+  std::vector<float> zeros(std::max({kn, qn, tileElems}), 0.0f);
+  uint64_t gdq = uploadBytes(rt, zeros.data(), (tiles ? tileElems : qn) * 4);
   uint64_t gdk = uploadBytes(rt, zeros.data(), kn * 4), gdv = uploadBytes(rt, zeros.data(), kn * 4);
   uint64_t gDelta = 0;
   attnqat_rt_module *module = c.tensorCores ? tensorCoreModule : backwardModule;
@@ -359,7 +363,7 @@ void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
       return;
     }
     args.push_back(attnqat_rt_arg_ptr("delta", gDelta));
-    args.push_back(attnqat_rt_arg_ptr("dq_acc", gdq));
+    args.push_back(attnqat_rt_arg_ptr(tiles ? "dq_tiles" : "dq_acc", gdq));
   } else {
     args.push_back(attnqat_rt_arg_ptr("o_saved", dOSaved));
     args.push_back(attnqat_rt_arg_ptr("dq", gdq));
@@ -387,7 +391,29 @@ void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
   double ms = std::chrono::duration<double, std::milli>(
                   std::chrono::steady_clock::now() - t0).count();
   std::vector<float> gq(qn), gk(kn), gv(kn);
-  attnqat_rt_memcpy_dtoh(rt, gq.data(), gdq, qn * 4);
+  if (tiles) {
+    uint64_t gdq16 = 0;
+    attnqat_rt_mem_alloc(rt, qn * 2, &gdq16);
+    attnqat_rt_arg post[] = {attnqat_rt_arg_ptr("dq_tiles", gdq), attnqat_rt_arg_ptr("dq", gdq16)};
+    attnqat_rt_problem pp{c.B, c.Hq, c.Hkv, c.M, c.N, c.D, 0, 0};
+    attnqat_rt_kernel *postKernel = nullptr;
+    if (attnqat_rt_module_get_kernel(module, "attention_bwd_wg_dq_bf16", &postKernel) !=
+            ATTNQAT_RT_SUCCESS ||
+        attnqat_rt_launch(postKernel, &pp, post, 2, nullptr) != ATTNQAT_RT_SUCCESS ||
+        attnqat_rt_stream_synchronize(rt, nullptr) != ATTNQAT_RT_SUCCESS) {
+      std::printf("FAIL: attention_bwd_wg_dq_bf16: %s\n",
+                  postKernel ? attnqat_rt_last_error(postKernel) : attnqat_rt_last_error(module));
+      ++failures;
+      return;
+    }
+    std::vector<uint16_t> h(qn);
+    attnqat_rt_memcpy_dtoh(rt, h.data(), gdq16, qn * 2);
+    for (int64_t i = 0; i < qn; ++i)
+      gq[i] = num::bf16ToFloat(h[i]);
+    attnqat_rt_mem_free(rt, gdq16);
+  } else {
+    attnqat_rt_memcpy_dtoh(rt, gq.data(), gdq, qn * 4);
+  }
   attnqat_rt_memcpy_dtoh(rt, gk.data(), gdk, kn * 4);
   attnqat_rt_memcpy_dtoh(rt, gv.data(), gdv, kn * 4);
   // The tensor-core backward multiplies BF16 operands (DESIGN: backward
@@ -451,12 +477,12 @@ void runMatchedCheck(attnqat_rt_runtime *rt, attnqat_rt_module *module,
   };
   float scale = 1.0f / std::sqrt(static_cast<float>(D));
   uint64_t dq = upload16(q), dk = upload16(k), dv = upload16(v), ddO = upload16(dO),
-           o = alloc(qn * 2), op = alloc(qn * 4), lse = alloc(rows * 4),
-           m = alloc(rows * 4), l = alloc(rows * 4), delta = alloc(rows * 4),
-           gq = filled(qn * 4, 0), gk = alloc(kn * 4), gv = alloc(kn * 4),
-           fCodes = filled(rows * N, 0xFF), fScales = filled(rows * blocks, 0xFF),
-           fFrames = alloc(rows * blocks * 4), bCodes = filled(rows * N, 0xFF),
-           bScales = filled(rows * blocks, 0xFF);
+           o = alloc(qn * 2), op = alloc(qn * 4), lse = alloc(rows * 4), m = alloc(rows * 4),
+           l = alloc(rows * 4), delta = alloc(rows * 4),
+           gq = filled(B * Hq * ((M + 63) / 64) * 64 * D * 4, 0), gk = alloc(kn * 4),
+           gv = alloc(kn * 4), fCodes = filled(rows * N, 0xFF),
+           fScales = filled(rows * blocks, 0xFF), fFrames = alloc(rows * blocks * 4),
+           bCodes = filled(rows * N, 0xFF), bScales = filled(rows * blocks, 0xFF);
   attnqat_rt_problem problem{B, Hq, Hkv, M, N, D, causal ? ATTNQAT_RT_FLAG_CAUSAL : 0u, 0};
   attnqat_rt_problem rowsOnly{B, Hq, Hkv, M, N, D, 0, 0};
   std::vector<attnqat_rt_arg> fwdArgs{
@@ -469,12 +495,19 @@ void runMatchedCheck(attnqat_rt_runtime *rt, attnqat_rt_module *module,
                                         attnqat_rt_arg_ptr("do", ddO),
                                         attnqat_rt_arg_ptr("delta", delta)};
   std::vector<attnqat_rt_arg> bwdArgs{
-      attnqat_rt_arg_ptr("q", dq), attnqat_rt_arg_ptr("k", dk), attnqat_rt_arg_ptr("v", dv),
-      attnqat_rt_arg_ptr("m", m), attnqat_rt_arg_ptr("l", l),
-      attnqat_rt_arg_ptr("delta", delta), attnqat_rt_arg_ptr("do", ddO),
-      attnqat_rt_arg_ptr("dq_acc", gq), attnqat_rt_arg_ptr("dk", gk),
-      attnqat_rt_arg_ptr("dv", gv), attnqat_rt_arg_ptr("p_codes", bCodes),
-      attnqat_rt_arg_ptr("p_scales", bScales), attnqat_rt_arg_f32("scale", scale)};
+      attnqat_rt_arg_ptr("q", dq),
+      attnqat_rt_arg_ptr("k", dk),
+      attnqat_rt_arg_ptr("v", dv),
+      attnqat_rt_arg_ptr("m", m),
+      attnqat_rt_arg_ptr("l", l),
+      attnqat_rt_arg_ptr("delta", delta),
+      attnqat_rt_arg_ptr("do", ddO),
+      attnqat_rt_arg_ptr(std::strstr(bwdName, "_bwd_wg_") ? "dq_tiles" : "dq_acc", gq),
+      attnqat_rt_arg_ptr("dk", gk),
+      attnqat_rt_arg_ptr("dv", gv),
+      attnqat_rt_arg_ptr("p_codes", bCodes),
+      attnqat_rt_arg_ptr("p_scales", bScales),
+      attnqat_rt_arg_f32("scale", scale)};
   struct Launch {
     const char *name;
     attnqat_rt_problem *problem;

@@ -1,22 +1,28 @@
-// The sm_90a backward on wgmma (warpgroup-mma): a warpgroup per 64 keys,
+// The sm_90a backward on wgmma (warpgroup-mma): two warpgroups per 128 keys,
 // S^T = K Q^T and dP^T = V dO^T from shared memory (m64n64k16), dV and dK
 // with P^F^T and dS^T from registers (m64n<D>k16, B MN-major), dQ = dS K
-// with dS^T read transposed from shared memory. Same ops as the mma.sync
-// backward's test; the device test runs both on the same cases.
+// with dS^T read transposed from shared memory, added to f32 tiles of dQ by
+// one bulk reduction per tile, and a post-pass that writes dQ in BF16. Same
+// ops as the mma.sync backward's test; the device test runs both on the same
+// cases.
 //
 // RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels="warpgroup-mma=true" | FileCheck %s
-// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true" | FileCheck %s --check-prefix=PTX
+// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true" > %t.ptx
+// RUN: FileCheck %s --check-prefix=PTX < %t.ptx
+// RUN: FileCheck %s --check-prefix=DQ < %t.ptx
 // RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true" | %python %attnqat_src_root/scripts/ptx-report --chip sm_90a --ptxas %ptxas --only _bwd_wg_ | FileCheck %s --check-prefix=PTXAS %}
 // Only sm_90a has wgmma: other chips' pipelines leave it out.
 // RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_120a format=isa warpgroup-mma=true" | FileCheck %s --check-prefix=OFF
 
-// The ops link to the wgmma backward (the mma.sync one stays in the module);
-// same parameters, 16-byte aligned Q, K, V, dO rows (cp.async); at D = 128
-// blocks of two warpgroups on 128 keys, at D = 64 one on 64.
-// CHECK-DAG: attnqat.attention_backward {{.*}}attnqat.kernel = @attnqat_kernels::@attention_bwd_wg_qat_pnvfp42_causal_d128_bf16, attnqat.pre_kernel = @attnqat_kernels::@attention_bwd_tc_delta_bf16
-// CHECK-DAG: gpu.func @attention_bwd_tc_qat_pnvfp42_causal_d128_bf16(
-// CHECK-DAG: gpu.func @attention_bwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.align = {do = 16 : i64, dq_acc = 8 : i64, k = 16 : i64, q = 16 : i64, v = 16 : i64}, attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"]{{.*}}attnqat.launch = {block = 256 : i64, dynamic_shared = 148480 : i64, grid = ["ceil(N/128)", "Hkv", "B"]}, attnqat.params = ["q", "k", "v", "m", "l", "delta", "do", "dq_acc", "dk", "dv", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
-// CHECK-DAG: gpu.func @attention_bwd_wg_none_d64_bf16({{.*}}dynamic_shared = 58368
+// The ops link to the wgmma backward (the mma.sync one stays in the module)
+// and its dQ post-pass; the mma.sync parameters but dq_tiles (16-byte
+// aligned, padded to whole tiles of 64 rows) for dq_acc, 16-byte aligned Q,
+// K, V, dO rows (cp.async); blocks of two warpgroups on 128 keys.
+// CHECK-DAG: attnqat.attention_backward {{.*}}attnqat.kernel = @attnqat_kernels::@attention_bwd_wg_qat_pnvfp42_causal_d128_bf16, attnqat.post_kernel = @attnqat_kernels::@attention_bwd_wg_dq_bf16, attnqat.pre_kernel = @attnqat_kernels::@attention_bwd_tc_delta_bf16
+// CHECK-DAG: gpu.func @attention_bwd_tc_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.params = ["q", "k", "v", "m", "l", "delta", "do", "dq_acc", "dk", "dv",
+// CHECK-DAG: gpu.func @attention_bwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.align = {do = 16 : i64, dq_tiles = 16 : i64, k = 16 : i64, q = 16 : i64, v = 16 : i64}, attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"], attnqat.extents = {dq_tiles = "B*Hq*ceil(M/64)*64*D"}{{.*}}attnqat.launch = {block = 256 : i64, dynamic_shared = 181248 : i64, grid = ["ceil(N/128)", "Hkv", "B"]}, attnqat.params = ["q", "k", "v", "m", "l", "delta", "do", "dq_tiles", "dk", "dv", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// CHECK-DAG: gpu.func @attention_bwd_wg_none_d64_bf16({{.*}}attnqat.launch = {block = 256 : i64, dynamic_shared = 99328 : i64, grid = ["ceil(N/128)", "Hkv", "B"]}
+// CHECK-DAG: gpu.func @attention_bwd_wg_dq_bf16({{.*}}attnqat.align = {dq = 16 : i64, dq_tiles = 16 : i64}, attnqat.constraints = ["D in {64, 128}"], attnqat.extents = {dq_tiles = "B*Hq*ceil(M/64)*64*D"}{{.*}}attnqat.launch = {block = 128 : i64, grid = ["ceil(M/64)", "Hq", "B"]}, attnqat.params = ["dq_tiles", "dq", "B", "Hq", "Hkv", "M", "N", "D"]
 // CHECK-DAG: gpu.func @attention_bwd_wg_dropin_pnvfp42_d128_bf16(
 // CHECK-DAG: gpu.func @attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16(
 // OFF-NOT: attention_bwd_wg_
@@ -28,19 +34,37 @@
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 1;
 // dQ: A (dS^T, [key][row]) and B (K) both MN-major, a warpgroup's 64 columns.
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 1, 1;
-// PTX-SAME: red.global.add.v2.f32 [%rd{{[0-9]+}}+32]
 // PTX-NOT: atom.global.add.f32
 
+// dQ's tile to shared memory, then one bulk reduction of the 32 KiB tile,
+// once the previous item's has been read out (the loop's blocks are laid out
+// rotated, hence DAG); no element-wise reductions. The post-pass turns two
+// 16-byte f32 chunks into 16 bytes of BF16.
+// DQ: .entry attention_bwd_wg_qat_pnvfp42_causal_d128_bf16(
+// DQ-DAG: cp.async.bulk.wait_group.read 0;
+// DQ-DAG: st.shared.v2.f32
+// DQ-DAG: cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [%rd{{[0-9]+}}], [%r{{[0-9]+}}], 32768;
+// DQ-DAG: cp.async.bulk.commit_group;
+// DQ-DAG: cp.async.bulk.wait_group 0;
+// DQ-NOT: red.global.add
+// DQ: .entry attention_bwd_wg_dq_bf16(
+// DQ-SAME: ld.global.v4.b32
+// DQ-SAME: cvt.rn.bf16x2.f32
+// DQ-SAME: st.global.v4.b32
+// DQ-SAME: .entry attention_bwd_wg_none_d64_bf16(
+// DQ-DAG: cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [%rd{{[0-9]+}}], [%r{{[0-9]+}}], 16384;
+// DQ-NOT: red.global.add
+// DQ: .entry
+
 // Per work item and warpgroup: D/16 + D/16 m64n64k16 (S^T, dP^T), 2 x 4
-// m64n<D>k16 (dV, dK) and dQ: at D = 128 two warpgroups share a block of
-// 128 keys and each computes 64 of dQ's columns over all of them (8
-// m64n64k16), at D = 64 one warpgroup 4 m64n64k16; nothing spilled (the
-// per-warpgroup tile offset is made anew in each item, so the descriptors
-// derived from it are not hoisted into registers).
+// m64n<D>k16 (dV, dK) and dQ: two warpgroups share a block of 128 keys and
+// each computes half of dQ's columns over all of them (8 m64n<D/2>k16);
+// nothing spilled (the per-warpgroup offsets are made anew in each item,
+// so what is derived from them is not hoisted into registers).
 // PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_d128_bf16 regs=255 spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
 // PTXAS-DAG: attention_bwd_wg_dropin_pnvfp42_d128_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
-// PTXAS-DAG: attention_bwd_wg_none_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x20
-// PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x20
+// PTXAS-DAG: attention_bwd_wg_none_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
+// PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
 
 !qatc128 = !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x4x64x128xbf16>, key = tensor<1x2x64x128xbf16>, scale = 0.0883883461 : f32, causal = true>
 !none64 = !attnqat.state<config = #attnqat.config<mode = none>, query = tensor<1x4x64x64xbf16>, key = tensor<1x2x64x64xbf16>, scale = 1.250000e-01 : f32>

@@ -189,14 +189,17 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     forward; it carries `attnqat.chips = ["sm_90a"]`, 512 (384) threads,
     grid (ceil(M/192) (ceil(M/128)), Hq, B) and dynamic shared memory. A
     backward the tensor-core backward covers with BF16 operands likewise
-    gets `attention_bwd_wg_<config>_d<D>_bf16` (a warpgroup per 64 keys;
-    at D = 128 two warpgroups share a block of 128 keys, 256 threads, grid
-    (ceil(N/128), Hkv, B), and dQ runs over all 128 keys, each warpgroup
-    on 64 of its columns; at D = 64 one warpgroup, 128 threads, grid
-    (ceil(N/64), Hkv, B); S^T, dP^T, dV, dK and dQ on wgmma with operands
-    in swizzled shared memory, dS^T read transposed for dQ; the
-    tensor-core backward's parameters and delta pre-pass), and the op
-    links to it.
+    gets `attention_bwd_wg_<config>_d<D>_bf16` (two warpgroups of 64 keys
+    share a block of 128 keys, 256 threads, grid (ceil(N/128), Hkv, B), and
+    dQ runs over all 128 keys, each warpgroup on half of its columns; S^T,
+    dP^T, dV, dK and dQ on wgmma with operands in swizzled shared memory,
+    dS^T read transposed for dQ; the tensor-core backward's parameters and
+    delta pre-pass, but for `dq_acc` the zeroed f32 `dq_tiles`,
+    [B, Hq, ceil(M/64), 64, D] with row r's 16-byte chunk c at c ^ (r % 8),
+    16-byte aligned, to which each block adds its dQ tile per work item by
+    one bulk reduction), and the op links to it and to its post-pass
+    `attention_bwd_wg_dq_bf16` (`attnqat.post_kernel`: dq_tiles, dq (BF16,
+    [B, Hq, M, D]), B, Hq, Hkv, M, N, D; grid (ceil(M/64), Hq, B)).
 
     The host ops are left in place: they are launched through the runtime
     (`runtime/`). Compile the kernels to PTX or cubin with

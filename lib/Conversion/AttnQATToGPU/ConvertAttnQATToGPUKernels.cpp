@@ -514,6 +514,30 @@ struct ConvertAttnQATToGPUKernelsPass
       finishKernel(delta);
       return delta;
     };
+    // dQ in BF16 from the wgmma backward's f32 tiles (its post-pass).
+    auto dqFromTilesKernel = [&](Location loc) {
+      StringRef name = "attention_bwd_wg_dq_bf16";
+      if (auto existing = kernels.lookup<gpu::GPUFuncOp>(name))
+        return existing;
+      SmallVector<Type> args{dynamic1D(b.getF32Type()), dynamic1D(b.getBF16Type())};
+      SmallVector<StringRef> roles{"dq_tiles", "dq"};
+      args.append(6, IndexType::get(ctx));
+      roles.append({"B", "Hq", "Hkv", "M", "N", "D"});
+      auto func = declareKernel(loc, name, args, roles,
+                                {"ceil(M/" + std::to_string(tc::kQueryTile) + ")", "Hq", "B"},
+                                tc::kThreads, {"D in {64, 128}"});
+      func->setAttr("attnqat.access",
+                    DictionaryAttr::get(ctx, {NamedAttribute(StringAttr::get(ctx, "dq"),
+                                                             StringAttr::get(ctx, "out"))}));
+      func->setAttr(
+          "attnqat.extents",
+          DictionaryAttr::get(ctx, {NamedAttribute(StringAttr::get(ctx, "dq_tiles"),
+                                                   StringAttr::get(ctx, "B*Hq*ceil(M/64)*64*D"))}));
+      setAlign(func, {{"dq_tiles", 16}, {"dq", 16}});
+      tc::buildWgmmaDqFromTiles(func);
+      finishKernel(func);
+      return func;
+    };
     for (AttentionBackwardOp op : backwards) {
       std::string why;
       // The tensor-core backward; with `packedVariant` it reads Q, K, V as
@@ -545,7 +569,7 @@ struct ConvertAttnQATToGPUKernelsPass
                            packedVariant);
           args.append({dynamic1D(f32), dynamic1D(f32), dynamic1D(f32), dynamic1D(bf16),
                        dynamic1D(f32), dynamic1D(f32), dynamic1D(f32)});
-          roles.append({"m", "l", "delta", "do", "dq_acc", "dk", "dv"});
+          roles.append({"m", "l", "delta", "do", wg ? "dq_tiles" : "dq_acc", "dk", "dv"});
           if (dumpP) {
             args.append({dynamic1D(b.getI8Type()), dynamic1D(b.getI8Type())});
             roles.append({"p_codes", "p_scales"});
@@ -557,18 +581,23 @@ struct ConvertAttnQATToGPUKernelsPass
                                wg ? tc::wgmmaBackwardThreads(d) : tc::kThreads,
                                {"D == " + std::to_string(d)},
                                wg ? tc::wgmmaBackwardSharedBytes(d) : tc::backwardSharedBytes(d));
-          // dQ is added in f32 pairs (red.global.add.v2.f32).
+          // dQ is added in f32 pairs (red.global.add.v2.f32), or by the
+          // wgmma kernel in whole tiles (cp.reduce.async.bulk, 16-byte aligned).
           if (wg) { // wgmma is sm_90a's alone; Q, K, V, dO rows by 16-byte cp.async
             func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_90a"}));
-            setAlign(func, {{"q", 16}, {"k", 16}, {"v", 16}, {"do", 16}, {"dq_acc", 8}});
+            setAlign(func, {{"q", 16}, {"k", 16}, {"v", 16}, {"do", 16}, {"dq_tiles", 16}});
           } else {
             setAlign(func, {{"dq_acc", 8}});
           }
+          StringRef dqRole = wg ? "dq_tiles" : "dq_acc";
           SmallVector<NamedAttribute> access{
               NamedAttribute(StringAttr::get(ctx, "dk"), StringAttr::get(ctx, "out")),
-              NamedAttribute(StringAttr::get(ctx, "dq_acc"), StringAttr::get(ctx, "inout")),
+              NamedAttribute(StringAttr::get(ctx, dqRole), StringAttr::get(ctx, "inout")),
               NamedAttribute(StringAttr::get(ctx, "dv"), StringAttr::get(ctx, "out"))};
           SmallVector<NamedAttribute> extents;
+          if (wg)
+            extents.push_back(NamedAttribute(StringAttr::get(ctx, "dq_tiles"),
+                                             StringAttr::get(ctx, "B*Hq*ceil(M/64)*64*D")));
           if (packedVariant)
             extents = packedExtents(st.getConfig(), vT64, func);
           if (dumpP) {
@@ -595,8 +624,13 @@ struct ConvertAttnQATToGPUKernelsPass
       if (tensorCores && tc::coversBackward(op, why)) {
         auto delta = deltaKernel(op.getLoc(), b.getF32Type());
         auto func = tcBackward(/*packedVariant=*/false);
-        if (warpgroupMma)
+        if (warpgroupMma) {
           func = tcBackward(/*packedVariant=*/false, /*vT64=*/false, /*wg=*/true);
+          op->setAttr("attnqat.post_kernel",
+                      SymbolRefAttr::get(
+                          ctx, "attnqat_kernels",
+                          {FlatSymbolRefAttr::get(dqFromTilesKernel(op.getLoc()).getNameAttr())}));
+        }
         Mode mode = op.getState().getType().getConfig().getMode();
         if (packedOperands && (mode == Mode::QAT || mode == Mode::DropIn)) {
           deltaKernel(op.getLoc(), b.getBF16Type());

@@ -76,14 +76,20 @@ int64_t wgmmaSharedBytes(AttentionOp op);
 void buildWgmmaForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false);
 
 /// The sm_90a backward on wgmma (WgmmaBackward.cpp) of the BF16 operands
-/// the mma.sync backward covers: 128 threads, 64 keys a block, the same
-/// parameters and grid; its dynamic shared memory for head dim `d`.
+/// the mma.sync backward covers: the same parameters but for dq_tiles (f32
+/// tiles of dQ, below) in the place of dq_acc; its dynamic shared memory for
+/// head dim `d`.
 int64_t wgmmaBackwardSharedBytes(int64_t d);
-/// Keys a block of the wgmma backward owns, and its threads (two
-/// warpgroups on 128 keys at D = 128, one on 64 at D = 64).
+/// Keys a block of the wgmma backward owns (two warpgroups on 128), and
+/// its threads.
 int64_t wgmmaBackwardKeysPerBlock(int64_t d);
 int64_t wgmmaBackwardThreads(int64_t d);
 void buildWgmmaBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP = false);
+/// dQ in BF16 ([B][Hq][M][D]) from the wgmma backward's f32 tiles
+/// (`dq_tiles`: per query head, ceil(M/64) tiles of [64][D], row r's
+/// 16-byte chunk c at c ^ (r % 8)). Parameters dq_tiles, dq, B, Hq, Hkv, M,
+/// N, D; grid (ceil(M/64), Hq, B), kThreads threads.
+void buildWgmmaDqFromTiles(gpu::GPUFuncOp func);
 
 /// Whether the sm_120a block-scaled forward covers `op`: modes fp4 and qat
 /// (from packed operands), NVFP4 Q, K, V (global scale 1) and P, head dim 64

@@ -18,12 +18,11 @@
 // in the mma.sync kernel. Q and dO of the next work item load by cp.async
 // into the other of two stages while one is used.
 //
-// At D = 128 a block is two warpgroups on 128 keys (64 each, with their own
-// dK and dV) sharing the Q and dO tiles: dQ = dS K then runs over all 128
-// keys, warpgroup c computing its columns 64c..64c+63, so dQ's f32
-// reductions into dq_acc (the L2's reduction rate bounded the one-warpgroup
-// kernel) are half as many per query row. At D = 64 a block is one
-// warpgroup on 64 keys.
+// A block is two warpgroups on 128 keys (64 each, with their own dK and dV)
+// sharing the Q and dO tiles: dQ = dS K then runs over all 128 keys,
+// warpgroup c computing its half of the columns, so dQ's f32 reductions
+// into dq_acc (the L2's reduction rate bounded the one-warpgroup kernel)
+// are half as many per query row.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,16 +35,16 @@ using namespace mlir::attnqat::tc::detail;
 
 namespace {
 
-/// Warpgroups of a block (each owns 64 keys) at head dimension d.
-int64_t groupsFor(int64_t d) { return d == 128 ? 2 : 1; }
+/// Warpgroups of a block, each owning 64 keys.
+constexpr int64_t kGroups = 2;
 
 /// Byte offsets from the 1024-aligned base: K and V (a [64][D] tile per
 /// warpgroup), Q and dO (two stages each), dS^T ([64 x groups keys][64
-/// rows]).
+/// rows]) and the item's dQ tile in f32 (dq_acc's tile layout).
 struct WgBackwardLayout {
-  int64_t tile, k, v, q[2], dO[2], dS, total;
+  int64_t tile, k, v, q[2], dO[2], dS, dQ, total;
   explicit WgBackwardLayout(int64_t d) {
-    int64_t groups = groupsFor(d);
+    const int64_t groups = kGroups;
     tile = tc::kKeyTile * d * 2;
     k = 0;
     v = groups * tile;
@@ -54,7 +53,8 @@ struct WgBackwardLayout {
     dO[0] = q[0] + 2 * tile;
     dO[1] = q[0] + 3 * tile;
     dS = q[0] + 4 * tile;
-    total = dS + groups * tc::kKeyTile * tc::kQueryTile * 2 + kAtomBytes; // slack to align
+    dQ = dS + groups * tc::kKeyTile * tc::kQueryTile * 2;
+    total = dQ + tc::kQueryTile * d * 4 + kAtomBytes; // slack to align
   }
 };
 
@@ -63,14 +63,14 @@ public:
   WgmmaBackwardBuilder(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP)
       : WgmmaBuilder(func, op.getState().getType().getConfig(),
                      op.getState().getType().getQuery().getDimSize(3)),
-        op(op), dumpP(dumpP), sl(D), groups(groupsFor(D)) {}
+        op(op), dumpP(dumpP), sl(D) {}
   void build();
 
 private:
   AttentionBackwardOp op;
   bool dumpP;
   WgBackwardLayout sl;
-  int64_t groups;
+  static constexpr int64_t groups = kGroups;
 
   /// Waits for the copies of all but the `pending` newest groups, makes
   /// them visible to wgmma, then for every thread of the block.
@@ -79,6 +79,8 @@ private:
     fenceProxyAsync();
     gpu::BarrierOp::create(b, loc);
   }
+  /// Byte `at` (index) from the aligned base as a shared-window address.
+  Value sharedAddress(Value at) { return arith::AddIOp::create(b, loc, baseAddr, toI32(at)); }
   /// `x` (index) as a value the compiler cannot hoist or fold.
   Value opaque(Value x) {
     auto asmOp = LLVM::InlineAsmOp::create(
@@ -153,25 +155,20 @@ void WgmmaBackwardBuilder::build() {
   Masking mk = backwardMasking(st, mask, lengths, bi, M, N, Hq, scale);
   BackwardItems work = backwardItems(bb, mk.causal, M);
   Value items = work.count;
+  Value qTiles = b.createOrFold<arith::CeilDivUIOp>(loc, M, idx(tc::kQueryTile));
   auto item = [&](Value w) { return backwardItem(bb, work, w, Hq, M); };
   const int64_t stageBytes = sl.q[1] - sl.q[0];
   auto stageAt = [&](int64_t base, Value stage) {
     return addi(idx(base), muli(stage, idx(stageBytes)));
   };
-  // With two warpgroups the first copies Q and the second dO.
-  Value copiesQ =
-      groups == 1 ? Value() : arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, wg, idx(0));
+  // The first warpgroup copies Q and the second dO.
+  Value copiesQ = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, wg, idx(0));
   auto loadItem = [&](Value w) {
     return backwardPrefetch(
         bb, work, w, Hq, M, [&](Value qBase, Value i0, Value stage, SmallVector<Value> &tokens) {
-          if (groups == 1) {
-            copyRows(tid, q, qBase, i0, M, tc::kQueryTile, stageAt(sl.q[0], stage), &tokens);
-            copyRows(tid, dO, qBase, i0, M, tc::kQueryTile, stageAt(sl.dO[0], stage), &tokens);
-          } else {
-            Value src = arith::SelectOp::create(b, loc, copiesQ, q, dO);
-            Value at = sel(copiesQ, stageAt(sl.q[0], stage), stageAt(sl.dO[0], stage));
-            copyRows(wtid, src, qBase, i0, M, tc::kQueryTile, at, &tokens);
-          }
+          Value src = arith::SelectOp::create(b, loc, copiesQ, q, dO);
+          Value dst = sel(copiesQ, stageAt(sl.q[0], stage), stageAt(sl.dO[0], stage));
+          copyRows(wtid, src, qBase, i0, M, tc::kQueryTile, dst, &tokens);
           Value r = remu(tid, idx(tc::kQueryTile));
           Value at = addi(qBase, clampTo(addi(i0, r), M));
           Value copy =
@@ -204,7 +201,7 @@ void WgmmaBackwardBuilder::build() {
     // The warpgroup's tiles from an offset made anew in each item: hoisted
     // out of the loop, the descriptors derived from it (not uniform, unlike
     // the shared tiles') would hold two dozen registers.
-    Value wgOff = groups == 1 ? idx(0) : opaque(wgTile);
+    Value wgOff = opaque(wgTile);
     Value kAt = addi(idx(sl.k), wgOff), vAt = addi(idx(sl.v), wgOff);
     Value prefetch = loadItem(addi(w, idx(1)));
     statStage = muli(stage, idx(kBackwardStats));
@@ -264,13 +261,17 @@ void WgmmaBackwardBuilder::build() {
     commitAndWait(dkAcc);
     // Every warp's dS^T in shared memory, seen by wgmma; then dQ = dS K over
     // the block's keys, the warpgroup's columns (rows 16w..16w+15 of the
-    // tile per warp), added to dq_acc.
+    // tile per warp). The previous item's dQ tile has been read out of
+    // shared memory by the time the barrier lets anyone rewrite it.
     fenceProxyAsync();
+    when(eqi(tid, idx(0)), [&] { effectAsm({}, "", "cp.async.bulk.wait_group.read 0;"); });
     gpu::BarrierOp::create(b, loc);
     SmallVector<Value> dqAcc(dqCols / 8 * 4, cf(0));
     fence(dqAcc);
-    // K's column block of this warpgroup's dQ columns (wgOff is wg tiles).
-    Value kCols = addi(idx(sl.k), divu(wgOff, idx(sl.tile / (tc::kKeyTile * kRowBytes))));
+    // K at this warpgroup's dQ columns (wgOff is wg tiles): a column block
+    // of 64 at D = 128, 32 columns (64 bytes) into the swizzled rows at 64.
+    const int64_t colBytes = (dqCols / 64) * tc::kKeyTile * kRowBytes + (dqCols % 64) * 2;
+    Value kCols = addi(idx(sl.k), divu(wgOff, idx(sl.tile / colBytes)));
     for (int64_t kc = 0; kc < keySteps; ++kc)
       wgmma(dqAcc, {}, mnMajor(idx(sl.dS), kc), mnMajor(kCols, kc, sl.tile), /*transB=*/true,
             /*transA=*/true);
@@ -288,22 +289,41 @@ void WgmmaBackwardBuilder::build() {
                     muli(subi(idx(1), stage), idx(kBackwardStats)));
     });
     commitAndWait(dqAcc);
-    for (int64_t r = 0; r < 2; ++r) {
-      Value row = addi(i0, addi(rw0, addi(g, idx(8 * r))));
-      when(ult(row, M), [&] {
-        Value rowAt = addi(muli(addi(qBase, row), idx(D)), muli(wg, idx(dqCols)));
-        SmallVector<std::pair<Value, Value>> pairs;
-        for (int64_t dt = 0; dt < dqCols / 8; ++dt)
-          pairs.push_back({dqAcc[dt * 4 + 2 * r], dqAcc[dt * 4 + 2 * r + 1]});
-        atomicAddPairs(dq, addi(rowAt, muli(t, idx(2))), pairs);
-      });
-    }
-    // Q, dO and dS^T are rewritten by the next item.
+    // The tile to shared memory in dq_acc's tile layout (row r's 16-byte
+    // chunk c at c ^ (r % 8): a warp's pair stores hit distinct banks). The
+    // thread's pairs are at rows rw0 + g (+ 8), chunks 2 dt + t / 2 of the
+    // warpgroup's columns; the per-thread terms made anew in each item, as
+    // wgOff, so that they hold no registers across the loop.
+    Value swz = opaque(arith::XOrIOp::create(b, loc, divu(t, idx(2)), g));
+    Value rowAt = opaque(
+        addi(idx(sl.dQ), addi(muli(addi(rw0, g), idx(D * 4)),
+                              addi(muli(remu(t, idx(2)), idx(8)), muli(wg, idx(dqCols * 4))))));
+    for (int64_t r = 0; r < 2; ++r)
+      for (int64_t dt = 0; dt < dqCols / 8; ++dt) {
+        Value inBlock = arith::XOrIOp::create(b, loc, idx(2 * (dt % 4)), swz);
+        Value at = addi(rowAt, addi(idx(r * 8 * D * 4 + (dt / 4) * 128), muli(inBlock, idx(16))));
+        effectAsm({sharedAddress(at), dqAcc[dt * 4 + 2 * r], dqAcc[dt * 4 + 2 * r + 1]}, "r,f,f",
+                  "st.shared.v2.f32 [$0], {$1, $2};");
+      }
+    fenceProxyAsync();
+    // Q, dO and dS^T are rewritten by the next item, and the dQ tile is
+    // complete: one bulk reduction adds it to its tile of dq_acc.
     gpu::BarrierOp::create(b, loc);
+    when(eqi(tid, idx(0)), [&] {
+      Value tileIndex = addi(muli(addi(muli(bi, Hq), h), qTiles), divu(i0, idx(tc::kQueryTile)));
+      effectAsm({globalAddress(dq, muli(tileIndex, idx(tc::kQueryTile * D)), 4),
+                 sharedAddress(idx(sl.dQ))},
+                "l,r",
+                "cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [$0], [$1], " +
+                    std::to_string(tc::kQueryTile * D * 4) + ";\n\tcp.async.bulk.commit_group;");
+    });
     SmallVector<Value> next(dkAcc);
     next.append(dvAcc.begin(), dvAcc.end());
     scf::YieldOp::create(b, loc, next);
   }
+
+  // The last dQ tile's reduction complete before the block exits.
+  when(eqi(tid, idx(0)), [&] { effectAsm({}, "", "cp.async.bulk.wait_group 0;"); });
 
   // dK and dV of the warp's keys (keys past N are not written).
   ValueRange fin = tiles.getResults();
@@ -318,9 +338,56 @@ void WgmmaBackwardBuilder::build() {
 } // namespace
 
 int64_t tc::wgmmaBackwardSharedBytes(int64_t d) { return WgBackwardLayout(d).total; }
-int64_t tc::wgmmaBackwardKeysPerBlock(int64_t d) { return groupsFor(d) * tc::kKeyTile; }
-int64_t tc::wgmmaBackwardThreads(int64_t d) { return groupsFor(d) * tc::kThreads; }
+int64_t tc::wgmmaBackwardKeysPerBlock(int64_t) { return kGroups * tc::kKeyTile; }
+int64_t tc::wgmmaBackwardThreads(int64_t) { return kGroups * tc::kThreads; }
 
 void tc::buildWgmmaBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP) {
   WgmmaBackwardBuilder(func, op, dumpP).build();
+}
+
+void tc::buildWgmmaDqFromTiles(gpu::GPUFuncOp func) {
+  KernelArith k(OpBuilder::atBlockBegin(&func.getBody().front()), func.getLoc());
+  OpBuilder &b = k.b;
+  Location loc = k.loc;
+  Block &entry = func.getBody().front();
+  Value tiles = entry.getArgument(0), dq = entry.getArgument(1);
+  ValueRange dims = entry.getArguments().take_back(6);
+  Value Hq = dims[1], M = dims[3], D = dims[5];
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value tile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  Value qTiles = b.createOrFold<arith::CeilDivUIOp>(loc, M, k.idx(kQueryTile));
+  Value head = k.addi(k.muli(bi, Hq), h);
+  Value tileAt = k.muli(k.addi(k.muli(head, qTiles), tile), k.muli(k.idx(kQueryTile), D));
+  Value row0 = k.muli(tile, k.idx(kQueryTile));
+  Value rowBase = k.addi(k.muli(head, M), row0);
+  // A thread per 8 columns of a row and step: their two 16-byte chunks
+  // (2c, 2c + 1 at 2c ^ s, 2c + 1 ^ s for the row's swizzle s) to 16
+  // bytes of BF16.
+  Value groups = k.divu(D, k.idx(8));
+  auto loop = scf::ForOp::create(b, loc, tid, k.muli(k.idx(kQueryTile), groups), k.idx(kThreads));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value e = loop.getInductionVar();
+    Value r = k.divu(e, groups), c = k.remu(e, groups);
+    k.when(k.ult(k.addi(row0, r), M), [&] {
+      Value s = k.remu(r, k.idx(8));
+      Value rowAt = k.addi(tileAt, k.muli(r, D));
+      auto chunk = [&](Value logical) {
+        Value at = k.addi(rowAt, k.muli(arith::XOrIOp::create(b, loc, logical, s), k.idx(4)));
+        return vector::LoadOp::create(b, loc, VectorType::get({4}, b.getF32Type()), tiles,
+                                      ValueRange{at}, /*nontemporal=*/false, llvm::Align(16))
+            .getResult();
+      };
+      Value lo = chunk(k.muli(c, k.idx(2))), hi = chunk(k.addi(k.muli(c, k.idx(2)), k.idx(1)));
+      Value both =
+          vector::ShuffleOp::create(b, loc, lo, hi, ArrayRef<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
+      Value out = arith::TruncFOp::create(b, loc, VectorType::get({8}, b.getBF16Type()), both);
+      Value at = k.addi(k.muli(k.addi(rowBase, r), D), k.muli(c, k.idx(8)));
+      vector::StoreOp::create(b, loc, out, dq, ValueRange{at}, /*nontemporal=*/false,
+                              llvm::Align(16));
+    });
+  }
 }
