@@ -14,7 +14,7 @@ fwd+bwd = 3.5x. The backward alone is timed on a retained graph (one
 forward, then the backward repeatedly; for attnqat it includes the delta
 pre-pass).
 attnqat's BF16 forwards and backwards are the sm_90a wgmma kernels (forward:
-producer warpgroup and consumer warpgroups; backward: one warpgroup);
+producer warpgroup and consumer warpgroups; backward: two warpgroups per 128 keys, dQ added by tile and converted by a post-pass);
 bench.json also holds the mma.sync forwards and backwards
 (attnqat_tcnone_*, attnqat_tcqat_*) timed in the same run.
 Also in bench.json, side by side: the fp4 forward with per-tile decode
