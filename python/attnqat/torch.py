@@ -72,23 +72,33 @@ def _backward_name(config, causal_part, D):
 
 def _launch_backward(name, problem, args, device):
     """Launches tensor-core backward `name` with `args` (all but dQ's
-    accumulator) and returns dQ in BF16. The wgmma backward adds dQ in f32
-    tiles (`dq_tiles`, one bulk reduction per tile) that its post-pass turns
-    into BF16; the mma.sync one adds f32 rows (`dq_acc`)."""
-    B, Hq, M, D = problem.B, problem.Hq, problem.M, problem.D
+    accumulator, dK and dV) and returns dQ, dK, dV in BF16. The wgmma
+    backward writes dK and dV in BF16 and adds dQ in f32 tiles (`dq_tiles`,
+    one bulk reduction per tile) that its post-pass turns into BF16; the
+    mma.sync one writes f32 dK, dV and adds f32 rows of dQ (`dq_acc`)."""
+    B, Hq, Hkv, M, N, D = (problem.B, problem.Hq, problem.Hkv, problem.M, problem.N,
+                           problem.D)
+    bf16, f32 = torch.bfloat16, torch.float32
     if "_bwd_wg_" in name:
-        tiles = torch.zeros(B * Hq * -(-M // 64) * 64 * D, dtype=torch.float32, device=device)
-        _runtime().launch(name, problem, args + [_rt.ptr_arg("dq_tiles", tiles.data_ptr())],
-                          _stream())
-        dq = torch.empty((B, Hq, M, D), dtype=torch.bfloat16, device=device)
-        rows_only = _rt.Problem(B, Hq, problem.Hkv, M, problem.N, D, 0, 0)
+        tiles = torch.zeros(B * Hq * -(-M // 64) * 64 * D, dtype=f32, device=device)
+        dk = torch.empty((B, Hkv, N, D), dtype=bf16, device=device)
+        dv = torch.empty_like(dk)
+        _runtime().launch(name, problem, args + [
+            _rt.ptr_arg("dq_tiles", tiles.data_ptr()), _rt.ptr_arg("dk", dk.data_ptr()),
+            _rt.ptr_arg("dv", dv.data_ptr())], _stream())
+        dq = torch.empty((B, Hq, M, D), dtype=bf16, device=device)
+        rows_only = _rt.Problem(B, Hq, Hkv, M, N, D, 0, 0)
         _runtime().launch("attention_bwd_wg_dq_bf16", rows_only,
                           [_rt.ptr_arg("dq_tiles", tiles.data_ptr()),
                            _rt.ptr_arg("dq", dq.data_ptr())], _stream())
-        return dq
-    acc = torch.zeros((B, Hq, M, D), dtype=torch.float32, device=device)
-    _runtime().launch(name, problem, args + [_rt.ptr_arg("dq_acc", acc.data_ptr())], _stream())
-    return acc.to(torch.bfloat16)
+        return dq, dk, dv
+    acc = torch.zeros((B, Hq, M, D), dtype=f32, device=device)
+    dk = torch.empty((B, Hkv, N, D), dtype=f32, device=device)
+    dv = torch.empty_like(dk)
+    _runtime().launch(name, problem, args + [
+        _rt.ptr_arg("dq_acc", acc.data_ptr()), _rt.ptr_arg("dk", dk.data_ptr()),
+        _rt.ptr_arg("dv", dv.data_ptr())], _stream())
+    return acc.to(bf16), dk.to(bf16), dv.to(bf16)
 
 
 def _fake_quant(x, outer, axis, inner):
@@ -205,9 +215,6 @@ class PackedStateFunction(torch.autograd.Function):
                           [_rt.ptr_arg("o_saved", saved.data_ptr()),
                            _rt.ptr_arg("do", grad_o.data_ptr()),
                            _rt.ptr_arg("delta", delta.data_ptr())], _stream())
-        f32 = torch.float32
-        dk = torch.empty((B, Hkv, N, D), dtype=f32, device=grad_o.device)
-        dv = torch.empty_like(dk)
         causal_part = "_causal" if causal else ""
         if decode_first and v_layout == "rows":
             # The saved codes decoded once more (transient), then the
@@ -223,11 +230,10 @@ class PackedStateFunction(torch.autograd.Function):
             name = (f"attention_bwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16_packed"
                     + ("_t64" if v_layout == "t64" else ""))
         args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in operands + (
-            ("m", m), ("l", l), ("delta", delta), ("do", grad_o), ("dk", dk), ("dv", dv))]
+            ("m", m), ("l", l), ("delta", delta), ("do", grad_o))]
         args.append(_rt.f32_arg("scale", scale))
-        dq = _launch_backward(name, problem, args, grad_o.device)
-        bf16 = torch.bfloat16
-        return dq, dk.to(bf16), dv.to(bf16), None, None, None, None, None
+        dq, dk, dv = _launch_backward(name, problem, args, grad_o.device)
+        return dq, dk, dv, None, None, None, None, None
 
 
 class AttentionFunction(torch.autograd.Function):
@@ -303,13 +309,10 @@ class AttentionFunction(torch.autograd.Function):
                               [_rt.ptr_arg("o_saved", saved.data_ptr()),
                                _rt.ptr_arg("do", grad_o.data_ptr()),
                                _rt.ptr_arg("delta", delta.data_ptr())], _stream())
-            dk = torch.empty(k.shape, dtype=f32, device=k.device)
-            dv = torch.empty(v.shape, dtype=f32, device=v.device)
-            args += [_rt.ptr_arg("delta", delta.data_ptr()), _rt.ptr_arg("dk", dk.data_ptr()),
-                     _rt.ptr_arg("dv", dv.data_ptr())]
-            dq = _launch_backward(_backward_name(_CONFIG[mode], causal_part, D), problem, args,
-                                  q.device)
-            return dq, dk.to(k.dtype), dv.to(v.dtype), None, None, None
+            args.append(_rt.ptr_arg("delta", delta.data_ptr()))
+            dq, dk, dv = _launch_backward(_backward_name(_CONFIG[mode], causal_part, D),
+                                          problem, args, q.device)
+            return dq, dk, dv, None, None, None
         dq = torch.empty(q.shape, dtype=f32, device=q.device)
         dk = torch.zeros(k.shape, dtype=f32, device=k.device)  # atomics
         dv = torch.zeros(v.shape, dtype=f32, device=v.device)

@@ -330,7 +330,8 @@ void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
   }
   // dQ is written by the baseline kernel and accumulated (from zero) by the
   // tensor-core one; dK and dV the other way around. The wgmma backward adds
-  // f32 tiles of 64 rows (dq_tiles) that its post-pass turns into BF16 dQ.
+  // f32 tiles of 64 rows (dq_tiles) that its post-pass turns into BF16 dQ,
+  // and writes dK and dV in BF16.
   bool tiles = std::strstr(c.backward, "_bwd_wg_") != nullptr;
   int64_t tileElems = c.B * c.Hq * ((c.M + 63) / 64) * 64 * c.D;
   std::vector<float> zeros(std::max({kn, qn, tileElems}), 0.0f);
@@ -414,8 +415,16 @@ void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
   } else {
     attnqat_rt_memcpy_dtoh(rt, gq.data(), gdq, qn * 4);
   }
-  attnqat_rt_memcpy_dtoh(rt, gk.data(), gdk, kn * 4);
-  attnqat_rt_memcpy_dtoh(rt, gv.data(), gdv, kn * 4);
+  for (auto [dst, src] : {std::pair{&gk, gdk}, std::pair{&gv, gdv}}) {
+    if (tiles) {
+      std::vector<uint16_t> h(kn);
+      attnqat_rt_memcpy_dtoh(rt, h.data(), src, kn * 2);
+      for (int64_t i = 0; i < kn; ++i)
+        (*dst)[i] = num::bf16ToFloat(h[i]);
+    } else {
+      attnqat_rt_memcpy_dtoh(rt, dst->data(), src, kn * 4);
+    }
+  }
   // The tensor-core backward multiplies BF16 operands (DESIGN: backward
   // matmuls are BF16): P, dS and the bf16 dO round to 2^-9 relative, so its
   // tolerance is 1e-2 of the largest gradient instead of 1e-4.

@@ -194,7 +194,8 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     dQ runs over all 128 keys, each warpgroup on half of its columns; S^T,
     dP^T, dV, dK and dQ on wgmma with operands in swizzled shared memory,
     dS^T read transposed for dQ; the tensor-core backward's parameters and
-    delta pre-pass, but for `dq_acc` the zeroed f32 `dq_tiles`,
+    delta pre-pass, but dK and dV in BF16 and for `dq_acc` the zeroed f32
+    `dq_tiles`,
     [B, Hq, ceil(M/64), 64, D] with row r's 16-byte chunk c at c ^ (r % 8),
     16-byte aligned, to which each block adds its dQ tile per work item by
     one bulk reduction), and the op links to it and to its post-pass

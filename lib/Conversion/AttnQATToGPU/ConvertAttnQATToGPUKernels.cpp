@@ -567,8 +567,11 @@ struct ConvertAttnQATToGPUKernelsPass
           SmallVector<StringRef> roles;
           addOperandParams(bf16, st.getMask(), st.getKeyLengths(), args, roles,
                            packedVariant);
+          // The wgmma kernel writes dK and dV in BF16 (the training step's
+          // gradients), the mma.sync one in f32.
+          Type dkv = wg ? bf16 : f32;
           args.append({dynamic1D(f32), dynamic1D(f32), dynamic1D(f32), dynamic1D(bf16),
-                       dynamic1D(f32), dynamic1D(f32), dynamic1D(f32)});
+                       dynamic1D(f32), dynamic1D(dkv), dynamic1D(dkv)});
           roles.append({"m", "l", "delta", "do", wg ? "dq_tiles" : "dq_acc", "dk", "dv"});
           if (dumpP) {
             args.append({dynamic1D(b.getI8Type()), dynamic1D(b.getI8Type())});
@@ -585,7 +588,14 @@ struct ConvertAttnQATToGPUKernelsPass
           // wgmma kernel in whole tiles (cp.reduce.async.bulk, 16-byte aligned).
           if (wg) { // wgmma is sm_90a's alone; Q, K, V, dO rows by 16-byte cp.async
             func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_90a"}));
-            setAlign(func, {{"q", 16}, {"k", 16}, {"v", 16}, {"do", 16}, {"dq_tiles", 16}});
+            // dK, dV stored as BF16 pairs (4 bytes).
+            setAlign(func, {{"q", 16},
+                            {"k", 16},
+                            {"v", 16},
+                            {"do", 16},
+                            {"dq_tiles", 16},
+                            {"dk", 4},
+                            {"dv", 4}});
           } else {
             setAlign(func, {{"dq_acc", 8}});
           }
