@@ -90,6 +90,12 @@ Compare compare(const std::vector<float> &got, const std::vector<double> &want,
   return c;
 }
 
+/// Whether backward `name` is the wgmma one: dQ added to f32 tiles of 64
+/// rows (dq_tiles, dqTileElems floats), dK and dV written in BF16.
+bool isWgmmaBackward(const char *name) { return std::strstr(name, "_bwd_wg_") != nullptr; }
+int64_t dqTileElems(int64_t B, int64_t Hq, int64_t M, int64_t D) {
+  return B * Hq * ((M + 63) / 64) * 64 * D;
+}
 void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
                  const ref::Config &fwdCfg, const ref::ForwardResult &fwd,
                  uint64_t dq, uint64_t dk, uint64_t dv, uint64_t dMask,
@@ -332,8 +338,8 @@ void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
   // tensor-core one; dK and dV the other way around. The wgmma backward adds
   // f32 tiles of 64 rows (dq_tiles) that its post-pass turns into BF16 dQ,
   // and writes dK and dV in BF16.
-  bool tiles = std::strstr(c.backward, "_bwd_wg_") != nullptr;
-  int64_t tileElems = c.B * c.Hq * ((c.M + 63) / 64) * 64 * c.D;
+  bool tiles = isWgmmaBackward(c.backward);
+  int64_t tileElems = dqTileElems(c.B, c.Hq, c.M, c.D);
   std::vector<float> zeros(std::max({kn, qn, tileElems}), 0.0f);
   uint64_t gdq = uploadBytes(rt, zeros.data(), (tiles ? tileElems : qn) * 4);
   uint64_t gdk = uploadBytes(rt, zeros.data(), kn * 4), gdv = uploadBytes(rt, zeros.data(), kn * 4);
@@ -488,10 +494,10 @@ void runMatchedCheck(attnqat_rt_runtime *rt, attnqat_rt_module *module,
   uint64_t dq = upload16(q), dk = upload16(k), dv = upload16(v), ddO = upload16(dO),
            o = alloc(qn * 2), op = alloc(qn * 4), lse = alloc(rows * 4), m = alloc(rows * 4),
            l = alloc(rows * 4), delta = alloc(rows * 4),
-           gq = filled(B * Hq * ((M + 63) / 64) * 64 * D * 4, 0), gk = alloc(kn * 4),
-           gv = alloc(kn * 4), fCodes = filled(rows * N, 0xFF),
-           fScales = filled(rows * blocks, 0xFF), fFrames = alloc(rows * blocks * 4),
-           bCodes = filled(rows * N, 0xFF), bScales = filled(rows * blocks, 0xFF);
+           gq = filled(dqTileElems(B, Hq, M, D) * 4, 0), gk = alloc(kn * 4), gv = alloc(kn * 4),
+           fCodes = filled(rows * N, 0xFF), fScales = filled(rows * blocks, 0xFF),
+           fFrames = alloc(rows * blocks * 4), bCodes = filled(rows * N, 0xFF),
+           bScales = filled(rows * blocks, 0xFF);
   attnqat_rt_problem problem{B, Hq, Hkv, M, N, D, causal ? ATTNQAT_RT_FLAG_CAUSAL : 0u, 0};
   attnqat_rt_problem rowsOnly{B, Hq, Hkv, M, N, D, 0, 0};
   std::vector<attnqat_rt_arg> fwdArgs{
@@ -511,7 +517,7 @@ void runMatchedCheck(attnqat_rt_runtime *rt, attnqat_rt_module *module,
       attnqat_rt_arg_ptr("l", l),
       attnqat_rt_arg_ptr("delta", delta),
       attnqat_rt_arg_ptr("do", ddO),
-      attnqat_rt_arg_ptr(std::strstr(bwdName, "_bwd_wg_") ? "dq_tiles" : "dq_acc", gq),
+      attnqat_rt_arg_ptr(isWgmmaBackward(bwdName) ? "dq_tiles" : "dq_acc", gq),
       attnqat_rt_arg_ptr("dk", gk),
       attnqat_rt_arg_ptr("dv", gv),
       attnqat_rt_arg_ptr("p_codes", bCodes),

@@ -514,6 +514,10 @@ struct ConvertAttnQATToGPUKernelsPass
       finishKernel(delta);
       return delta;
     };
+    // The wgmma backward's f32 dQ tiles: ceil(M/64) tiles of 64 rows per
+    // query head.
+    const std::string dqTilesExtent = "B*Hq*ceil(M/" + std::to_string(tc::kQueryTile) + ")*" +
+                                      std::to_string(tc::kQueryTile) + "*D";
     // dQ in BF16 from the wgmma backward's f32 tiles (its post-pass).
     auto dqFromTilesKernel = [&](Location loc) {
       StringRef name = "attention_bwd_wg_dq_bf16";
@@ -532,7 +536,7 @@ struct ConvertAttnQATToGPUKernelsPass
       func->setAttr(
           "attnqat.extents",
           DictionaryAttr::get(ctx, {NamedAttribute(StringAttr::get(ctx, "dq_tiles"),
-                                                   StringAttr::get(ctx, "B*Hq*ceil(M/64)*64*D"))}));
+                                                   StringAttr::get(ctx, dqTilesExtent))}));
       setAlign(func, {{"dq_tiles", 16}, {"dq", 16}});
       tc::buildWgmmaDqFromTiles(func);
       finishKernel(func);
@@ -607,7 +611,7 @@ struct ConvertAttnQATToGPUKernelsPass
           SmallVector<NamedAttribute> extents;
           if (wg)
             extents.push_back(NamedAttribute(StringAttr::get(ctx, "dq_tiles"),
-                                             StringAttr::get(ctx, "B*Hq*ceil(M/64)*64*D")));
+                                             StringAttr::get(ctx, dqTilesExtent)));
           if (packedVariant)
             extents = packedExtents(st.getConfig(), vT64, func);
           if (dumpP) {

@@ -10,8 +10,9 @@
 //   dV  += P^F^T dO   m64n<D>k16, A = P^F^T from registers, B = dO (MN-major)
 //   dP^T = V dO^T     m64n64k16,  A = V, B = dO   (both K-major)
 //   dK  += dS^T Q     m64n<D>k16, A = dS^T from registers, B = Q (MN-major)
-//   dQ   = dS K       m64n<D>k16, A = dS^T in shared memory read transposed,
-//                     B = K (MN-major); added to dq_acc with f32x2 reductions
+//   dQ   = dS K       m64n<D/2>k16 per warpgroup, A = dS^T in shared memory
+//                     read transposed, B = K (MN-major); the tile added to
+//                     dq_tiles by one bulk reduction
 //
 // Warp w owns keys 16w..16w+15 (the wgmma accumulator rows it holds), so
 // the register-level code (score, P~, the P codec, dS) is TileBuilder's, as
@@ -21,8 +22,8 @@
 // A block is two warpgroups on 128 keys (64 each, with their own dK and dV)
 // sharing the Q and dO tiles: dQ = dS K then runs over all 128 keys,
 // warpgroup c computing its half of the columns, so dQ's f32 reductions
-// into dq_acc (the L2's reduction rate bounded the one-warpgroup kernel)
-// are half as many per query row.
+// are half as many per query row as with a block of 64 keys. dK and dV are
+// stored in BF16.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,20 +41,19 @@ constexpr int64_t kGroups = 2;
 
 /// Byte offsets from the 1024-aligned base: K and V (a [64][D] tile per
 /// warpgroup), Q and dO (two stages each), dS^T ([64 x groups keys][64
-/// rows]) and the item's dQ tile in f32 (dq_acc's tile layout).
+/// rows]) and the item's dQ tile in f32 (dq_tiles' layout).
 struct WgBackwardLayout {
   int64_t tile, k, v, q[2], dO[2], dS, dQ, total;
   explicit WgBackwardLayout(int64_t d) {
-    const int64_t groups = kGroups;
     tile = tc::kKeyTile * d * 2;
     k = 0;
-    v = groups * tile;
-    q[0] = 2 * groups * tile;
+    v = kGroups * tile;
+    q[0] = 2 * kGroups * tile;
     q[1] = q[0] + tile;
     dO[0] = q[0] + 2 * tile;
     dO[1] = q[0] + 3 * tile;
     dS = q[0] + 4 * tile;
-    dQ = dS + groups * tc::kKeyTile * tc::kQueryTile * 2;
+    dQ = dS + kGroups * tc::kKeyTile * tc::kQueryTile * 2;
     total = dQ + tc::kQueryTile * d * 4 + kAtomBytes; // slack to align
   }
 };
@@ -70,7 +70,6 @@ private:
   AttentionBackwardOp op;
   bool dumpP;
   WgBackwardLayout sl;
-  static constexpr int64_t groups = kGroups;
 
   /// Waits for the copies of all but the `pending` newest groups, makes
   /// them visible to wgmma, then for every thread of the block.
@@ -111,11 +110,11 @@ void WgmmaBackwardBuilder::build() {
 
   const int64_t kChunks = D / 16;            // k-steps over D
   const int64_t dTiles = D / 8;              // n-tiles of dK, dV
-  const int64_t dqCols = D / groups;         // dQ columns of a warpgroup
+  const int64_t dqCols = D / kGroups;        // dQ columns of a warpgroup
   const int64_t rTiles = tc::kQueryTile / 8; // n-tiles of S^T (query rows)
   const int64_t rowSteps = tc::kQueryTile / 16;
-  const int64_t blockKeys = groups * tc::kKeyTile, keySteps = blockKeys / 16;
-  const int64_t threads = groups * tc::kThreads;
+  const int64_t blockKeys = kGroups * tc::kKeyTile, keySteps = blockKeys / 16;
+  const int64_t threads = kGroups * tc::kThreads;
 
   auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   // Two stages of the rows' statistics (item w reads stage w % 2 while the
@@ -289,7 +288,7 @@ void WgmmaBackwardBuilder::build() {
                     muli(subi(idx(1), stage), idx(kBackwardStats)));
     });
     commitAndWait(dqAcc);
-    // The tile to shared memory in dq_acc's tile layout (row r's 16-byte
+    // The tile to shared memory in dq_tiles' layout (row r's 16-byte
     // chunk c at c ^ (r % 8): a warp's pair stores hit distinct banks). The
     // thread's pairs are at rows rw0 + g (+ 8), chunks 2 dt + t / 2 of the
     // warpgroup's columns; the per-thread terms made anew in each item, as
@@ -307,7 +306,7 @@ void WgmmaBackwardBuilder::build() {
       }
     fenceProxyAsync();
     // Q, dO and dS^T are rewritten by the next item, and the dQ tile is
-    // complete: one bulk reduction adds it to its tile of dq_acc.
+    // complete: one bulk reduction adds it to its tile of dq_tiles.
     gpu::BarrierOp::create(b, loc);
     when(eqi(tid, idx(0)), [&] {
       Value tileIndex = addi(muli(addi(muli(bi, Hq), h), qTiles), divu(i0, idx(tc::kQueryTile)));
