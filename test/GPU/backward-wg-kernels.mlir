@@ -10,6 +10,7 @@
 // RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true" > %t.ptx
 // RUN: FileCheck %s --check-prefix=PTX < %t.ptx
 // RUN: FileCheck %s --check-prefix=DQ < %t.ptx
+// RUN: FileCheck %s --check-prefix=SCHED < %t.ptx
 // RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true" | %python %attnqat_src_root/scripts/ptx-report --chip sm_90a --ptxas %ptxas --only _bwd_wg_ | FileCheck %s --check-prefix=PTXAS %}
 // Only sm_90a has wgmma: other chips' pipelines leave it out.
 // RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_120a format=isa warpgroup-mma=true" | FileCheck %s --check-prefix=OFF
@@ -56,13 +57,28 @@
 // DQ-NOT: red.global.add
 // DQ: .entry
 
+// The schedule: dP^T = V dO^T (a K-major m64n64k16 from shared memory) is
+// committed right after S^T and waited for only after P, so P runs while
+// it multiplies; but qat at D = 128 (no registers for dP^T's accumulators
+// during the P codec) issues it after P. Either way dS is formed while dV
+// (m64n<D>k16 from registers) multiplies: a wait for all but one group.
+// SCHED: .entry attention_bwd_wg_qat_pnvfp42_causal_d128_bf16(
+// SCHED-NOT: p, 1, 1, 0, 0;\0A}\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.commit_group.sync.aligned;\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.wait_group.sync.aligned 1;
+// SCHED-NOT: .entry
+// SCHED-SAME: p, 1, 1, 1;\0A}\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.commit_group.sync.aligned;\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.wait_group.sync.aligned 1;
+// SCHED-SAME: .entry attention_bwd_wg_none_d64_bf16(
+// SCHED-NOT: .entry
+// SCHED-SAME: p, 1, 1, 0, 0;\0A}\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.commit_group.sync.aligned;\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.wait_group.sync.aligned 1;
+
 // Per work item and warpgroup: D/16 + D/16 m64n64k16 (S^T, dP^T), 2 x 4
 // m64n<D>k16 (dV, dK) and dQ: two warpgroups share a block of 128 keys and
 // each computes half of dQ's columns over all of them (8 m64n<D/2>k16);
-// nothing spilled (the per-warpgroup offsets are made anew in each item,
-// so what is derived from them is not hoisted into registers).
+// nothing spilled in qat at D = 128 nor at D = 64 (the per-warpgroup
+// offsets are made anew in each item, so what is derived from them is not
+// hoisted into registers); dropin at D = 128, with dP^T in flight during P,
+// spills a few bytes.
 // PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_d128_bf16 regs=255 spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
-// PTXAS-DAG: attention_bwd_wg_dropin_pnvfp42_d128_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
+// PTXAS-DAG: attention_bwd_wg_dropin_pnvfp42_d128_bf16 regs={{[0-9]+}} spill={{[0-9]|1[0-6]}} {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
 // PTXAS-DAG: attention_bwd_wg_none_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
 // PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
 

@@ -206,29 +206,46 @@ void WgmmaBackwardBuilder::build() {
     statStage = muli(stage, idx(kBackwardStats));
     waitCopies(prefetch, /*pending=*/1);
 
-    // S^T = K Q^T: the warpgroup's 64 keys x the tile's 64 rows.
-    SmallVector<Value> sAcc(rTiles * 4, cf(0));
-    fence(sAcc);
+    // S^T = K Q^T (the warpgroup's 64 keys x the tile's 64 rows) and
+    // dP^T = V dO^T. Committed apart, P and its codec run while dP^T
+    // multiplies; but the quantized modes at D = 128 have no registers for
+    // dP^T's accumulators during the codec, and issue it after P.
+    const bool earlyDP = !(quantizeP && D == 128);
+    SmallVector<Value> sAcc(rTiles * 4, cf(0)), dpAcc(rTiles * 4, cf(0));
+    if (earlyDP)
+      fence({&sAcc, &dpAcc}, {});
+    else
+      fence(sAcc);
     for (int64_t kc = 0; kc < kChunks; ++kc)
       wgmma(sAcc, {}, kMajor(kAt, kc), kMajor(qAt, kc), /*transB=*/false);
-    commitAndWait(sAcc);
+    auto issueDP = [&] {
+      if (!earlyDP)
+        fence(dpAcc);
+      for (int64_t kc = 0; kc < kChunks; ++kc)
+        wgmma(dpAcc, {}, kMajor(vAt, kc), kMajor(doAt, kc), /*transB=*/false);
+      commitGroup(dpAcc);
+    };
+    commitGroup(sAcc);
+    if (earlyDP)
+      issueDP();
+    waitGroup(sAcc, earlyDP ? 1 : 0);
     SmallVector<Acc> p, pf;
     backwardP(mk, asTiles(sAcc), statS, i0, qBase, M, N, j0, kw0, keys, quantizeP, dump, p,
               pf);
+    if (!earlyDP)
+      issueDP();
 
-    // dV += P^F^T dO and dP^T = V dO^T, issued together.
+    // dV += P^F^T dO, committed on its own: dS is formed while it runs.
     SmallVector<Value> dvAcc(carried.begin() + dTiles * 4, carried.end());
-    SmallVector<Value> dpAcc(rTiles * 4, cf(0));
     SmallVector<Value> frags;
     for (int64_t kc = 0; kc < rowSteps; ++kc)
       llvm::append_range(frags, aFromAcc(pf, kc));
-    frags = fence({&dvAcc, &dpAcc}, frags);
+    frags = fence({&dvAcc}, frags);
     for (int64_t kc = 0; kc < rowSteps; ++kc)
       wgmma(dvAcc, ArrayRef<Value>(frags).slice(4 * kc, 4), Value(), mnMajor(doAt, kc),
             /*transB=*/true);
-    for (int64_t kc = 0; kc < kChunks; ++kc)
-      wgmma(dpAcc, {}, kMajor(vAt, kc), kMajor(doAt, kc), /*transB=*/false);
-    commitAndWait({&dvAcc, &dpAcc});
+    commitGroup(dvAcc);
+    waitGroup(dpAcc, 1);
     SmallVector<Acc> dS = asTiles(dpAcc);
     backwardDS(dS, p, statS);
 
@@ -257,7 +274,11 @@ void WgmmaBackwardBuilder::build() {
     for (int64_t kc = 0; kc < rowSteps; ++kc)
       wgmma(dkAcc, ArrayRef<Value>(dsFrags).slice(4 * kc, 4), Value(), mnMajor(qAt, kc),
             /*transB=*/true);
-    commitAndWait(dkAcc);
+    {
+      SmallVector<Value> kv = joined({&dkAcc, &dvAcc});
+      commitGroup(kv);
+      split({&dkAcc, &dvAcc}, kv);
+    }
     // Every warp's dS^T in shared memory, seen by wgmma; then dQ = dS K over
     // the block's keys, the warpgroup's columns (rows 16w..16w+15 of the
     // tile per warp). The previous item's dQ tile has been read out of
@@ -287,7 +308,7 @@ void WgmmaBackwardBuilder::build() {
       storeRowStats(tid, statS, raw(0), raw(1), raw(2), ult(addi(in0, tid), M), scale, gP,
                     muli(subi(idx(1), stage), idx(kBackwardStats)));
     });
-    commitAndWait(dqAcc);
+    commitAndWait({&dkAcc, &dvAcc, &dqAcc});
     // The tile to shared memory in dq_tiles' layout (row r's 16-byte
     // chunk c at c ^ (r % 8): a warp's pair stores hit distinct banks). The
     // thread's pairs are at rows rw0 + g (+ 8), chunks 2 dt + t / 2 of the
