@@ -185,6 +185,11 @@ void WgmmaBackwardBuilder::build() {
     auto [h0, i00, qBase0] = item(idx(0));
     storeBackwardStats(tid, statS, mIn, lIn, deltaIn, i00, qBase0, M, scale, gP, idx(0));
   });
+  // Item 0's Q and dO seen by every warpgroup; later items' are waited for
+  // by the barrier that ends the item before them.
+  effectAsm({}, "", "cp.async.wait_all;");
+  fenceProxyAsync();
+  gpu::BarrierOp::create(b, loc);
 
   SmallVector<Value> init(2 * dTiles * 4, cf(0));
   auto tiles = scf::ForOp::create(b, loc, idx(0), items, idx(1), init);
@@ -204,7 +209,6 @@ void WgmmaBackwardBuilder::build() {
     Value kAt = addi(idx(sl.k), wgOff), vAt = addi(idx(sl.v), wgOff);
     Value prefetch = loadItem(addi(w, idx(1)));
     statStage = muli(stage, idx(kBackwardStats));
-    waitCopies(prefetch, /*pending=*/1);
 
     // S^T = K Q^T (the warpgroup's 64 keys x the tile's 64 rows) and
     // dP^T = V dO^T. Committed apart, P and its codec run while dP^T
@@ -325,6 +329,9 @@ void WgmmaBackwardBuilder::build() {
         effectAsm({sharedAddress(at), dqAcc[dt * 4 + 2 * r], dqAcc[dt * 4 + 2 * r + 1]}, "r,f,f",
                   "st.shared.v2.f32 [$0], {$1, $2};");
       }
+    // The next item's Q and dO landed (its prefetch has had this item's
+    // time), seen by wgmma after the barrier.
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, prefetch, b.getI32IntegerAttr(0));
     fenceProxyAsync();
     // Q, dO and dS^T are rewritten by the next item, and the dQ tile is
     // complete: one bulk reduction adds it to its tile of dq_tiles.
