@@ -71,13 +71,6 @@ private:
   bool dumpP;
   WgBackwardLayout sl;
 
-  /// Waits for the copies of all but the `pending` newest groups, makes
-  /// them visible to wgmma, then for every thread of the block.
-  void waitCopies(Value group, int32_t pending) {
-    nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(pending));
-    fenceProxyAsync();
-    gpu::BarrierOp::create(b, loc);
-  }
   /// Byte `at` (index) from the aligned base as a shared-window address.
   Value sharedAddress(Value at) { return arith::AddIOp::create(b, loc, baseAddr, toI32(at)); }
   /// `x` (index) as a value the compiler cannot hoist or fold.
@@ -145,11 +138,10 @@ void WgmmaBackwardBuilder::build() {
   if (quantizeP) // dV's P^F
     setUpPCodecTable(tid, threads);
 
-  SmallVector<Value> tokens;
+  // K and V: waited for with item 0's Q and dO, before the loop.
   Value wgKeys = addi(j0, muli(wg, idx(tc::kKeyTile)));
-  copyRows(wtid, k, kvBase, wgKeys, N, tc::kKeyTile, addi(idx(sl.k), wgTile), &tokens);
-  copyRows(wtid, v, kvBase, wgKeys, N, tc::kKeyTile, addi(idx(sl.v), wgTile), &tokens);
-  waitCopies(commit(tokens), 0);
+  copyRows(wtid, k, kvBase, wgKeys, N, tc::kKeyTile, addi(idx(sl.k), wgTile));
+  copyRows(wtid, v, kvBase, wgKeys, N, tc::kKeyTile, addi(idx(sl.v), wgTile));
 
   Masking mk = backwardMasking(st, mask, lengths, bi, M, N, Hq, scale);
   BackwardItems work = backwardItems(bb, mk.causal, M);
@@ -185,8 +177,9 @@ void WgmmaBackwardBuilder::build() {
     auto [h0, i00, qBase0] = item(idx(0));
     storeBackwardStats(tid, statS, mIn, lIn, deltaIn, i00, qBase0, M, scale, gP, idx(0));
   });
-  // Item 0's Q and dO seen by every warpgroup; later items' are waited for
-  // by the barrier that ends the item before them.
+  // K, V and item 0's Q and dO seen by every warpgroup (wait_all commits
+  // what is uncommitted); later items' are waited for by the barrier that
+  // ends the item before them.
   effectAsm({}, "", "cp.async.wait_all;");
   fenceProxyAsync();
   gpu::BarrierOp::create(b, loc);
@@ -214,6 +207,8 @@ void WgmmaBackwardBuilder::build() {
     // dP^T = V dO^T. Committed apart, P and its codec run while dP^T
     // multiplies; but the quantized modes at D = 128 have no registers for
     // dP^T's accumulators during the codec, and issue it after P.
+    // Early, one fence covers both accumulators (a fence of its own before
+    // dP^T made ptxas spill 84 bytes in mode none at D = 128).
     const bool earlyDP = !(quantizeP && D == 128);
     SmallVector<Value> sAcc(rTiles * 4, cf(0)), dpAcc(rTiles * 4, cf(0));
     if (earlyDP)
@@ -278,11 +273,7 @@ void WgmmaBackwardBuilder::build() {
     for (int64_t kc = 0; kc < rowSteps; ++kc)
       wgmma(dkAcc, ArrayRef<Value>(dsFrags).slice(4 * kc, 4), Value(), mnMajor(qAt, kc),
             /*transB=*/true);
-    {
-      SmallVector<Value> kv = joined({&dkAcc, &dvAcc});
-      commitGroup(kv);
-      split({&dkAcc, &dvAcc}, kv);
-    }
+    commitGroup(dkAcc);
     // Every warp's dS^T in shared memory, seen by wgmma; then dQ = dS K over
     // the block's keys, the warpgroup's columns (rows 16w..16w+15 of the
     // tile per warp). The previous item's dQ tile has been read out of
