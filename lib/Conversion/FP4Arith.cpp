@@ -27,6 +27,20 @@ Value FP4Arith::roundToE2M1(Value x) {
   return math::CopySignOp::create(b, loc, roundNonNegativeToE2M1(q), x);
 }
 
+Value FP4Arith::addAndSubtract(Value x, Value expBits, int k) {
+  // (x + M) - M for M = 2^(e + k), e the exponent field of the float bits
+  // `expBits`: the sum's ulp is the grid spacing, so it rounds x to the grid.
+  if (fusedRounding) {
+    // M as 2^e times 2^k inside two FMAs: each rounds once, as the adds do.
+    Value pow2e = arith::BitcastOp::create(b, loc, b.getF32Type(), expBits);
+    Value sum = math::FmaOp::create(b, loc, pow2e, f32(std::ldexp(1.0, k)), x);
+    return math::FmaOp::create(b, loc, pow2e, f32(-std::ldexp(1.0, k)), sum);
+  }
+  Value magic = arith::BitcastOp::create(b, loc, b.getF32Type(),
+                                         arith::AddIOp::create(b, loc, expBits, i32(k << 23)));
+  return arith::SubFOp::create(b, loc, arith::AddFOp::create(b, loc, x, magic), magic);
+}
+
 Value FP4Arith::roundNonNegativeToE2M1(Value y) {
   // y rounded to the grid by one addition: y + M has the grid's spacing as
   // its ulp when M = 2^(e + 22), e = max(exponent of y, 0) (spacing 0.5
@@ -40,10 +54,7 @@ Value FP4Arith::roundNonNegativeToE2M1(Value y) {
   Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), y);
   Value eb = arith::AndIOp::create(b, loc, bits, i32(0x7F800000));
   eb = arith::MaxSIOp::create(b, loc, eb, i32(0x3F800000)); // 2^0
-  Value magic = arith::BitcastOp::create(
-      b, loc, b.getF32Type(), arith::AddIOp::create(b, loc, eb, i32(22 << 23)));
-  Value r = arith::SubFOp::create(b, loc, arith::AddFOp::create(b, loc, y, magic), magic);
-  return arith::MinimumFOp::create(b, loc, r, f32(6));
+  return arith::MinimumFOp::create(b, loc, addAndSubtract(y, eb, 22), f32(6));
 }
 
 Value FP4Arith::e2m1Code(Value onGrid) {
@@ -126,9 +137,7 @@ Value FP4Arith::roundToE4M3(Value x, bool belowSaturation) {
   eb = arith::MaxSIOp::create(b, loc, eb, i32(0x3C800000)); // 2^-6
   if (!belowSaturation)
     eb = arith::MinSIOp::create(b, loc, eb, i32(0x44000000)); // 2^9
-  Value magic = arith::BitcastOp::create(
-      b, loc, b.getF32Type(), arith::AddIOp::create(b, loc, eb, i32(20 << 23)));
-  Value r = arith::SubFOp::create(b, loc, arith::AddFOp::create(b, loc, x, magic), magic);
+  Value r = addAndSubtract(x, eb, 20);
   if (belowSaturation)
     return r;
   return arith::MinimumFOp::create(b, loc, r, f32(448)); // satfinite

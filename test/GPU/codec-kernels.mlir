@@ -36,12 +36,13 @@
 // CHECK: gpu.func @dequantize_mxfp4_f32
 
 // FP4 rounding is software (round-to-nearest-even on a grid by one float
-// addition): no cvt to e2m1, and no cvt.rni either.
+// addition and its undoing, as two FMAs of the exponent's power of two): no
+// cvt to e2m1, and no cvt.rni either.
 // PTX90: gpu.binary @attnqat_kernels
 // PTX90-SAME: .target sm_90a
 // PTX90-SAME: .entry quantize_nvfp4_bf16(
-// PTX90-SAME: add.rn.f32
-// PTX90-SAME: sub.rn.f32
+// PTX90-SAME: fma.rn.f32 {{[^;]*}}, 0f4A800000,
+// PTX90-SAME: fma.rn.f32 {{[^;]*}}, 0fCA800000,
 // PTX90-SAME: max.NaN.f32
 // Three paths, chosen at launch: blocks along a contiguous axis (inner == 1,
 // whole blocks, aligned arrays) by two lanes per block of 16 BF16 (16-byte

@@ -73,22 +73,32 @@ float roundToE2M1(float x) {
   return std::copysign(r, x);
 }
 
+/// FP4Arith::addAndSubtract: (x + M) - M for M = 2^(e + k), e the exponent
+/// field of `eb`; `fused` (FP4Arith::fusedRounding) as two FMAs of 2^e.
+float addAndSubtract(float x, uint32_t eb, int k, bool fused) {
+  if (fused) {
+    float pow2e = fromBits(eb);
+    volatile float sum = std::fma(pow2e, std::ldexp(1.0f, k), x);
+    return std::fma(pow2e, -std::ldexp(1.0f, k), sum);
+  }
+  float magic = fromBits(eb + (uint32_t(k) << 23));
+  volatile float sum = x + magic;
+  return sum - magic;
+}
+
 /// FP4Arith::roundNonNegativeToE2M1 (+0 <= y < 2^105).
-float roundNonNegativeToE2M1(float y) {
+float roundNonNegativeToE2M1(float y, bool fused = false) {
   uint32_t eb = std::max<int32_t>(toBits(y) & 0x7F800000u, 0x3F800000);
-  float magic = fromBits(eb + (22u << 23));
-  volatile float sum = y + magic;
-  return minimumf(sum - magic, 6.0f);
+  return minimumf(addAndSubtract(y, eb, 22, fused), 6.0f);
 }
 
 /// FP4Arith::roundToE4M3 (x >= +0); `belowSaturation` for x <= 464.
-float roundToE4M3(float x, bool belowSaturation = false) {
+float roundToE4M3(float x, bool belowSaturation = false, bool fused = false) {
   uint32_t eb = std::max(toBits(x) & 0x7F800000u, 0x3C800000u);
   if (!belowSaturation)
     eb = std::min(eb, 0x44000000u);
-  float magic = fromBits(eb + (20u << 23));
-  volatile float sum = x + magic;
-  return belowSaturation ? sum - magic : minimumf(sum - magic, 448.0f);
+  float r = addAndSubtract(x, eb, 20, fused);
+  return belowSaturation ? r : minimumf(r, 448.0f);
 }
 
 /// TileBuilder::pTilde's 2^max(n, -125) for an integer-valued n <= 0.
@@ -165,8 +175,10 @@ TEST(KernelArithmetic, MagicAdditionRoundsToE2M1) {
     float want = decodeE2M1(encodeE2M1(x));
     if (toBits(roundToE2M1(x)) != toBits(want))
       ++differ;
-    if (!std::signbit(x) && x < 0x1p105f && toBits(roundNonNegativeToE2M1(x)) != toBits(want))
-      ++differ;
+    if (!std::signbit(x) && x < 0x1p105f)
+      for (bool fused : {false, true})
+        if (toBits(roundNonNegativeToE2M1(x, fused)) != toBits(want))
+          ++differ;
   };
   for (uint32_t h = 0; h < 0x10000; ++h)
     check(fromBits(h << 16));
@@ -182,27 +194,32 @@ TEST(KernelArithmetic, MagicAdditionRoundsToE4M3) {
     float x = fromBits(static_cast<uint32_t>(u));
     ++checked;
     float want = decodeE4M3(encodeE4M3(x));
-    if (toBits(roundToE4M3(x)) != toBits(want))
-      ++differ;
-    if (x <= 464.0f && toBits(roundToE4M3(x, /*belowSaturation=*/true)) != toBits(want))
-      ++differ;
+    for (bool fused : {false, true}) {
+      if (toBits(roundToE4M3(x, false, fused)) != toBits(want))
+        ++differ;
+      if (x <= 464.0f && toBits(roundToE4M3(x, /*belowSaturation=*/true, fused)) != toBits(want))
+        ++differ;
+    }
   }
   EXPECT_TRUE(std::isnan(roundToE4M3(NAN, /*belowSaturation=*/true)));
+  EXPECT_TRUE(std::isnan(roundToE4M3(NAN, /*belowSaturation=*/true, /*fused=*/true)));
   for (uint32_t u = 0; u < (1u << 16); ++u) { // every BF16 pattern >= 0
     float x = fromBits(u << 16);
     if (std::isnan(x) || std::signbit(x))
       continue;
     ++checked;
     float want = std::isinf(x) ? 448.0f : decodeE4M3(encodeE4M3(x));
-    if (toBits(roundToE4M3(x)) != toBits(want))
-      ++differ;
+    for (bool fused : {false, true})
+      if (toBits(roundToE4M3(x, false, fused)) != toBits(want))
+        ++differ;
   }
   EXPECT_GT(checked, 30000000);
   EXPECT_EQ(differ, 0);
 }
 
 TEST(KernelArithmetic, MagicAdditionKeepsNaN) {
-  EXPECT_TRUE(std::isnan(roundNonNegativeToE2M1(std::numeric_limits<float>::quiet_NaN())));
+  for (bool fused : {false, true})
+    EXPECT_TRUE(std::isnan(roundNonNegativeToE2M1(std::numeric_limits<float>::quiet_NaN(), fused)));
 }
 
 TEST(KernelArithmetic, PowerOfTwoFromBitsIsExact) {

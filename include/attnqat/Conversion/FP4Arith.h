@@ -20,6 +20,12 @@ class FP4Arith {
 public:
   FP4Arith(OpBuilder &b, Location loc) : b(b), loc(loc) {}
 
+  /// Round to a grid by fused multiply-adds of the exponent's power of two
+  /// (t = 2^e 2^k + y, t - 2^e 2^k) instead of forming 2^(e + k) with an
+  /// integer add: one instruction fewer per value, the same result. For
+  /// targets with a hardware FMA (GPUs); the CPU lowering keeps the adds.
+  bool fusedRounding = false;
+
   Value f32(double v);
   Value i32(int64_t v);
 
@@ -84,6 +90,10 @@ public:
   Value dequantizeElement(Value onGrid, Value scale, float g);
 
 private:
+  /// x rounded to the grid whose spacing is the ulp of 2^(e + k), e the
+  /// exponent field of `expBits` (ties to even).
+  Value addAndSubtract(Value x, Value expBits, int k);
+
   OpBuilder &b;
   Location loc;
 };

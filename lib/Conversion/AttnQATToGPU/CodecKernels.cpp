@@ -71,6 +71,7 @@ public:
       : KernelArith(OpBuilder::atBlockBegin(&func.getBody().front()), func.getLoc()), fp(b, loc),
         key(key), bs(key.format.getBlockSize()), g(key.format.getGlobalScaleValue()),
         elt(key.elementType), e(16 / (elt.getIntOrFloatBitWidth() / 8)) {
+    fp.fusedRounding = true;
     Block &entry = func.getBody().front();
     bool codec = key.kind != CodecKind::FakeQuant;
     unsigned sizeArg = codec ? 3 : 2;
@@ -341,6 +342,7 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
   OpBuilder &b = vec.b;
   Location loc = vec.loc;
   FP4Arith fp(b, loc);
+  fp.fusedRounding = true;
   auto idx = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };

@@ -63,7 +63,9 @@ class TileBuilder : public KernelArith {
 public:
   TileBuilder(gpu::GPUFuncOp func, ConfigAttr config, int64_t D)
       : KernelArith(OpBuilder::atBlockBegin(&func.getBody().front()), func.getLoc()), func(func),
-        fp(b, loc), config(config), D(D) {}
+        fp(b, loc), config(config), D(D) {
+    fp.fusedRounding = true;
+  }
 
 protected:
   gpu::GPUFuncOp func;
@@ -497,20 +499,30 @@ protected:
     }
     for (Value &x : list)
       x = fp.blockScale(pFormat, x, gP, /*boundedAmax=*/true);
-    // All-gather, the steps in reverse: the list doubles, the lane's own
-    // part in the half its bit selects.
-    for (int32_t mask : llvm::reverse(offsets)) {
-      Value bit = laneBit(mask);
-      SmallVector<Value> lo, hi;
-      for (Value mine : list) {
-        Value got = gpu::ShuffleOp::create(b, loc, mine, mask, 32, gpu::ShuffleMode::XOR)
-                        .getShuffleResult();
-        lo.push_back(sel(bit, got, mine));
-        hi.push_back(sel(bit, mine, got));
-      }
-      list = lo;
-      list.append(hi.begin(), hi.end());
+    // All-gather by indexed shuffles (no selects): the lane whose bit of
+    // offsets[i] is b_i holds the blocks from sum_i b_i n / 2^(i+1) on, and
+    // every lane reads each holder's share.
+    const int64_t n = blocks.size(), share = list.size();
+    int32_t group = 0;
+    for (int32_t mask : offsets)
+      group |= mask;
+    Value others = andi(toI32(lane), i32c(~group & 31));
+    Value width = i32c(32);
+    SmallVector<Value> all(n);
+    for (int64_t holder = 0; holder < (int64_t{1} << offsets.size()); ++holder) {
+      int32_t bits = 0;
+      int64_t start = 0;
+      for (auto [i, mask] : llvm::enumerate(offsets))
+        if ((holder >> i) & 1) {
+          bits |= mask;
+          start += n >> (i + 1);
+        }
+      Value src = ori(others, i32c(bits));
+      for (int64_t k = 0; k < share; ++k)
+        all[start + k] = gpu::ShuffleOp::create(b, loc, list[k], src, width, gpu::ShuffleMode::IDX)
+                             .getShuffleResult();
     }
+    list = all;
     for (auto [i, vals] : llvm::enumerate(blocks)) {
       std::function<void(Value, ArrayRef<Value>)> one;
       if (record)
@@ -816,31 +828,43 @@ protected:
     int64_t bs = config.getP().getBlockSize();
     int64_t tilesPerBlock = bs / 8;
     int64_t blocksPerTile = static_cast<int64_t>(pq.size()) / tilesPerBlock;
+    // Block i = 2 blk + r: row r's keys of tiles [blk, blk + 1) x tilesPerBlock.
+    SmallVector<SmallVector<Value *>> blocks;
     for (int64_t blk = 0; blk < blocksPerTile; ++blk)
       for (int64_t r = 0; r < 2; ++r) {
-        SmallVector<Value *> vals;
-        SmallVector<Value> keys;
+        SmallVector<Value *> &vals = blocks.emplace_back();
         for (int64_t nt = blk * tilesPerBlock; nt < (blk + 1) * tilesPerBlock; ++nt)
-          for (int64_t e = 2 * r; e < 2 * r + 2; ++e) {
+          for (int64_t e = 2 * r; e < 2 * r + 2; ++e)
             vals.push_back(&pq[nt][e]);
-            keys.push_back(addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2)))));
-          }
-        auto record = [&](Value scaleBits, ArrayRef<Value> codes) {
-          Value blocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(bs));
-          Value rowAt = addi(qBase, rows[r]);
-          for (auto [key, code] : llvm::zip_equal(keys, codes))
-            storeIf(andi(rowValid[r], ult(key, N)), code, dump.codes,
-                    addi(muli(rowAt, N), key));
-          Value blockStart = addi(j0, idx(blk * bs));
-          Value at = addi(muli(rowAt, blocks), divu(blockStart, idx(bs)));
-          Value lead = andi(andi(rowValid[r], ult(blockStart, N)),
-                            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t,
-                                                  idx(0)));
-          storeIf(lead, scaleBits, dump.scales, at);
-          storeIf(lead, mNew[r], dump.frames, at);
-        };
-        quantizeBlock(vals, {1, 2}, dump ? PRecorder(record) : PRecorder());
       }
+    auto record = [&](int64_t block, Value scaleBits, ArrayRef<Value> codes) {
+      int64_t blk = block / 2, r = block % 2;
+      Value numBlocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(bs));
+      Value rowAt = addi(qBase, rows[r]);
+      int64_t c = 0;
+      for (int64_t nt = blk * tilesPerBlock; nt < (blk + 1) * tilesPerBlock; ++nt)
+        for (int64_t e = 2 * r; e < 2 * r + 2; ++e) {
+          Value key = addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2))));
+          storeIf(andi(rowValid[r], ult(key, N)), codes[c++], dump.codes,
+                  addi(muli(rowAt, N), key));
+        }
+      Value blockStart = addi(j0, idx(blk * bs));
+      Value at = addi(muli(rowAt, numBlocks), divu(blockStart, idx(bs)));
+      Value lead = andi(andi(rowValid[r], ult(blockStart, N)),
+                        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, t, idx(0)));
+      storeIf(lead, scaleBits, dump.scales, at);
+      storeIf(lead, mNew[r], dump.frames, at);
+    };
+    // The row's four lanes share every block: each computes the scales of a
+    // quarter of them (reduce-scatter, all-gather) where the count allows.
+    if (blocks.size() % 4 == 0) {
+      quantizeBlocksShared(blocks, {1, 2}, dump ? PBlockRecorder(record) : PBlockRecorder());
+      return;
+    }
+    for (auto [i, vals] : llvm::enumerate(blocks)) {
+      auto one = [&, i = i](Value bits, ArrayRef<Value> codes) { record(i, bits, codes); };
+      quantizeBlock(vals, {1, 2}, dump ? PRecorder(one) : PRecorder());
+    }
   }
 
   /// Packed FP4 operands (mode fp4): E2M1 codes two per byte along the block
