@@ -23,7 +23,9 @@ public:
   /// Round to a grid by fused multiply-adds of the exponent's power of two
   /// (t = 2^e 2^k + y, t - 2^e 2^k) instead of forming 2^(e + k) with an
   /// integer add: one instruction fewer per value, the same result. For
-  /// targets with a hardware FMA (GPUs); the CPU lowering keeps the adds.
+  /// targets with a hardware FMA: the GPU codec and tensor-core kernels
+  /// set it; the CPU lowering (and the baseline kernels sharing its
+  /// emitter) keeps the adds.
   bool fusedRounding = false;
 
   Value f32(double v);
