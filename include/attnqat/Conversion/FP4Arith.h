@@ -18,15 +18,14 @@ namespace mlir::attnqat {
 /// Builds codec arithmetic at the builder's insertion point.
 class FP4Arith {
 public:
-  FP4Arith(OpBuilder &b, Location loc) : b(b), loc(loc) {}
-
-  /// Round to a grid by fused multiply-adds of the exponent's power of two
-  /// (t = 2^e 2^k + y, t - 2^e 2^k) instead of forming 2^(e + k) with an
-  /// integer add: one instruction fewer per value, the same result. For
-  /// targets with a hardware FMA: the GPU codec and tensor-core kernels
-  /// set it; the CPU lowering (and the baseline kernels sharing its
-  /// emitter) keeps the adds.
-  bool fusedRounding = false;
+  /// `fusedRounding`: round to a grid by fused multiply-adds of the
+  /// exponent's power of two (t = 2^e 2^k + y, t - 2^e 2^k) instead of
+  /// forming 2^(e + k) with an integer add: one instruction fewer per value,
+  /// the same result. For targets with a hardware FMA: the GPU codec and
+  /// tensor-core kernels ask for it; the CPU lowering (and the baseline
+  /// kernels sharing its emitter) keeps the adds.
+  FP4Arith(OpBuilder &b, Location loc, bool fusedRounding = false)
+      : b(b), loc(loc), fusedRounding(fusedRounding) {}
 
   Value f32(double v);
   Value i32(int64_t v);
@@ -98,6 +97,7 @@ private:
 
   OpBuilder &b;
   Location loc;
+  bool fusedRounding;
 };
 
 } // namespace mlir::attnqat

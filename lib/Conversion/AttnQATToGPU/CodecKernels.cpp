@@ -68,10 +68,10 @@ class CodecVectorPaths : public KernelArith {
 public:
   /// Builds at the start of `func`'s body; its builder `b` is the kernel's.
   CodecVectorPaths(gpu::GPUFuncOp func, const CodecKernelKey &key)
-      : KernelArith(OpBuilder::atBlockBegin(&func.getBody().front()), func.getLoc()), fp(b, loc),
-        key(key), bs(key.format.getBlockSize()), g(key.format.getGlobalScaleValue()),
-        elt(key.elementType), e(16 / (elt.getIntOrFloatBitWidth() / 8)) {
-    fp.fusedRounding = true;
+      : KernelArith(OpBuilder::atBlockBegin(&func.getBody().front()), func.getLoc()),
+        fp(b, loc, /*fusedRounding=*/true), key(key), bs(key.format.getBlockSize()),
+        g(key.format.getGlobalScaleValue()), elt(key.elementType),
+        e(16 / (elt.getIntOrFloatBitWidth() / 8)) {
     Block &entry = func.getBody().front();
     bool codec = key.kind != CodecKind::FakeQuant;
     unsigned sizeArg = codec ? 3 : 2;
@@ -341,8 +341,7 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
   CodecVectorPaths vec(func, key); // its builder builds the whole kernel
   OpBuilder &b = vec.b;
   Location loc = vec.loc;
-  FP4Arith fp(b, loc);
-  fp.fusedRounding = true;
+  FP4Arith fp(b, loc, /*fusedRounding=*/true);
   auto idx = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };

@@ -63,9 +63,7 @@ class TileBuilder : public KernelArith {
 public:
   TileBuilder(gpu::GPUFuncOp func, ConfigAttr config, int64_t D)
       : KernelArith(OpBuilder::atBlockBegin(&func.getBody().front()), func.getLoc()), func(func),
-        fp(b, loc), config(config), D(D) {
-    fp.fusedRounding = true;
-  }
+        fp(b, loc, /*fusedRounding=*/true), config(config), D(D) {}
 
 protected:
   gpu::GPUFuncOp func;
@@ -415,24 +413,13 @@ protected:
         b, loc, f32(), arith::AddIOp::create(b, loc, shl(nBits, 23), i32c(0x3F800000)));
     return masked(mulf(exp2Ftz(subf(s, fl)), pow2n));
   }
-  /// phi_P of the block whose lane-local values (P~ >= 0) are `*vals` and whose amax
-  /// the lanes of `offsets` share: code x block scale (exact in BF16); the
-  /// global scale g is applied by the caller.
-  /// With `record`, also hands over the block's scale bits and each value's
-  /// E2M1 code (i8), for the P-code dump of the matched-recomputation check.
+  /// With `record`, quantizeWithScale also hands over the block's scale bits
+  /// and each value's E2M1 code (i8), for the P-code dump of the
+  /// matched-recomputation check.
   using PRecorder = llvm::function_ref<void(Value scaleBits, ArrayRef<Value> codes)>;
-  void quantizeBlock(ArrayRef<Value *> vals, ArrayRef<int32_t> offsets,
-                     PRecorder record = nullptr) {
-    FP4FormatAttrInterface pFormat = config.getP();
-    float gP = config.getPGlobalScale();
-    Value amax = *vals.front(); // P~ >= 0: no |.|
-    for (Value *v : vals.drop_front())
-      amax = maxf(amax, *v);
-    amax = laneReduce(amax, /*isMax=*/true, offsets);
-    quantizeWithScale(vals, fp.blockScale(pFormat, amax, gP, /*boundedAmax=*/true), record);
-  }
   /// The codes x `bs` of the block values `vals` (P~ >= 0) whose block
-  /// scale is `bs`: the element-wise part of quantizeBlock.
+  /// scale is `bs`: code x block scale (exact in BF16); the global scale g
+  /// is applied by the caller.
   void quantizeWithScale(ArrayRef<Value *> vals, Value bs, PRecorder record = nullptr) {
     FP4FormatAttrInterface pFormat = config.getP();
     float gP = config.getPGlobalScale();
@@ -460,13 +447,13 @@ protected:
       record(fp.scaleBits(pFormat, bs), codes);
   }
 
-  /// quantizeBlock for `blocks.size()` blocks at once whose values each
+  /// phi_P of `blocks.size()` blocks (P~ >= 0) whose values each
   /// share with the lanes of `offsets` (xor masks; blocks.size() a multiple
   /// of 2^offsets.size()): rather than every lane computing every block's
   /// scale, the maxima are reduce-scattered (each lane ends with whole
   /// blocks' amax for its share), each lane computes the scales of its
   /// share, and they are all-gathered. Same codes and scales as block by
-  /// block. `record(i, ...)` as quantizeBlock's, for block i. Needs
+  /// block. `record(i, ...)` as quantizeWithScale's, for block i. Needs
   /// setUpLanes.
   using PBlockRecorder =
       llvm::function_ref<void(int64_t block, Value scaleBits, ArrayRef<Value> codes)>;
@@ -856,15 +843,10 @@ protected:
       storeIf(lead, mNew[r], dump.frames, at);
     };
     // The row's four lanes share every block: each computes the scales of a
-    // quarter of them (reduce-scatter, all-gather) where the count allows.
-    if (blocks.size() % 4 == 0) {
-      quantizeBlocksShared(blocks, {1, 2}, dump ? PBlockRecorder(record) : PBlockRecorder());
-      return;
-    }
-    for (auto [i, vals] : llvm::enumerate(blocks)) {
-      auto one = [&, i = i](Value bits, ArrayRef<Value> codes) { record(i, bits, codes); };
-      quantizeBlock(vals, {1, 2}, dump ? PRecorder(one) : PRecorder());
-    }
+    // quarter of them (reduce-scatter, all-gather). A 64-key tile has 8
+    // blocks per thread (NVFP4) or 4 (MXFP4).
+    assert(blocks.size() % 4 == 0 && "a quarter of the blocks per lane");
+    quantizeBlocksShared(blocks, {1, 2}, dump ? PBlockRecorder(record) : PBlockRecorder());
   }
 
   /// Packed FP4 operands (mode fp4): E2M1 codes two per byte along the block
