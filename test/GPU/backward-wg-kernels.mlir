@@ -57,30 +57,42 @@
 // DQ-NOT: red.global.add
 // DQ: .entry
 
-// The schedule: dP^T = V dO^T (a K-major m64n64k16 from shared memory) is
-// committed right after S^T and waited for only after P, so P runs while
-// it multiplies; but qat at D = 128 (no registers for dP^T's accumulators
-// during the P codec) issues it after P. Either way dS is formed while dV
-// (m64n<D>k16 from registers) multiplies: a wait for all but one group.
+// The schedule: qat at D = 128 (no registers for dP^T's accumulators
+// during the P codec) issues dP^T = V dO^T after P; either way dS is formed
+// while dV (m64n<D>k16 from registers) multiplies: a wait for all but one
+// group. Causal at D = 128 issues S^T at the item's start (a K-major
+// m64n64k16 from shared memory); elsewhere S^T of the next item is issued
+// after the dQ tile's stores and multiplies through the item-ending
+// barrier, then is waited for.
 // SCHED: .entry attention_bwd_wg_qat_pnvfp42_causal_d128_bf16(
 // SCHED-NOT: p, 1, 1, 0, 0;\0A}\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.commit_group.sync.aligned;\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.wait_group.sync.aligned 1;
 // SCHED-NOT: .entry
 // SCHED-SAME: p, 1, 1, 1;\0A}\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.commit_group.sync.aligned;\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.wait_group.sync.aligned 1;
 // SCHED-SAME: .entry attention_bwd_wg_none_d64_bf16(
 // SCHED-NOT: .entry
-// SCHED-SAME: p, 1, 1, 0, 0;\0A}\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.commit_group.sync.aligned;\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.wait_group.sync.aligned 1;
+// SCHED-SAME: st.shared.v2.f32
+// SCHED-NOT: .entry
+// SCHED-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// SCHED-NOT: .entry
+// SCHED-SAME: wgmma.commit_group.sync.aligned;
+// SCHED-NOT: .entry
+// SCHED-SAME: bar.sync
+// SCHED-NOT: .entry
+// SCHED-SAME: wgmma.wait_group.sync.aligned 0;
 
 // Per work item and warpgroup: D/16 + D/16 m64n64k16 (S^T, dP^T), 2 x 4
 // m64n<D>k16 (dV, dK) and dQ: two warpgroups share a block of 128 keys and
 // each computes half of dQ's columns over all of them (8 m64n<D/2>k16);
-// nothing spilled in qat at D = 128 nor at D = 64 (the per-warpgroup
-// offsets are made anew in each item, so what is derived from them is not
-// hoisted into registers); dropin at D = 128, with dP^T in flight during P,
-// spills a few bytes.
+// where S^T of the next item is issued during the item, one more S^T
+// before the loop (D/16 m64n64k16). Nothing spilled in qat at D = 128 (the
+// per-warpgroup offsets are made anew in each item, so what is derived from
+// them is not hoisted into registers); dropin at D = 128, with dP^T in
+// flight during P, and qat at D = 64 with a mask and key lengths spill a
+// few bytes.
 // PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_d128_bf16 regs=255 spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
-// PTXAS-DAG: attention_bwd_wg_dropin_pnvfp42_d128_bf16 regs={{[0-9]+}} spill={{[0-9]|1[0-6]}} {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
-// PTXAS-DAG: attention_bwd_wg_none_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
-// PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
+// PTXAS-DAG: attention_bwd_wg_dropin_pnvfp42_d128_bf16 regs={{[0-9]+}} spill={{[0-9]|1[0-6]}} {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x32
+// PTXAS-DAG: attention_bwd_wg_none_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x20
+// PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16 regs={{[0-9]+}} spill={{[0-4]}} {{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x20
 
 !qatc128 = !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x4x64x128xbf16>, key = tensor<1x2x64x128xbf16>, scale = 0.0883883461 : f32, causal = true>
 !none64 = !attnqat.state<config = #attnqat.config<mode = none>, query = tensor<1x4x64x64xbf16>, key = tensor<1x2x64x64xbf16>, scale = 1.250000e-01 : f32>

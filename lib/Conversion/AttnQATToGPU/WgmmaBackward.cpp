@@ -184,7 +184,27 @@ void WgmmaBackwardBuilder::build() {
   fenceProxyAsync();
   gpu::BarrierOp::create(b, loc);
 
+  // S^T = K Q^T (the warpgroup's 64 keys x the tile's 64 rows) of the item
+  // whose Q is in `qAt`, committed as one group.
+  auto issueST = [&](Value kAt, Value qAt) {
+    SmallVector<Value> acc(rTiles * 4, cf(0));
+    fence(acc);
+    for (int64_t kc = 0; kc < kChunks; ++kc)
+      wgmma(acc, {}, kMajor(kAt, kc), kMajor(qAt, kc), /*transB=*/false);
+    commitGroup(acc);
+    return acc;
+  };
+  // Item w's S^T is issued at the end of item w - 1 (below) and carried
+  // finished; item 0's here (with no item, on stage 0's unused bytes).
+  // Causal at D = 128 issues it at the item's start: carried, ptxas 13
+  // spilled 124-204 bytes there.
+  const bool earlyS = !(st.getCausal() && D == 128);
   SmallVector<Value> init(2 * dTiles * 4, cf(0));
+  if (earlyS) {
+    SmallVector<Value> s0 = issueST(addi(idx(sl.k), wgTile), idx(sl.q[0]));
+    waitGroup(s0, 0);
+    init.append(s0);
+  }
   auto tiles = scf::ForOp::create(b, loc, idx(0), items, idx(1), init);
   {
     OpBuilder::InsertionGuard guard(b);
@@ -203,31 +223,37 @@ void WgmmaBackwardBuilder::build() {
     Value prefetch = loadItem(addi(w, idx(1)));
     statStage = muli(stage, idx(kBackwardStats));
 
-    // S^T = K Q^T (the warpgroup's 64 keys x the tile's 64 rows) and
-    // dP^T = V dO^T. Committed apart, P and its codec run while dP^T
-    // multiplies; but the quantized modes at D = 128 have no registers for
-    // dP^T's accumulators during the codec, and issue it after P.
-    // Early, one fence covers both accumulators (a fence of its own before
+    // dP^T = V dO^T multiplies while P and its codec run; but the
+    // quantized modes at D = 128 have no registers for dP^T's accumulators
+    // during the codec, and issue it after P. S^T came finished from the
+    // item before, or (causal, D = 128) is issued here: then, with dP^T
+    // early, one fence covers both accumulators (a fence of its own before
     // dP^T made ptxas spill 84 bytes in mode none at D = 128).
     const bool earlyDP = !(quantizeP && D == 128);
-    SmallVector<Value> sAcc(rTiles * 4, cf(0)), dpAcc(rTiles * 4, cf(0));
-    if (earlyDP)
-      fence({&sAcc, &dpAcc}, {});
-    else
-      fence(sAcc);
-    for (int64_t kc = 0; kc < kChunks; ++kc)
-      wgmma(sAcc, {}, kMajor(kAt, kc), kMajor(qAt, kc), /*transB=*/false);
+    SmallVector<Value> sAcc(carried.begin() + 2 * dTiles * 4, carried.end());
+    SmallVector<Value> dpAcc(rTiles * 4, cf(0));
+    const bool sharedFence = earlyDP && !earlyS;
     auto issueDP = [&] {
-      if (!earlyDP)
+      if (!sharedFence)
         fence(dpAcc);
       for (int64_t kc = 0; kc < kChunks; ++kc)
         wgmma(dpAcc, {}, kMajor(vAt, kc), kMajor(doAt, kc), /*transB=*/false);
       commitGroup(dpAcc);
     };
-    commitGroup(sAcc);
+    if (!earlyS) {
+      sAcc.assign(rTiles * 4, cf(0));
+      if (sharedFence)
+        fence({&sAcc, &dpAcc}, {});
+      else
+        fence(sAcc);
+      for (int64_t kc = 0; kc < kChunks; ++kc)
+        wgmma(sAcc, {}, kMajor(kAt, kc), kMajor(qAt, kc), /*transB=*/false);
+      commitGroup(sAcc);
+    }
     if (earlyDP)
       issueDP();
-    waitGroup(sAcc, earlyDP ? 1 : 0);
+    if (!earlyS)
+      waitGroup(sAcc, earlyDP ? 1 : 0);
     SmallVector<Acc> p, pf;
     backwardP(mk, asTiles(sAcc), statS, i0, qBase, M, N, j0, kw0, keys, quantizeP, dump, p,
               pf);
@@ -235,7 +261,7 @@ void WgmmaBackwardBuilder::build() {
       issueDP();
 
     // dV += P^F^T dO, committed on its own: dS is formed while it runs.
-    SmallVector<Value> dvAcc(carried.begin() + dTiles * 4, carried.end());
+    SmallVector<Value> dvAcc(carried.begin() + dTiles * 4, carried.begin() + 2 * dTiles * 4);
     SmallVector<Value> frags;
     for (int64_t kc = 0; kc < rowSteps; ++kc)
       llvm::append_range(frags, aFromAcc(pf, kc));
@@ -278,6 +304,9 @@ void WgmmaBackwardBuilder::build() {
     // the block's keys, the warpgroup's columns (rows 16w..16w+15 of the
     // tile per warp). The previous item's dQ tile has been read out of
     // shared memory by the time the barrier lets anyone rewrite it.
+    // The next item's Q and dO have landed too (its prefetch has had most
+    // of this item's time): after the barrier its S^T can multiply.
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, prefetch, b.getI32IntegerAttr(0));
     fenceProxyAsync();
     when(eqi(tid, idx(0)), [&] { effectAsm({}, "", "cp.async.bulk.wait_group.read 0;"); });
     gpu::BarrierOp::create(b, loc);
@@ -290,6 +319,7 @@ void WgmmaBackwardBuilder::build() {
     for (int64_t kc = 0; kc < keySteps; ++kc)
       wgmma(dqAcc, {}, mnMajor(idx(sl.dS), kc), mnMajor(kCols, kc, sl.tile), /*transB=*/true,
             /*transA=*/true);
+
     // While dQ multiplies: the next item's statistics from the raw values
     // its prefetch copied (this thread's own copies: its wait suffices),
     // published by the barrier that ends this item.
@@ -320,10 +350,11 @@ void WgmmaBackwardBuilder::build() {
         effectAsm({sharedAddress(at), dqAcc[dt * 4 + 2 * r], dqAcc[dt * 4 + 2 * r + 1]}, "r,f,f",
                   "st.shared.v2.f32 [$0], {$1, $2};");
       }
-    // The next item's Q and dO landed (its prefetch has had this item's
-    // time), seen by wgmma after the barrier.
-    nvgpu::DeviceAsyncWaitOp::create(b, loc, prefetch, b.getI32IntegerAttr(0));
-    fenceProxyAsync();
+    // S^T of the next item, in flight through the barrier (the last item's
+    // reads a stage no item uses, and is dropped).
+    SmallVector<Value> sNext;
+    if (earlyS)
+      sNext = issueST(kAt, stageAt(sl.q[0], subi(idx(1), stage)));
     // Q, dO and dS^T are rewritten by the next item, and the dQ tile is
     // complete: one bulk reduction adds it to its tile of dq_tiles.
     gpu::BarrierOp::create(b, loc);
@@ -335,8 +366,11 @@ void WgmmaBackwardBuilder::build() {
                 "cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [$0], [$1], " +
                     std::to_string(tc::kQueryTile * D * 4) + ";\n\tcp.async.bulk.commit_group;");
     });
+    if (earlyS)
+      waitGroup(sNext, 0);
     SmallVector<Value> next(dkAcc);
     next.append(dvAcc.begin(), dvAcc.end());
+    next.append(sNext);
     scf::YieldOp::create(b, loc, next);
   }
 
@@ -344,7 +378,7 @@ void WgmmaBackwardBuilder::build() {
   when(eqi(tid, idx(0)), [&] { effectAsm({}, "", "cp.async.bulk.wait_group 0;"); });
 
   // dK and dV of the warp's keys (keys past N are not written).
-  ValueRange fin = tiles.getResults();
+  ValueRange fin = tiles.getResults().take_front(2 * dTiles * 4);
   for (int64_t r = 0; r < 2; ++r)
     when(ult(keys[r], N), [&] {
       Value keyAt = addi(kvBase, keys[r]);
