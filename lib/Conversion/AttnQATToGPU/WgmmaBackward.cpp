@@ -185,10 +185,14 @@ void WgmmaBackwardBuilder::build() {
   gpu::BarrierOp::create(b, loc);
 
   // S^T = K Q^T (the warpgroup's 64 keys x the tile's 64 rows) of the item
-  // whose Q is in `qAt`, committed as one group.
-  auto issueST = [&](Value kAt, Value qAt) {
+  // whose Q is in `qAt`, committed as one group; its fence also covers
+  // `alsoFenced` when given (dP^T's accumulators, issued next).
+  auto issueST = [&](Value kAt, Value qAt, SmallVector<Value> *alsoFenced = nullptr) {
     SmallVector<Value> acc(rTiles * 4, cf(0));
-    fence(acc);
+    if (alsoFenced)
+      fence({&acc, alsoFenced}, {});
+    else
+      fence(acc);
     for (int64_t kc = 0; kc < kChunks; ++kc)
       wgmma(acc, {}, kMajor(kAt, kc), kMajor(qAt, kc), /*transB=*/false);
     commitGroup(acc);
@@ -240,16 +244,8 @@ void WgmmaBackwardBuilder::build() {
         wgmma(dpAcc, {}, kMajor(vAt, kc), kMajor(doAt, kc), /*transB=*/false);
       commitGroup(dpAcc);
     };
-    if (!earlyS) {
-      sAcc.assign(rTiles * 4, cf(0));
-      if (sharedFence)
-        fence({&sAcc, &dpAcc}, {});
-      else
-        fence(sAcc);
-      for (int64_t kc = 0; kc < kChunks; ++kc)
-        wgmma(sAcc, {}, kMajor(kAt, kc), kMajor(qAt, kc), /*transB=*/false);
-      commitGroup(sAcc);
-    }
+    if (!earlyS)
+      sAcc = issueST(kAt, qAt, sharedFence ? &dpAcc : nullptr);
     if (earlyDP)
       issueDP();
     if (!earlyS)
@@ -319,12 +315,10 @@ void WgmmaBackwardBuilder::build() {
     for (int64_t kc = 0; kc < keySteps; ++kc)
       wgmma(dqAcc, {}, mnMajor(idx(sl.dS), kc), mnMajor(kCols, kc, sl.tile), /*transB=*/true,
             /*transA=*/true);
-
     // While dQ multiplies: the next item's statistics from the raw values
-    // its prefetch copied (this thread's own copies: its wait suffices),
-    // published by the barrier that ends this item.
+    // its prefetch copied (this thread's own copies, waited for before the
+    // barrier above), published by the barrier that ends this item.
     when(ult(tid, idx(tc::kQueryTile)), [&] {
-      nvgpu::DeviceAsyncWaitOp::create(b, loc, prefetch, b.getI32IntegerAttr(0));
       auto [hn, in0, qBasen] = item(minu(addi(w, idx(1)), subi(items, idx(1))));
       auto raw = [&](int64_t i) {
         Value at = addi(muli(subi(idx(1), stage), idx(kRawStage)), idx(i));
