@@ -11,6 +11,7 @@
 // RUN: FileCheck %s --check-prefix=PTX < %t.ptx
 // RUN: FileCheck %s --check-prefix=DQ < %t.ptx
 // RUN: FileCheck %s --check-prefix=SCHED < %t.ptx
+// RUN: FileCheck %s --check-prefix=DIAG < %t.ptx
 // RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true" | %python %attnqat_src_root/scripts/ptx-report --chip sm_90a --ptxas %ptxas --only _bwd_wg_ | FileCheck %s --check-prefix=PTXAS %}
 // Only sm_90a has wgmma: other chips' pipelines leave it out.
 // RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_120a format=isa warpgroup-mma=true" | FileCheck %s --check-prefix=OFF
@@ -79,6 +80,17 @@
 // SCHED-SAME: bar.sync
 // SCHED-NOT: .entry
 // SCHED-SAME: wgmma.wait_group.sync.aligned 0;
+
+// Causal: only the items on the diagonal test key <= row, so the kernel at
+// D = 128 recomputes P in two versions (32 exp2 per thread each); qat at
+// D = 64 keeps one (the split ran 2% slower there).
+// DIAG: .entry attention_bwd_wg_qat_pnvfp42_causal_d128_bf16(
+// DIAG-COUNT-64: ex2.approx.ftz.f32
+// DIAG-NOT: ex2.approx.ftz.f32
+// DIAG: .entry attention_bwd_wg_dq_bf16(
+// DIAG: .entry attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16(
+// DIAG-COUNT-32: ex2.approx.ftz.f32
+// DIAG-NOT: ex2.approx.ftz.f32
 
 // Per work item and warpgroup: D/16 + D/16 m64n64k16 (S^T, dP^T), 2 x 4
 // m64n<D>k16 (dV, dK) and dQ: two warpgroups share a block of 128 keys and

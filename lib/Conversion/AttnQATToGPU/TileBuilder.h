@@ -331,10 +331,16 @@ protected:
   /// Whether (row, key) is inside the keys and not masked by causality or
   /// the key length.
   Value visible(const Masking &mk, Value row, Value key) {
+    return visibleWith(
+        mk, key,
+        mk.causal ? arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, key, row) : Value());
+  }
+  /// visible() with the causal test `belowDiagonal` (key <= row) made by
+  /// the caller.
+  Value visibleWith(const Masking &mk, Value key, Value belowDiagonal) {
     Value valid = ult(key, mk.N);
     if (mk.causal)
-      valid = andi(valid, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
-                                                key, row));
+      valid = andi(valid, belowDiagonal);
     if (mk.keyLen)
       valid = andi(valid, ult(key, mk.keyLen));
     return valid;
@@ -758,6 +764,20 @@ protected:
                  const PDump &dump, SmallVector<Acc> &p, SmallVector<Acc> &pf) {
     const int64_t rTiles = sT.size();
     p.assign(rTiles, Acc{});
+    // Causal: key <= row as key - (i0 + 2t) <= the row's offset in the
+    // tile, a constant: two differences per item instead of sixteen 64-bit
+    // rows.
+    Value fromRow[2];
+    if (mk.causal)
+      for (int64_t r = 0; r < 2; ++r)
+        fromRow[r] = subi(keys[r], addi(i0, muli(t, idx(2))));
+    auto visibleAt = [&](int64_t nt, int64_t e) {
+      Value below;
+      if (mk.causal)
+        below = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, fromRow[e / 2],
+                                      idx(nt * 8 + e % 2));
+      return visibleWith(mk, keys[e / 2], below);
+    };
     // Masked scores are left finite and their P~ set to 0 afterwards: one
     // select, not a -inf score and a test of it (an additive mask can still
     // make a score -inf, so it keeps the test).
@@ -765,8 +785,8 @@ protected:
       for (int64_t e = 0; e < 4; ++e) {
         Value row = addi(i0, bwdRowOf(nt, e));
         Value sc = score(mk, sT[nt][e], row, keys[e / 2], /*checkValid=*/false);
-        p[nt][e] = sel(visible(mk, row, keys[e / 2]),
-                       pTilde(sc, bwdStat(statS, 0, nt, e), /*finite=*/!mk.mask), cf(0));
+        p[nt][e] =
+            sel(visibleAt(nt, e), pTilde(sc, bwdStat(statS, 0, nt, e), /*finite=*/!mk.mask), cf(0));
       }
     pf = p;
     if (quantizeP) {

@@ -421,7 +421,14 @@ void WgmmaForwardBuilder::build() {
     ValueRange visible = split.pipelined
                              ? runPipelined(idx(0), fullTiles, init).getResults()
                              : runTiles(idx(0), fullTiles, init, /*masked=*/false).getResults();
-    auto rest = runTiles(fullTiles, numTiles, visible, /*masked=*/true);
+    // Causal: the block's last key tiles can lie wholly above this
+    // warpgroup's rows (the first warpgroup's last tile): it skips them.
+    // They are the block's last, so no refill waits for their release.
+    Value wgTiles = numTiles;
+    if (op.getCausal())
+      wgTiles = minu(numTiles, b.createOrFold<arith::CeilDivUIOp>(loc, minu(N, addi(wgQ0, idx(64))),
+                                                                  idx(tc::kKeyTile)));
+    auto rest = runTiles(fullTiles, wgTiles, visible, /*masked=*/true);
     float gP = quantized ? config.getPGlobalScale() : 1.0f;
     storeForwardOutputs(out, rest.getResults().take_front(accCount + 4), accCount, rows,
                         rowValid, fr.qBase, gP);

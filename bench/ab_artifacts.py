@@ -1,0 +1,156 @@
+"""Same-run A/B of kernel artifacts on one GPU (run on the GPU machine).
+
+    python3 bench/ab_artifacts.py --out DIR a.aqa b.aqa [c.aqa ...]
+
+Each artifact runs in its own process (ATTNQAT_ARTIFACT), in alternating
+rounds (a, b, a, b, ...), and times attnqat.torch.attention's forward,
+backward alone and forward+backward next to cuDNN's BF16 SDPA of the same
+process. Every process also saves O, dQ, dK and dV of a few small cases;
+the parent compares them with the first artifact's (maximum absolute
+difference: 0 means bit-identical). Prints per-artifact medians over the
+rounds and their ratio to the first artifact; writes DIR/ab.json.
+
+Environment: AB_MODES (default "qat,none,dropin"), AB_ROUNDS (default 2),
+AB_SHAPES ("big" for the benchmark's D = 128 and D = 64 shapes at 4k and
+16k keys, the default; or a list "B:H:N:D:causal;...").
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve()
+SMALL = [dict(B=1, H=4, N=1000, D=128, causal=False), dict(B=1, H=4, N=777, D=128, causal=True),
+         dict(B=2, H=4, N=1000, D=64, causal=True), dict(B=1, H=4, N=4096, D=128, causal=False)]
+
+
+def big_shapes():
+    spec = os.environ.get("AB_SHAPES", "big")
+    if spec != "big":
+        out = []
+        for item in spec.split(";"):
+            B, H, N, D, c = item.split(":")
+            out.append(dict(B=int(B), H=int(H), N=int(N), D=int(D), causal=c in ("1", "c", "causal")))
+        return out
+    return [dict(B=1, H=16, N=16384, D=128, causal=False), dict(B=1, H=16, N=16384, D=128, causal=True),
+            dict(B=4, H=16, N=4096, D=128, causal=False), dict(B=4, H=16, N=4096, D=128, causal=True),
+            dict(B=1, H=32, N=16384, D=64, causal=False)]
+
+
+def tag(s):
+    return f"{s['B']}x{s['H']}x{s['N']}x{s['D']}{'c' if s['causal'] else ''}"
+
+
+def child(out, index):
+    """Times every mode and shape with the artifact of $ATTNQAT_ARTIFACT."""
+    import torch
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    sys.path.insert(0, str(HERE.parents[1] / "python"))
+    import attnqat.torch as at
+
+    def time_ms(fn, iters=5):
+        fn()
+        torch.cuda.synchronize()
+        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        a.record()
+        for _ in range(iters):
+            fn()
+        b.record()
+        torch.cuda.synchronize()
+        return a.elapsed_time(b) / iters
+
+    modes = os.environ.get("AB_MODES", "qat,none,dropin").split(",")
+    res = {}
+    for s in big_shapes():
+        f = 4 * s["B"] * s["H"] * s["N"] ** 2 * s["D"] / (2 if s["causal"] else 1)
+        torch.manual_seed(0)
+        q, k, v = (torch.randn(s["B"], s["H"], s["N"], s["D"], device="cuda",
+                               dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
+        do = torch.randn_like(q)
+        with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
+            sd = lambda: torch.nn.functional.scaled_dot_product_attention(  # noqa: E731
+                q, k, v, is_causal=s["causal"])
+            res[f"{tag(s)}/cudnn/fwd"] = f / time_ms(sd) / 1e9
+            res[f"{tag(s)}/cudnn/fwdbwd"] = 3.5 * f / time_ms(
+                lambda: torch.autograd.grad(sd(), (q, k, v), do)) / 1e9
+        for mode in modes:
+            fn = lambda: at.attention(q, k, v, causal=s["causal"], mode=mode)  # noqa: E731
+            with torch.no_grad():
+                res[f"{tag(s)}/{mode}/fwd"] = f / time_ms(fn) / 1e9
+            o = fn()
+            res[f"{tag(s)}/{mode}/bwd"] = 2.5 * f / time_ms(
+                lambda: torch.autograd.grad(o, (q, k, v), do, retain_graph=True)) / 1e9
+            del o
+            res[f"{tag(s)}/{mode}/fwdbwd"] = 3.5 * f / time_ms(
+                lambda: torch.autograd.grad(fn(), (q, k, v), do)) / 1e9
+        del q, k, v, do
+    if index == 0:  # outputs once per artifact
+        saved = {}
+        for s in SMALL:
+            torch.manual_seed(1)
+            q, k, v = (torch.randn(s["B"], s["H"], s["N"], s["D"], device="cuda",
+                                   dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
+            do = torch.randn_like(q)
+            for mode in modes:
+                o = at.attention(q, k, v, causal=s["causal"], mode=mode)
+                g = torch.autograd.grad(o, (q, k, v), do)
+                for name, t in zip(("O", "dQ", "dK", "dV"), (o,) + g):
+                    saved[f"{tag(s)}/{mode}/{name}"] = t.detach().float().cpu()
+        torch.save(saved, out / "outputs.pt")
+    (out / f"times{index}.json").write_text(json.dumps(res))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--child", type=int)
+    ap.add_argument("artifacts", nargs="*")
+    args = ap.parse_args()
+    out = Path(args.out)
+    if args.child is not None:
+        child(out, args.child)
+        return
+    rounds = int(os.environ.get("AB_ROUNDS", "2"))
+    arts = [Path(a).resolve() for a in args.artifacts]
+    if len(arts) < 2:
+        sys.exit("ab_artifacts: give two or more artifacts")
+    for a in arts:
+        if not a.is_file():
+            sys.exit(f"ab_artifacts: no artifact {a}")
+    for r in range(rounds):
+        for i, a in enumerate(arts):
+            d = out / f"art{i}"
+            d.mkdir(parents=True, exist_ok=True)
+            env = dict(os.environ, ATTNQAT_ARTIFACT=str(a))
+            subprocess.run([sys.executable, str(HERE), "--out", str(d), "--child", str(r)],
+                           env=env, check=True)
+    import torch
+    times = [[json.loads((out / f"art{i}" / f"times{r}.json").read_text()) for r in range(rounds)]
+             for i in range(len(arts))]
+    keys = list(times[0][0])
+    med = [{key: statistics.median(t[key] for t in ts) for key in keys} for ts in times]
+    print("TFLOP/s, median of", rounds, "rounds;", " | ".join(f"[{i}] {a.name}"
+                                                            for i, a in enumerate(arts)))
+    for key in keys:
+        cols = [f"{m[key]:7.1f}" for m in med]
+        ratios = [f"{m[key] / med[0][key]:.3f}" for m in med[1:]]
+        print(f"{key:32s} " + " ".join(cols) + "   x " + " ".join(ratios))
+    ref = torch.load(out / "art0" / "outputs.pt")
+    diffs = {}
+    for i in range(1, len(arts)):
+        other = torch.load(out / f"art{i}" / "outputs.pt")
+        for key, t in ref.items():
+            diffs[f"[{i}] {key}"] = float((t - other[key]).abs().max())
+    print("max |difference| to [0]:")
+    for key, d in diffs.items():
+        print(f"  {key:40s} {d:g}")
+    (out / "ab.json").write_text(json.dumps(dict(
+        artifacts=[str(a) for a in arts], medians=med, differences=diffs), indent=1))
+
+
+if __name__ == "__main__":
+    main()
