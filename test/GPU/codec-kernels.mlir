@@ -55,9 +55,17 @@
 // PTX90-SAME: ld.global.b16
 // PTX90-SAME: ld.global.v4.b32
 // PTX90-SAME: st.global.v2.b32
+// fake_quant's strided-axis path splits each unit between a lane pair (8
+// rows each, the amax met by a shuffle).
 // PTX90-SAME: .entry fake_quant_nvfp4_bf16(
 // PTX90-SAME: ld.global.v4.b32
 // PTX90-SAME: shfl.sync.bfly.b32
+// PTX90-SAME: st.global.v4.b32
+// PTX90-SAME: ld.global.b16
+// PTX90-SAME: ld.global.v4.b32
+// PTX90-NOT: .entry
+// PTX90-SAME: shfl.sync.bfly.b32
+// PTX90-NOT: .entry
 // PTX90-SAME: st.global.v4.b32
 // PTX90-NOT: cvt.rni.f32.f32
 // PTX90-NOT: e2m1x2
