@@ -50,18 +50,12 @@ def child(out, index):
     import torch
     from torch.nn.attention import SDPBackend, sdpa_kernel
     sys.path.insert(0, str(HERE.parents[1] / "python"))
+    sys.path.insert(0, str(HERE.parent))
     import attnqat.torch as at
+    from bench_attention import time_ms as timed
 
-    def time_ms(fn, iters=5):
-        fn()
-        torch.cuda.synchronize()
-        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        for _ in range(iters):
-            fn()
-        b.record()
-        torch.cuda.synchronize()
-        return a.elapsed_time(b) / iters
+    def time_ms(fn):
+        return timed(fn, 5)
 
     modes = os.environ.get("AB_MODES", "qat,none,dropin").split(",")
     res = {}

@@ -171,18 +171,9 @@ public:
   /// flight together: rows past a tail block's end load its last row (which
   /// leaves the amax as it is) and store nothing.
   void columnsUnit(Value u) {
-    Value groups = divu(inner, idx(e));
-    Value i = muli(remu(u, groups), idx(e));
-    Value t = divu(u, groups);
-    Value nb = b.createOrFold<arith::CeilDivUIOp>(loc, axis, idx(bs));
-    Value kb = remu(t, nb), o = divu(t, nb);
-    Value k0 = muli(kb, idx(bs));
-    Value n = minu(idx(bs), subi(axis, k0)); // rows of this block
-    Value last = subi(n, idx(1));
-    auto elementAt = [&](int64_t k) {
-      Value row = minu(idx(k), last);
-      return addi(muli(addi(addi(muli(o, axis), k0), row), inner), i);
-    };
+    ColumnBlock cb = columnBlock(u);
+    Value i = cb.i, o = cb.o, kb = cb.kb, nb = cb.nb, k0 = cb.k0, n = cb.n;
+    auto elementAt = [&](int64_t k) { return columnElement(cb, idx(k)); };
     auto inside = [&](int64_t k) { return ult(idx(k), n); };
     Value scaleAt = addi(muli(addi(muli(o, nb), kb), inner), i);
     // Code byte (o, (k0 + k) / 2, i): rows 2p and 2p + 1 of the block share one.
@@ -270,22 +261,15 @@ public:
   /// BF16: 65.8 -> 55.0 us; a copy takes 36.8).
   void columnsHalfUnit(Value h, Value live) {
     Value u = divu(h, idx(2)), r0 = muli(remu(h, idx(2)), idx(bs / 2));
-    Value groups = divu(inner, idx(e));
-    Value i = muli(remu(u, groups), idx(e));
-    Value t = divu(u, groups);
-    Value nb = b.createOrFold<arith::CeilDivUIOp>(loc, axis, idx(bs));
-    Value kb = remu(t, nb), o = divu(t, nb);
-    Value k0 = muli(kb, idx(bs));
-    Value n = minu(idx(bs), subi(axis, k0)); // rows of this block
-    Value last = subi(n, idx(1));
+    ColumnBlock cb = columnBlock(u);
     SmallVector<Value> ks, at;
     SmallVector<SmallVector<Value>> rows;
     for (int64_t k = 0; k < bs / 2; ++k) {
       ks.push_back(addi(r0, idx(k)));
-      Value row = minu(ks.back(), last); // past a tail block's end: its last row
-      at.push_back(addi(muli(addi(addi(muli(o, axis), k0), row), inner), i));
+      at.push_back(columnElement(cb, ks.back()));
       rows.push_back(loadElements(at.back()));
     }
+    Value n = cb.n;
     for (int64_t c = 0; c < e; ++c) {
       Value amax;
       for (int64_t k = 0; k < bs / 2; ++k) {
@@ -304,6 +288,30 @@ public:
   }
 
 private:
+  /// Unit u of the columns path: columns i..i+E-1 of block kb (of nb) of
+  /// outer o, whose n rows (fewer in a tail block) start at row k0.
+  struct ColumnBlock {
+    Value i, o, kb, nb, k0, n, last;
+  };
+  ColumnBlock columnBlock(Value u) {
+    ColumnBlock cb;
+    Value groups = divu(inner, idx(e));
+    cb.i = muli(remu(u, groups), idx(e));
+    Value t = divu(u, groups);
+    cb.nb = b.createOrFold<arith::CeilDivUIOp>(loc, axis, idx(bs));
+    cb.kb = remu(t, cb.nb), cb.o = divu(t, cb.nb);
+    cb.k0 = muli(cb.kb, idx(bs));
+    cb.n = minu(idx(bs), subi(axis, cb.k0));
+    cb.last = subi(cb.n, idx(1));
+    return cb;
+  }
+  /// The first of the unit's E elements in row k of its block; rows past a
+  /// tail block's end give its last row (which leaves the amax as it is).
+  Value columnElement(const ColumnBlock &cb, Value k) {
+    Value row = minu(k, cb.last);
+    return addi(muli(addi(addi(muli(cb.o, axis), cb.k0), row), inner), cb.i);
+  }
+
   FP4Arith fp;
   const CodecKernelKey &key;
   int64_t bs;
