@@ -593,52 +593,45 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
     b.setInsertionPoint(loop.getBody()->getTerminator());
     body(loop.getInductionVar());
   };
-  auto rows = scf::IfOp::create(b, loc, vec.rowsFit(), /*withElseRegion=*/true);
-  b.setInsertionPointToStart(&rows.getThenRegion().front());
-  {
-    // Every lane of a warp runs the same iterations (the shuffles): units
-    // rounded up to whole warps, the lanes past the end compute on the last
-    // unit and store nothing.
-    Value units = arith::MulIOp::create(b, loc, total, idx(vec.rowLanes()));
+  // For paths whose units shuffle within a warp: every lane of a warp runs
+  // the same iterations, units rounded up to whole warps; lanes past the end
+  // compute on the last unit (`lives` false: they store nothing). `unroll`
+  // units per lane and step (a grid-stride of unroll * threads), their loads
+  // in flight together.
+  auto wholeWarps = [&](Value units, int64_t unroll,
+                        function_ref<void(ArrayRef<Value> us, ArrayRef<Value> lives)> body) {
     Value warpUnits =
         arith::MulIOp::create(b, loc, arith::CeilDivUIOp::create(b, loc, units, idx(32)), idx(32));
-    // Eight units per lane and step (a grid-stride of 8 * threads), their
-    // loads in flight together.
-    constexpr int64_t kUnroll = 8;
     auto loop = scf::ForOp::create(b, loc, gid, warpUnits,
-                                   arith::MulIOp::create(b, loc, threads, idx(kUnroll)));
+                                   arith::MulIOp::create(b, loc, threads, idx(unroll)));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(loop.getBody()->getTerminator());
     SmallVector<Value> us, lives;
-    for (int64_t j = 0; j < kUnroll; ++j) {
+    for (int64_t j = 0; j < unroll; ++j) {
       Value u = arith::AddIOp::create(b, loc, loop.getInductionVar(),
                                       arith::MulIOp::create(b, loc, threads, idx(j)));
       lives.push_back(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, u, units));
       us.push_back(
           arith::MinUIOp::create(b, loc, u, arith::SubIOp::create(b, loc, units, idx(1))));
     }
-    vec.rowsUnits(us, lives);
-  }
+    body(us, lives);
+  };
+  auto rows = scf::IfOp::create(b, loc, vec.rowsFit(), /*withElseRegion=*/true);
+  b.setInsertionPointToStart(&rows.getThenRegion().front());
+  wholeWarps(arith::MulIOp::create(b, loc, total, idx(vec.rowLanes())), /*unroll=*/8,
+             [&](ArrayRef<Value> us, ArrayRef<Value> lives) { vec.rowsUnits(us, lives); });
   b.setInsertionPointToStart(&rows.getElseRegion().front());
   auto columns = scf::IfOp::create(b, loc, vec.columnsFit(), /*withElseRegion=*/true);
   b.setInsertionPointToStart(&columns.getThenRegion().front());
-  // A unit per E adjacent blocks (NVFP4 fake_quant: half a unit per lane,
-  // whole warps, as in the rows path; MXFP4's halves would hold 16 rows).
+  // A unit per E adjacent blocks (NVFP4 fake_quant: half a unit per lane;
+  // MXFP4's halves would hold 16 rows).
   Value columnUnits = arith::DivUIOp::create(b, loc, total, idx(vec.elementsPerAccess()));
-  if (key.kind == CodecKind::FakeQuant && key.format.getBlockSize() == 16) {
-    Value halves = arith::MulIOp::create(b, loc, columnUnits, idx(2));
-    Value warpHalves =
-        arith::MulIOp::create(b, loc, arith::CeilDivUIOp::create(b, loc, halves, idx(32)), idx(32));
-    auto loop = scf::ForOp::create(b, loc, gid, warpHalves, threads);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(loop.getBody()->getTerminator());
-    Value h = loop.getInductionVar();
-    vec.columnsHalfUnit(
-        arith::MinUIOp::create(b, loc, h, arith::SubIOp::create(b, loc, halves, idx(1))),
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, h, halves));
-  } else {
+  if (key.kind == CodecKind::FakeQuant && key.format.getBlockSize() == 16)
+    wholeWarps(
+        arith::MulIOp::create(b, loc, columnUnits, idx(2)), /*unroll=*/1,
+        [&](ArrayRef<Value> hs, ArrayRef<Value> lives) { vec.columnsHalfUnit(hs[0], lives[0]); });
+  else
     gridStride(columnUnits, [&](Value u) { vec.columnsUnit(u); });
-  }
   b.setInsertionPointToStart(&columns.getElseRegion().front());
   gridStride(total, [&](Value u) { strided(u); });
 }

@@ -422,12 +422,13 @@ void WgmmaForwardBuilder::build() {
                              ? runPipelined(idx(0), fullTiles, init).getResults()
                              : runTiles(idx(0), fullTiles, init, /*masked=*/false).getResults();
     // Causal: the block's last key tiles can lie wholly above this
-    // warpgroup's rows (the first warpgroup's last tile): it skips them.
-    // They are the block's last, so no refill waits for their release.
+    // warpgroup's rows (the first warpgroup's last tile): it stops at its
+    // own rows' end as the block does at its own (keyEnd). They are the
+    // block's last tiles, so no refill waits for their release.
     Value wgTiles = numTiles;
     if (op.getCausal())
-      wgTiles = minu(numTiles, b.createOrFold<arith::CeilDivUIOp>(loc, minu(N, addi(wgQ0, idx(64))),
-                                                                  idx(tc::kKeyTile)));
+      wgTiles =
+          b.createOrFold<arith::CeilDivUIOp>(loc, minu(N, addi(wgQ0, idx(64))), idx(tc::kKeyTile));
     auto rest = runTiles(fullTiles, wgTiles, visible, /*masked=*/true);
     float gP = quantized ? config.getPGlobalScale() : 1.0f;
     storeForwardOutputs(out, rest.getResults().take_front(accCount + 4), accCount, rows,
