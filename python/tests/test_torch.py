@@ -183,6 +183,31 @@ class AttentionTest(unittest.TestCase):
         finally:
             at.backward_family = "wg"
 
+    def test_wgmma_and_mma_sync_forwards_agree_over_many_tiles(self):
+        """The sm_90a wgmma forward (persistent where it has three consumer
+        warpgroups: blocks walk several query tiles, longest first when
+        causal) computes O bit for bit as the mma.sync forward, one block
+        per tile, does: on more query tiles than the GPU has SMs, with GQA
+        and a tail."""
+        if not at._runtime().has_kernel("attention_fwd_wg_none_causal_d64_bf16"):
+            self.skipTest("the artifact has no wgmma forward")
+        try:
+            for D in (64, 128):
+                q, k, v = (t.detach().bfloat16()
+                           for t in self.inputs(4, 8, 4, 2000, 2000, D))
+                for causal in (False, True):
+                    for mode in ("none", "qat", "dropin"):
+                        outs = {}
+                        for family in ("tc", "wg"):
+                            at.forward_family = family
+                            outs[family] = at.attention(q, k, v, causal=causal, mode=mode)
+                        err = (outs["tc"].double() - outs["wg"].double()).abs().max().item()
+                        print(f"{mode} D={D} causal={causal}: wgmma vs mma.sync forward "
+                              f"max_abs={err:.3g}")
+                        self.assertEqual(err, 0.0)
+        finally:
+            at.forward_family = "wg"
+
     def test_bf16_qat_matches_the_f32_kernels(self):
         """The tensor-core qat forward and the baseline f32 kernels agree on
         bf16-representable inputs (the fake-quantized operands are equal)."""

@@ -17,12 +17,13 @@
 // CHECK-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_wg_qat_pnvfp42_causal_d128_bf16
 // CHECK-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_wg_none_d64_bf16
 // CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16(
-// CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"], attnqat.launch = {block = 384 : i64, dynamic_shared = 99368 : i64, grid = ["ceil(M/128)", "Hq", "B"]}, attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"], attnqat.launch = {block = 384 : i64, dynamic_shared = 99392 : i64, grid = ["ceil(M/128)", "Hq", "B"]}, attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // Elsewhere three consumer warpgroups (192 rows, 152 registers each), two
-// stages of K and V (16 KiB each at D = 64; Q 24 KiB); three stages where the
-// visible tiles run pipelined (mode none, not causal).
-// CHECK-DAG: gpu.func @attention_fwd_wg_none_d64_bf16({{.*}}attnqat.launch = {block = 512 : i64, dynamic_shared = 74808 : i64, grid = ["ceil(M/192)", "Hq", "B"]}
-// CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16({{.*}}attnqat.launch = {block = 512 : i64, dynamic_shared = 58408 : i64, grid = ["ceil(M/192)", "Hq", "B"]}
+// stages of K and V (16 KiB each at D = 64); three stages where the visible
+// tiles run pipelined (mode none, not causal). These blocks are persistent,
+// one per SM, and keep two Q buffers (24 KiB each) to load the next unit's.
+// CHECK-DAG: gpu.func @attention_fwd_wg_none_d64_bf16({{.*}}attnqat.launch = {block = 512 : i64, dynamic_shared = 99408 : i64, grid = ["SMs", "1", "1"]}
+// CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16({{.*}}attnqat.launch = {block = 512 : i64, dynamic_shared = 83008 : i64, grid = ["SMs", "1", "1"]}
 // CHECK-DAG: nvvm.setmaxregister increase 152
 // setmaxnreg needs the entry register count: 65536 / 384 rounded down to 8.
 // CHECK-DAG: nvvm.maxnreg = 168 : i32
@@ -38,7 +39,8 @@
 
 // PTX: .entry attention_fwd_wg_qat_pnvfp42_causal_d128_bf16(
 // PTX-SAME: .maxntid 384, 1, 1
-// Causal: query tiles counted from the grid's end (the long ones first).
+// A block per query tile (qat, D = 128); causal: counted from the grid's
+// end (the long ones first).
 // PTX-SAME: %nctaid.x
 // PTX-SAME: setmaxnreg.dec.sync.aligned.u32 {{[^;]*}}56;
 // PTX-SAME: setmaxnreg.inc.sync.aligned.u32 {{[^;]*}}224;
@@ -64,6 +66,8 @@
 // PTX: .entry attention_fwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16(
 // PTX-SAME: .maxntid 512, 1, 1
 // PTX-SAME: .maxnreg 128
+// Persistent: a block's rounds of units are G = %nctaid.x apart.
+// PTX-SAME: %nctaid.x
 // PTX-SAME: setmaxnreg.inc.sync.aligned.u32 {{[^;]*}}152;
 // S, its wait, the softmax, then P V.
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 0, 0;

@@ -187,7 +187,9 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     P V of tile j - 1, the softmax overlapping the latter; three stages).
     Same parameters as the tensor-core
     forward; it carries `attnqat.chips = ["sm_90a"]`, 512 (384) threads,
-    grid (ceil(M/192) (ceil(M/128)), Hq, B) and dynamic shared memory. A
+    grid (SMs, 1, 1) (with three consumers it is
+    persistent: each block walks its rounds of query tiles; else
+    (ceil(M/128), Hq, B)) and dynamic shared memory. A
     backward the tensor-core backward covers with BF16 operands likewise
     gets `attention_bwd_wg_<config>_d<D>_bf16` (two warpgroups of 64 keys
     share a block of 128 keys, 256 threads, grid (ceil(N/128), Hkv, B), and

@@ -320,12 +320,16 @@ struct ConvertAttnQATToGPUKernelsPass
             roles.append({"p_codes", "p_scales", "p_frames"});
           }
           addDimParams(args, roles);
-          std::string qTiles =
-              "ceil(M/" + std::to_string(wg ? tc::wgmmaQueryRows(op) : tc::kQueryTile) + ")";
-          func = declareKernel(op.getLoc(), name, args, roles, {qTiles, "Hq", "B"},
-                               wg ? tc::wgmmaThreads(op) : tc::kThreads,
-                               {"D == " + std::to_string(d)},
-                               wg ? tc::wgmmaSharedBytes(op) : tc::forwardSharedBytes(op));
+          // The wgmma forward may be persistent: a block per SM.
+          std::array<std::string, 3> dims = {"ceil(M/" + std::to_string(tc::kQueryTile) + ")", "Hq",
+                                             "B"};
+          if (wg)
+            dims = tc::wgmmaGrid(op);
+          std::array<StringRef, 3> grid = {dims[0], dims[1], dims[2]};
+          func =
+              declareKernel(op.getLoc(), name, args, roles, grid,
+                            wg ? tc::wgmmaThreads(op) : tc::kThreads, {"D == " + std::to_string(d)},
+                            wg ? tc::wgmmaSharedBytes(op) : tc::forwardSharedBytes(op));
           if (wg) // wgmma and setmaxnreg are sm_90a's alone
             func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_90a"}));
           if (!packed) // Q, K, V rows arrive by 16-byte cp.async

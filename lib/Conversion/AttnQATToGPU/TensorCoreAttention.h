@@ -16,6 +16,7 @@
 #include "attnqat/Dialect/AttnQAT/IR/AttnQAT.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
+#include <array>
 #include <string>
 
 namespace mlir::attnqat::tc {
@@ -64,15 +65,16 @@ void buildForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false,
 /// The sm_90a warpgroup forward (WgmmaAttention.cpp) covers the ops the
 /// tensor-core forward covers with BF16 operands (modes none, qat, dropin):
 /// a producer warpgroup and two or three consumer warpgroups of 64 query
-/// rows. Its threads, query rows per block and dynamic shared memory in
-/// bytes.
+/// rows. Its threads and dynamic shared memory in bytes.
 int64_t wgmmaThreads(AttentionOp op);
-int64_t wgmmaQueryRows(AttentionOp op);
 int64_t wgmmaSharedBytes(AttentionOp op);
+std::array<std::string, 3> wgmmaGrid(AttentionOp op);
 /// Builds the sm_90a forward on wgmma into `func`, whose parameters are the
 /// tensor-core forward's (BF16 operands; `dumpP` as there). Launch:
 /// wgmmaThreads() threads, wgmmaSharedBytes(op) of dynamic shared memory,
-/// grid (ceil(M / wgmmaQueryRows()), Hq, B).
+/// grid wgmmaGrid(op): (ceil(M / rows), Hq, B), a block per query tile of
+/// each (batch, head), or (SMs, 1, 1) where it is persistent and each block
+/// walks its share.
 void buildWgmmaForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false);
 
 /// The sm_90a backward on wgmma (WgmmaBackward.cpp) of the BF16 operands

@@ -1008,27 +1008,25 @@ protected:
     }
   }
 
-  /// The query tile of a forward block: block index x, or with
-  /// `heavyFirst` (causal, where the last tiles see the most keys) counted
-  /// from the end, so that the GPU starts the long blocks first and the
-  /// short ones fill the tail.
-  Value forwardQueryTile(bool heavyFirst) {
-    Value x = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
-    if (!heavyFirst)
-      return x;
-    return subi(subi(gpu::GridDimOp::create(b, loc, gpu::Dimension::x), idx(1)), x);
-  }
   /// Where a forward block's rows are: grid (query tile, head, batch), the
   /// lane's two rows (warp `rowGroup` owns 16 of the block's `blockRows`).
   struct ForwardRows {
     Value q0, h, bi, hk, rows[2], rowValid[2], qBase, kvBase;
   };
   ForwardRows forwardRows(Value rowGroup, Value Hq, Value Hkv, Value M, Value N,
-                          int64_t blockRows = tc::kQueryTile, bool heavyFirst = false) {
+                          int64_t blockRows = tc::kQueryTile) {
+    return forwardRowsOf(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+                         gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
+                         gpu::BlockIdOp::create(b, loc, gpu::Dimension::z), rowGroup, Hq, Hkv, M, N,
+                         blockRows);
+  }
+  /// The same for query tile `qTile` of head h, batch bi (a persistent
+  /// kernel's work unit).
+  ForwardRows forwardRowsOf(Value qTile, Value h, Value bi, Value rowGroup, Value Hq, Value Hkv,
+                            Value M, Value N, int64_t blockRows) {
     ForwardRows r;
-    Value qTile = forwardQueryTile(heavyFirst);
-    r.h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-    r.bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+    r.h = h;
+    r.bi = bi;
     r.hk = divu(r.h, divu(Hq, Hkv));
     r.q0 = muli(qTile, idx(blockRows));
     r.rows[0] = addi(addi(r.q0, muli(rowGroup, idx(16))), g);

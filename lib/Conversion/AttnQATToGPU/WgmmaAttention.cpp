@@ -8,7 +8,8 @@
 // online softmax over 64-key tiles, P~ and FP4Arith's P codec on the
 // accumulator fragments, the row finish) and splits the block into roles:
 //
-//   warpgroup 0   producer: Q once, then K and V tiles into two stages
+//   warpgroup 0   producer: per work unit (a query tile of one head) Q,
+//                 then K and V tiles into two stages
 //                 (three when pipelined, below) of shared memory (cp.async,
 //                 16 bytes per copy, 128-byte swizzle); an mbarrier per
 //                 stage tracks the copies
@@ -24,6 +25,10 @@
 //                 registers the producer returned (the kernel states its
 //                 entry count with .maxnreg, else ptxas ignores
 //                 setmaxnreg).
+//
+// With three consumers the block is persistent (WgSchedule): one per SM,
+// walking query tiles in rounds, the next unit's Q and first K/V tiles
+// loading while the consumers finish the current one.
 //
 // In mode none without causality the fully visible tiles run
 // software-pipelined (FlashAttention-3's intra-warpgroup overlap): S of tile
@@ -75,11 +80,19 @@ struct WgSplit {
   /// K/V stages: three when pipelined, because then tile j's stage is freed
   /// only once P_j V_j has finished, in the middle of tile j + 1.
   int64_t stages;
+  /// Persistent (WgSchedule) with three consumers. qat at D = 128 (two
+  /// consumers) keeps a block per query tile: persistent, it ran 5-8%
+  /// slower at 16k keys, causal (H200, same run; not explained: its tile
+  /// loops' SASS is the same), where none and dropin gained 2-6%.
+  bool persistent;
+  /// Q buffers: a persistent block loads the next unit's Q into the other.
+  int64_t qBuffers() const { return persistent ? 2 : 1; }
   static constexpr int32_t kProducerRegs = 56;
   explicit WgSplit(AttentionOp op)
       : consumers(op.getConfig().getMode() == Mode::QAT && tc::headDim(op) > 64 ? 2 : 3),
         consumerRegs(consumers == 3 ? 152 : 224),
-        pipelined(!op.getConfig().isQuantized() && !op.getCausal()), stages(pipelined ? 3 : 2) {}
+        pipelined(!op.getConfig().isQuantized() && !op.getCausal()), stages(pipelined ? 3 : 2),
+        persistent(consumers == 3) {}
   int64_t rows() const { return 64 * consumers; }
   int64_t threads() const { return 128 * (consumers + 1); }
   /// Registers per thread at entry; setmaxnreg moves them between the roles
@@ -93,24 +106,42 @@ struct WgSplit {
 };
 
 /// Byte offsets from the 1024-aligned base of everything in shared memory
-/// (K and V of stage s at k, v + s * stageBytes), and the mbarriers: Q full,
-/// then per stage K/V full, then per stage K/V empty (released by the
-/// consumers).
+/// (Q buffer u at q + u * qBytes, K and V of stage s at k, v + s *
+/// stageBytes), and the mbarriers: per Q buffer full, per stage K/V full,
+/// per stage K/V empty (released by the consumers), per Q buffer empty
+/// (room for two Q buffers). A persistent block's second Q buffer lets the
+/// producer load the next work unit's Q while the consumers still multiply
+/// the current one's. `total` has the slack to align the base.
 struct WgLayout {
-  int64_t stages, q, k, v, stageBytes, barriers, total;
-  static constexpr int64_t kQFull = 0, kKVFull = 1;
-  int64_t kvEmpty() const { return 1 + stages; }
-  WgLayout(int64_t d, int64_t blockRows, int64_t stages)
-      : stages(stages), q(0), k(blockRows * d * 2), v(k + tc::kKeyTile * d * 2),
-        stageBytes(2 * tc::kKeyTile * d * 2), barriers(k + stages * stageBytes),
-        total(barriers + (1 + 2 * stages) * 8 + kAtomBytes) {} // slack to align the base
+  int64_t stages, q, qBytes, k, v, stageBytes, barriers, total;
+  static constexpr int64_t kQFull = 0, kKVFull = 2;
+  int64_t kvEmpty() const { return kKVFull + stages; }
+  int64_t qEmpty() const { return kKVFull + 2 * stages; }
+  WgLayout(int64_t d, int64_t blockRows, int64_t stages, int64_t qBuffers)
+      : stages(stages), q(0), qBytes(blockRows * d * 2), k(qBuffers * qBytes),
+        v(k + tc::kKeyTile * d * 2), stageBytes(2 * tc::kKeyTile * d * 2),
+        barriers(k + stages * stageBytes), total(barriers + (4 + 2 * stages) * 8 + kAtomBytes) {}
+};
+
+/// Which work units (a query tile of one batch and head) a block takes:
+/// without persistence (WgSplit), block c is unit c. Persistent: one block
+/// per SM (grid `SMs`), block c of G taking one unit per round, unit
+/// sG + c in round s. Causal tiles see different numbers of keys, so there
+/// the units go longest first (all heads' last tiles, then the tiles before
+/// them, ...) and every other round runs backwards (unit sG + G - 1 - c): a
+/// block that took a longer unit in one round takes a shorter one in the
+/// next. Rounds of single units, not pairs: chunks of two units rounded
+/// 1,408 units over 132 blocks up to 12 per block instead of 11 (H200, none
+/// at 4k keys: 534 -> 471 TFLOP/s).
+struct WgSchedule {
+  Value c, blocks, count;
 };
 
 class WgmmaForwardBuilder : public WgmmaBuilder {
 public:
   WgmmaForwardBuilder(gpu::GPUFuncOp func, AttentionOp op, bool dumpP)
       : WgmmaBuilder(func, op.getConfig(), tc::headDim(op)), op(op), dumpP(dumpP), split(op),
-        sl(D, split.rows(), split.stages) {}
+        sl(D, split.rows(), split.stages, split.qBuffers()) {}
   void build();
 
 private:
@@ -129,6 +160,47 @@ private:
 
   /// Waits for use `u` (index) of a barrier: the phase of parity u % 2.
   void waitUse(Value bar, Value u) { waitPhase(bar, toI32(remu(u, idx(2)))); }
+
+  /// This block's share of the `units` work units (WgSchedule).
+  WgSchedule schedule(Value units) {
+    WgSchedule w;
+    w.c = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+    w.blocks = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
+    if (!split.persistent) { // a block per unit
+      w.count = idx(1);
+      return w;
+    }
+    // Whole rounds, and one more where this block's unit of the last,
+    // partial round exists.
+    Value full = divu(units, w.blocks);
+    Value last = w.c;
+    if (op.getCausal())
+      last = sel(eqi(remu(full, idx(2)), idx(0)), w.c, subi(subi(w.blocks, idx(1)), w.c));
+    w.count = addi(full, sel(ult(last, remu(units, w.blocks)), idx(1), idx(0)));
+    return w;
+  }
+  /// Work unit `s` (index) of this block as (query tile, head, batch).
+  std::array<Value, 3> unitAt(const WgSchedule &w, Value s, Value qTiles, Value Hq, Value batches) {
+    if (!split.persistent) {
+      // Grid (query tile, head, batch); causal: each head's longest tile
+      // first, as the GPU starts blocks in index order and the short ones
+      // then fill the tail.
+      Value qTile = op.getCausal() ? subi(subi(w.blocks, idx(1)), w.c) : w.c;
+      return {qTile, gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
+              gpu::BlockIdOp::create(b, loc, gpu::Dimension::z)};
+    }
+    Value round = muli(s, w.blocks);
+    if (!op.getCausal()) { // tiles fastest, then heads and batches
+      Value u = addi(round, w.c);
+      Value hb = divu(u, qTiles);
+      return {remu(u, qTiles), remu(hb, Hq), divu(hb, Hq)};
+    }
+    Value back = subi(subi(w.blocks, idx(1)), w.c);
+    Value u = addi(round, sel(eqi(remu(s, idx(2)), idx(0)), w.c, back));
+    Value heads = muli(Hq, batches);
+    Value hb = remu(u, heads);
+    return {subi(subi(qTiles, idx(1)), divu(u, heads)), remu(hb, Hq), divu(hb, Hq)};
+  }
 };
 
 void WgmmaForwardBuilder::build() {
@@ -153,18 +225,26 @@ void WgmmaForwardBuilder::build() {
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value wg = divu(tid, idx(128));
-  Value q0 = muli(forwardQueryTile(/*heavyFirst=*/op.getCausal()), idx(split.rows()));
-  Value keyEnd = N;
-  if (op.getCausal())
-    keyEnd = minu(N, addi(q0, idx(split.rows())));
-  Value numTiles = b.createOrFold<arith::CeilDivUIOp>(loc, keyEnd, idx(tc::kKeyTile));
+  Value batches = func.getBody().front().getArguments().take_back(7).front();
+  Value qTiles = b.createOrFold<arith::CeilDivUIOp>(loc, M, idx(split.rows()));
+  WgSchedule work = schedule(muli(muli(qTiles, Hq), batches));
+  // A unit's key tiles: causal rows see keys up to their own.
+  auto tilesOf = [&](Value q0) {
+    Value keyEnd = N;
+    if (op.getCausal())
+      keyEnd = minu(N, addi(q0, idx(split.rows())));
+    return b.createOrFold<arith::CeilDivUIOp>(loc, keyEnd, idx(tc::kKeyTile));
+  };
 
   setUpPCodecTable(tid, split.threads(), /*barrier=*/false); // the one below
   when(eqi(tid, idx(0)), [&] {
     auto init = [&](int64_t i, int64_t count) {
       NVVM::MBarrierInitOp::create(b, loc, barrier(i), i32c(count), Value());
     };
-    init(WgLayout::kQFull, 128);
+    for (int64_t u = 0; u < 2; ++u) {
+      init(WgLayout::kQFull + u, 128);
+      init(sl.qEmpty() + u, 128 * split.consumers);
+    }
     for (int64_t s = 0; s < split.stages; ++s) {
       init(WgLayout::kKVFull + s, 128);
       init(sl.kvEmpty() + s, 128 * split.consumers);
@@ -172,277 +252,335 @@ void WgmmaForwardBuilder::build() {
   });
   gpu::BarrierOp::create(b, loc);
 
-  // ---- Producer: Q, then K and V tiles as the stages free up. -----------
+  // Both roles walk the block's units in order and number the key tiles of
+  // all of them in one sequence (`ring`), which picks the stage and phase.
+  auto unitLoop = [&](llvm::function_ref<Value(Value s, Value ring)> body) {
+    if (!split.persistent) { // the one unit
+      body(idx(0), idx(0));
+      return;
+    }
+    auto loop = scf::ForOp::create(b, loc, idx(0), work.count, idx(1), ValueRange{idx(0)});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value next = body(loop.getInductionVar(), loop.getRegionIterArgs()[0]);
+    scf::YieldOp::create(b, loc, next);
+  };
+  // The thread index, opaque in a persistent block (above its loops).
+  auto perUnit = [&](Value x) { return split.persistent ? opaque(x) : x; };
+  Value qBuffer; // the unit's Q buffer
+  auto qUse = [&](Value s) { return divu(s, idx(split.qBuffers())); };
+
+  // ---- Producer: per unit Q, then K and V tiles as the stages free up. ---
   when(eqi(wg, idx(0)), [&] {
     NVVM::SetMaxRegisterOp::create(b, loc, WgSplit::kProducerRegs,
                                    NVVM::SetMaxRegisterAction::decrease);
-    Value h = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-    Value bi = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
-    Value hk = divu(h, divu(Hq, Hkv));
-    Value qBase = muli(addi(muli(bi, Hq), h), M);
-    Value kvBase = muli(addi(muli(bi, Hkv), hk), N);
-    copyRows(tid, q, qBase, q0, M, split.rows(), idx(sl.q));
-    NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kQFull), /*noinc=*/true);
-    auto loop = scf::ForOp::create(b, loc, idx(0), numTiles, idx(1));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value j = loop.getInductionVar();
-    Value s = remu(j, idx(split.stages));
-    when(uge(j, idx(split.stages)), [&] {
-      waitUse(barrier(sl.kvEmpty(), s), subi(divu(j, idx(split.stages)), idx(1)));
+    unitLoop([&](Value s, Value ring) {
+      auto [qTile, h, bi] = unitAt(work, s, qTiles, Hq, batches);
+      Value q0 = muli(qTile, idx(split.rows()));
+      Value numTiles = tilesOf(q0);
+      Value hk = divu(h, divu(Hq, Hkv));
+      Value qBase = muli(addi(muli(bi, Hq), h), M);
+      Value kvBase = muli(addi(muli(bi, Hkv), hk), N);
+      qBuffer = remu(s, idx(split.qBuffers()));
+      // The buffer's previous unit has finished its products.
+      when(uge(s, idx(split.qBuffers())),
+           [&] { waitUse(barrier(sl.qEmpty(), qBuffer), subi(qUse(s), idx(1))); });
+      copyRows(perUnit(tid), q, qBase, q0, M, split.rows(),
+               addi(idx(sl.q), muli(qBuffer, idx(sl.qBytes))));
+      NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kQFull, qBuffer),
+                                            /*noinc=*/true);
+      auto loop = scf::ForOp::create(b, loc, idx(0), numTiles, idx(1));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value j = loop.getInductionVar();
+      Value r = addi(ring, j);
+      Value st = remu(r, idx(split.stages));
+      when(uge(r, idx(split.stages)),
+           [&] { waitUse(barrier(sl.kvEmpty(), st), subi(divu(r, idx(split.stages)), idx(1))); });
+      Value j0 = muli(j, idx(tc::kKeyTile));
+      Value stageAt = muli(st, idx(sl.stageBytes));
+      // A persistent block's copy offsets made anew for each tile (from an
+      // opaque tid): hoisted out of the loops, they held more registers than
+      // the producer has (56; ptxas spilled).
+      Value ptid = perUnit(tid);
+      copyRows(ptid, k, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.k), stageAt));
+      copyRows(ptid, v, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.v), stageAt));
+      NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kKVFull, st),
+                                            /*noinc=*/true);
+      b.setInsertionPointAfter(loop);
+      return addi(ring, numTiles);
     });
-    Value j0 = muli(j, idx(tc::kKeyTile));
-    Value stageAt = muli(s, idx(sl.stageBytes));
-    copyRows(tid, k, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.k), stageAt));
-    copyRows(tid, v, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.v), stageAt));
-    NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kKVFull, s),
-                                          /*noinc=*/true);
   });
 
   // ---- Consumers: 64 query rows per warpgroup. ---------------------------
   when(uge(wg, idx(1)), [&] {
     NVVM::SetMaxRegisterOp::create(b, loc, split.consumerRegs,
                                    NVVM::SetMaxRegisterAction::increase);
-    Value ctid = subi(tid, idx(128));
-    setUpLanes(ctid);
-    Value cw = divu(ctid, idx(32));    // warp among the consumers: 16 rows
-    Value c = divu(ctid, idx(128));    // consumer warpgroup: 64 rows
-    ForwardRows fr = forwardRows(cw, Hq, Hkv, M, N, split.rows(), op.getCausal());
-    const Value *rows = fr.rows, *rowValid = fr.rowValid;
-    Masking mk = forwardMasking(op, mask, lengths, fr.bi, fr.h, M, N, Hq, scale);
-    Value wgQ0 = addi(q0, muli(c, idx(64)));
-    Value fullTiles = fullKeyTiles(op.getCausal(), wgQ0, N, mk.keyLen, numTiles);
-    Value qAt = addi(idx(sl.q), muli(c, idx(64 * kRowBytes)));
+    unitLoop([&](Value s, Value ring) {
+      // The lanes' coordinates made per unit, as the block-per-unit kernel
+      // makes them once: what LLVM hoisted out of the unit loop spilled.
+      Value ctid = subi(perUnit(tid), idx(128));
+      setUpLanes(ctid);
+      Value cw = divu(ctid, idx(32)); // warp among the consumers: 16 rows
+      Value c = divu(ctid, idx(128)); // consumer warpgroup: 64 rows
+      auto [qTile, h, bi] = unitAt(work, s, qTiles, Hq, batches);
+      ForwardRows fr = forwardRowsOf(qTile, h, bi, cw, Hq, Hkv, M, N, split.rows());
+      const Value *rows = fr.rows, *rowValid = fr.rowValid;
+      Value numTiles = tilesOf(fr.q0);
+      Masking mk = forwardMasking(op, mask, lengths, fr.bi, fr.h, M, N, Hq, scale);
+      Value wgQ0 = addi(fr.q0, muli(c, idx(64)));
+      Value fullTiles = fullKeyTiles(op.getCausal(), wgQ0, N, mk.keyLen, numTiles);
+      qBuffer = remu(s, idx(split.qBuffers()));
+      Value qAt =
+          addi(addi(idx(sl.q), muli(qBuffer, idx(sl.qBytes))), muli(c, idx(64 * kRowBytes)));
 
-    SmallVector<Value> init;
-    int64_t accCount = (qat ? 2 : 1) * dTiles * 4;
-    for (int64_t i = 0; i < accCount; ++i)
-      init.push_back(cf(0));
-    init.append({cf(-kInf), cf(-kInf), cf(0), cf(0)});
-    waitUse(barrier(WgLayout::kQFull), idx(0));
+      SmallVector<Value> init;
+      int64_t accCount = (qat ? 2 : 1) * dTiles * 4;
+      for (int64_t i = 0; i < accCount; ++i)
+        init.push_back(cf(0));
+      init.append({cf(-kInf), cf(-kInf), cf(0), cf(0)});
+      waitUse(barrier(WgLayout::kQFull, qBuffer), qUse(s));
 
-    const int64_t stages = split.stages;
-    auto stageOf = [&](Value j) { return remu(j, idx(stages)); };
-    // S = Q K_j^T (64 rows x 64 keys, k-steps of 16 along D), issued and
-    // committed as one wgmma group once the producer has filled the stage.
-    auto issueS = [&](Value j) {
-      waitUse(barrier(WgLayout::kKVFull, stageOf(j)), divu(j, idx(stages)));
-      // The producer's cp.async writes, seen by the async proxy (wgmma).
-      fenceProxyAsync();
-      Value kAt = addi(idx(sl.k), muli(stageOf(j), idx(sl.stageBytes)));
-      SmallVector<Value> sAcc(nTiles * 4, cf(0));
-      fence(sAcc);
-      for (int64_t kc = 0; kc < kChunks; ++kc) {
-        int64_t inRow = (kc % 4) * 32; // k-steps of 32 bytes inside a row
-        Value aDesc = descriptor(
-            addi(qAt, idx((kc / 4) * split.rows() * kRowBytes + inRow)), 16);
-        Value bDesc = descriptor(addi(kAt, idx((kc / 4) * colBlock + inRow)), 16);
-        wgmma(sAcc, {}, aDesc, bDesc, /*transB=*/false);
-      }
-      commitGroup(sAcc);
-      return sAcc;
-    };
-    auto release = [&](Value j) {
-      NVVM::MBarrierArriveOp::create(b, loc, Type(), barrier(sl.kvEmpty(), stageOf(j)),
-                                     Value());
-    };
-
-    // P of key tile j from its finished S: the softmax against the running
-    // (m, l) in `ml`, then P's quantization; alpha, and the new m and l in
-    // mNew, lNew. P~^F stays f32 until packFrags (after the rescale of O,
-    // where one tile runs at a time: qat at 16k keys ran 2% slower with it
-    // packed first); P~'s BF16 fragments for O' come packed.
-    const int64_t kSteps = tc::kKeyTile / 16;
-    struct PTile {
-      SmallVector<Acc> pq;
-      SmallVector<SmallVector<Value>> pFrags;
-    };
-    auto pTile = [&](Value j, SmallVector<Value> sAcc, ValueRange ml, bool masked, Value mNew[2],
-                     Value lNew[2], Value alpha[2]) {
-      Value j0 = muli(j, idx(tc::kKeyTile));
-      SmallVector<Acc> sTiles = asTiles(sAcc);
-      SmallVector<Acc> p = softmaxTile(
-          sTiles,
-          [&](int64_t nt, int64_t e) {
-            return addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2))));
-          },
-          mk, rows, masked, ml, mNew, alpha, lNew);
-      // O' multiplies P~'s BF16 A fragments packed before P is quantized,
-      // so the f32 P~ is not held through the quantization next to P^F
-      // (H200, qat D = 128 at 16k keys: 209 -> 215 TFLOP/s, spills 16 -> 8
-      // bytes).
-      SmallVector<SmallVector<Value>> pFrags(kSteps);
-      for (int64_t kc = 0; kc < kSteps && qat; ++kc)
-        pFrags[kc] = aFromAcc(p, kc);
-      SmallVector<Acc> pq = p;
-      if (quantized)
-        quantizeForwardP(pq, j0, rows, rowValid, fr.qBase, N, mNew, dump);
-      return PTile{pq, pFrags};
-    };
-    // P's A fragments for P V: per k-step of 16 keys, P~^F's four, then
-    // P~'s four in qat.
-    auto packFrags = [&](const PTile &pt) {
-      SmallVector<Value> frags;
-      for (int64_t kc = 0; kc < kSteps; ++kc) {
-        llvm::append_range(frags, aFromAcc(pt.pq, kc));
-        if (qat)
-          llvm::append_range(frags, pt.pFrags[kc]);
-      }
-      return frags;
-    };
-    // O (and O') times alpha. The integer frame moves rarely, so alpha is
-    // exactly 1 for most tiles: a warp whose rows all keep their frame
-    // skips the D/2 (qat: D) products.
-    auto rescaled = [&](ValueRange carried, Value alpha[2]) {
-      Value one = cf(1);
-      Value moved = arith::OrIOp::create(
-          b, loc,
-          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, alpha[0], one),
-          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, alpha[1], one));
-      Value anyMoved = NVVM::VoteSyncOp::create(b, loc, b.getI1Type(), i32c(-1), moved,
-                                                NVVM::VoteSyncKind::any);
-      auto rescale = scf::IfOp::create(b, loc, carried.getTypes(), anyMoved,
-                                       /*withElseRegion=*/true);
-      OpBuilder::InsertionGuard g2(b);
-      b.setInsertionPointToStart(&rescale.getThenRegion().front());
-      SmallVector<Value> scaled;
-      for (auto [i, x] : llvm::enumerate(carried))
-        scaled.push_back(mulf(alpha[(i % 4) / 2], x));
-      scf::YieldOp::create(b, loc, scaled);
-      b.setInsertionPointToStart(&rescale.getElseRegion().front());
-      scf::YieldOp::create(b, loc, carried);
-      return SmallVector<Value>(rescale.getResults());
-    };
-    // O += P~^F V_j (O' += P~ V_j in qat) from P's A fragments `frags`,
-    // issued and committed as one wgmma group, whose accumulators it
-    // returns (O's, then O''s).
-    auto issuePV = [&](Value j, ValueRange carried, ArrayRef<Value> pFrags) {
-      Value vAt = addi(idx(sl.v), muli(stageOf(j), idx(sl.stageBytes)));
-      SmallVector<Value> oAcc(carried.take_front(dTiles * 4)),
-          opAcc(carried.drop_front(dTiles * 4));
-      SmallVector<SmallVector<Value> *> accs{&oAcc};
-      if (qat)
-        accs.push_back(&opAcc);
-      // The fragments pass the fence with the accumulators, so the wgmmas
-      // issue back to back.
-      SmallVector<Value> frags = fence(accs, pFrags);
-      ArrayRef<Value> aFrag(frags);
-      for (int64_t kc = 0; kc < kSteps; ++kc) {
-        Value vDesc = descriptor(addi(vAt, idx(kc * 2 * kAtomBytes)), colBlock);
-        wgmma(oAcc, aFrag.take_front(4), Value(), vDesc, /*transB=*/true);
-        aFrag = aFrag.drop_front(4);
-        if (qat) {
-          wgmma(opAcc, aFrag.take_front(4), Value(), vDesc, /*transB=*/true);
-          aFrag = aFrag.drop_front(4);
+      // Key tile j of the unit is tile ring + j of the block's sequence.
+      const int64_t stages = split.stages;
+      auto stageOf = [&](Value j) { return remu(addi(ring, j), idx(stages)); };
+      auto useOf = [&](Value j) { return divu(addi(ring, j), idx(stages)); };
+      // S = Q K_j^T (64 rows x 64 keys, k-steps of 16 along D), issued and
+      // committed as one wgmma group once the producer has filled the stage.
+      auto issueS = [&](Value j) {
+        waitUse(barrier(WgLayout::kKVFull, stageOf(j)), useOf(j));
+        // The producer's cp.async writes, seen by the async proxy (wgmma).
+        fenceProxyAsync();
+        Value kAt = addi(idx(sl.k), muli(stageOf(j), idx(sl.stageBytes)));
+        SmallVector<Value> sAcc(nTiles * 4, cf(0));
+        fence(sAcc);
+        for (int64_t kc = 0; kc < kChunks; ++kc) {
+          int64_t inRow = (kc % 4) * 32; // k-steps of 32 bytes inside a row
+          Value aDesc = descriptor(addi(qAt, idx((kc / 4) * split.rows() * kRowBytes + inRow)), 16);
+          Value bDesc = descriptor(addi(kAt, idx((kc / 4) * colBlock + inRow)), 16);
+          wgmma(sAcc, {}, aDesc, bDesc, /*transB=*/false);
         }
-      }
-      SmallVector<Value> all = joined(accs);
-      commitGroup(all);
-      return all;
-    };
-    auto withStats = [](SmallVector<Value> accs, Value mNew[2], Value lNew[2]) {
-      accs.append({mNew[0], mNew[1], lNew[0], lNew[1]});
-      return accs;
-    };
+        commitGroup(sAcc);
+        return sAcc;
+      };
+      auto release = [&](Value j) {
+        NVVM::MBarrierArriveOp::create(b, loc, Type(), barrier(sl.kvEmpty(), stageOf(j)), Value());
+      };
 
-    // The fully visible key tiles [lb, ub), software-pipelined as in
-    // FlashAttention-3: each step issues S of tile j, then P_{j-1} V_{j-1},
-    // and waits for S alone, so the softmax of tile j runs while the
-    // tensor cores multiply P_{j-1} V_{j-1}; O is rescaled once that has
-    // finished. Nothing is in flight across the back edge (only
-    // P's fragments are carried), so no copy of an accumulator lands
-    // between a wgmma and its wait (ptxas would serialize the wgmmas, info
-    // C7514).
-    auto runPipelined = [&](Value lb, Value ub, ValueRange init) {
-      auto any = scf::IfOp::create(b, loc, init.getTypes(), ult(lb, ub),
-                                   /*withElseRegion=*/true);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&any.getElseRegion().front());
-      scf::YieldOp::create(b, loc, init);
-      b.setInsertionPointToStart(&any.getThenRegion().front());
-      Value mNew[2], lNew[2], alpha[2];
-      SmallVector<Value> sAcc = issueS(lb);
-      waitGroup(sAcc, 0);
-      SmallVector<Value> frags =
-          packFrags(pTile(lb, sAcc, init.slice(accCount, 4), /*masked=*/false, mNew, lNew, alpha));
-      SmallVector<Value> carried =
-          withStats(rescaled(init.take_front(accCount), alpha), mNew, lNew);
-      int64_t fragCount = frags.size();
-      carried.append(frags);
-      auto loop = scf::ForOp::create(b, loc, addi(lb, idx(1)), ub, idx(1), carried);
-      {
+      // P of key tile j from its finished S: the softmax against the running
+      // (m, l) in `ml`, then P's quantization; alpha, and the new m and l in
+      // mNew, lNew. P~^F stays f32 until packFrags (after the rescale of O,
+      // where one tile runs at a time: qat at 16k keys ran 2% slower with it
+      // packed first); P~'s BF16 fragments for O' come packed.
+      const int64_t kSteps = tc::kKeyTile / 16;
+      struct PTile {
+        SmallVector<Acc> pq;
+        SmallVector<SmallVector<Value>> pFrags;
+      };
+      auto pTile = [&](Value j, SmallVector<Value> sAcc, ValueRange ml, bool masked, Value mNew[2],
+                       Value lNew[2], Value alpha[2]) {
+        Value j0 = muli(j, idx(tc::kKeyTile));
+        SmallVector<Acc> sTiles = asTiles(sAcc);
+        SmallVector<Acc> p = softmaxTile(
+            sTiles,
+            [&](int64_t nt, int64_t e) {
+              return addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2))));
+            },
+            mk, rows, masked, ml, mNew, alpha, lNew);
+        // O' multiplies P~'s BF16 A fragments packed before P is quantized,
+        // so the f32 P~ is not held through the quantization next to P^F
+        // (H200, qat D = 128 at 16k keys: 209 -> 215 TFLOP/s, spills 16 -> 8
+        // bytes).
+        SmallVector<SmallVector<Value>> pFrags(kSteps);
+        for (int64_t kc = 0; kc < kSteps && qat; ++kc)
+          pFrags[kc] = aFromAcc(p, kc);
+        SmallVector<Acc> pq = p;
+        if (quantized)
+          quantizeForwardP(pq, j0, rows, rowValid, fr.qBase, N, mNew, dump);
+        return PTile{pq, pFrags};
+      };
+      // P's A fragments for P V: per k-step of 16 keys, P~^F's four, then
+      // P~'s four in qat.
+      auto packFrags = [&](const PTile &pt) {
+        SmallVector<Value> frags;
+        for (int64_t kc = 0; kc < kSteps; ++kc) {
+          llvm::append_range(frags, aFromAcc(pt.pq, kc));
+          if (qat)
+            llvm::append_range(frags, pt.pFrags[kc]);
+        }
+        return frags;
+      };
+      // O (and O') times alpha. The integer frame moves rarely, so alpha is
+      // exactly 1 for most tiles: a warp whose rows all keep their frame
+      // skips the D/2 (qat: D) products.
+      auto rescaled = [&](ValueRange carried, Value alpha[2]) {
+        Value one = cf(1);
+        Value moved = arith::OrIOp::create(
+            b, loc, arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, alpha[0], one),
+            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, alpha[1], one));
+        Value anyMoved = NVVM::VoteSyncOp::create(b, loc, b.getI1Type(), i32c(-1), moved,
+                                                  NVVM::VoteSyncKind::any);
+        auto rescale = scf::IfOp::create(b, loc, carried.getTypes(), anyMoved,
+                                         /*withElseRegion=*/true);
         OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToStart(&rescale.getThenRegion().front());
+        SmallVector<Value> scaled;
+        for (auto [i, x] : llvm::enumerate(carried))
+          scaled.push_back(mulf(alpha[(i % 4) / 2], x));
+        scf::YieldOp::create(b, loc, scaled);
+        b.setInsertionPointToStart(&rescale.getElseRegion().front());
+        scf::YieldOp::create(b, loc, carried);
+        return SmallVector<Value>(rescale.getResults());
+      };
+      // O += P~^F V_j (O' += P~ V_j in qat) from P's A fragments `frags`,
+      // issued and committed as one wgmma group, whose accumulators it
+      // returns (O's, then O''s).
+      auto issuePV = [&](Value j, ValueRange carried, ArrayRef<Value> pFrags) {
+        Value vAt = addi(idx(sl.v), muli(stageOf(j), idx(sl.stageBytes)));
+        SmallVector<Value> oAcc(carried.take_front(dTiles * 4)),
+            opAcc(carried.drop_front(dTiles * 4));
+        SmallVector<SmallVector<Value> *> accs{&oAcc};
+        if (qat)
+          accs.push_back(&opAcc);
+        // The fragments pass the fence with the accumulators, so the wgmmas
+        // issue back to back.
+        SmallVector<Value> frags = fence(accs, pFrags);
+        ArrayRef<Value> aFrag(frags);
+        for (int64_t kc = 0; kc < kSteps; ++kc) {
+          Value vDesc = descriptor(addi(vAt, idx(kc * 2 * kAtomBytes)), colBlock);
+          wgmma(oAcc, aFrag.take_front(4), Value(), vDesc, /*transB=*/true);
+          aFrag = aFrag.drop_front(4);
+          if (qat) {
+            wgmma(opAcc, aFrag.take_front(4), Value(), vDesc, /*transB=*/true);
+            aFrag = aFrag.drop_front(4);
+          }
+        }
+        SmallVector<Value> all = joined(accs);
+        commitGroup(all);
+        return all;
+      };
+      auto withStats = [](SmallVector<Value> accs, Value mNew[2], Value lNew[2]) {
+        accs.append({mNew[0], mNew[1], lNew[0], lNew[1]});
+        return accs;
+      };
+
+      // The fully visible key tiles [lb, ub), software-pipelined as in
+      // FlashAttention-3: each step issues S of tile j, then P_{j-1} V_{j-1},
+      // and waits for S alone, so the softmax of tile j runs while the
+      // tensor cores multiply P_{j-1} V_{j-1}; O is rescaled once that has
+      // finished. Nothing is in flight across the back edge (only
+      // P's fragments are carried), so no copy of an accumulator lands
+      // between a wgmma and its wait (ptxas would serialize the wgmmas, info
+      // C7514).
+      auto runPipelined = [&](Value lb, Value ub, ValueRange init) {
+        auto any = scf::IfOp::create(b, loc, init.getTypes(), ult(lb, ub),
+                                     /*withElseRegion=*/true);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(&any.getElseRegion().front());
+        scf::YieldOp::create(b, loc, init);
+        b.setInsertionPointToStart(&any.getThenRegion().front());
+        Value mNew[2], lNew[2], alpha[2];
+        SmallVector<Value> sAcc = issueS(lb);
+        waitGroup(sAcc, 0);
+        SmallVector<Value> frags = packFrags(
+            pTile(lb, sAcc, init.slice(accCount, 4), /*masked=*/false, mNew, lNew, alpha));
+        SmallVector<Value> carried =
+            withStats(rescaled(init.take_front(accCount), alpha), mNew, lNew);
+        int64_t fragCount = frags.size();
+        carried.append(frags);
+        auto loop = scf::ForOp::create(b, loc, addi(lb, idx(1)), ub, idx(1), carried);
+        {
+          OpBuilder::InsertionGuard g2(b);
+          b.setInsertionPointToStart(loop.getBody());
+          ValueRange st = loop.getRegionIterArgs();
+          Value j = loop.getInductionVar(), prev = subi(j, idx(1));
+          SmallVector<Value> s = issueS(j);
+          SmallVector<Value> pv =
+              issuePV(prev, st.take_front(accCount), SmallVector<Value>(st.take_back(fragCount)));
+          waitGroup(s, 1); // S of tile j; P_{j-1} V_{j-1} may still run
+          SmallVector<Value> next =
+              packFrags(pTile(j, s, st.slice(accCount, 4), /*masked=*/false, mNew, lNew, alpha));
+          waitGroup(pv, 0);
+          release(prev);
+          SmallVector<Value> yield = withStats(rescaled(pv, alpha), mNew, lNew);
+          yield.append(next);
+          scf::YieldOp::create(b, loc, yield);
+        }
+        ValueRange res = loop.getResults();
+        SmallVector<Value> pv = issuePV(subi(ub, idx(1)), res.take_front(accCount),
+                                        SmallVector<Value>(res.take_back(fragCount)));
+        waitGroup(pv, 0);
+        release(subi(ub, idx(1)));
+        pv.append(res.begin() + accCount, res.begin() + accCount + 4);
+        scf::YieldOp::create(b, loc, pv);
+        return any;
+      };
+
+      // Tiles with visibility tests, one at a time: S of tile j, wait, the
+      // softmax and P codec, P V, wait.
+      auto runTiles = [&](Value lb, Value ub, ValueRange init, bool masked) {
+        auto loop = scf::ForOp::create(b, loc, lb, ub, idx(1), init);
+        OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(loop.getBody());
         ValueRange st = loop.getRegionIterArgs();
-        Value j = loop.getInductionVar(), prev = subi(j, idx(1));
-        SmallVector<Value> s = issueS(j);
-        SmallVector<Value> pv =
-            issuePV(prev, st.take_front(accCount), SmallVector<Value>(st.take_back(fragCount)));
-        waitGroup(s, 1); // S of tile j; P_{j-1} V_{j-1} may still run
-        SmallVector<Value> next =
-            packFrags(pTile(j, s, st.slice(accCount, 4), /*masked=*/false, mNew, lNew, alpha));
-        waitGroup(pv, 0);
-        release(prev);
-        SmallVector<Value> yield = withStats(rescaled(pv, alpha), mNew, lNew);
-        yield.append(next);
-        scf::YieldOp::create(b, loc, yield);
+        Value j = loop.getInductionVar();
+        SmallVector<Value> sAcc = issueS(j);
+        waitGroup(sAcc, 0);
+        Value mNew[2], lNew[2], alpha[2];
+        PTile pt = pTile(j, sAcc, st.slice(accCount, 4), masked, mNew, lNew, alpha);
+        SmallVector<Value> o = rescaled(st.take_front(accCount), alpha);
+        SmallVector<Value> all = issuePV(j, o, packFrags(pt));
+        waitGroup(all, 0);
+        // The stage's reads are done: the producer may refill it.
+        release(j);
+        scf::YieldOp::create(b, loc, withStats(all, mNew, lNew));
+        return loop;
+      };
+
+      ValueRange visible = split.pipelined
+                               ? runPipelined(idx(0), fullTiles, init).getResults()
+                               : runTiles(idx(0), fullTiles, init, /*masked=*/false).getResults();
+      // Causal: the unit's last key tiles can lie wholly above this
+      // warpgroup's rows (the first warpgroup's last tile): it stops at its
+      // own rows' end as the unit does at its own, and only releases them.
+      Value wgTiles = numTiles;
+      if (op.getCausal())
+        wgTiles = b.createOrFold<arith::CeilDivUIOp>(loc, minu(N, addi(wgQ0, idx(64))),
+                                                     idx(tc::kKeyTile));
+      auto rest = runTiles(fullTiles, wgTiles, visible, /*masked=*/true);
+      // Every S of the unit has finished: the producer may refill its Q.
+      NVVM::MBarrierArriveOp::create(b, loc, Type(), barrier(sl.qEmpty(), qBuffer), Value());
+      if (op.getCausal() && split.persistent) {
+        // The skipped tiles' stages still count this warpgroup's release
+        // before the producer refills them for the next unit; each is
+        // released once filled (its previous use then complete).
+        auto skipped = scf::ForOp::create(b, loc, wgTiles, numTiles, idx(1));
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(skipped.getBody());
+        Value j = skipped.getInductionVar();
+        waitUse(barrier(WgLayout::kKVFull, stageOf(j)), useOf(j));
+        release(j);
       }
-      ValueRange res = loop.getResults();
-      SmallVector<Value> pv = issuePV(subi(ub, idx(1)), res.take_front(accCount),
-                                      SmallVector<Value>(res.take_back(fragCount)));
-      waitGroup(pv, 0);
-      release(subi(ub, idx(1)));
-      pv.append(res.begin() + accCount, res.begin() + accCount + 4);
-      scf::YieldOp::create(b, loc, pv);
-      return any;
-    };
-
-    // Tiles with visibility tests, one at a time: S of tile j, wait, the
-    // softmax and P codec, P V, wait.
-    auto runTiles = [&](Value lb, Value ub, ValueRange init, bool masked) {
-      auto loop = scf::ForOp::create(b, loc, lb, ub, idx(1), init);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      ValueRange st = loop.getRegionIterArgs();
-      Value j = loop.getInductionVar();
-      SmallVector<Value> sAcc = issueS(j);
-      waitGroup(sAcc, 0);
-      Value mNew[2], lNew[2], alpha[2];
-      PTile pt = pTile(j, sAcc, st.slice(accCount, 4), masked, mNew, lNew, alpha);
-      SmallVector<Value> o = rescaled(st.take_front(accCount), alpha);
-      SmallVector<Value> all = issuePV(j, o, packFrags(pt));
-      waitGroup(all, 0);
-      // The stage's reads are done: the producer may refill it.
-      release(j);
-      scf::YieldOp::create(b, loc, withStats(all, mNew, lNew));
-      return loop;
-    };
-
-    ValueRange visible = split.pipelined
-                             ? runPipelined(idx(0), fullTiles, init).getResults()
-                             : runTiles(idx(0), fullTiles, init, /*masked=*/false).getResults();
-    // Causal: the block's last key tiles can lie wholly above this
-    // warpgroup's rows (the first warpgroup's last tile): it stops at its
-    // own rows' end as the block does at its own (keyEnd). They are the
-    // block's last tiles, so no refill waits for their release.
-    Value wgTiles = numTiles;
-    if (op.getCausal())
-      wgTiles =
-          b.createOrFold<arith::CeilDivUIOp>(loc, minu(N, addi(wgQ0, idx(64))), idx(tc::kKeyTile));
-    auto rest = runTiles(fullTiles, wgTiles, visible, /*masked=*/true);
-    float gP = quantized ? config.getPGlobalScale() : 1.0f;
-    storeForwardOutputs(out, rest.getResults().take_front(accCount + 4), accCount, rows,
-                        rowValid, fr.qBase, gP);
+      float gP = quantized ? config.getPGlobalScale() : 1.0f;
+      storeForwardOutputs(out, rest.getResults().take_front(accCount + 4), accCount, rows, rowValid,
+                          fr.qBase, gP);
+      return addi(ring, numTiles);
+    });
   });
 }
 
 } // namespace
 
 int64_t tc::wgmmaThreads(AttentionOp op) { return WgSplit(op).threads(); }
-int64_t tc::wgmmaQueryRows(AttentionOp op) { return WgSplit(op).rows(); }
+std::array<std::string, 3> tc::wgmmaGrid(AttentionOp op) {
+  WgSplit split(op);
+  if (split.persistent)
+    return {"SMs", "1", "1"};
+  return {"ceil(M/" + std::to_string(split.rows()) + ")", "Hq", "B"};
+}
 int64_t tc::wgmmaSharedBytes(AttentionOp op) {
   WgSplit split(op);
-  return WgLayout(headDim(op), split.rows(), split.stages).total;
+  return WgLayout(headDim(op), split.rows(), split.stages, split.qBuffers()).total;
 }
 
 void tc::buildWgmmaForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP) {

@@ -73,15 +73,6 @@ private:
 
   /// Byte `at` (index) from the aligned base as a shared-window address.
   Value sharedAddress(Value at) { return arith::AddIOp::create(b, loc, baseAddr, toI32(at)); }
-  /// `x` (index) as a value the compiler cannot hoist or fold.
-  Value opaque(Value x) {
-    auto asmOp = LLVM::InlineAsmOp::create(
-        b, loc, i32(), ValueRange{toI32(x)}, "mov.b32 $0, $1;", "=r,r",
-        /*has_side_effects=*/true, /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
-        LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
-        /*operand_attrs=*/ArrayAttr());
-    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), asmOp.getResult(0));
-  }
   /// K-major descriptor of k-step kc (16 along D) of a [64][D] tile.
   Value kMajor(Value tileAt, int64_t kc) {
     return descriptor(addi(tileAt, idx((kc / 4) * tc::kKeyTile * kRowBytes + (kc % 4) * 32)),

@@ -107,6 +107,18 @@ protected:
         arith::ConstantIntOp::create(b, loc, static_cast<int64_t>(fixed), 64));
   }
 
+  /// `x` (index, below 2^32) as a value the compiler cannot hoist or fold:
+  /// what derives from it is made anew where it is used, rather than hoisted
+  /// out of a loop into registers held across it.
+  Value opaque(Value x) {
+    auto asmOp = LLVM::InlineAsmOp::create(
+        b, loc, i32(), ValueRange{toI32(x)}, "mov.b32 $0, $1;", "=r,r",
+        /*has_side_effects=*/true, /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+        LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+        /*operand_attrs=*/ArrayAttr());
+    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), asmOp.getResult(0));
+  }
+
   /// The generic proxy's shared-memory writes (cp.async, st.shared) made
   /// visible to the async proxy (wgmma reads).
   void fenceProxyAsync() {
