@@ -542,7 +542,8 @@ void WgmmaForwardBuilder::build() {
                                : runTiles(idx(0), fullTiles, init, /*masked=*/false).getResults();
       // Causal: the unit's last key tiles can lie wholly above this
       // warpgroup's rows (the first warpgroup's last tile): it stops at its
-      // own rows' end as the unit does at its own, and only releases them.
+      // own rows' end as the unit does at its own (a persistent block still
+      // releases them, below).
       Value wgTiles = numTiles;
       if (op.getCausal())
         wgTiles = b.createOrFold<arith::CeilDivUIOp>(loc, minu(N, addi(wgQ0, idx(64))),
