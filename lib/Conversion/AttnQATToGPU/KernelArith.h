@@ -30,7 +30,6 @@ public:
   Value divu(Value x, Value y) { return b.createOrFold<arith::DivUIOp>(loc, x, y); }
   Value remu(Value x, Value y) { return b.createOrFold<arith::RemUIOp>(loc, x, y); }
   Value minu(Value x, Value y) { return b.createOrFold<arith::MinUIOp>(loc, x, y); }
-  Value maxu(Value x, Value y) { return b.createOrFold<arith::MaxUIOp>(loc, x, y); }
   Value andi(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
   Value ult(Value x, Value y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);

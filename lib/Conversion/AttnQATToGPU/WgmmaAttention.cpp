@@ -241,9 +241,10 @@ void WgmmaForwardBuilder::build() {
     auto init = [&](int64_t i, int64_t count) {
       NVVM::MBarrierInitOp::create(b, loc, barrier(i), i32c(count), Value());
     };
-    for (int64_t u = 0; u < 2; ++u) {
+    for (int64_t u = 0; u < split.qBuffers(); ++u) {
       init(WgLayout::kQFull + u, 128);
-      init(sl.qEmpty() + u, 128 * split.consumers);
+      if (split.persistent) // a block per unit never refills Q
+        init(sl.qEmpty() + u, 128 * split.consumers);
     }
     for (int64_t s = 0; s < split.stages; ++s) {
       init(WgLayout::kKVFull + s, 128);
@@ -549,8 +550,8 @@ void WgmmaForwardBuilder::build() {
         wgTiles = b.createOrFold<arith::CeilDivUIOp>(loc, minu(N, addi(wgQ0, idx(64))),
                                                      idx(tc::kKeyTile));
       auto rest = runTiles(fullTiles, wgTiles, visible, /*masked=*/true);
-      // Every S of the unit has finished: the producer may refill its Q.
-      NVVM::MBarrierArriveOp::create(b, loc, Type(), barrier(sl.qEmpty(), qBuffer), Value());
+      if (split.persistent) // every S of the unit has finished: Q may be refilled
+        NVVM::MBarrierArriveOp::create(b, loc, Type(), barrier(sl.qEmpty(), qBuffer), Value());
       if (op.getCausal() && split.persistent) {
         // The skipped tiles' stages still count this warpgroup's release
         // before the producer refills them for the next unit; each is
