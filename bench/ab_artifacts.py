@@ -10,7 +10,8 @@ the parent compares them with the first artifact's (maximum absolute
 difference: 0 means bit-identical). Prints per-artifact medians over the
 rounds and their ratio to the first artifact; writes DIR/ab.json.
 
-Environment: AB_MODES (default "qat,none,dropin"), AB_ROUNDS (default 2),
+Environment: AB_MODES (default "qat,none,dropin"; "qat@mxfp4" runs mode qat
+in format mxfp4), AB_ROUNDS (default 2),
 AB_SHAPES ("big" for the benchmark's D = 128 and D = 64 shapes at 4k and
 16k keys, the default; or a list "B:H:N:D:causal;...").
 """
@@ -50,6 +51,10 @@ def tag(s):
 
 def child(out, index):
     """Times every mode and shape with the artifact of $ATTNQAT_ARTIFACT."""
+
+    def attention(q, k, v, causal, mode):  # "mode[@format]"
+        name, _, fmt = mode.partition("@")
+        return at.attention(q, k, v, causal=causal, mode=name, format=fmt or "nvfp4")
     import torch
     from torch.nn.attention import SDPBackend, sdpa_kernel
     sys.path.insert(0, str(HERE.parents[1] / "python"))
@@ -75,7 +80,7 @@ def child(out, index):
             res[f"{tag(s)}/cudnn/fwdbwd"] = 3.5 * f / time_ms(
                 lambda: torch.autograd.grad(sd(), (q, k, v), do)) / 1e9
         for mode in modes:
-            fn = lambda: at.attention(q, k, v, causal=s["causal"], mode=mode)  # noqa: E731
+            fn = lambda: attention(q, k, v, s["causal"], mode)  # noqa: E731
             with torch.no_grad():
                 res[f"{tag(s)}/{mode}/fwd"] = f / time_ms(fn) / 1e9
             o = fn()
@@ -93,7 +98,7 @@ def child(out, index):
                                    dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
             do = torch.randn_like(q)
             for mode in modes:
-                o = at.attention(q, k, v, causal=s["causal"], mode=mode)
+                o = attention(q, k, v, s["causal"], mode)
                 g = torch.autograd.grad(o, (q, k, v), do)
                 for name, t in zip(("O", "dQ", "dK", "dV"), (o,) + g):
                     saved[f"{tag(s)}/{mode}/{name}"] = t.detach().float().cpu()

@@ -4,7 +4,8 @@
 
 Runs on a GPU machine (scripts/gpu-test stage copies what it needs). Times,
 in one process on one GPU: PyTorch SDPA with the cuDNN and flash backends
-and attnqat.torch.attention in modes none and qat, all on bf16 tensors, and
+and attnqat.torch.attention in modes none and qat (qat in NVFP4 and, as
+qat-mx, in MXFP4), all on bf16 tensors, and
 attnqat.torch.attention_fp4 on NVFP4-quantized operands (the
 attnqat time includes the quantization kernels and, for fwd+bwd, the
 backward's delta pre-pass). Shapes from DESIGN.md §3: B*N = 16k, H*D = 2048,
@@ -107,17 +108,20 @@ def main():
         k = torch.randn_like(q, requires_grad=True)
         v = torch.randn_like(q, requires_grad=True)
         do = torch.randn_like(q)
-        for mode in ("none", "qat"):
-            f = lambda: at.attention(q, k, v, causal=causal, mode=mode)  # noqa: E731
+        # qatmx: mode qat in MXFP4 (blocks of 32, E8M0 scales, single-level P).
+        for mode, fmt_, tag in (("none", "nvfp4", "none"), ("qat", "nvfp4", "qat"),
+                                ("qat", "mxfp4", "qatmx")):
+            f = lambda: at.attention(q, k, v, causal=causal, mode=mode,  # noqa: E731
+                                     format=fmt_)
             with torch.no_grad():
                 ms = time_ms(f, 5)
-            row[f"attnqat_{mode}_fwd_tflops"] = flops(s, False) / ms / 1e9
+            row[f"attnqat_{tag}_fwd_tflops"] = flops(s, False) / ms / 1e9
             fb = lambda: torch.autograd.grad(f(), (q, k, v), do)  # noqa: E731
             msb = time_ms(fb, 5)
-            row[f"attnqat_{mode}_fwdbwd_tflops"] = flops(s, True) / msb / 1e9
+            row[f"attnqat_{tag}_fwdbwd_tflops"] = flops(s, True) / msb / 1e9
             o = f()
             b = lambda: torch.autograd.grad(o, (q, k, v), do, retain_graph=True)  # noqa: E731
-            row[f"attnqat_{mode}_bwd_tflops"] = flops(s, True, forward=False) / time_ms(b, 5) / 1e9
+            row[f"attnqat_{tag}_bwd_tflops"] = flops(s, True, forward=False) / time_ms(b, 5) / 1e9
             del o
         # The mma.sync forward and backward next to the wgmma ones
         # (attnqat.torch runs the wgmma kernels where the artifact has them).
@@ -166,21 +170,24 @@ def main():
               f"flash {row.get('flash_fwd_tflops', float('nan')):6.1f} "
               f"attnqat none {fmt('attnqat_none_fwd_tflops', base)} "
               f"qat {fmt('attnqat_qat_fwd_tflops', base)} "
+              f"qat-mx {fmt('attnqat_qatmx_fwd_tflops', base)} "
               f"fp4 {fmt('attnqat_fp4_fwd_tflops', base)} | "
               f"fwd+bwd cudnn {row.get('cudnn_fwdbwd_tflops', float('nan')):6.1f} "
               f"attnqat none {fmt('attnqat_none_fwdbwd_tflops', baseb)} "
-              f"qat {fmt('attnqat_qat_fwdbwd_tflops', baseb)} | "
+              f"qat {fmt('attnqat_qat_fwdbwd_tflops', baseb)} "
+              f"qat-mx {fmt('attnqat_qatmx_fwdbwd_tflops', baseb)} | "
               f"bwd cudnn {row.get('cudnn_bwd_tflops', float('nan')):6.1f} "
               f"flash {row.get('flash_bwd_tflops', float('nan')):6.1f} "
               f"attnqat none {fmt('attnqat_none_bwd_tflops', basebo)} "
               f"qat {fmt('attnqat_qat_bwd_tflops', basebo)} "
+              f"qat-mx {fmt('attnqat_qatmx_bwd_tflops', basebo)} "
               f"(mma.sync none {fmt('attnqat_tcnone_bwd_tflops', basebo)} "
               f"qat {fmt('attnqat_tcqat_bwd_tflops', basebo)})", flush=True)
     result = dict(gpu=gpu, torch=torch.__version__, note=(
         "bf16 everywhere; attnqat: sm_90a wgmma forward and backward "
         "(attnqat_tc*: the mma.sync ones), "
-        "time includes Q/K/V fake quantization in qat; fp4: pre-quantized "
-        "NVFP4 operands (fp4q: with the quantize kernels)"), rows=rows)
+        "time includes Q/K/V fake quantization in qat; qatmx: qat in MXFP4; "
+        "fp4: pre-quantized NVFP4 operands (fp4q: with the quantize kernels)"), rows=rows)
     (out / "bench.json").write_text(json.dumps(result, indent=1))
     try:
         import matplotlib

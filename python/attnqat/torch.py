@@ -5,9 +5,11 @@
 
 q: [B, Hq, M, D], k and v: [B, Hkv, N, D] CUDA float32 or bfloat16 tensors
 (Hq a multiple of Hkv). Runs on PyTorch's current stream. Modes: "none"
-(ordinary attention), "qat" (NVFP4 Q, K, V and two-level P, matched backward
-with D from O'), "dropin" (the same forward, ordinary backward; for
-ablations). Gradients pass straight through the quantizers.
+(ordinary attention), "qat" (FP4 Q, K, V and P, matched backward with D from
+O'), "dropin" (the same forward, ordinary backward; for ablations). Formats:
+"nvfp4" (blocks of 16, E4M3 scales, two-level P; the default) and "mxfp4"
+(blocks of 32, E8M0 scales, single-level P). Gradients pass straight through
+the quantizers.
 
 bfloat16 with head dim 64 or 128 runs the tensor-core kernels (BF16 MMA;
 softmax and P quantization in registers; the backward recomputes P with the
@@ -24,7 +26,7 @@ from . import runtime as _rt
 
 _RUNTIME = None
 MODES = ("none", "qat", "dropin")
-FORMATS = ("nvfp4",)
+FORMATS = ("nvfp4", "mxfp4")
 
 
 def _runtime():
@@ -40,8 +42,14 @@ def _stream():
 
 
 _DTYPES = {torch.float32: "f32", torch.bfloat16: "bf16"}
-# Mode -> the config part of a kernel name.
-_CONFIG = {"none": "none", "qat": "qat_pnvfp42", "dropin": "dropin_pnvfp42"}
+# P's block size and levels per format (two-level P needs E4M3 scales).
+_BLOCK = {"nvfp4": 16, "mxfp4": 32}
+_P_PART = {"nvfp4": "pnvfp42", "mxfp4": "pmxfp41"}
+
+
+def _config(mode, fmt):
+    """The config part of a kernel name: mode none has no formats."""
+    return "none" if mode == "none" else f"{mode}_{_P_PART[fmt]}"
 
 # Which sm_90a BF16 forward runs: "wg" (wgmma, a producer warpgroup and two
 # consumer warpgroups) where the artifact has it, or "tc" (mma.sync). Both
@@ -101,12 +109,12 @@ def _launch_backward(name, problem, args, device):
     return acc.to(bf16), dk.to(bf16), dv.to(bf16)
 
 
-def _fake_quant(x, outer, axis, inner):
-    """NVFP4 fake quantization of contiguous x viewed as [outer, axis, inner]
-    with blocks along `axis`."""
+def _fake_quant(x, outer, axis, inner, fmt):
+    """`fmt` fake quantization of contiguous x viewed as [outer, axis,
+    inner] with blocks along `axis`."""
     out = torch.empty_like(x)
     problem = _rt.Problem(outer, 1, 1, axis, 1, inner, 0, 0)
-    _runtime().launch(f"fake_quant_nvfp4_{_DTYPES[x.dtype]}", problem,
+    _runtime().launch(f"fake_quant_{fmt}_{_DTYPES[x.dtype]}", problem,
                       [_rt.ptr_arg("input", x.data_ptr()),
                        _rt.ptr_arg("output", out.data_ptr())], _stream())
     return out
@@ -149,17 +157,24 @@ def _check_inputs(q, k, v, mode, fmt):
 
 class PackedStateFunction(torch.autograd.Function):
     """qat / dropin on bf16 with head dim 64 or 128, saving Q, K, V packed
-    (NVFP4 codes + scales: 4.5 bits per element instead of 16). Computes the
+    (codes + scales: 4.5 bits per element instead of 16 in NVFP4, 4.25 in
+    MXFP4). Computes the
     same numbers as AttentionFunction on the tensor-core path, bit for bit.
     decode_first (the default) decodes the codes once per pass into
     transient BF16 tensors and runs the BF16 tensor-core kernels; False runs
     the kernels that decode every tile themselves (the same numbers)."""
 
     @staticmethod
-    def forward(ctx, q, k, v, causal, scale, mode, v_layout="rows", decode_first=True):
+    def forward(ctx, q, k, v, causal, scale, mode, v_layout="rows", decode_first=True,
+                fmt="nvfp4"):
         B, Hq, M, D = q.shape
         Hkv, N = k.shape[1], k.shape[2]
-        qp, kp, vp = quantize(q, -1), quantize(k, -1), quantize(v, -2)
+        if fmt != "nvfp4" and (not decode_first or v_layout != "rows"):
+            raise ValueError("attnqat.torch: the kernels that decode packed tiles "
+                             "themselves take NVFP4 only; use decode_first and the "
+                             "rows layout")
+        qp = quantize(q, -1, format=fmt)
+        kp, vp = quantize(k, -1, format=fmt), quantize(v, -2, format=fmt)
         causal_part = "_causal" if causal else ""
         o = torch.empty_like(q)
         rows = q.new_empty((B, Hq, M), dtype=torch.float32)
@@ -176,7 +191,7 @@ class PackedStateFunction(torch.autograd.Function):
             args.append(_rt.f32_arg("scale", scale))
             if o_prime32 is not None:
                 args.append(_rt.ptr_arg("o_prime", o_prime32.data_ptr()))
-            _runtime().launch(_forward_name(_CONFIG[mode], causal_part, D),
+            _runtime().launch(_forward_name(_config(mode, fmt), causal_part, D),
                               problem, args, _stream())
             o_prime = o_prime32.to(torch.bfloat16) if o_prime32 is not None else None
         else:
@@ -190,22 +205,22 @@ class PackedStateFunction(torch.autograd.Function):
             if o_prime is not None:
                 args.append(_rt.ptr_arg("o_prime", o_prime.data_ptr()))
             _runtime().launch(
-                f"attention_fwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16_packed",
+                f"attention_fwd_tc_{_config(mode, fmt)}{causal_part}_d{D}_bf16_packed",
                 problem, args, _stream())
         saved = o_prime if mode == "qat" else o
         # v_layout="t64" saves V as the sm_120a forward does (its block-scaled
         # MMA reads V^T); the backward then reads that layout.
         if v_layout == "t64":
-            vp = quantize(v, -2, layout="t64")
+            vp = quantize(v, -2, layout="t64", format=fmt)
         ctx.save_for_backward(qp.codes, qp.scales, kp.codes, kp.scales, vp.codes,
                               vp.scales, saved, m, l)
-        ctx.config = (causal, scale, mode, problem, v_layout, decode_first)
+        ctx.config = (causal, scale, mode, problem, v_layout, decode_first, fmt)
         return o
 
     @staticmethod
     def backward(ctx, grad_o):
         qc, qs, kc, ks, vc, vs, saved, m, l = ctx.saved_tensors
-        causal, scale, mode, problem, v_layout, decode_first = ctx.config
+        causal, scale, mode, problem, v_layout, decode_first, fmt = ctx.config
         B, Hq, Hkv, M, N, D = (problem.B, problem.Hq, problem.Hkv, problem.M,
                                problem.N, problem.D)
         grad_o = grad_o.contiguous().to(torch.bfloat16)
@@ -219,41 +234,41 @@ class PackedStateFunction(torch.autograd.Function):
         if decode_first and v_layout == "rows":
             # The saved codes decoded once more (transient), then the
             # tensor-core backward on BF16 operands.
-            name = _backward_name(_CONFIG[mode], causal_part, D)
-            qd = dequantize(Packed(qc, qs, (B, Hq, M, D), 3))
-            kd = dequantize(Packed(kc, ks, (B, Hkv, N, D), 3))
-            vd = dequantize(Packed(vc, vs, (B, Hkv, N, D), 2))
+            name = _backward_name(_config(mode, fmt), causal_part, D)
+            qd = dequantize(Packed(qc, qs, (B, Hq, M, D), 3, format=fmt))
+            kd = dequantize(Packed(kc, ks, (B, Hkv, N, D), 3, format=fmt))
+            vd = dequantize(Packed(vc, vs, (B, Hkv, N, D), 2, format=fmt))
             operands = (("q", qd), ("k", kd), ("v", vd))
         else:  # the kernels that decode the tiles themselves
             operands = (("q", qc), ("k", kc), ("v", vc), ("q_scales", qs),
                         ("k_scales", ks), ("v_scales", vs))
-            name = (f"attention_bwd_tc_{_CONFIG[mode]}{causal_part}_d{D}_bf16_packed"
+            name = (f"attention_bwd_tc_{_config(mode, fmt)}{causal_part}_d{D}_bf16_packed"
                     + ("_t64" if v_layout == "t64" else ""))
         args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in operands + (
             ("m", m), ("l", l), ("delta", delta), ("do", grad_o))]
         args.append(_rt.f32_arg("scale", scale))
         dq, dk, dv = _launch_backward(name, problem, args, grad_o.device)
-        return dq, dk, dv, None, None, None, None, None
+        return dq, dk, dv, None, None, None, None, None, None
 
 
 class AttentionFunction(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, q, k, v, causal, scale, mode):
+    def forward(ctx, q, k, v, causal, scale, mode, fmt="nvfp4"):
         B, Hq, M, D = q.shape
         Hkv, N = k.shape[1], k.shape[2]
         q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
         if mode != "none":  # Q, K blocked along D; V along keys.
-            q = _fake_quant(q, B * Hq * M, D, 1)
-            k = _fake_quant(k, B * Hkv * N, D, 1)
-            v = _fake_quant(v, B * Hkv, N, D)
+            q = _fake_quant(q, B * Hq * M, D, 1, fmt)
+            k = _fake_quant(k, B * Hkv * N, D, 1, fmt)
+            v = _fake_quant(v, B * Hkv, N, D, fmt)
         quantized = mode != "none"
         dtype = _DTYPES[q.dtype]
         tensor_cores = q.dtype == torch.bfloat16 and D in (64, 128)
         causal_part = "_causal" if causal else ""
         if tensor_cores:
-            fwd = _forward_name(_CONFIG[mode], causal_part, D)
+            fwd = _forward_name(_config(mode, fmt), causal_part, D)
         else:  # drop-in's forward is qat's
-            fwd = (f"attention_fwd_{'qat_pnvfp42' if quantized else 'none'}"
+            fwd = (f"attention_fwd_{_config('qat' if quantized else 'none', fmt)}"
                    f"{causal_part}_{dtype}")
         with_o_prime = mode == "qat" or (quantized and not tensor_cores)
         o = torch.empty_like(q)
@@ -282,13 +297,13 @@ class AttentionFunction(torch.autograd.Function):
         else:
             saved = o if tensor_cores else o.float()
         ctx.save_for_backward(q, k, v, saved, m, l)
-        ctx.config = (causal, scale, mode, problem, tensor_cores)
+        ctx.config = (causal, scale, mode, problem, tensor_cores, fmt)
         return o
 
     @staticmethod
     def backward(ctx, grad_o):
         q, k, v, saved, m, l = ctx.saved_tensors
-        causal, scale, mode, problem, tensor_cores = ctx.config
+        causal, scale, mode, problem, tensor_cores, fmt = ctx.config
         grad_o = grad_o.contiguous().to(q.dtype)
         f32 = torch.float32
         causal_part = "_causal" if causal else ""
@@ -310,27 +325,30 @@ class AttentionFunction(torch.autograd.Function):
                                _rt.ptr_arg("do", grad_o.data_ptr()),
                                _rt.ptr_arg("delta", delta.data_ptr())], _stream())
             args.append(_rt.ptr_arg("delta", delta.data_ptr()))
-            dq, dk, dv = _launch_backward(_backward_name(_CONFIG[mode], causal_part, D),
+            dq, dk, dv = _launch_backward(_backward_name(_config(mode, fmt), causal_part, D),
                                           problem, args, q.device)
-            return dq, dk, dv, None, None, None
+            return dq, dk, dv, None, None, None, None
         dq = torch.empty(q.shape, dtype=f32, device=q.device)
         dk = torch.zeros(k.shape, dtype=f32, device=k.device)  # atomics
         dv = torch.zeros(v.shape, dtype=f32, device=v.device)
-        name = f"attention_bwd_{_CONFIG[mode]}{causal_part}_{_DTYPES[q.dtype]}"
+        name = f"attention_bwd_{_config(mode, fmt)}{causal_part}_{_DTYPES[q.dtype]}"
         args += [_rt.ptr_arg("o_saved", saved.data_ptr()), _rt.ptr_arg("dq", dq.data_ptr())]
         args += [_rt.ptr_arg("dk", dk.data_ptr()), _rt.ptr_arg("dv", dv.data_ptr())]
         _runtime().launch(name, problem, args, _stream())
         dq, dk, dv = dq.to(q.dtype), dk.to(k.dtype), dv.to(v.dtype)
-        return dq, dk, dv, None, None, None
+        return dq, dk, dv, None, None, None, None
 
 
 def attention(q, k, v, *, causal=False, scale=None, mode="qat", format="nvfp4",
               packed_state=False):
     """FP4 QAT attention (see the module docstring). Returns O like q.
 
+    format: "nvfp4" or "mxfp4", the format of Q, K, V and P in modes qat and
+    dropin (mode none ignores it).
+
     packed_state=True (modes qat and dropin, bfloat16, head dim 64 or 128)
-    keeps Q, K, V for the backward as NVFP4 codes and scales rather than
-    BF16: same results, less activation memory (docs/python.md)."""
+    keeps Q, K, V for the backward as codes and scales of `format` rather
+    than BF16: same results, less activation memory (docs/python.md)."""
     _check_inputs(q, k, v, mode, format)
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1])
@@ -343,31 +361,33 @@ def attention(q, k, v, *, causal=False, scale=None, mode="qat", format="nvfp4",
             raise ValueError("attnqat.torch.attention: packed_state needs mode qat or "
                              "dropin, bfloat16 inputs and head dim 64 or 128")
         return PackedStateFunction.apply(q.contiguous(), k.contiguous(), v.contiguous(),
-                                         bool(causal), float(scale), mode)
-    return AttentionFunction.apply(q, k, v, bool(causal), float(scale), mode)
+                                         bool(causal), float(scale), mode, "rows", True,
+                                         format)
+    return AttentionFunction.apply(q, k, v, bool(causal), float(scale), mode, format)
 
 
 class Packed:
-    """NVFP4 codes and scales of a tensor, blocked along one dim: `codes`
+    """FP4 codes and scales of a tensor, blocked along one dim: `codes`
     (uint8, two E2M1 codes per byte along that dim, element 2j in the low
-    nibble), `scales` (uint8 E4M3, one per 16 elements along it), the
-    original `shape`, the block `dim` and the `layout` ("rows", or "t64":
-    see quantize)."""
+    nibble), `scales` (uint8, one per block along it: E4M3 per 16 elements
+    in NVFP4, E8M0 per 32 in MXFP4), the original `shape`, the block `dim`,
+    the `layout` ("rows", or "t64": see quantize) and the `format`."""
 
-    def __init__(self, codes, scales, shape, dim, layout="rows"):
+    def __init__(self, codes, scales, shape, dim, layout="rows", format="nvfp4"):
         self.codes, self.scales, self.shape, self.dim = codes, scales, tuple(shape), dim
-        self.layout = layout
+        self.layout, self.format = layout, format
 
 
-def quantize(x, dim, layout="rows"):
-    """NVFP4-quantizes a CUDA bfloat16 tensor with blocks of 16 along `dim`
+def quantize(x, dim, layout="rows", format="nvfp4"):
+    """Quantizes a CUDA bfloat16 tensor to `format` ("nvfp4": blocks of 16
+    with E4M3 scales; "mxfp4": blocks of 32 with E8M0 scales) along `dim`
     (DESIGN.md: Q and K along the head dim, V along the keys). Returns a
     Packed on x's device, produced on PyTorch's current stream.
 
     layout="t64" stores the codes transposed, as sm_120a's block-scaled MMA
     reads V: per index of the dims after `dim`, the codes along `dim` padded
     to a multiple of 64 (32 bytes per 64, element 2j in the low nibble) and
-    4 scale bytes per 64 (docs/gpu-kernels.md)."""
+    64 / block scale bytes per 64 (docs/gpu-kernels.md)."""
     if not isinstance(x, torch.Tensor) or x.device.type != "cuda":
         raise ValueError("attnqat.torch.quantize: x must be a CUDA tensor")
     if x.dtype != torch.bfloat16:
@@ -376,6 +396,10 @@ def quantize(x, dim, layout="rows"):
     if layout not in ("rows", "t64"):
         raise ValueError(f"attnqat.torch.quantize: layout must be 'rows' or 't64', "
                          f"got {layout!r}")
+    if format not in FORMATS:
+        raise ValueError(f"attnqat.torch.quantize: format must be one of {FORMATS}, "
+                         f"got {format!r}")
+    bs = _BLOCK[format]
     dim = dim % x.dim()
     x = x.contiguous()
     outer = math.prod(x.shape[:dim])
@@ -383,17 +407,17 @@ def quantize(x, dim, layout="rows"):
     if layout == "t64":
         tiles = (axis + 63) // 64
         codes = x.new_empty((outer, inner, tiles * 32), dtype=torch.uint8)
-        scales = x.new_empty((outer, inner, tiles * 4), dtype=torch.uint8)
+        scales = x.new_empty((outer, inner, tiles * (64 // bs)), dtype=torch.uint8)
     else:
         codes = x.new_empty((outer, (axis + 1) // 2, inner), dtype=torch.uint8)
-        scales = x.new_empty((outer, (axis + 15) // 16, inner), dtype=torch.uint8)
+        scales = x.new_empty((outer, (axis + bs - 1) // bs, inner), dtype=torch.uint8)
     problem = _rt.Problem(outer, 1, 1, axis, 1, inner, 0, 0)
-    kernel = "quantize_nvfp4_bf16" + ("_t64" if layout == "t64" else "")
+    kernel = f"quantize_{format}_bf16" + ("_t64" if layout == "t64" else "")
     _runtime().launch(kernel, problem,
                       [_rt.ptr_arg("input", x.data_ptr()),
                        _rt.ptr_arg("codes", codes.data_ptr()),
                        _rt.ptr_arg("scales", scales.data_ptr())], _stream())
-    return Packed(codes, scales, x.shape, dim, layout)
+    return Packed(codes, scales, x.shape, dim, layout, format)
 
 
 def dequantize(p):
@@ -407,7 +431,7 @@ def dequantize(p):
     axis, inner = p.shape[dim], math.prod(p.shape[dim + 1:])
     out = p.codes.new_empty(p.shape, dtype=torch.bfloat16)
     problem = _rt.Problem(outer, 1, 1, axis, 1, inner, 0, 0)
-    _runtime().launch("dequantize_nvfp4_bf16", problem,
+    _runtime().launch(f"dequantize_{p.format}_bf16", problem,
                       [_rt.ptr_arg("codes", p.codes.data_ptr()),
                        _rt.ptr_arg("scales", p.scales.data_ptr()),
                        _rt.ptr_arg("output", out.data_ptr())], _stream())
@@ -416,9 +440,10 @@ def dequantize(p):
 
 def attention_fp4(q, k, v, *, causal=False, scale=None, decode_first=True):
     """FP4 inference attention (mode fp4) on packed operands: q, k from
-    quantize(., dim=-1), v from quantize(., dim=-2), all NVFP4, head dim 64
-    or 128. P is quantized as in training (NVFP4, two-level). Returns O as
-    bfloat16 [B, Hq, M, D]; no autograd.
+    quantize(., dim=-1), v from quantize(., dim=-2), all in one format, head
+    dim 64 or 128. P is quantized as in training (NVFP4 two-level, or MXFP4).
+    Returns O as bfloat16 [B, Hq, M, D]; no autograd. MXFP4 runs
+    decode_first only.
 
     decode_first=True decodes Q, K, V to bfloat16 once (dequantize, exact)
     and runs the tensor-core forward on them; False runs the fp4 kernel that
@@ -433,6 +458,13 @@ def attention_fp4(q, k, v, *, causal=False, scale=None, decode_first=True):
             raise ValueError(f"attnqat.torch.attention_fp4: {name} must be 4-D and "
                              f"blocked along dim {dim} in the rows layout, got shape "
                              f"{p.shape}, dim {p.dim}, layout {p.layout}")
+    fmt = q.format
+    if not (k.format == v.format == fmt):
+        raise ValueError("attnqat.torch.attention_fp4: q, k and v must have one format, "
+                         f"got {q.format}, {k.format}, {v.format}")
+    if fmt != "nvfp4" and not decode_first:
+        raise ValueError("attnqat.torch.attention_fp4: the fp4 kernel that decodes "
+                         "tiles itself takes NVFP4 only; use decode_first")
     B, Hq, M, D = q.shape
     Hkv, N = k.shape[1], k.shape[2]
     if k.shape != v.shape or k.shape[0] != B or k.shape[3] != D or Hq % Hkv:
@@ -449,8 +481,8 @@ def attention_fp4(q, k, v, *, causal=False, scale=None, decode_first=True):
     problem = _rt.Problem(B, Hq, Hkv, M, N, D, _rt.FLAG_CAUSAL if causal else 0, 0)
     if decode_first:
         # Mode fp4's numbers on decoded operands are the dropin forward's
-        # (Q^F, K^F, V^F in, P quantized NVFP4 two-level, O = P^F V^F).
-        name = _forward_name("dropin_pnvfp42", causal_part, D)
+        # (Q^F, K^F, V^F in, P quantized in the same format, O = P^F V^F).
+        name = _forward_name(_config("dropin", fmt), causal_part, D)
         qd, kd, vd = dequantize(q), dequantize(k), dequantize(v)
         args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in (
             ("q", qd), ("k", kd), ("v", vd), ("o", o), ("lse", lse), ("m", m), ("l", l))]

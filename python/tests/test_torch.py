@@ -29,8 +29,9 @@ def reference(q, k, v, causal, scale):
 
 
 # An independent float32 model of DESIGN.md's quantized math (no attnqat
-# code): NVFP4 fake quantization, the integer-frame online softmax over
-# 64-key tiles with two-level NVFP4 P, and the matched backward.
+# code): NVFP4 or MXFP4 fake quantization, the integer-frame online softmax
+# over 64-key tiles with two-level NVFP4 (or MXFP4) P, and the matched
+# backward.
 LOG2E = 1.4426950408889634
 E2M1 = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 
@@ -58,11 +59,31 @@ def nvfp4(x, dim, g=None, with_g=True):
     return out.flatten(-2)[..., :n].movedim(-1, dim)
 
 
-def qat_model(q, k, v, do, causal, scale):
+def mxfp4(x, dim):
+    """phi: MXFP4 blocks of 32 along `dim`, scale 2^(floor(log2 amax) - 2)
+    (E8M0), code E2M1(x / scale) saturating at 6; returns code * scale."""
+    x = x.float().movedim(dim, -1)
+    n = x.shape[-1]
+    xb = torch.nn.functional.pad(x, (0, (-n) % 32)).unflatten(-1, (-1, 32))
+    amax = xb.abs().amax(-1, keepdim=True)
+    e = torch.floor(torch.log2(amax.double())).clamp(-125, 127) - 2
+    scale = torch.exp2(e).float()
+    code = torch.where(amax > 0, e2m1(xb / scale), torch.zeros_like(xb))
+    return (code * scale).flatten(-2)[..., :n].movedim(-1, dim)
+
+
+def qat_model(q, k, v, do, causal, scale, fmt="nvfp4"):
     """Forward (O, O', LSE) and matched backward of mode qat in float32."""
-    g = 1.0 / (6 * 448)
+    if fmt == "nvfp4":  # two-level P: the codes of P~ / g, O times g
+        g = 1.0 / (6 * 448)
+        phi = nvfp4
+        phi_p = lambda pt, with_g: nvfp4(pt, -1, g, with_g)  # noqa: E731
+    else:  # single-level
+        g = 1.0
+        phi = mxfp4
+        phi_p = lambda pt, with_g: mxfp4(pt, -1)  # noqa: E731
     group = q.shape[1] // k.shape[1]
-    qf, kf, vf = nvfp4(q, -1), nvfp4(k, -1), nvfp4(v, -2)
+    qf, kf, vf = phi(q, -1), phi(k, -1), phi(v, -2)
     kr, vr = kf.repeat_interleave(group, 1), vf.repeat_interleave(group, 1)
     s = (qf @ kr.transpose(-1, -2)) * scale * LOG2E
     M, N = s.shape[-2:]
@@ -85,13 +106,13 @@ def qat_model(q, k, v, do, causal, scale):
         alpha = torch.where(m == ninf, torch.zeros_like(m), torch.exp2(m - m_new))
         pt = p_tilde(st, m_new)
         l = alpha * l + pt.sum(-1, keepdim=True)
-        o = alpha * o + nvfp4(pt, -1, g, with_g=False) @ vr[..., j0:j0 + 64, :]
+        o = alpha * o + phi_p(pt, False) @ vr[..., j0:j0 + 64, :]
         op = alpha * op + pt @ vr[..., j0:j0 + 64, :]
         m = m_new
     o, op = o * ((1 / l) * g), op * (1 / l)
     # Backward: P^F from the forward's quantization in the final frame.
     pt = p_tilde(s, m)
-    p, pf = pt / l, nvfp4(pt, -1, g) / l
+    p, pf = pt / l, phi_p(pt, True) / l
     delta = (do * op).sum(-1, keepdim=True)
     dp = do @ vr.transpose(-1, -2)
     ds = p * (dp - delta)
@@ -168,16 +189,18 @@ class AttentionTest(unittest.TestCase):
                    for t in self.inputs(1, 4, 2, 130, 200, 128))
         do = torch.randn(1, 4, 130, 128, device="cuda", dtype=torch.bfloat16)
         try:
-            for mode in ("none", "qat", "dropin"):
+            for mode, fmt in (("none", "nvfp4"), ("qat", "nvfp4"), ("dropin", "nvfp4"),
+                              ("qat", "mxfp4")):
                 grads = {}
                 for family in ("tc", "wg"):
                     at.backward_family = family
-                    o = at.attention(q, k, v, causal=True, mode=mode)
+                    o = at.attention(q, k, v, causal=True, mode=mode, format=fmt)
                     grads[family] = torch.autograd.grad(o, (q, k, v), do)
                 for name, a, b in zip(("dQ", "dK", "dV"), grads["tc"], grads["wg"]):
                     err = (a.double() - b.double()).abs().max().item()
                     scale = a.double().abs().max().item()
-                    print(f"{mode} {name}: wgmma vs mma.sync max_abs={err:.3g} (max {scale:.3g})")
+                    print(f"{mode} {fmt} {name}: wgmma vs mma.sync max_abs={err:.3g} "
+                          f"(max {scale:.3g})")
                     # BF16 outputs: a few ulps of the largest gradient.
                     self.assertLess(err, 2e-2 * max(1.0, scale))
         finally:
@@ -196,13 +219,15 @@ class AttentionTest(unittest.TestCase):
                 q, k, v = (t.detach().bfloat16()
                            for t in self.inputs(4, 8, 4, 2000, 2000, D))
                 for causal in (False, True):
-                    for mode in ("none", "qat", "dropin"):
+                    for mode, fmt in (("none", "nvfp4"), ("qat", "nvfp4"), ("dropin", "nvfp4"),
+                                      ("qat", "mxfp4")):
                         outs = {}
                         for family in ("tc", "wg"):
                             at.forward_family = family
-                            outs[family] = at.attention(q, k, v, causal=causal, mode=mode)
+                            outs[family] = at.attention(q, k, v, causal=causal, mode=mode,
+                                                        format=fmt)
                         err = (outs["tc"].double() - outs["wg"].double()).abs().max().item()
-                        print(f"{mode} D={D} causal={causal}: wgmma vs mma.sync forward "
+                        print(f"{mode} {fmt} D={D} causal={causal}: wgmma vs mma.sync forward "
                               f"max_abs={err:.3g}")
                         self.assertEqual(err, 0.0)
         finally:
@@ -226,22 +251,28 @@ class AttentionTest(unittest.TestCase):
         """attention_fp4 on packed operands computes the qat/dropin forward
         on the same values: bit for bit, since both decode to the same BF16
         operands and run the same tensor-core arithmetic."""
-        for D, causal in ((64, False), (128, True)):
+        for D, causal, fmt in ((64, False, "nvfp4"), (128, True, "nvfp4"),
+                               (128, True, "mxfp4"), (64, False, "mxfp4")):
             q, k, v = (t.detach().bfloat16() for t in self.inputs(2, 4, 2, 130, 131, D))
-            packed = at.quantize(q, -1), at.quantize(k, -1), at.quantize(v, -2)
-            want = at.attention(q, k, v, causal=causal, mode="dropin")
+            packed = (at.quantize(q, -1, format=fmt), at.quantize(k, -1, format=fmt),
+                      at.quantize(v, -2, format=fmt))
+            want = at.attention(q, k, v, causal=causal, mode="dropin", format=fmt)
             # The decoded operands are the fake-quantized ones.
             for p, x, dim in zip(packed, (q, k, v), (3, 3, 2)):
                 self.assertTrue(torch.equal(at.dequantize(p), at._fake_quant(
                     x.contiguous(), math.prod(x.shape[:dim]), x.shape[dim],
-                    math.prod(x.shape[dim + 1:]))))
-            # Decode-first and per-tile decode (the fp4 kernel) alike.
-            for decode_first in (True, False):
+                    math.prod(x.shape[dim + 1:]), fmt)))
+            # Decode-first and per-tile decode (the fp4 kernel, NVFP4) alike.
+            for decode_first in (True, False) if fmt == "nvfp4" else (True,):
                 o = at.attention_fp4(*packed, causal=causal, decode_first=decode_first)
                 diff = (o.float() - want.float()).abs().max().item()
-                print(f"fp4 D={D} causal={causal} decode_first={decode_first}: "
+                print(f"fp4 {fmt} D={D} causal={causal} decode_first={decode_first}: "
                       f"max |O_fp4 - O_dropin| = {diff:.3g}")
                 self.assertTrue(torch.equal(o, want))
+        with self.assertRaisesRegex(ValueError, "NVFP4 only"):
+            at.attention_fp4(*packed, decode_first=False)
+        with self.assertRaisesRegex(ValueError, "one format"):
+            at.attention_fp4(at.quantize(q, -1), packed[1], packed[2])
         with self.assertRaisesRegex(TypeError, "Packed"):
             at.attention_fp4(q, k, v)
         with self.assertRaisesRegex(ValueError, "blocked along dim 2"):
@@ -265,14 +296,14 @@ class AttentionTest(unittest.TestCase):
             with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
                 out = fn()
             return out, total[0] / (B * H * L)
-        for mode in ("qat", "dropin"):
+        for mode, fmt in (("qat", "nvfp4"), ("dropin", "nvfp4"), ("qat", "mxfp4")):
             q, k, v = (t.detach().bfloat16().requires_grad_()
                        for t in self.inputs(B, H, H, L, L, D))
             do = torch.randn(B, H, L, D, device="cuda", dtype=torch.bfloat16)
             outs = {}
             for packed in (False, True):
                 o, per_token = saved_bytes(lambda: at.attention(
-                    q, k, v, causal=True, mode=mode, packed_state=packed))
+                    q, k, v, causal=True, mode=mode, format=fmt, packed_state=packed))
                 grads = torch.autograd.grad(o, (q, k, v), do)
                 outs[packed] = (o, grads, per_token)
             for name, a, b in (("O", outs[False][0], outs[True][0]),
@@ -280,16 +311,16 @@ class AttentionTest(unittest.TestCase):
                                ("dK", outs[False][1][1], outs[True][1][1]),
                                ("dV", outs[False][1][2], outs[True][1][2])):
                 if mode == "dropin" or name in ("O", "dV"):
-                    self.assertTrue(torch.equal(a, b), f"{mode} {name} differs")
+                    self.assertTrue(torch.equal(a, b), f"{mode} {fmt} {name} differs")
                     continue
                 err = (a.float() - b.float()).abs().max().item()
                 ref = a.float().abs().max().item()
-                print(f"{mode}: {name} with a BF16 O' in the state: max_abs {err:.3g} "
+                print(f"{mode} {fmt}: {name} with a BF16 O' in the state: max_abs {err:.3g} "
                       f"(max |{name}| {ref:.3g})")
                 self.assertLess(err, 1e-2 * ref)
             _, sdpa = saved_bytes(lambda: torch.nn.functional.scaled_dot_product_attention(
                 q, k, v, is_causal=True))
-            print(f"{mode}: saved bytes per token and head at D={D}: packed "
+            print(f"{mode} {fmt}: saved bytes per token and head at D={D}: packed "
                   f"{outs[True][2]:.0f}, BF16 operands {outs[False][2]:.0f}, "
                   f"PyTorch SDPA {sdpa:.0f}")
             self.assertLess(outs[True][2], outs[False][2])
@@ -300,19 +331,21 @@ class AttentionTest(unittest.TestCase):
         """O and the gradients of mode qat against qat_model (float32
         PyTorch, written from DESIGN.md): the f32 kernels closely, the bf16
         tensor-core kernels within bf16 rounding."""
-        for (B, Hq, Hkv, M, N, D, causal) in [(1, 4, 2, 130, 130, 64, True),
-                                              (2, 2, 1, 70, 200, 128, False)]:
+        for (B, Hq, Hkv, M, N, D, causal, fmt) in [
+                (1, 4, 2, 130, 130, 64, True, "nvfp4"), (2, 2, 1, 70, 200, 128, False, "nvfp4"),
+                (1, 4, 2, 130, 130, 128, True, "mxfp4"), (2, 2, 1, 70, 200, 64, False, "mxfp4")]:
             q, k, v = self.inputs(B, Hq, Hkv, M, N, D)
             do = torch.randn(B, Hq, M, D, device="cuda")
             scale = 1 / math.sqrt(D)
-            want_o, want_g = qat_model(q.detach(), k.detach(), v.detach(), do, causal, scale)
+            want_o, want_g = qat_model(q.detach(), k.detach(), v.detach(), do, causal, scale,
+                                       fmt)
             for dtype, tol in ((torch.float32, 2e-3), (torch.bfloat16, 3e-2)):
                 qc, kc, vc = (t.detach().to(dtype).requires_grad_() for t in (q, k, v))
                 if dtype == torch.bfloat16:  # the model sees the bf16 inputs
                     want_o, want_g = qat_model(qc.detach().float(), kc.detach().float(),
                                                vc.detach().float(),
-                                               do.to(dtype).float(), causal, scale)
-                o = at.attention(qc, kc, vc, causal=causal, mode="qat")
+                                               do.to(dtype).float(), causal, scale, fmt)
+                o = at.attention(qc, kc, vc, causal=causal, mode="qat", format=fmt)
                 grads = torch.autograd.grad(o, (qc, kc, vc), do.to(dtype))
                 for name, got, want in (("O", o, want_o), ("dQ", grads[0], want_g[0]),
                                         ("dK", grads[1], want_g[1]),
@@ -320,7 +353,7 @@ class AttentionTest(unittest.TestCase):
                     err = (got.float() - want).abs()
                     ref = max(1.0, want.abs().max().item())
                     frac = (err > 1e-3 * ref).float().mean().item()
-                    print(f"qat vs float32 model {dtype} D={D} causal={causal}: {name} "
+                    print(f"qat {fmt} vs float32 model {dtype} D={D} causal={causal}: {name} "
                           f"max_abs={err.max().item():.3g}, {100 * frac:.3f}% of "
                           f"elements off by more than 1e-3")
                     self.assertLess(err.max().item(), tol * ref)
@@ -402,9 +435,15 @@ class AttentionTest(unittest.TestCase):
 
     def test_training_loss_decreases(self):
         """A small attention layer trains for a few steps in each mode."""
-        for mode, dtype in (("none", torch.float32), ("qat", torch.float32),
-                            ("dropin", torch.float32), ("none", torch.bfloat16),
-                            ("qat", torch.bfloat16), ("dropin", torch.bfloat16)):
+        for mode, dtype, fmt in (("none", torch.float32, "nvfp4"),
+                                 ("qat", torch.float32, "nvfp4"),
+                                 ("dropin", torch.float32, "nvfp4"),
+                                 ("none", torch.bfloat16, "nvfp4"),
+                                 ("qat", torch.bfloat16, "nvfp4"),
+                                 ("dropin", torch.bfloat16, "nvfp4"),
+                                 ("qat", torch.float32, "mxfp4"),
+                                 ("qat", torch.bfloat16, "mxfp4"),
+                                 ("dropin", torch.bfloat16, "mxfp4")):
             torch.manual_seed(1)
             B, L, H, D = 2, 64, 2, 64
             x = torch.randn(B, L, H * D, device="cuda")
@@ -416,14 +455,14 @@ class AttentionTest(unittest.TestCase):
             for _ in range(30):
                 qkv = proj(x).view(B, L, 3, H, D).permute(2, 0, 3, 1, 4)
                 q, k, v = (t.to(dtype) for t in qkv)
-                o = at.attention(q, k, v, causal=True, mode=mode).float()
+                o = at.attention(q, k, v, causal=True, mode=mode, format=fmt).float()
                 y = out(o.permute(0, 2, 1, 3).reshape(B, L, H * D))
                 loss = torch.nn.functional.mse_loss(y, target)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
                 losses.append(loss.item())
-            print(f"{mode} {dtype}: loss {losses[0]:.4f} -> {losses[-1]:.4f} over "
+            print(f"{mode} {fmt} {dtype}: loss {losses[0]:.4f} -> {losses[-1]:.4f} over "
                   f"{len(losses)} steps")
             self.assertTrue(all(math.isfinite(x) for x in losses))
             if mode in ("none", "qat"):

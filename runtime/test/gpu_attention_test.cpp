@@ -453,28 +453,29 @@ void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
       attnqat_rt_mem_free(rt, d);
 }
 /// The matched-recomputation check on the GPU: the qat forward and backward
-/// built with --dump-p-codes write the E2M1 codes and E4M3 scales they
-/// quantized each 16-key P block of each row with (the forward also the
-/// frame it used). A block matches when every code is equal and the
-/// backward's scale is the forward's times 2^(frame - m) (m: the final
-/// frame). Compared with the float64 reference's frame model on the same
-/// inputs (DESIGN: at most its count plus 1e-4 of the blocks).
-void runMatchedCheck(attnqat_rt_runtime *rt, attnqat_rt_module *module,
-                     const char *fwdName, const char *bwdName, int64_t B, int64_t Hq,
-                     int64_t Hkv, int64_t M, int64_t N, int64_t D, bool causal,
-                     float stddev, uint64_t seed) {
-  const num::Format NV = num::Format::NVFP4;
+/// built with --dump-p-codes write the E2M1 codes and block scales they
+/// quantized each P block of each row with (16 keys and E4M3 for NVFP4, 32
+/// and E8M0 for MXFP4; the forward also the frame it used). A block matches
+/// when every code is equal and the backward's scale is the forward's times
+/// 2^(frame - m) (m: the final frame). NVFP4 (two-level P) is compared with
+/// the float64 reference's frame model on the same inputs (DESIGN: at most
+/// its count plus 1e-4 of the blocks); MXFP4 P must match everywhere.
+void runMatchedCheck(attnqat_rt_runtime *rt, attnqat_rt_module *module, const char *fwdName,
+                     const char *bwdName, num::Format fmt, int64_t B, int64_t Hq, int64_t Hkv,
+                     int64_t M, int64_t N, int64_t D, bool causal, float stddev, uint64_t seed) {
+  const bool nv = fmt == num::Format::NVFP4;
+  const int64_t bsz = nv ? 16 : 32;
   int64_t qn = B * Hq * M * D, kn = B * Hkv * N * D, rows = B * Hq * M;
-  int64_t blocks = (N + 15) / 16;
+  int64_t blocks = (N + bsz - 1) / bsz;
   std::mt19937_64 gen(seed);
   std::normal_distribution<float> normal(0.0f, stddev);
   std::vector<float> q(qn), k(kn), v(kn), dO(qn);
   for (auto *t : {&q, &k, &v, &dO})
     for (float &x : *t)
       x = num::bf16ToFloat(num::floatToBF16(normal(gen)));
-  fakeQuant(NV, q, B * Hq * M, D, 1);
-  fakeQuant(NV, k, B * Hkv * N, D, 1);
-  fakeQuant(NV, v, B * Hkv, N, D);
+  fakeQuant(fmt, q, B * Hq * M, D, 1);
+  fakeQuant(fmt, k, B * Hkv * N, D, 1);
+  fakeQuant(fmt, v, B * Hkv, N, D);
   auto upload16 = [&](const std::vector<float> &x) {
     std::vector<uint16_t> h(x.size());
     for (size_t i = 0; i < x.size(); ++i)
@@ -555,7 +556,7 @@ void runMatchedCheck(attnqat_rt_runtime *rt, attnqat_rt_module *module,
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t kb = 0; kb < blocks; ++kb) {
       int64_t row = r % M;
-      if (causal && kb * 16 > row)
+      if (causal && kb * bsz > row)
         continue; // every key of the block is masked
       ++total;
       uint8_t sf = fs[r * blocks + kb], sb = bs[r * blocks + kb];
@@ -564,17 +565,18 @@ void runMatchedCheck(attnqat_rt_runtime *rt, attnqat_rt_module *module,
         continue;
       }
       bool codesEqual = true;
-      for (int64_t j = kb * 16; j < std::min(N, kb * 16 + 16); ++j)
+      for (int64_t j = kb * bsz; j < std::min(N, kb * bsz + bsz); ++j)
         codesEqual &= fc[r * N + j] == bc[r * N + j];
-      double fScale = num::decodeE4M3(sf), bScale = num::decodeE4M3(sb);
+      double fScale = num::decodeScale(fmt, sf), bScale = num::decodeScale(fmt, sb);
       double shifted = std::ldexp(fScale, int(ff[r * blocks + kb] - mFinal[r]));
       if (codesEqual && shifted == bScale)
         continue;
       ++differ;
       // DESIGN: frames differ by exact powers of two, so only a block whose
       // E4M3 scale was rounded on the subnormal grid (amax / 6 / g below
-      // 2^-6, which may round up to 2^-6) on either side may differ.
-      subnormal += std::min(fScale, bScale) <= std::ldexp(1.0, -6);
+      // 2^-6, which may round up to 2^-6) on either side may differ; an
+      // MXFP4 (power of two) scale never.
+      subnormal += nv && std::min(fScale, bScale) <= std::ldexp(1.0, -6);
     }
   // The reference's frame model on the same quantized inputs, 64-key tiles.
   ref::Problem p;
@@ -584,8 +586,8 @@ void runMatchedCheck(attnqat_rt_runtime *rt, attnqat_rt_module *module,
   p.scale = scale;
   ref::Config cfg;
   cfg.mode = ref::Mode::QAT;
-  cfg.qFormat = cfg.kFormat = cfg.vFormat = cfg.pFormat = NV;
-  cfg.pTwoLevel = true;
+  cfg.qFormat = cfg.kFormat = cfg.vFormat = cfg.pFormat = fmt;
+  cfg.pTwoLevel = nv;
   cfg.forwardTileSize = 64;
   cfg.inputsPrequantized = true;
   ref::FrameMismatch cpu = ref::pFrameMismatch(p, cfg, 64);
@@ -595,7 +597,7 @@ void runMatchedCheck(attnqat_rt_runtime *rt, attnqat_rt_module *module,
   // exp2 and the reference's differ in more of them: reported only.
   bool withinTarget = differ <= cpu.mismatching + static_cast<int64_t>(1e-4 * total);
   bool ok = total > 0 && unvisited == 0 && differ == subnormal &&
-            (withinTarget || stddev * stddev > 3.5f);
+            (withinTarget || stddev * stddev > 3.5f) && (nv || differ == 0);
   std::printf("%s: matched recomputation on the GPU (%s, inputs N(0,%.3g), M=N=%lld): %lld "
               "of %lld P blocks differ between forward and backward (%.4f%%, %lld with "
               "subnormal scales); CPU reference frame model: %lld of %lld (%lld with "
@@ -740,6 +742,19 @@ int main(int argc, char **argv) {
          "attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16", Mode::QAT),
       tc("attention_fwd_wg_qat_pnvfp42_causal_d128_bf16", Mode::QAT, NV, true, true, 1, 2, 1, 2048, 2048, 128, 0, 0,
          "attention_bwd_wg_qat_pnvfp42_causal_d128_bf16", Mode::QAT),
+      // MXFP4 training (Q, K, V and P): 32-key P blocks span two warps of
+      // the backward; causal at D = 128 and GQA with tails at D = 64, each
+      // backward family after its forward.
+      tc("attention_fwd_tc_qat_pmxfp41_causal_d128_bf16", Mode::QAT, MX, false, true, 2, 4, 2, 130, 130, 128, 0, 0,
+         "attention_bwd_tc_qat_pmxfp41_causal_d128_bf16", Mode::QAT),
+      tc("attention_fwd_tc_qat_pmxfp41_d64_bf16", Mode::QAT, MX, false, false, 1, 4, 2, 77, 200, 64, 0, 0,
+         "attention_bwd_tc_qat_pmxfp41_d64_bf16", Mode::QAT),
+      tc("attention_fwd_wg_qat_pmxfp41_causal_d128_bf16", Mode::QAT, MX, false, true, 2, 4, 2, 130, 130, 128, 0, 0,
+         "attention_bwd_wg_qat_pmxfp41_causal_d128_bf16", Mode::QAT),
+      tc("attention_fwd_wg_qat_pmxfp41_d64_bf16", Mode::QAT, MX, false, false, 1, 4, 2, 77, 200, 64, 0, 0,
+         "attention_bwd_wg_qat_pmxfp41_d64_bf16", Mode::QAT),
+      tc("attention_fwd_wg_qat_pmxfp41_causal_d128_bf16", Mode::QAT, MX, false, true, 1, 2, 1, 2048, 2048, 128, 0, 0,
+         "attention_bwd_wg_qat_pmxfp41_causal_d128_bf16", Mode::QAT),
       // Mode fp4: packed codes and scales in (odd N: a half-filled last byte).
       tc("attention_fwd_tc_fp4_pnvfp42_causal_d128_bf16", Mode::FP4, NV, true, true, 1, 4, 2, 130, 131, 128),
       tc("attention_fwd_tc_fp4_pnvfp42_causal_d128_bf16", Mode::FP4, NV, true, true, 1, 2, 1, 4096, 4096, 128),
@@ -767,14 +782,23 @@ int main(int argc, char **argv) {
     // peaked ones (N(0,9)); causal, D = 128.
     int64_t n = smallOnly ? 130 : 1024;
     // Each forward with the backward of its family (mma.sync, wgmma).
-    for (auto [forward, backward] :
-         {std::pair{"attention_fwd_tc_qat_pnvfp42_causal_d128_bf16_pdump",
-                    "attention_bwd_tc_qat_pnvfp42_causal_d128_bf16_pdump"},
-          std::pair{"attention_fwd_wg_qat_pnvfp42_causal_d128_bf16_pdump",
-                    "attention_bwd_wg_qat_pnvfp42_causal_d128_bf16_pdump"}})
+    // MXFP4 P (32-key blocks across two warps of the backward) must match
+    // in every block.
+    struct Pair {
+      const char *forward, *backward;
+      num::Format format;
+    };
+    for (Pair pair : {Pair{"attention_fwd_tc_qat_pnvfp42_causal_d128_bf16_pdump",
+                           "attention_bwd_tc_qat_pnvfp42_causal_d128_bf16_pdump", NV},
+                      Pair{"attention_fwd_wg_qat_pnvfp42_causal_d128_bf16_pdump",
+                           "attention_bwd_wg_qat_pnvfp42_causal_d128_bf16_pdump", NV},
+                      Pair{"attention_fwd_tc_qat_pmxfp41_causal_d128_bf16_pdump",
+                           "attention_bwd_tc_qat_pmxfp41_causal_d128_bf16_pdump", MX},
+                      Pair{"attention_fwd_wg_qat_pmxfp41_causal_d128_bf16_pdump",
+                           "attention_bwd_wg_qat_pmxfp41_causal_d128_bf16_pdump", MX}})
       for (float stddev : {1.0f, std::sqrt(3.0f), 3.0f})
-        runMatchedCheck(rt, dumpModule, forward, backward, 1, 4, 2, n, n, 128, true, stddev,
-                        seed++);
+        runMatchedCheck(rt, dumpModule, pair.forward, pair.backward, pair.format, 1, 4, 2, n, n,
+                        128, true, stddev, seed++);
     attnqat_rt_module_unload(dumpModule);
   }
   attnqat_rt_module_unload(module);

@@ -153,3 +153,25 @@ func.func @fp4(%q: tensor<1x4x64x128xf4E2M1FN>, %qs: tensor<1x4x64x8xf8E4M3FN>,
       -> tensor<1x4x64x64xf32>, tensor<1x4x64xf32>
   return %o1, %o2 : tensor<1x4x64x128xbf16>, tensor<1x4x64x64xf32>
 }
+
+!mxc128 = !attnqat.state<config = #attnqat.config<mode = qat, q = #attnqat.mxfp4, k = #attnqat.mxfp4, v = #attnqat.mxfp4, p = #attnqat.mxfp4, p_scaling = single_level>, query = tensor<1x4x64x128xbf16>, key = tensor<1x2x64x128xbf16>, scale = 0.0883883461 : f32, causal = true>
+!mx64 = !attnqat.state<config = #attnqat.config<mode = qat, q = #attnqat.mxfp4, k = #attnqat.mxfp4, v = #attnqat.mxfp4, p = #attnqat.mxfp4, p_scaling = single_level>, query = tensor<1x4x64x64xbf16>, key = tensor<1x2x64x64xbf16>, scale = 1.250000e-01 : f32>
+// MXFP4 training: a row's 32-key P block spans two warps of the backward
+// (16 keys each), which meet their maxima in shared memory at a named
+// barrier of the pair (64 threads).
+// CHECK-DAG: gpu.func @attention_bwd_tc_qat_pmxfp41_causal_d128_bf16(
+// CHECK-DAG: gpu.func @attention_bwd_tc_qat_pmxfp41_d64_bf16(
+// CHECK-DAG: nvvm.barrier id = %{{.*}} number_of_threads = %{{.*}}
+// PTX: .entry attention_bwd_tc_qat_pmxfp41_causal_d128_bf16(
+// PTX-SAME: bar.sync {{.*}}%r{{[0-9]+}}, 64;
+// DUMP-DAG: gpu.func @attention_bwd_tc_qat_pmxfp41_causal_d128_bf16_pdump({{.*}}p_scales = "B*Hq*M*ceil(N/32)"
+// DUMP-DAG: gpu.func @attention_fwd_tc_qat_pmxfp41_causal_d128_bf16_pdump({{.*}}p_scales = "B*Hq*M*ceil(N/32)"
+func.func @train_mxfp4(%q: tensor<1x4x64x128xbf16>, %k: tensor<1x2x64x128xbf16>, %do: tensor<1x4x64x128xbf16>,
+                       %q64: tensor<1x4x64x64xbf16>, %k64: tensor<1x2x64x64xbf16>, %do64: tensor<1x4x64x64xbf16>)
+    -> (tensor<1x4x64x128xbf16>, tensor<1x4x64x64xbf16>) {
+  %o1, %l1, %s1 = attnqat.attention %q, %k, %k causal {config = #attnqat.config<mode = qat, q = #attnqat.mxfp4, k = #attnqat.mxfp4, v = #attnqat.mxfp4, p = #attnqat.mxfp4, p_scaling = single_level>} : tensor<1x4x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16> -> tensor<1x4x64x128xbf16>, tensor<1x4x64xf32>, !mxc128
+  %dq1, %dk1, %dv1 = attnqat.attention_backward %s1, %do : !mxc128, tensor<1x4x64x128xbf16> -> tensor<1x4x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16>
+  %o2, %l2, %s2 = attnqat.attention %q64, %k64, %k64 {config = #attnqat.config<mode = qat, q = #attnqat.mxfp4, k = #attnqat.mxfp4, v = #attnqat.mxfp4, p = #attnqat.mxfp4, p_scaling = single_level>} : tensor<1x4x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>, !mx64
+  %dq2, %dk2, %dv2 = attnqat.attention_backward %s2, %do64 : !mx64, tensor<1x4x64x64xbf16> -> tensor<1x4x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>
+  return %dq1, %dq2 : tensor<1x4x64x128xbf16>, tensor<1x4x64x64xbf16>
+}

@@ -625,8 +625,10 @@ struct ConvertAttnQATToGPUKernelsPass
                                             StringAttr::get(ctx, "out")));
             extents.push_back(NamedAttribute(StringAttr::get(ctx, "p_codes"),
                                              StringAttr::get(ctx, "B*Hq*M*N")));
-            extents.push_back(NamedAttribute(StringAttr::get(ctx, "p_scales"),
-                                             StringAttr::get(ctx, "B*Hq*M*ceil(N/16)")));
+            std::string pBlocks =
+                "B*Hq*M*ceil(N/" + std::to_string(st.getConfig().getP().getBlockSize()) + ")";
+            extents.push_back(
+                NamedAttribute(StringAttr::get(ctx, "p_scales"), StringAttr::get(ctx, pBlocks)));
           }
           if (!extents.empty())
             func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, extents));

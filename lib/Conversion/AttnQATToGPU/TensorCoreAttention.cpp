@@ -286,8 +286,10 @@ void BackwardBuilder::build() {
   BackwardBlock bb = backwardBlock(Hq, Hkv, N);
   Value tid = bb.tid, hk = bb.hk, bi = bb.bi, j0 = bb.j0, kw0 = bb.kw0, kvBase = bb.kvBase;
   const Value *keys = bb.keys;
-  if (quantizeP) // dV's P^F
+  if (quantizeP) { // dV's P^F
     setUpPCodecTable(tid, tc::kThreads);
+    setUpPExchange(tc::kThreads / 32);
+  }
 
   SmallVector<Value> tokens;
   if (packedIn) { // decoded once per block
@@ -336,6 +338,7 @@ void BackwardBuilder::build() {
       auto [h, i0, qBase] = item(w);
       mk.h = h;
       Value stage = remu(w, idx(2));
+      pExchangeStage = stage;
       Tile qS{qStages, stage}, doS{doStages, stage};
       Value prefetch = loadItem(addi(w, idx(1)));
 
@@ -463,10 +466,6 @@ bool coversBackward(AttentionBackwardOp op, std::string &why) {
   ConfigAttr config = st.getConfig();
   if (config.getMode() == Mode::FP4) {
     why = "mode fp4";
-    return false;
-  }
-  if (config.getMode() == Mode::QAT && !isa<NVFP4Attr>(config.getP())) {
-    why = "P blocks of 32 keys (a block spans two warps)";
     return false;
   }
   if (!st.getQuery().getElementType().isBF16()) {

@@ -434,7 +434,18 @@ protected:
     // can round to a nonzero code). A scale of 0 or NaN gives code 0: there
     // the divisor is 1 and the reciprocal 0, so every finite x gives 0.
     Value denom, recip;
-    if (pCodecTable) {
+    // An MXFP4 scale is a power of two, 2^-127 (f32-subnormal) to 2^-2 for
+    // P~ <= 1: its reciprocal is exact from the bits (the mask takes 2^-127
+    // to 2^127), so x / s = x * (1 / s) exactly, with no rcp.rn (a MUFU
+    // next to the exp2s) and no correction.
+    const bool powerOfTwo = isa<MXFP4Attr>(pFormat) && gP == 1.0f;
+    if (powerOfTwo) {
+      Value bits = arith::BitcastOp::create(b, loc, i32(), bs);
+      Value inv = arith::SubIOp::create(
+          b, loc, i32c(0x7F000000),
+          arith::AndIOp::create(b, loc, bits, i32c(static_cast<int32_t>(0xFF800000u))));
+      recip = sel(fp.scaleUsable(bs), arith::BitcastOp::create(b, loc, f32(), inv), cf(0));
+    } else if (pCodecTable) {
       auto [d, r] = reciprocalFromTable(bs);
       denom = d, recip = r;
     } else {
@@ -444,7 +455,8 @@ protected:
     }
     SmallVector<Value> codes;
     for (Value *v : vals) {
-      Value onGrid = fp.roundNonNegativeToE2M1(fp.divideWithReciprocal(*v, denom, recip));
+      Value quotient = powerOfTwo ? mulf(*v, recip) : fp.divideWithReciprocal(*v, denom, recip);
+      Value onGrid = fp.roundNonNegativeToE2M1(quotient);
       if (record)
         codes.push_back(fp.e2m1Code(onGrid));
       *v = mulf(onGrid, bs);
@@ -463,8 +475,12 @@ protected:
   /// setUpLanes.
   using PBlockRecorder =
       llvm::function_ref<void(int64_t block, Value scaleBits, ArrayRef<Value> codes)>;
+  /// `combine`, when given, sees each lane's share of maxima after the
+  /// reduce-scatter and before the scales (a block wider than the lanes:
+  /// MXFP4 in the backward, where the other warp holds half of it).
+  using MaxCombiner = llvm::function_ref<void(SmallVector<Value> &share)>;
   void quantizeBlocksShared(ArrayRef<SmallVector<Value *>> blocks, ArrayRef<int32_t> offsets,
-                            PBlockRecorder record = nullptr) {
+                            PBlockRecorder record = nullptr, MaxCombiner combine = nullptr) {
     FP4FormatAttrInterface pFormat = config.getP();
     float gP = config.getPGlobalScale();
     auto laneBit = [&](int32_t mask) { return ult(idx(0), andi(lane, idx(mask))); };
@@ -490,6 +506,8 @@ protected:
       }
       list = next;
     }
+    if (combine)
+      combine(list);
     for (Value &x : list)
       x = fp.blockScale(pFormat, x, gP, /*boundedAmax=*/true);
     // All-gather by indexed shuffles (no selects): the lane whose bit of
@@ -714,6 +732,48 @@ protected:
     return {h, i0, muli(addi(muli(bb.bi, Hq), h), M)};
   }
 
+  /// MXFP4 P in a backward: a row's 32-key block spans warps 2p and 2p + 1
+  /// (16 keys each), which meet their maxima in shared memory at a named
+  /// barrier of the pair (id 1 + p, 64 threads). Two buffers, by
+  /// `pExchangeStage` (the item's w % 2, set by the kernel per item), let a
+  /// warp write the next item's maxima while its partner still reads these.
+  Value pExchange, pExchangeStage;
+  int64_t pExchangeWarps = 0;
+  /// Each lane's share of maxima after the reduce-scatter over 8 lanes: the
+  /// 2 x 8 blocks of a 64-row S^T tile's n-tiles, one eighth.
+  static constexpr int64_t kPExchangeShare = 2 * (tc::kQueryTile / 8) / 8;
+  void setUpPExchange(int64_t warps) {
+    if (!config.isQuantized() || config.getP().getBlockSize() <= 16)
+      return;
+    auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+    pExchangeWarps = warps;
+    pExchange =
+        func.addWorkgroupAttribution(MemRefType::get({2 * warps * 32 * kPExchangeShare}, f32(),
+                                                     MemRefLayoutAttrInterface{}, workgroup),
+                                     loc);
+  }
+  /// The maxima of `share` (this warp's 16 keys of each block) made the
+  /// whole 32-key blocks' by the partner warp's (warp = kw0 / 16).
+  void pairMax(SmallVector<Value> &share, Value kw0) {
+    assert(pExchange && pExchangeStage && "MXFP4 P needs setUpPExchange and a stage");
+    assert(static_cast<int64_t>(share.size()) == kPExchangeShare && "a 64-row tile");
+    auto vt = VectorType::get({kPExchangeShare}, f32());
+    Value warp = divu(kw0, idx(16));
+    auto slot = [&](Value w) {
+      Value row = addi(muli(pExchangeStage, idx(pExchangeWarps)), w);
+      return muli(addi(muli(row, idx(32)), lane), idx(kPExchangeShare));
+    };
+    vector::StoreOp::create(b, loc, vector::FromElementsOp::create(b, loc, vt, share), pExchange,
+                            ValueRange{slot(warp)});
+    NVVM::BarrierOp::create(b, loc, Type(), toI32(addi(idx(1), divu(warp, idx(2)))), i32c(64),
+                            NVVM::BarrierReductionAttr(), Value());
+    Value partner = arith::XOrIOp::create(b, loc, warp, idx(1));
+    Value other = vector::LoadOp::create(b, loc, vt, pExchange, ValueRange{slot(partner)});
+    for (int64_t k = 0; k < kPExchangeShare; ++k)
+      share[k] = maxf(share[k],
+                      vector::ExtractOp::create(b, loc, other, ArrayRef<int64_t>{k}).getResult());
+  }
+
   Value bwdRowOf(int64_t nt, int64_t e) { return addi(idx(nt * 8 + e % 2), muli(t, idx(2))); }
   /// Row `which` of the current stage of `statS` (statStage: its first row;
   /// none: a single stage).
@@ -757,8 +817,9 @@ protected:
   /// From S^T: P (= P~ / l) and the P that multiplies dO for dV (qat: P~^F
   /// g / l, the forward's codes and scales in its final frame; otherwise
   /// P). A row's 16-key block is this warp's column of S^T, spread over the
-  /// lanes with the same t (lane xor 4, 8, 16) and both halves. With
-  /// `dump`, the codes and block scales are written out.
+  /// lanes with the same t (lane xor 4, 8, 16) and both halves; a 32-key
+  /// (MXFP4) block also over the partner warp (pairMax). With `dump`, the
+  /// codes and block scales are written out.
   void backwardP(const Masking &mk, ArrayRef<Acc> sT, Value statS, Value i0, Value qBase,
                  Value M, Value N, Value j0, Value kw0, const Value keys[2], bool quantizeP,
                  const PDump &dump, SmallVector<Acc> &p, SmallVector<Acc> &pf) {
@@ -790,6 +851,8 @@ protected:
       }
     pf = p;
     if (quantizeP) {
+      const int64_t bs = config.getP().getBlockSize();
+      assert((bs == 16 || bs == 32) && "P blocks of one warp or a warp pair");
       // Block nt * 2 + c: column c of n-tile nt, over the 8 lanes with this t.
       SmallVector<SmallVector<Value *>> blocks;
       for (int64_t nt = 0; nt < rTiles; ++nt)
@@ -803,13 +866,18 @@ protected:
         for (int64_t r = 0; r < 2; ++r)
           storeIf(andi(rowOk, ult(keys[r], N)), codes[r], dump.codes,
                   addi(muli(rowAt, N), keys[r]));
+        // The block's first warp writes its scale (kw0 a multiple of bs).
         Value blockStart = addi(j0, kw0);
-        Value blocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(16));
+        Value blocks = b.createOrFold<arith::CeilDivUIOp>(loc, N, idx(bs));
         Value lead = andi(andi(rowOk, ult(blockStart, N)),
                           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, g, idx(0)));
-        storeIf(lead, scaleBits, dump.scales, addi(muli(rowAt, blocks), divu(blockStart, idx(16))));
+        if (bs > 16)
+          lead = andi(lead, eqi(remu(kw0, idx(bs)), idx(0)));
+        storeIf(lead, scaleBits, dump.scales, addi(muli(rowAt, blocks), divu(blockStart, idx(bs))));
       };
-      quantizeBlocksShared(blocks, {4, 8, 16}, dump ? PBlockRecorder(record) : PBlockRecorder());
+      auto acrossWarps = [&](SmallVector<Value> &share) { pairMax(share, kw0); };
+      quantizeBlocksShared(blocks, {4, 8, 16}, dump ? PBlockRecorder(record) : PBlockRecorder(),
+                           bs > 16 ? MaxCombiner(acrossWarps) : MaxCombiner());
     }
     for (int64_t nt = 0; nt < rTiles; ++nt)
       for (int64_t e = 0; e < 4; ++e) {

@@ -126,8 +126,10 @@ void WgmmaBackwardBuilder::build() {
   Value wg = divu(tid, idx(tc::kThreads)), wtid = remu(tid, idx(tc::kThreads));
   Value wgTile = muli(wg, idx(sl.tile));
   Value rw0 = muli(remu(bb.warp, idx(4)), idx(16));
-  if (quantizeP) // dV's P^F
+  if (quantizeP) { // dV's P^F
     setUpPCodecTable(tid, threads);
+    setUpPExchange(threads / 32);
+  }
 
   // K and V: waited for with item 0's Q and dO, before the loop.
   Value wgKeys = addi(j0, muli(wg, idx(tc::kKeyTile)));
@@ -217,6 +219,7 @@ void WgmmaBackwardBuilder::build() {
     Value kAt = addi(idx(sl.k), wgOff), vAt = addi(idx(sl.v), wgOff);
     Value prefetch = loadItem(addi(w, idx(1)));
     statStage = muli(stage, idx(kBackwardStats));
+    pExchangeStage = stage;
 
     // dP^T = V dO^T multiplies while P and its codec run; but the
     // quantized modes at D = 128 have no registers for dP^T's accumulators
