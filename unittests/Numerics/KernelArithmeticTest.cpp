@@ -21,7 +21,11 @@
 //    two integer frames differing by exactly their power of two;
 //  * the index of a block scale's entry in the P codec's reciprocal table
 //    (its float bits >> 20): distinct for every E4M3 scale, the sentinel
-//    for 0 and NaN.
+//    for 0 and NaN;
+//  * an E8M0 (MXFP4) scale's reciprocal from its float bits,
+//    0x7F000000 - (bits & 0xFF800000), exact for every scale up to 2^125
+//    (the f32-subnormal 2^-127 included), so x / s = RN(x * (1 / s)) for x
+//    of any size below 8 s.
 //
 //===----------------------------------------------------------------------===//
 
@@ -268,6 +272,35 @@ TEST(KernelArithmetic, ReciprocalTableIndexIsDistinctPerScale) {
   EXPECT_EQ(reciprocalEntry(0.0f), 143u);
   EXPECT_EQ(reciprocalEntry(std::numeric_limits<float>::quiet_NaN()), 143u);
   EXPECT_EQ(reciprocalEntry(decodeE4M3(0x7F)), 143u); // E4M3 NaN
+}
+
+/// TileBuilder::quantizeWithScale's reciprocal of a power-of-two scale.
+float e8m0Reciprocal(float s) { return fromBits(0x7F000000u - (toBits(s) & 0xFF800000u)); }
+
+TEST(KernelArithmetic, E8M0ReciprocalFromBitsIsExact) {
+  std::mt19937 gen(11);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  const float midpoints[] = {0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.0f, 6.0f};
+  int64_t checked = 0;
+  // E8M0 bytes 0 (2^-127) to 252 (2^125): every scale an f32 amax can give.
+  for (uint32_t byte = 0; byte <= 252; ++byte) {
+    float s = decodeE8M0(static_cast<uint8_t>(byte));
+    float r = e8m0Reciprocal(s);
+    ASSERT_EQ(static_cast<double>(r), 1.0 / static_cast<double>(s)) << byte;
+    auto check = [&](float q) { // a quotient in [0, 8)
+      float x = q * s;          // exact unless it underflows
+      ASSERT_EQ(x * r, x / s) << byte << " " << q;
+      ++checked;
+    };
+    for (int i = 0; i < 2000; ++i)
+      check(8.0f * unit(gen));
+    for (float mid : midpoints)
+      for (float q : {std::nextafter(mid, 0.0f), mid, std::nextafter(mid, 8.0f)})
+        check(q);
+    check(0.0f);
+    check(std::nextafter(8.0f, 0.0f));
+  }
+  EXPECT_GT(checked, 500000);
 }
 
 } // namespace
