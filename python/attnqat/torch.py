@@ -169,10 +169,8 @@ class PackedStateFunction(torch.autograd.Function):
                 fmt="nvfp4"):
         B, Hq, M, D = q.shape
         Hkv, N = k.shape[1], k.shape[2]
-        if fmt != "nvfp4" and (not decode_first or v_layout != "rows"):
-            raise ValueError("attnqat.torch: the kernels that decode packed tiles "
-                             "themselves take NVFP4 only; use decode_first and the "
-                             "rows layout")
+        if fmt != "nvfp4" and v_layout != "rows":
+            raise ValueError("attnqat.torch: the t64 layout of V is NVFP4's only")
         qp = quantize(q, -1, format=fmt)
         kp, vp = quantize(k, -1, format=fmt), quantize(v, -2, format=fmt)
         causal_part = "_causal" if causal else ""
@@ -442,8 +440,7 @@ def attention_fp4(q, k, v, *, causal=False, scale=None, decode_first=True):
     """FP4 inference attention (mode fp4) on packed operands: q, k from
     quantize(., dim=-1), v from quantize(., dim=-2), all in one format, head
     dim 64 or 128. P is quantized as in training (NVFP4 two-level, or MXFP4).
-    Returns O as bfloat16 [B, Hq, M, D]; no autograd. MXFP4 runs
-    decode_first only.
+    Returns O as bfloat16 [B, Hq, M, D]; no autograd.
 
     decode_first=True decodes Q, K, V to bfloat16 once (dequantize, exact)
     and runs the tensor-core forward on them; False runs the fp4 kernel that
@@ -462,9 +459,6 @@ def attention_fp4(q, k, v, *, causal=False, scale=None, decode_first=True):
     if not (k.format == v.format == fmt):
         raise ValueError("attnqat.torch.attention_fp4: q, k and v must have one format, "
                          f"got {q.format}, {k.format}, {v.format}")
-    if fmt != "nvfp4" and not decode_first:
-        raise ValueError("attnqat.torch.attention_fp4: the fp4 kernel that decodes "
-                         "tiles itself takes NVFP4 only; use decode_first")
     B, Hq, M, D = q.shape
     Hkv, N = k.shape[1], k.shape[2]
     if k.shape != v.shape or k.shape[0] != B or k.shape[3] != D or Hq % Hkv:
@@ -489,7 +483,7 @@ def attention_fp4(q, k, v, *, causal=False, scale=None, decode_first=True):
         args.append(_rt.f32_arg("scale", float(scale)))
         _runtime().launch(name, problem, args, _stream())
         return o
-    name = f"attention_fwd_tc_fp4_pnvfp42{causal_part}_d{D}_bf16"
+    name = f"attention_fwd_tc_fp4_{_P_PART[fmt]}{causal_part}_d{D}_bf16"
     args = [_rt.ptr_arg(r, p.data_ptr()) for r, p in (
         ("q", q.codes), ("k", k.codes), ("v", v.codes), ("q_scales", q.scales),
         ("k_scales", k.scales), ("v_scales", v.scales), ("o", o), ("lse", lse),

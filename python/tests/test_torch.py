@@ -262,15 +262,13 @@ class AttentionTest(unittest.TestCase):
                 self.assertTrue(torch.equal(at.dequantize(p), at._fake_quant(
                     x.contiguous(), math.prod(x.shape[:dim]), x.shape[dim],
                     math.prod(x.shape[dim + 1:]), fmt)))
-            # Decode-first and per-tile decode (the fp4 kernel, NVFP4) alike.
-            for decode_first in (True, False) if fmt == "nvfp4" else (True,):
+            # Decode-first and per-tile decode (the fp4 kernel) alike.
+            for decode_first in (True, False):
                 o = at.attention_fp4(*packed, causal=causal, decode_first=decode_first)
                 diff = (o.float() - want.float()).abs().max().item()
                 print(f"fp4 {fmt} D={D} causal={causal} decode_first={decode_first}: "
                       f"max |O_fp4 - O_dropin| = {diff:.3g}")
                 self.assertTrue(torch.equal(o, want))
-        with self.assertRaisesRegex(ValueError, "NVFP4 only"):
-            at.attention_fp4(*packed, decode_first=False)
         with self.assertRaisesRegex(ValueError, "one format"):
             at.attention_fp4(at.quantize(q, -1), packed[1], packed[2])
         with self.assertRaisesRegex(TypeError, "Packed"):
@@ -384,18 +382,21 @@ class AttentionTest(unittest.TestCase):
         """The packed state decoded once per pass (transient BF16 operands,
         the BF16 kernels) and decoded tile by tile in the packed kernels give
         the same O and gradients, bit for bit."""
-        for D, causal, mode in ((64, True, "qat"), (128, False, "qat"), (128, True, "dropin")):
+        for D, causal, mode, fmt in ((64, True, "qat", "nvfp4"), (128, False, "qat", "nvfp4"),
+                                     (128, True, "dropin", "nvfp4"), (128, True, "qat", "mxfp4"),
+                                     (64, False, "qat", "mxfp4")):
             q, k, v = (t.detach().bfloat16().requires_grad_()
                        for t in self.inputs(1, 4, 2, 130, 131, D))
             do = torch.randn(1, 4, 130, D, device="cuda", dtype=torch.bfloat16)
             got = {}
             for decode_first in (True, False):
                 o = at.PackedStateFunction.apply(q, k, v, causal, 1 / math.sqrt(D), mode,
-                                                 "rows", decode_first)
+                                                 "rows", decode_first, fmt)
                 got[decode_first] = (o,) + torch.autograd.grad(o, (q, k, v), do)
             for name, a, b in zip(("O", "dQ", "dK", "dV"), got[True], got[False]):
-                self.assertTrue(torch.equal(a, b), f"{mode} D={D} {name} differs")
-            print(f"packed state {mode} D={D} causal={causal}: decode-first bit-identical")
+                self.assertTrue(torch.equal(a, b), f"{mode} {fmt} D={D} {name} differs")
+            print(f"packed state {mode} {fmt} D={D} causal={causal}: decode-first "
+                  "bit-identical")
 
     def test_t64_saved_v_gives_the_same_gradients(self):
         """The backward reading V in the t64 layout (what the sm_120a
