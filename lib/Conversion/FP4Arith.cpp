@@ -258,8 +258,18 @@ Value FP4Arith::scaleUsable(Value scale) {
   return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, scale, f32(0));
 }
 
-Value FP4Arith::quantizeElement(Value x, Value scale, float g) {
-  Value q = roundToE2M1(scaledForCode(x, scale, g));
+Value FP4Arith::powerOfTwoReciprocal(Value scale) {
+  Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), scale);
+  Value exponent = arith::AndIOp::create(b, loc, bits, i32(static_cast<int32_t>(0xFF800000u)));
+  return arith::BitcastOp::create(b, loc, b.getF32Type(),
+                                  arith::SubIOp::create(b, loc, i32(0x7F000000), exponent));
+}
+
+Value FP4Arith::quantizeElement(Value x, Value scale, float g, FP4FormatAttrInterface format) {
+  Value scaled = format && isa<MXFP4Attr>(format) && g == 1.0f
+                     ? arith::MulFOp::create(b, loc, x, powerOfTwoReciprocal(scale))
+                     : scaledForCode(x, scale, g);
+  Value q = roundToE2M1(scaled);
   // Scale 0 (underflow) and NaN scales give zero codes.
   return arith::SelectOp::create(b, loc, scaleUsable(scale), q, f32(0));
 }

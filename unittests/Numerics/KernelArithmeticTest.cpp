@@ -274,7 +274,7 @@ TEST(KernelArithmetic, ReciprocalTableIndexIsDistinctPerScale) {
   EXPECT_EQ(reciprocalEntry(decodeE4M3(0x7F)), 143u); // E4M3 NaN
 }
 
-/// TileBuilder::quantizeWithScale's reciprocal of a power-of-two scale.
+/// FP4Arith::powerOfTwoReciprocal (the codec kernels and the P codec).
 float e8m0Reciprocal(float s) { return fromBits(0x7F000000u - (toBits(s) & 0xFF800000u)); }
 
 TEST(KernelArithmetic, E8M0ReciprocalFromBitsIsExact) {

@@ -70,8 +70,14 @@ public:
   /// The decoded scale of scale bits (i8).
   Value decodeScale(FP4FormatAttrInterface format, Value bits);
 
-  /// E2M1(x / (s * g)) as a grid value (0 when s == 0).
-  Value quantizeElement(Value x, Value scale, float g);
+  /// E2M1(x / (s * g)) as a grid value (0 when s == 0). With `format`
+  /// MXFP4 (g = 1) the division is x * powerOfTwoReciprocal(s): the same
+  /// value for every x (both round x 2^-e once), without a division.
+  Value quantizeElement(Value x, Value scale, float g, FP4FormatAttrInterface format = {});
+  /// 1 / s for an E8M0 scale s = 2^e, e in [-127, 125], exactly, from its
+  /// float bits: 0x7F000000 - (bits & 0xFF800000) (the mask takes the
+  /// f32-subnormal 2^-127 to 2^127). Not for NaN.
+  Value powerOfTwoReciprocal(Value scale);
   /// x / (s * g): what an element's code rounds (by roundToE2M1 or a
   /// hardware E2M1 convert), dividing by the rounded scale.
   Value scaledForCode(Value x, Value scale, float g);

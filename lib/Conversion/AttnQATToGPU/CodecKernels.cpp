@@ -143,7 +143,7 @@ public:
       Value scale = fp.blockScale(key.format, amax, g);
       SmallVector<Value> onGrid;
       for (Value v : vals)
-        onGrid.push_back(fp.quantizeElement(v, scale, g));
+        onGrid.push_back(fp.quantizeElement(v, scale, g, key.format));
       if (key.kind == CodecKind::FakeQuant) {
         SmallVector<Value> out;
         for (Value v : onGrid)
@@ -225,7 +225,8 @@ public:
       for (int64_t k = 0; k < bs; ++k) {
         SmallVector<Value> vals = rowsAt(k);
         for (int64_t c = 0; c < e; ++c)
-          vals[c] = fp.dequantizeElement(fp.quantizeElement(vals[c], scale[c], g), scale[c], g);
+          vals[c] = fp.dequantizeElement(fp.quantizeElement(vals[c], scale[c], g, key.format),
+                                         scale[c], g);
         when(inside(k), [&] { storeElements(vals, elementAt(k)); });
       }
       return;
@@ -241,9 +242,10 @@ public:
       for (int64_t c = 0; c < e; ++c) {
         // An odd tail's high nibbles stay 0.
         Value hiCode = arith::SelectOp::create(
-            b, loc, inside(2 * p + 1), fp.e2m1Code(fp.quantizeElement(hi[c], scale[c], g)),
-            zero8);
-        bytes.push_back(pack(fp.e2m1Code(fp.quantizeElement(lo[c], scale[c], g)), hiCode));
+            b, loc, inside(2 * p + 1),
+            fp.e2m1Code(fp.quantizeElement(hi[c], scale[c], g, key.format)), zero8);
+        bytes.push_back(
+            pack(fp.e2m1Code(fp.quantizeElement(lo[c], scale[c], g, key.format)), hiCode));
       }
       when(inside(2 * p), [&] {
         vector::StoreOp::create(b, loc,
@@ -281,7 +283,8 @@ public:
           gpu::ShuffleOp::create(b, loc, amax, 1, 32, gpu::ShuffleMode::XOR).getShuffleResult());
       Value scale = fp.blockScale(key.format, amax, g);
       for (int64_t k = 0; k < bs / 2; ++k)
-        rows[k][c] = fp.dequantizeElement(fp.quantizeElement(rows[k][c], scale, g), scale, g);
+        rows[k][c] =
+            fp.dequantizeElement(fp.quantizeElement(rows[k][c], scale, g, key.format), scale, g);
     }
     for (int64_t k = 0; k < bs / 2; ++k)
       when(andi(live, ult(ks[k], n)), [&] { storeElements(rows[k], at[k]); });
@@ -520,8 +523,9 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
         auto ifIn = scf::IfOp::create(b, loc, b.getI8Type(), inside, /*withElse=*/true);
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPointToStart(&ifIn.getThenRegion().front());
-        scf::YieldOp::create(b, loc,
-                             ValueRange{fp.e2m1Code(fp.quantizeElement(load(idx(k)), scale, g))});
+        scf::YieldOp::create(
+            b, loc,
+            ValueRange{fp.e2m1Code(fp.quantizeElement(load(idx(k)), scale, g, key.format))});
         b.setInsertionPointToStart(&ifIn.getElseRegion().front());
         scf::YieldOp::create(b, loc, ValueRange{zero8});
         return ifIn.getResult(0);
@@ -544,7 +548,7 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(pairs.getBody()->getTerminator());
         Value k = pairs.getInductionVar();
-        Value lo = fp.e2m1Code(fp.quantizeElement(load(k), scale, g));
+        Value lo = fp.e2m1Code(fp.quantizeElement(load(k), scale, g, key.format));
         Value k1 = arith::AddIOp::create(b, loc, k, idx(1));
         Value hasHi = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, k1, n);
         // The high nibble of an odd tail stays 0 (a padded zero).
@@ -552,7 +556,7 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
         {
           OpBuilder::InsertionGuard g2(b);
           b.setInsertionPointToStart(&hiIf.getThenRegion().front());
-          Value hi = fp.e2m1Code(fp.quantizeElement(load(k1), scale, g));
+          Value hi = fp.e2m1Code(fp.quantizeElement(load(k1), scale, g, key.format));
           scf::YieldOp::create(b, loc, ValueRange{hi});
           b.setInsertionPointToStart(&hiIf.getElseRegion().front());
           scf::YieldOp::create(
@@ -568,7 +572,7 @@ void gpukernels::buildCodecKernel(gpu::GPUFuncOp func, const CodecKernelKey &key
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(loop.getBody()->getTerminator());
       Value k = loop.getInductionVar();
-      Value v = fp.dequantizeElement(fp.quantizeElement(load(k), scale, g), scale, g);
+      Value v = fp.dequantizeElement(fp.quantizeElement(load(k), scale, g, key.format), scale, g);
       Type elt = cast<MemRefType>(out0.getType()).getElementType();
       if (elt != v.getType())
         v = arith::TruncFOp::create(b, loc, elt, v);

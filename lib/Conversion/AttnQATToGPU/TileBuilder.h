@@ -440,11 +440,7 @@ protected:
     // next to the exp2s) and no correction.
     const bool powerOfTwo = isa<MXFP4Attr>(pFormat) && gP == 1.0f;
     if (powerOfTwo) {
-      Value bits = arith::BitcastOp::create(b, loc, i32(), bs);
-      Value inv = arith::SubIOp::create(
-          b, loc, i32c(0x7F000000),
-          arith::AndIOp::create(b, loc, bits, i32c(static_cast<int32_t>(0xFF800000u))));
-      recip = sel(fp.scaleUsable(bs), arith::BitcastOp::create(b, loc, f32(), inv), cf(0));
+      recip = sel(fp.scaleUsable(bs), fp.powerOfTwoReciprocal(bs), cf(0));
     } else if (pCodecTable) {
       auto [d, r] = reciprocalFromTable(bs);
       denom = d, recip = r;
