@@ -266,7 +266,7 @@ Value FP4Arith::powerOfTwoReciprocal(Value scale) {
 }
 
 Value FP4Arith::quantizeElement(Value x, Value scale, float g, FP4FormatAttrInterface format) {
-  Value scaled = format && isa<MXFP4Attr>(format) && g == 1.0f
+  Value scaled = scalesArePowersOfTwo(format, g)
                      ? arith::MulFOp::create(b, loc, x, powerOfTwoReciprocal(scale))
                      : scaledForCode(x, scale, g);
   Value q = roundToE2M1(scaled);

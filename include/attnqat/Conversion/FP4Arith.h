@@ -74,6 +74,11 @@ public:
   /// MXFP4 (g = 1) the division is x * powerOfTwoReciprocal(s): the same
   /// value for every x (both round x 2^-e once), without a division.
   Value quantizeElement(Value x, Value scale, float g, FP4FormatAttrInterface format = {});
+  /// Whether x / (s * g) is x times a power of two: MXFP4 (E8M0 scales)
+  /// with g = 1, where powerOfTwoReciprocal replaces the division.
+  static bool scalesArePowersOfTwo(FP4FormatAttrInterface format, float g) {
+    return format && isa<MXFP4Attr>(format) && g == 1.0f;
+  }
   /// 1 / s for an E8M0 scale s = 2^e, e in [-127, 125], exactly, from its
   /// float bits: 0x7F000000 - (bits & 0xFF800000) (the mask takes the
   /// f32-subnormal 2^-127 to 2^127). Not for NaN.

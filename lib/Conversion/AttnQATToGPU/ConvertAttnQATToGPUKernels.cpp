@@ -248,6 +248,10 @@ struct ConvertAttnQATToGPUKernelsPass
                                      {FlatSymbolRefAttr::get(func.getNameAttr())}));
     };
 
+    // The P-code dump's scales (and frames): one per row and P block.
+    auto pBlocksExtent = [](ConfigAttr config) {
+      return "B*Hq*M*ceil(N/" + std::to_string(config.getP().getBlockSize()) + ")";
+    };
     // Extents of packed operands: codes two per byte along the block axis,
     // one scale per block; with `vT64`, V in the t64 layout (V^T, keys padded
     // to 64), which `layouts` then names for the artifact.
@@ -334,8 +338,7 @@ struct ConvertAttnQATToGPUKernelsPass
             func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_90a"}));
           if (!packed) // Q, K, V rows arrive by 16-byte cp.async
             setAlign(func, {{"q", 16}, {"k", 16}, {"v", 16}});
-          std::string pBlocks =
-              "B*Hq*M*ceil(N/" + std::to_string(op.getConfig().getP().getBlockSize()) + ")";
+          std::string pBlocks = pBlocksExtent(op.getConfig());
           if (dumpP)
             func->setAttr(
                 "attnqat.access",
@@ -625,10 +628,8 @@ struct ConvertAttnQATToGPUKernelsPass
                                             StringAttr::get(ctx, "out")));
             extents.push_back(NamedAttribute(StringAttr::get(ctx, "p_codes"),
                                              StringAttr::get(ctx, "B*Hq*M*N")));
-            std::string pBlocks =
-                "B*Hq*M*ceil(N/" + std::to_string(st.getConfig().getP().getBlockSize()) + ")";
-            extents.push_back(
-                NamedAttribute(StringAttr::get(ctx, "p_scales"), StringAttr::get(ctx, pBlocks)));
+            extents.push_back(NamedAttribute(StringAttr::get(ctx, "p_scales"),
+                                             StringAttr::get(ctx, pBlocksExtent(st.getConfig()))));
           }
           if (!extents.empty())
             func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, extents));

@@ -438,7 +438,7 @@ protected:
     // P~ <= 1: its reciprocal is exact from the bits (the mask takes 2^-127
     // to 2^127), so x / s = x * (1 / s) exactly, with no rcp.rn (a MUFU
     // next to the exp2s) and no correction.
-    const bool powerOfTwo = isa<MXFP4Attr>(pFormat) && gP == 1.0f;
+    const bool powerOfTwo = FP4Arith::scalesArePowersOfTwo(pFormat, gP);
     if (powerOfTwo) {
       recip = sel(fp.scaleUsable(bs), fp.powerOfTwoReciprocal(bs), cf(0));
     } else if (pCodecTable) {
