@@ -1,6 +1,6 @@
 """Where a training step's time goes, kernel by kernel (run on the GPU machine).
 
-    python3 bench/step_profile.py [--mode qat] [B:H:N:D:causal ...]
+    python3 bench/step_profile.py [--mode qat] [--format nvfp4|mxfp4] [B:H:N:D:causal ...]
 
 Profiles one attnqat.torch.attention forward+backward (after a warm-up)
 with torch.profiler and prints each GPU kernel's time and share of the
@@ -37,6 +37,7 @@ def kernel_times(fn):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", default="qat")
+    ap.add_argument("--format", default="nvfp4", choices=["nvfp4", "mxfp4"])
     ap.add_argument("shapes", nargs="*",
                     default=["1:16:16384:128:0", "1:16:16384:128:1", "4:16:4096:128:0",
                              "4:16:4096:128:1"])
@@ -48,13 +49,13 @@ def main():
                                requires_grad=True) for _ in range(3))
         do = torch.randn_like(q)
         ours = kernel_times(lambda: torch.autograd.grad(
-            at.attention(q, k, v, causal=causal, mode=args.mode), (q, k, v), do))
+            at.attention(q, k, v, causal=causal, mode=args.mode, format=args.format), (q, k, v), do))
         with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
             ref = kernel_times(lambda: torch.autograd.grad(
                 torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal),
                 (q, k, v), do))
         total, ref_total = sum(ours.values()), sum(ref.values())
-        print(f"== B={B} H={H} N={N} D={D} causal={causal} mode={args.mode}: kernels "
+        print(f"== B={B} H={H} N={N} D={D} causal={causal} mode={args.mode} format={args.format}: kernels "
               f"{total:.3f} ms, cuDNN {ref_total:.3f} ms (ratio {ref_total / total:.3f})")
         for name, ms in sorted(ours.items(), key=lambda x: -x[1]):
             print(f"  {ms:8.3f} ms {100 * ms / total:5.1f}%  {name[:90]}")

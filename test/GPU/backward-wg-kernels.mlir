@@ -34,6 +34,9 @@
 // PTX-SAME: fence.proxy.async.shared::cta
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 0, 0;
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 1;
+// dS^T's BF16 pairs go to shared memory as 32-bit stores (a store of
+// unknown alignment was split into two 16-bit ones).
+// PTX-NOT: st.shared.b16
 // dQ: A (dS^T, [key][row]) and B (K) both MN-major, a warpgroup's 64 columns.
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 1, 1;
 // PTX-NOT: atom.global.add.f32

@@ -311,7 +311,10 @@ void WgmmaBackwardBuilder::build() {
             b, loc, VectorType::get({2}, bf16()),
             vector::FromElementsOp::create(b, loc, VectorType::get({1}, i32()),
                                            ValueRange{frag[i]}));
-        vector::StoreOp::create(b, loc, pair, smemBf16, ValueRange{divu(addi(pad, at), idx(2))});
+        // 4-byte aligned (t * 4 into a swizzled 16-byte chunk): one 32-bit
+        // store, where LLVM split a store of unknown alignment into two.
+        vector::StoreOp::create(b, loc, pair, smemBf16, ValueRange{divu(addi(pad, at), idx(2))},
+                                /*nontemporal=*/false, llvm::Align(4));
       }
     }
     // dK += dS^T Q.
