@@ -266,9 +266,18 @@ Value FP4Arith::powerOfTwoReciprocal(Value scale) {
 }
 
 Value FP4Arith::quantizeElement(Value x, Value scale, float g, FP4FormatAttrInterface format) {
-  Value scaled = scalesArePowersOfTwo(format, g)
-                     ? arith::MulFOp::create(b, loc, x, powerOfTwoReciprocal(scale))
-                     : scaledForCode(x, scale, g);
+  Value scaled;
+  if (scalesArePowersOfTwo(format, g)) {
+    scaled = arith::MulFOp::create(b, loc, x, powerOfTwoReciprocal(scale));
+  } else if (dividesByReciprocal(format, g)) {
+    // The block's elements share reciprocal(scale) (one division per block
+    // once CSE merges them). A quotient the correction cannot make exact
+    // (x far below the normal range) is below 2^-90 and has code 0 either
+    // way; -0 comes out +0, so x's sign goes back on.
+    scaled = math::CopySignOp::create(b, loc, divideWithReciprocal(x, scale, reciprocal(scale)), x);
+  } else {
+    scaled = scaledForCode(x, scale, g);
+  }
   Value q = roundToE2M1(scaled);
   // Scale 0 (underflow) and NaN scales give zero codes.
   return arith::SelectOp::create(b, loc, scaleUsable(scale), q, f32(0));

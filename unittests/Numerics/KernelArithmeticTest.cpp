@@ -22,6 +22,9 @@
 //  * the index of a block scale's entry in the P codec's reciprocal table
 //    (its float bits >> 20): distinct for every E4M3 scale, the sentinel
 //    for 0 and NaN;
+//  * the same correction in the NVFP4 codec kernels (global scale 1) for
+//    any element a block with that scale can hold, x's sign put back: the
+//    division's codes for every BF16 value, including -0 and subnormals;
 //  * an E8M0 (MXFP4) scale's reciprocal from its float bits,
 //    0x7F000000 - (bits & 0xFF800000), exact for every scale up to 2^125
 //    (the f32-subnormal 2^-127 included), so x / s = RN(x * (1 / s)) for x
@@ -167,6 +170,48 @@ TEST(KernelArithmetic, MarksteinDivisionIsTheDivision) {
   }
   EXPECT_GT(checked, 500000);
   EXPECT_EQ(quotientsDiffer, 0);
+  EXPECT_EQ(codesDiffer, 0);
+}
+
+// The NVFP4 codec kernels (global scale 1) divide an element by its block's
+// E4M3 scale s with the block's one reciprocal: FP4Arith::quantizeElement,
+// divideWithReciprocal and x's sign put back. The elements of a block with
+// scale s lie within 6 (s + 2^-10) (1 + 2^-4) of zero, or anywhere when s
+// saturated at 448; every such BF16 value, random floats of every exponent
+// and each E2M1 midpoint's neighbours get the division's code.
+TEST(KernelArithmetic, MarksteinDivisionGivesTheCodecKernelsCodes) {
+  std::mt19937 gen(13);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  const float midpoints[] = {0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.0f, 6.0f};
+  int64_t checked = 0, codesDiffer = 0;
+  for (uint32_t bits = 1; bits < 0x7F; ++bits) {
+    float s = decodeE4M3(static_cast<uint8_t>(bits));
+    float r = 1.0f / s;
+    float bound = s == 448.0f ? std::numeric_limits<float>::max() : 7.0f * (s + 0x1p-10f);
+    auto check = [&](float x) {
+      if (!(std::fabs(x) <= bound))
+        return;
+      uint8_t want = encodeE2M1(x / s);
+      uint8_t got = encodeE2M1(std::copysign(divideWithReciprocal(x, s, r), x));
+      ++checked;
+      if (got != want)
+        ++codesDiffer;
+    };
+    for (uint32_t b16 = 0; b16 < 0x10000; ++b16) // every BF16 value, both signs
+      check(fromBits(b16 << 16));
+    for (int i = 0; i < 2000; ++i)
+      check(std::ldexp(unit(gen), -static_cast<int>(gen() % 160)) * bound);
+    for (float t : midpoints)
+      for (float sign : {1.0f, -1.0f}) {
+        float x = sign * t * s;
+        for (int k = 0; k < 8; ++k, x = std::nextafter(x, 0.0f))
+          check(x);
+        x = sign * t * s;
+        for (int k = 0; k < 8; ++k, x = std::nextafter(x, sign * 1e30f))
+          check(x);
+      }
+  }
+  EXPECT_GT(checked, 1000000);
   EXPECT_EQ(codesDiffer, 0);
 }
 

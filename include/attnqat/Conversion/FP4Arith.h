@@ -72,12 +72,21 @@ public:
 
   /// E2M1(x / (s * g)) as a grid value (0 when s == 0). With `format`
   /// MXFP4 (g = 1) the division is x * powerOfTwoReciprocal(s): the same
-  /// value for every x (both round x 2^-e once), without a division.
+  /// value for every x (both round x 2^-e once), without a division; NVFP4
+  /// (g = 1) divides by the reciprocal with Markstein's correction
+  /// (dividesByReciprocal): the same codes.
   Value quantizeElement(Value x, Value scale, float g, FP4FormatAttrInterface format = {});
   /// Whether x / (s * g) is x times a power of two: MXFP4 (E8M0 scales)
   /// with g = 1, where powerOfTwoReciprocal replaces the division.
   static bool scalesArePowersOfTwo(FP4FormatAttrInterface format, float g) {
     return format && isa<MXFP4Attr>(format) && g == 1.0f;
+  }
+  /// Whether x / s runs as Markstein's correction with the block's one
+  /// reciprocal: NVFP4 with g = 1, whose E4M3 scales lie in [2^-9, 448], so
+  /// that for every finite x the quotient is RN(x / s) or, for |x| below
+  /// 2^-100, has code 0 either way (unittests/Numerics/KernelArithmeticTest.cpp).
+  static bool dividesByReciprocal(FP4FormatAttrInterface format, float g) {
+    return format && isa<NVFP4Attr>(format) && g == 1.0f;
   }
   /// 1 / s for an E8M0 scale s = 2^e, e in [-127, 125], exactly, from its
   /// float bits: 0x7F000000 - (bits & 0xFF800000) (the mask takes the
