@@ -694,14 +694,44 @@ protected:
   /// causal skips the tiles whose rows come before the block's first key.
   struct BackwardItems {
     Value count, tilesPerHead, qTileStart;
+    /// With `fastDivide`: w / tilesPerHead without a divide per item (i32,
+    /// w < 2^31) as (umulhi(w, tilesMul) + w) >> tilesShift, tilesShift =
+    /// ceil(log2 tilesPerHead), tilesMul = ceil(2^(32 + shift) /
+    /// tilesPerHead) - 2^32: exact for every w < 2^31 (the round-up
+    /// multiplier, as CUTLASS's FastDivmod). The 64-bit divides it replaces
+    /// took about 40 instructions per wgmma backward item; the mma.sync
+    /// backward keeps them (ptxas 13 spilled 56-72 bytes more there).
+    Value tilesMul, tilesShift;
   };
-  BackwardItems backwardItems(const BackwardBlock &bb, bool causal, Value M) {
+  BackwardItems backwardItems(const BackwardBlock &bb, bool causal, Value M,
+                              bool fastDivide = false) {
     BackwardItems it;
     it.qTileStart = causal ? divu(bb.j0, idx(tc::kQueryTile)) : idx(0);
     Value numQTiles = b.createOrFold<arith::CeilDivUIOp>(loc, M, idx(tc::kQueryTile));
     it.tilesPerHead = subi(numQTiles, minu(it.qTileStart, numQTiles));
     it.count = muli(bb.group, it.tilesPerHead);
+    if (!fastDivide)
+      return it;
+    // A block with no items never asks for one: divide by 1 there.
+    Value d = toI32(arith::MaxUIOp::create(b, loc, it.tilesPerHead, idx(1)));
+    it.tilesShift =
+        subi(i32c(32), LLVM::CountLeadingZerosOp::create(b, loc, i32(), subi(d, i32c(1)),
+                                                         /*is_zero_poison=*/false));
+    Type i64 = b.getI64Type();
+    Value d64 = arith::ExtUIOp::create(b, loc, i64, d);
+    Value pow =
+        arith::ShLIOp::create(b, loc, arith::ConstantIntOp::create(b, loc, 1, 64),
+                              arith::ExtUIOp::create(b, loc, i64, addi(it.tilesShift, i32c(32))));
+    Value m = b.createOrFold<arith::CeilDivUIOp>(loc, pow, d64);
+    it.tilesMul = arith::TruncIOp::create(b, loc, i32(), m);
     return it;
+  }
+  /// w / tilesPerHead (index) by the multiplier above.
+  Value itemHead(const BackwardItems &it, Value w) {
+    Value w32 = toI32(w);
+    auto mul = arith::MulUIExtendedOp::create(b, loc, w32, it.tilesMul);
+    Value q = arith::ShRUIOp::create(b, loc, addi(mul.getHigh(), w32), it.tilesShift);
+    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), q);
   }
   /// Starts the loads of work item w's Q and dO tiles into stage w % 2 with
   /// `load(qBase, i0, stage, tokens)` and returns their group of copies.
@@ -723,8 +753,16 @@ protected:
   std::tuple<Value, Value, Value> backwardItem(const BackwardBlock &bb,
                                                const BackwardItems &it, Value w, Value Hq,
                                                Value M) {
-    Value h = addi(muli(bb.hk, bb.group), divu(w, it.tilesPerHead));
-    Value i0 = muli(addi(it.qTileStart, remu(w, it.tilesPerHead)), idx(tc::kQueryTile));
+    Value head, tile;
+    if (it.tilesMul) {
+      head = itemHead(it, w);
+      tile = subi(w, muli(head, it.tilesPerHead));
+    } else {
+      head = divu(w, it.tilesPerHead);
+      tile = remu(w, it.tilesPerHead);
+    }
+    Value h = addi(muli(bb.hk, bb.group), head);
+    Value i0 = muli(addi(it.qTileStart, tile), idx(tc::kQueryTile));
     return {h, i0, muli(addi(muli(bb.bi, Hq), h), M)};
   }
 

@@ -137,7 +137,7 @@ void WgmmaBackwardBuilder::build() {
   copyRows(wtid, v, kvBase, wgKeys, N, tc::kKeyTile, addi(idx(sl.v), wgTile));
 
   Masking mk = backwardMasking(st, mask, lengths, bi, M, N, Hq, scale);
-  BackwardItems work = backwardItems(bb, mk.causal, M);
+  BackwardItems work = backwardItems(bb, mk.causal, M, /*fastDivide=*/true);
   Value items = work.count;
   Value qTiles = b.createOrFold<arith::CeilDivUIOp>(loc, M, idx(tc::kQueryTile));
   auto item = [&](Value w) { return backwardItem(bb, work, w, Hq, M); };
@@ -334,15 +334,17 @@ void WgmmaBackwardBuilder::build() {
     fenceProxyAsync();
     when(eqi(tid, idx(0)), [&] { effectAsm({}, "", "cp.async.bulk.wait_group.read 0;"); });
     gpu::BarrierOp::create(b, loc);
+    // dQ's first k-step writes its accumulators (scale-d 0): fenced as
+    // zeros, they cost 32 register moves per item.
     SmallVector<Value> dqAcc(dqCols / 8 * 4, cf(0));
-    fence(dqAcc);
+    effectAsm({}, "", "wgmma.fence.sync.aligned;");
     // K at this warpgroup's dQ columns (wgOff is wg tiles): a column block
     // of 64 at D = 128, 32 columns (64 bytes) into the swizzled rows at 64.
     const int64_t colBytes = (dqCols / 64) * tc::kKeyTile * kRowBytes + (dqCols % 64) * 2;
     Value kCols = addi(idx(sl.k), divu(wgOff, idx(sl.tile / colBytes)));
     for (int64_t kc = 0; kc < keySteps; ++kc)
       wgmma(dqAcc, {}, mnMajor(idx(sl.dS), kc), mnMajor(kCols, kc, sl.tile), /*transB=*/true,
-            /*transA=*/true);
+            /*transA=*/true, /*fresh=*/kc == 0);
     // While dQ multiplies: the next item's statistics from the raw values
     // its prefetch copied (this thread's own copies, waited for before the
     // barrier above), published by the barrier that ends this item.

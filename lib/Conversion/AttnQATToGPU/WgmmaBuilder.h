@@ -76,14 +76,26 @@ protected:
   /// tokens go to `tokens` where given.
   void copyRows(Value ptid, Value src, Value base, Value row0, Value limit, int64_t rows,
                 Value tileAt, SmallVector<Value> *tokens = nullptr) {
-    const int64_t chunksPerRow = D / 8;
-    for (int64_t i = 0; i < rows * chunksPerRow / 128; ++i) {
-      Value c = addi(ptid, idx(i * 128));
-      Value r = divu(c, idx(chunksPerRow)), chunk = remu(c, idx(chunksPerRow));
-      Value row = addi(row0, r);
-      Value at = addi(muli(addi(base, clampTo(row, limit)), idx(D)), muli(chunk, idx(8)));
-      Value dst = divu(addi(pad, swizzled(tileAt, rows, r, chunk)), idx(2));
-      Value n = sel(ult(row, limit), idx(8), idx(0));
+    const int64_t chunksPerRow = D / 8, rowStep = 128 / chunksPerRow;
+    // A thread's copy i is rowStep * i rows below its first, in the same
+    // chunk and (rowStep being a multiple of 8) the same swizzle, so both
+    // addresses are the first's plus constants; rows are clamped into the
+    // tensor relative to the block's first row, in 32 bits. (Made from the
+    // thread's index + 128 i, each copy had its own 64-bit divide, clamp and
+    // products: about 60 instructions of a backward item.)
+    Value r0 = divu(ptid, idx(chunksPerRow)), chunk = remu(ptid, idx(chunksPerRow));
+    Value firstRow = clampTo(row0, limit);
+    Value lastRel = toI32(subi(subi(limit, idx(1)), firstRow));
+    Value left = toI32(subi(limit, minu(row0, limit))); // rows that exist from row0
+    Value rowAt = addi(muli(addi(base, firstRow), idx(D)), muli(chunk, idx(8)));
+    Value dst0 = addi(pad, swizzled(tileAt, rows, r0, chunk));
+    Value r0i = toI32(r0);
+    for (int64_t i = 0; i < rows / rowStep; ++i) {
+      Value r = addi(r0i, i32c(i * rowStep));
+      Value rel = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), minu(r, lastRel));
+      Value at = addi(rowAt, muli(rel, idx(D)));
+      Value dst = divu(addi(dst0, idx(i * rowStep * kRowBytes)), idx(2));
+      Value n = sel(ult(r, left), idx(8), idx(0));
       Value token = nvgpu::DeviceAsyncCopyOp::create(
           b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), smemBf16,
           ValueRange{dst}, src, ValueRange{at}, b.getIndexAttr(8), n,
@@ -131,8 +143,10 @@ protected:
   /// defined by the asm) and `inputs` with `inputConstraints`. Tying keeps
   /// every write of an accumulator or A register before the fence that
   /// must see it, and every read after the wait that guards it.
+  /// With `outputsOnly`, `vals` are only written (their values are not
+  /// read, so nothing materializes them).
   void tiedAsm(SmallVector<Value> &vals, ArrayRef<Value> inputs,
-               ArrayRef<StringRef> inputConstraints, StringRef ptx) {
+               ArrayRef<StringRef> inputConstraints, StringRef ptx, bool outputsOnly = false) {
     int64_t n = vals.size();
     std::string constraints;
     SmallVector<Type> fields;
@@ -140,12 +154,15 @@ protected:
       constraints += x.getType().isF32() ? "=f," : "=r,";
       fields.push_back(x.getType());
     }
-    for (int64_t i = 0; i < n; ++i)
-      constraints += std::to_string(i) + ",";
+    if (!outputsOnly)
+      for (int64_t i = 0; i < n; ++i)
+        constraints += std::to_string(i) + ",";
     for (StringRef c : inputConstraints)
       constraints += c.str() + ",";
     constraints.pop_back();
-    SmallVector<Value> operands(vals);
+    SmallVector<Value> operands;
+    if (!outputsOnly)
+      operands.append(vals.begin(), vals.end());
     operands.append(inputs.begin(), inputs.end());
     auto structType = LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
     auto asmOp = LLVM::InlineAsmOp::create(
@@ -205,16 +222,19 @@ protected:
   /// accs += A B, one m64 n(accs.size() * 2) k16 BF16 wgmma. A from shared
   /// memory (`aDesc`; MN-major when `transA`) or registers (`aRegs`, the
   /// m16n8k16 A fragment); B from shared memory, MN-major when `transB`.
-  void wgmma(SmallVector<Value> &accs, ArrayRef<Value> aRegs, Value aDesc, Value bDesc,
-             bool transB, bool transA = false) {
+  /// `fresh`: accs = A B (scale-d 0), the first k-step of a new
+  /// accumulator, whose registers then need no zeros.
+  void wgmma(SmallVector<Value> &accs, ArrayRef<Value> aRegs, Value aDesc, Value bDesc, bool transB,
+             bool transA = false, bool fresh = false) {
     int64_t n = accs.size();
-    std::string ptx = "{\n\t.reg .pred p;\n\tsetp.ne.b32 p, 1, 0;\n\t"
+    std::string ptx = std::string("{\n\t.reg .pred p;\n\tsetp.ne.b32 p, ") + (fresh ? "0" : "1") +
+                      ", 0;\n\t"
                       "wgmma.mma_async.sync.aligned.m64n" +
                       std::to_string(n * 2) + "k16.f32.bf16.bf16 {";
     for (int64_t i = 0; i < n; ++i)
       ptx += (i ? ", $" : "$") + std::to_string(i);
     ptx += "}, ";
-    int64_t at = 2 * n; // inputs after the outputs and their tied copies
+    int64_t at = fresh ? n : 2 * n; // inputs after the outputs (and their tied copies)
     SmallVector<Value> inputs;
     SmallVector<StringRef> constraints;
     if (!aRegs.empty()) {
@@ -235,7 +255,7 @@ protected:
     if (aRegs.empty())
       ptx += transA ? ", 1" : ", 0";
     ptx += transB ? ", 1;\n}" : ", 0;\n}";
-    tiedAsm(accs, inputs, constraints, ptx);
+    tiedAsm(accs, inputs, constraints, ptx, /*outputsOnly=*/fresh);
   }
 };
 
