@@ -25,6 +25,8 @@
 //  * the same correction in the NVFP4 codec kernels (global scale 1) for
 //    any element a block with that scale can hold, x's sign put back: the
 //    division's codes for every BF16 value, including -0 and subnormals;
+//  * the wgmma backward's item index divided by its tiles per head with a
+//    round-up multiplier, exact for every index below 2^31;
 //  * an E8M0 (MXFP4) scale's reciprocal from its float bits,
 //    0x7F000000 - (bits & 0xFF800000), exact for every scale up to 2^125
 //    (the f32-subnormal 2^-127 included), so x / s = RN(x * (1 / s)) for x
@@ -317,6 +319,38 @@ TEST(KernelArithmetic, ReciprocalTableIndexIsDistinctPerScale) {
   EXPECT_EQ(reciprocalEntry(0.0f), 143u);
   EXPECT_EQ(reciprocalEntry(std::numeric_limits<float>::quiet_NaN()), 143u);
   EXPECT_EQ(reciprocalEntry(decodeE4M3(0x7F)), 143u); // E4M3 NaN
+}
+
+/// TileBuilder::itemHead: w / d as (umulhi(w, m) + w) >> p, p = ceil(log2 d),
+/// m = ceil(2^(32 + p) / d) - 2^32 (the wgmma backward's item -> query head).
+uint32_t itemHead(uint32_t w, uint32_t d) {
+  uint32_t p = d == 1 ? 0 : 32 - __builtin_clz(d - 1);
+  uint64_t pow = uint64_t(1) << (32 + p);
+  uint32_t m = static_cast<uint32_t>((pow + d - 1) / d - (uint64_t(1) << 32));
+  uint32_t hi = static_cast<uint32_t>((uint64_t(w) * m) >> 32);
+  return (hi + w) >> p;
+}
+
+TEST(KernelArithmetic, ItemHeadByRoundUpMultiplierIsTheQuotient) {
+  std::mt19937 gen(17);
+  std::vector<uint32_t> divisors;
+  for (uint32_t d = 1; d <= 4096; ++d)
+    divisors.push_back(d);
+  for (int i = 0; i < 2000; ++i)
+    divisors.push_back(1 + gen() % (1u << 25)); // query tiles of M < 2^31
+  int64_t checked = 0;
+  for (uint32_t d : divisors) {
+    auto check = [&](uint32_t w) {
+      ASSERT_EQ(itemHead(w, d), w / d) << w << " / " << d;
+      ++checked;
+    };
+    for (uint32_t w : {0u, 1u, d - 1, d, d + 1, 2 * d - 1, 2 * d, 0x7FFFFFFEu, 0x7FFFFFFFu})
+      if (w < 0x80000000u)
+        check(w);
+    for (int i = 0; i < 100; ++i)
+      check(gen() & 0x7FFFFFFFu);
+  }
+  EXPECT_GT(checked, 600000);
 }
 
 /// FP4Arith::powerOfTwoReciprocal (the codec kernels and the P codec).
