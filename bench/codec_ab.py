@@ -28,7 +28,9 @@ def child():
     import torch
 
     sys.path.insert(0, str(HERE.parents[1] / "python"))
+    sys.path.insert(0, str(HERE.parent))
     import attnqat.torch as at
+    from bench_attention import time_ms
 
     torch.manual_seed(0)
     x = torch.randn(B, H, N, D, device="cuda", dtype=torch.bfloat16) * 3
@@ -47,15 +49,7 @@ def child():
         digest = hashlib.sha1()
         for t in tensors:
             digest.update(t.contiguous().view(torch.uint8).cpu().numpy().tobytes())
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        for _ in range(3):
-            fn()
-        start.record()
-        for _ in range(20):
-            fn()
-        end.record()
-        torch.cuda.synchronize()
-        out[name] = {"us": start.elapsed_time(end) * 1e3 / 20, "sha1": digest.hexdigest()}
+        out[name] = {"us": time_ms(fn, 20) * 1e3, "sha1": digest.hexdigest()}
     print(json.dumps(out))
 
 

@@ -271,9 +271,9 @@ Value FP4Arith::quantizeElement(Value x, Value scale, float g, FP4FormatAttrInte
     scaled = arith::MulFOp::create(b, loc, x, powerOfTwoReciprocal(scale));
   } else if (dividesByReciprocal(format, g)) {
     // The block's elements share reciprocal(scale) (one division per block
-    // once CSE merges them). A quotient the correction cannot make exact
-    // (x far below the normal range) is below 2^-90 and has code 0 either
-    // way; -0 comes out +0, so x's sign goes back on.
+    // once CSE merges them). Where the correction is not exact (|x| below
+    // 2^-100) the code is 0 either way; -0 comes out +0, so x's sign goes
+    // back on.
     scaled = math::CopySignOp::create(b, loc, divideWithReciprocal(x, scale, reciprocal(scale)), x);
   } else {
     scaled = scaledForCode(x, scale, g);

@@ -83,8 +83,10 @@ public:
   }
   /// Whether x / s runs as Markstein's correction with the block's one
   /// reciprocal: NVFP4 with g = 1, whose E4M3 scales lie in [2^-9, 448], so
-  /// that for every finite x the quotient is RN(x / s) or, for |x| below
-  /// 2^-100, has code 0 either way (unittests/Numerics/KernelArithmeticTest.cpp).
+  /// that for every x a block with scale s holds (|x| <= 7 (s + 2^-10), any
+  /// x once s saturated at 448) the code is the division's: the quotient is
+  /// RN(x / s), or, for |x| below 2^-100, code 0 either way
+  /// (unittests/Numerics/KernelArithmeticTest.cpp).
   static bool dividesByReciprocal(FP4FormatAttrInterface format, float g) {
     return format && isa<NVFP4Attr>(format) && g == 1.0f;
   }

@@ -334,8 +334,8 @@ void WgmmaBackwardBuilder::build() {
     fenceProxyAsync();
     when(eqi(tid, idx(0)), [&] { effectAsm({}, "", "cp.async.bulk.wait_group.read 0;"); });
     gpu::BarrierOp::create(b, loc);
-    // dQ's first k-step writes its accumulators (scale-d 0): fenced as
-    // zeros, they cost 32 register moves per item.
+    // dQ's first k-step writes its accumulators (scale-d 0), so only their
+    // types matter here: fenced as zeros, they cost 32 register moves per item.
     SmallVector<Value> dqAcc(dqCols / 8 * 4, cf(0));
     effectAsm({}, "", "wgmma.fence.sync.aligned;");
     // K at this warpgroup's dQ columns (wgOff is wg tiles): a column block
