@@ -12,6 +12,7 @@
 // RUN: FileCheck %s --check-prefix=DQ < %t.ptx
 // RUN: FileCheck %s --check-prefix=SCHED < %t.ptx
 // RUN: FileCheck %s --check-prefix=DIAG < %t.ptx
+// RUN: FileCheck %s --check-prefix=FENCE < %t.ptx
 // RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true" | %python %attnqat_src_root/scripts/ptx-report --chip sm_90a --ptxas %ptxas --only _bwd_wg_ | FileCheck %s --check-prefix=PTXAS %}
 // Only sm_90a has wgmma: other chips' pipelines leave it out.
 // RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_120a format=isa warpgroup-mma=true" | FileCheck %s --check-prefix=OFF
@@ -83,6 +84,12 @@
 // SCHED-SAME: bar.sync
 // SCHED-NOT: .entry
 // SCHED-SAME: wgmma.wait_group.sync.aligned 0;
+
+// The dQ tile is written by st.shared (generic proxy) and read by the bulk
+// reduction (async proxy): in every kernel the issuing thread fences the
+// proxies right before it, with only the address arithmetic in between.
+// FENCE-COUNT-4: fence.proxy.async.shared::cta;{{(\\0A\\09[a-z0-9.]+ \\09[^\\]*;)*}}\0A\09// begin inline asm\0A\09cp.reduce.async.bulk.global
+// FENCE-NOT: cp.reduce.async.bulk
 
 // Causal: only the items on the diagonal test key <= row, so the kernel at
 // D = 128 recomputes P in two versions (32 exp2 per thread each); qat at

@@ -103,16 +103,17 @@ void WgmmaBackwardBuilder::build() {
   auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   // Two stages of the rows' statistics (item w reads stage w % 2 while the
   // next item's are derived into the other), and two stages of the raw m,
-  // l, D that item w's prefetch copies into stage w % 2 ([stage][copies]
-  // [3][64]: every 64 threads of the block copy every row, so each thread's
-  // copies are unconditional; the stages keep a copy from landing where
-  // the previous item's may still be in flight).
+  // l, D that item w's prefetch copies into stage w % 2 ([stage][slot][64]:
+  // the block's 64-thread groups each copy one of m, l, D (the fourth D
+  // again), so every thread makes one copy, unconditionally; the stages
+  // keep a copy from landing where the previous item's may still be in
+  // flight).
   Value statS = func.addWorkgroupAttribution(MemRefType::get({2 * kBackwardStats,
                                                               tc::kQueryTile},
                                                              f32(), MemRefLayoutAttrInterface{},
                                                              workgroup),
                                              loc);
-  const int64_t kRaw = 3, kRawStage = (threads / tc::kQueryTile) * kRaw; // m, l, D per copy
+  const int64_t kRawStage = threads / tc::kQueryTile; // slots: m, l, D, D
   Value rawS = func.addWorkgroupAttribution(MemRefType::get({2 * kRawStage, tc::kQueryTile}, f32(),
                                                             MemRefLayoutAttrInterface{}, workgroup),
                                             loc);
@@ -153,15 +154,23 @@ void WgmmaBackwardBuilder::build() {
           Value src = arith::SelectOp::create(b, loc, copiesQ, q, dO);
           Value dst = sel(copiesQ, stageAt(sl.q[0], stage), stageAt(sl.dO[0], stage));
           copyRows(wtid, src, qBase, i0, M, tc::kQueryTile, dst, &tokens);
-          Value r = remu(tid, idx(tc::kQueryTile));
+          // One copy per thread: three of them each, ptxas put their 64-bit
+          // addresses in one register pair, and each waited for the copy
+          // before it to read its operands. The thread index is opaque so
+          // that the source, row and slot are made anew in each item:
+          // hoisted out of the loop they held registers across it, ptxas 13
+          // spilled 20-28 bytes at D = 128, and qat's backward ran 2% slower
+          // (H200) instead of 9% faster.
+          Value t = opaque(tid);
+          Value r = remu(t, idx(tc::kQueryTile)), slot = divu(t, idx(tc::kQueryTile));
           Value at = addi(qBase, clampTo(addi(i0, r), M));
-          Value copy =
-              addi(muli(stage, idx(kRawStage)), muli(divu(tid, idx(tc::kQueryTile)), idx(kRaw)));
-          for (auto [i, src] : llvm::enumerate(std::array<Value, 3>{mIn, lIn, deltaIn}))
-            tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-                b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), rawS,
-                ValueRange{addi(copy, idx(i)), r}, src, ValueRange{at}, b.getIndexAttr(1), Value(),
-                UnitAttr()));
+          Value raw = arith::SelectOp::create(
+              b, loc, eqi(slot, idx(0)), mIn,
+              arith::SelectOp::create(b, loc, eqi(slot, idx(1)), lIn, deltaIn));
+          tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+              b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), rawS,
+              ValueRange{addi(muli(stage, idx(kRawStage)), slot), r}, raw, ValueRange{at},
+              b.getIndexAttr(1), Value(), UnitAttr()));
         });
   };
   const float gP = quantizeP ? config.getPGlobalScale() : 1.0f;
@@ -346,8 +355,9 @@ void WgmmaBackwardBuilder::build() {
       wgmma(dqAcc, {}, mnMajor(idx(sl.dS), kc), mnMajor(kCols, kc, sl.tile), /*transB=*/true,
             /*transA=*/true, /*fresh=*/kc == 0);
     // While dQ multiplies: the next item's statistics from the raw values
-    // its prefetch copied (this thread's own copies, waited for before the
-    // barrier above), published by the barrier that ends this item.
+    // its prefetch copied (by three threads per row, each of which waited
+    // for its copy before the barrier above), published by the barrier
+    // that ends this item.
     when(ult(tid, idx(tc::kQueryTile)), [&] {
       auto [hn, in0, qBasen] = item(minu(addi(w, idx(1)), subi(items, idx(1))));
       auto raw = [&](int64_t i) {
@@ -380,9 +390,16 @@ void WgmmaBackwardBuilder::build() {
     if (earlyS)
       sNext = issueST(kAt, stageAt(sl.q[0], subi(idx(1), stage)));
     // Q, dO and dS^T are rewritten by the next item, and the dQ tile is
-    // complete: one bulk reduction adds it to its tile of dq_tiles.
+    // complete: one bulk reduction adds it to its tile of dq_tiles. It reads
+    // the tile through the async proxy, so the thread that issues it fences
+    // the generic proxy's writes, which the barrier ordered before it
+    // (NVIDIA's nvFuser places its TMA stores' fence so). A fence in every
+    // thread before the barrier instead (the CUDA guide's TMA example) cost
+    // the backward up to 9% on the H200 (qat, D = 64); session 16 had
+    // dropped the fence altogether when it moved the prefetch's wait.
     gpu::BarrierOp::create(b, loc);
     when(eqi(tid, idx(0)), [&] {
+      fenceProxyAsync();
       Value tileIndex = addi(muli(addi(muli(bi, Hq), h), qTiles), divu(i0, idx(tc::kQueryTile)));
       effectAsm({globalAddress(dq, muli(tileIndex, idx(tc::kQueryTile * D)), 4),
                  sharedAddress(idx(sl.dQ))},

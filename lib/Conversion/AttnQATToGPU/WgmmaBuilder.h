@@ -79,23 +79,23 @@ protected:
     const int64_t chunksPerRow = D / 8, rowStep = 128 / chunksPerRow;
     // A thread's copy i is rowStep * i rows below its first, in the same
     // chunk and (rowStep being a multiple of 8) the same swizzle, so both
-    // addresses are the first's plus constants; rows are clamped into the
-    // tensor relative to the block's first row, in 32 bits. (Made from the
-    // thread's index + 128 i, each copy had its own 64-bit divide, clamp and
-    // products: about 60 instructions of a backward item.)
+    // addresses are the first's plus constants (in the SASS of ptxas 13 a
+    // register pair per two copies, LDGSTS offsets spanning 4 KiB). A row
+    // past `limit` copies no bytes (src-size 0: nothing is read), so its
+    // address needs no clamp. (With a clamp per copy, each copy had its own
+    // 64-bit address, all in one register pair: a copy waited for the one
+    // before it to read its operands, 7% of the backward's stall samples
+    // on the H200.)
     Value r0 = divu(ptid, idx(chunksPerRow)), chunk = remu(ptid, idx(chunksPerRow));
     Value firstRow = clampTo(row0, limit);
-    Value lastRel = toI32(subi(subi(limit, idx(1)), firstRow));
     Value left = toI32(subi(limit, minu(row0, limit))); // rows that exist from row0
-    Value rowAt = addi(muli(addi(base, firstRow), idx(D)), muli(chunk, idx(8)));
+    Value rowAt = addi(muli(addi(addi(base, firstRow), r0), idx(D)), muli(chunk, idx(8)));
     Value dst0 = addi(pad, swizzled(tileAt, rows, r0, chunk));
     Value r0i = toI32(r0);
     for (int64_t i = 0; i < rows / rowStep; ++i) {
-      Value r = addi(r0i, i32c(i * rowStep));
-      Value rel = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), minu(r, lastRel));
-      Value at = addi(rowAt, muli(rel, idx(D)));
+      Value at = addi(rowAt, idx(i * rowStep * D));
       Value dst = divu(addi(dst0, idx(i * rowStep * kRowBytes)), idx(2));
-      Value n = sel(ult(r, left), idx(8), idx(0));
+      Value n = sel(ult(addi(r0i, i32c(i * rowStep)), left), idx(8), idx(0));
       Value token = nvgpu::DeviceAsyncCopyOp::create(
           b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), smemBf16,
           ValueRange{dst}, src, ValueRange{at}, b.getIndexAttr(8), n,
