@@ -29,7 +29,9 @@
 // CHECK-DAG: nvvm.maxnreg = 168 : i32
 // CHECK-DAG: nvvm.maxnreg = 128 : i32
 // CHECK-DAG: nvvm.setmaxregister decrease 56
-// CHECK-DAG: nvvm.setmaxregister increase 224
+// qat at D = 128: producer 40, two consumers of 232.
+// CHECK-DAG: nvvm.setmaxregister decrease 40
+// CHECK-DAG: nvvm.setmaxregister increase 232
 // CHECK-DAG: nvvm.cp.async.mbarrier.arrive {{.*}}noinc = true
 // CHECK-DAG: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-DAG: llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{.*}}p, 1, 1, 0, 0;
@@ -42,8 +44,8 @@
 // A block per query tile (qat, D = 128); causal: counted from the grid's
 // end (the long ones first).
 // PTX-SAME: %nctaid.x
-// PTX-SAME: setmaxnreg.dec.sync.aligned.u32 {{[^;]*}}56;
-// PTX-SAME: setmaxnreg.inc.sync.aligned.u32 {{[^;]*}}224;
+// PTX-SAME: setmaxnreg.dec.sync.aligned.u32 {{[^;]*}}40;
+// PTX-SAME: setmaxnreg.inc.sync.aligned.u32 {{[^;]*}}232;
 // PTX-SAME: mbarrier.try_wait.parity.shared.b64
 // PTX-SAME: wgmma.fence.sync.aligned
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
@@ -77,6 +79,19 @@
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 1;
 // PTX-SAME: wgmma.commit_group.sync.aligned;
 // PTX-SAME: wgmma.wait_group.sync.aligned 0;
+// NVFP4 qat at D = 128, not causal: pipelined the same way (O and O' += P V
+// in flight through the next tile's softmax and P codec); MXFP4 is not (it
+// ran 4-5% slower so on the H200): every wait there is for all groups.
+// PTX: .entry attention_fwd_wg_qat_pnvfp42_d128_bf16(
+// PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// PTX-SAME: wgmma.commit_group.sync.aligned;
+// PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX-SAME: wgmma.commit_group.sync.aligned;
+// PTX-SAME: wgmma.wait_group.sync.aligned 1;
+// PTX-SAME: ex2.approx.ftz.f32
+// PTX-SAME: wgmma.wait_group.sync.aligned 0;
+// PTX: .entry attention_fwd_wg_qat_pmxfp41_d128_bf16(
+// PTX-NOT: wgmma.wait_group.sync.aligned 1;
 
 // Registers: 168 at launch (384 threads; 128 for 512), re-split by setmaxnreg; D/16 S
 // wgmmas and 4 (8 in qat) P V wgmmas per key tile, in each of the two loops
@@ -93,10 +108,12 @@ func.func @kernels(%q64: tensor<1x4x64x64xbf16>, %k64: tensor<1x2x64x64xbf16>,
                    %q: tensor<1x4x64x128xbf16>, %k: tensor<1x2x64x128xbf16>,
                    %mask: tensor<1x1x64x64xf32>, %lens: tensor<1xi32>)
     -> (tensor<1x4x64x64xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x128xbf16>,
-        tensor<1x4x64x64xbf16>) {
+        tensor<1x4x64x64xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x128xbf16>) {
   %o1, %l1 = attnqat.attention %q64, %k64, %k64 {config = #attnqat.config<mode = none>} : tensor<1x4x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>
   %o2, %l2 = attnqat.attention %q, %k, %k causal {config = #attnqat.config<mode = qat>} : tensor<1x4x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16> -> tensor<1x4x64x128xbf16>, tensor<1x4x64xf32>
   %o3, %l3 = attnqat.attention %q, %k, %k {config = #attnqat.config<mode = none>} : tensor<1x4x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16> -> tensor<1x4x64x128xbf16>, tensor<1x4x64xf32>
   %o4, %l4 = attnqat.attention %q64, %k64, %k64 mask(%mask) key_lengths(%lens) causal {config = #attnqat.config<mode = qat>} : tensor<1x4x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> mask tensor<1x1x64x64xf32> key_lengths tensor<1xi32> -> tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>
-  return %o1, %o2, %o3, %o4 : tensor<1x4x64x64xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x64xbf16>
+  %o5, %l5 = attnqat.attention %q, %k, %k {config = #attnqat.config<mode = qat>} : tensor<1x4x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16> -> tensor<1x4x64x128xbf16>, tensor<1x4x64xf32>
+  %o6, %l6 = attnqat.attention %q, %k, %k {config = #attnqat.config<mode = qat, p = #attnqat.mxfp4, p_scaling = single_level>} : tensor<1x4x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16> -> tensor<1x4x64x128xbf16>, tensor<1x4x64xf32>
+  return %o1, %o2, %o3, %o4, %o5, %o6 : tensor<1x4x64x64xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x64xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x64x128xbf16>
 }

@@ -59,10 +59,12 @@ using namespace mlir::attnqat::tc::detail;
 namespace {
 
 /// How a forward splits its block: consumer warpgroups of 64 query rows and
-/// the registers per thread after setmaxnreg (producer 56: at 40 its address
-/// arithmetic spilled). Three consumers of 152 registers (more warps to hide
-/// the softmax's and the P codec's latency) wherever the accumulators leave
-/// room: qat at D = 128 holds O and O' (128 registers) and keeps two of 224.
+/// the registers per thread after setmaxnreg. Three consumers of 152
+/// registers and a producer of 56 (more warps to hide the softmax's and the
+/// P codec's latency) wherever the accumulators leave room: qat at D = 128
+/// holds O and O' (128 registers) and keeps two consumers of 232, its
+/// producer 40 (with session 20's cheaper copies it no longer spills there),
+/// which the pipelined NVFP4 forward needs.
 /// H200, 16k keys, same run: dropin D = 128 238.9 -> 258.6 TFLOP/s with
 /// three, qat D = 64 138.3 -> 150.9 (against two consumers that issued S of
 /// the next tile during the softmax).
@@ -70,12 +72,14 @@ struct WgSplit {
   int64_t consumers;
   int32_t consumerRegs;
   /// Whether the fully visible tiles run software-pipelined (runPipelined):
-  /// in mode none without causality. H200, same run, none D = 128: 16k keys
-  /// 514 -> 589 TFLOP/s, 4k 490 -> 549, 1k 377 -> 410, D = 64 unchanged
-  /// (377 -> 383). Where P is quantized the consumers are busy issuing the
-  /// codec, and the overlap lost 2-8% (qat, dropin, fp4: the fragments of
-  /// P_{j-1} held through the codec spill); causal none lost 8% at D = 128
-  /// and D = 64.
+  /// without causality, in mode none and in NVFP4 qat at D = 128. H200,
+  /// same run, none D = 128: 16k keys 514 -> 589 TFLOP/s, 4k 490 -> 549, 1k
+  /// 377 -> 410, D = 64 unchanged (377 -> 383). qat at D = 128 NVFP4, two
+  /// consumers of 232 registers (session 22): 16k keys 240.9 -> 267.0, 4k
+  /// 222.6 -> 238.1, though ptxas 13 spills 56 bytes; MXFP4 lost 4-5% (no
+  /// spills); before, at fewer registers, the codec's modes lost 2-8%
+  /// (P_{j-1}'s fragments held through the codec spilled); causal none
+  /// lost 8% at D = 128 and D = 64.
   bool pipelined;
   /// K/V stages: three when pipelined, because then tile j's stage is freed
   /// only once P_j V_j has finished, in the middle of tile j + 1.
@@ -87,19 +91,21 @@ struct WgSplit {
   bool persistent;
   /// Q buffers: a persistent block loads the next unit's Q into the other.
   int64_t qBuffers() const { return persistent ? 2 : 1; }
-  static constexpr int32_t kProducerRegs = 56;
+  int32_t producerRegs;
   explicit WgSplit(AttentionOp op)
       : consumers(op.getConfig().getMode() == Mode::QAT && tc::headDim(op) > 64 ? 2 : 3),
-        consumerRegs(consumers == 3 ? 152 : 224),
-        pipelined(!op.getConfig().isQuantized() && !op.getCausal()), stages(pipelined ? 3 : 2),
-        persistent(consumers == 3) {}
+        consumerRegs(consumers == 3 ? 152 : 232),
+        pipelined(!op.getCausal() && (!op.getConfig().isQuantized() ||
+                                      (consumers == 2 && isa<NVFP4Attr>(op.getConfig().getP())))),
+        stages(pipelined ? 3 : 2), persistent(consumers == 3),
+        producerRegs(consumers == 3 ? 56 : 40) {}
   int64_t rows() const { return 64 * consumers; }
   int64_t threads() const { return 128 * (consumers + 1); }
   /// Registers per thread at entry; setmaxnreg moves them between the roles
   /// within the block's total.
   int32_t entryRegs() const {
     int32_t regs = static_cast<int32_t>(65536 / threads()) & ~7;
-    assert(128 * (kProducerRegs + consumers * consumerRegs) <= regs * threads() &&
+    assert(128 * (producerRegs + consumers * consumerRegs) <= regs * threads() &&
            "setmaxnreg asks for more registers than the block has");
     return regs;
   }
@@ -273,7 +279,7 @@ void WgmmaForwardBuilder::build() {
 
   // ---- Producer: per unit Q, then K and V tiles as the stages free up. ---
   when(eqi(wg, idx(0)), [&] {
-    NVVM::SetMaxRegisterOp::create(b, loc, WgSplit::kProducerRegs,
+    NVVM::SetMaxRegisterOp::create(b, loc, split.producerRegs,
                                    NVVM::SetMaxRegisterAction::decrease);
     unitLoop([&](Value s, Value ring) {
       auto [qTile, h, bi] = unitAt(work, s, qTiles, Hq, batches);
