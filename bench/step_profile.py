@@ -6,6 +6,12 @@ Profiles one attnqat.torch.attention forward+backward (after a warm-up)
 with torch.profiler and prints each GPU kernel's time and share of the
 step, next to cuDNN's BF16 SDPA forward+backward on the same inputs.
 Default shapes: the benchmark's 16k and 4k keys at D = 128, causal and not.
+
+With --ncu it runs each step once, without warm-up or torch.profiler, for
+an outside profiler (--no-cudnn leaves out cuDNN's step):
+
+    ncu -k regex:'attention_bwd_wg_qat|bprop' --section SpeedOfLight \
+        python3 bench/step_profile.py --ncu 4:16:4096:128:0
 """
 
 import argparse
@@ -21,7 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 import attnqat.torch as at  # noqa: E402
 
 
-def kernel_times(fn):
+def kernel_times(fn, ncu):
+    if ncu:  # one run, timed by the profiler outside
+        fn()
+        torch.cuda.synchronize()
+        return {}
     fn()
     torch.cuda.synchronize()
     with profile(activities=[ProfilerActivity.CUDA]) as prof:
@@ -38,6 +48,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mode", default="qat")
     ap.add_argument("--format", default="nvfp4", choices=["nvfp4", "mxfp4"])
+    ap.add_argument("--ncu", action="store_true", help="one step each, for ncu")
+    ap.add_argument("--no-cudnn", action="store_true", help="leave out cuDNN's step")
     ap.add_argument("shapes", nargs="*",
                     default=["1:16:16384:128:0", "1:16:16384:128:1", "4:16:4096:128:0",
                              "4:16:4096:128:1"])
@@ -49,11 +61,16 @@ def main():
                                requires_grad=True) for _ in range(3))
         do = torch.randn_like(q)
         ours = kernel_times(lambda: torch.autograd.grad(
-            at.attention(q, k, v, causal=causal, mode=args.mode, format=args.format), (q, k, v), do))
-        with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
-            ref = kernel_times(lambda: torch.autograd.grad(
-                torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal),
-                (q, k, v), do))
+            at.attention(q, k, v, causal=causal, mode=args.mode, format=args.format), (q, k, v), do),
+            args.ncu)
+        ref = {}
+        if not args.no_cudnn:
+            with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
+                ref = kernel_times(lambda: torch.autograd.grad(
+                    torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal),
+                    (q, k, v), do), args.ncu)
+        if args.ncu:
+            continue
         total, ref_total = sum(ours.values()), sum(ref.values())
         print(f"== B={B} H={H} N={N} D={D} causal={causal} mode={args.mode} format={args.format}: kernels "
               f"{total:.3f} ms, cuDNN {ref_total:.3f} ms (ratio {ref_total / total:.3f})")

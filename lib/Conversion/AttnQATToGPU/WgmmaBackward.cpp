@@ -355,9 +355,9 @@ void WgmmaBackwardBuilder::build() {
       wgmma(dqAcc, {}, mnMajor(idx(sl.dS), kc), mnMajor(kCols, kc, sl.tile), /*transB=*/true,
             /*transA=*/true, /*fresh=*/kc == 0);
     // While dQ multiplies: the next item's statistics from the raw values
-    // its prefetch copied (by three threads per row, each of which waited
-    // for its copy before the barrier above), published by the barrier
-    // that ends this item.
+    // its prefetch copied (by one thread per slot of the row, each of which
+    // waited for its copy before the barrier above), published by the
+    // barrier that ends this item.
     when(ult(tid, idx(tc::kQueryTile)), [&] {
       auto [hn, in0, qBasen] = item(minu(addi(w, idx(1)), subi(items, idx(1))));
       auto raw = [&](int64_t i) {

@@ -83,8 +83,8 @@ protected:
     // register pair per two copies, LDGSTS offsets spanning 4 KiB). A row
     // past `limit` copies no bytes (src-size 0: nothing is read), so its
     // address needs no clamp. (With a clamp per copy, each copy had its own
-    // 64-bit address, all in one register pair: a copy waited for the one
-    // before it to read its operands: a visible share of the backward's
+    // 64-bit address, all in one register pair, so a copy waited for the
+    // one before it to read its operands: a visible share of the backward's
     // stall samples in session 21's ncu profile on the H200.)
     Value r0 = divu(ptid, idx(chunksPerRow)), chunk = remu(ptid, idx(chunksPerRow));
     Value firstRow = clampTo(row0, limit);
