@@ -17,7 +17,7 @@
 // CHECK-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_wg_qat_pnvfp42_causal_d128_bf16
 // CHECK-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_wg_none_d64_bf16
 // CHECK-DAG: gpu.func @attention_fwd_tc_qat_pnvfp42_causal_d128_bf16(
-// CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"], attnqat.launch = {block = 384 : i64, dynamic_shared = 99392 : i64, grid = ["ceil(M/128)", "Hq", "B"]}, attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
+// CHECK-DAG: gpu.func @attention_fwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"], attnqat.launch = {block = 384 : i64, dynamic_shared = 132176 : i64, grid = ["ceil(M/128)", "Hq", "B"]}, attnqat.params = ["q", "k", "v", "o", "o_prime", "lse", "m", "l", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // Elsewhere three consumer warpgroups (192 rows, 152 registers each), two
 // stages of K and V (16 KiB each at D = 64); three stages where the visible
 // tiles run pipelined (mode none, not causal). These blocks are persistent,
@@ -46,11 +46,19 @@
 // PTX-SAME: %nctaid.x
 // PTX-SAME: setmaxnreg.dec.sync.aligned.u32 {{[^;]*}}40;
 // PTX-SAME: setmaxnreg.inc.sync.aligned.u32 {{[^;]*}}232;
+// The consumer warpgroup's index broadcast from lane 0 (warp-uniform to
+// ptxas, so Q's descriptors live in uniform registers), before any wgmma.
+// PTX-SAME: shfl.sync.idx.b32 {{[^;]*}}, 0, 31, -1;
 // PTX-SAME: mbarrier.try_wait.parity.shared.b64
 // PTX-SAME: wgmma.fence.sync.aligned
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
 // PTX-SAME: wgmma.wait_group.sync.aligned 0
+// Its fully visible tiles pipelined (the edge tiles after them one at a
+// time): S of tile j, P_{j-1} V_{j-1}, the wait for S alone.
+// PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX-SAME: wgmma.wait_group.sync.aligned 1;
+// PTX-SAME: wgmma.wait_group.sync.aligned 0;
 // PTX-SAME: cp.async.cg.shared.global
 // PTX-SAME: cp.async.mbarrier.arrive.noinc.shared.b64
 // Mode none, not causal: the visible tiles pipelined. Each step issues S of
@@ -79,9 +87,8 @@
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 1;
 // PTX-SAME: wgmma.commit_group.sync.aligned;
 // PTX-SAME: wgmma.wait_group.sync.aligned 0;
-// NVFP4 qat at D = 128, not causal: pipelined the same way (O and O' += P V
-// in flight through the next tile's softmax and P codec); MXFP4 is not (it
-// ran 4-5% slower so on the H200): every wait there is for all groups.
+// qat at D = 128: pipelined the same way (O and O' += P V in flight through
+// the next tile's softmax and P codec), NVFP4 and MXFP4 alike.
 // PTX: .entry attention_fwd_wg_qat_pnvfp42_d128_bf16(
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
 // PTX-SAME: wgmma.commit_group.sync.aligned;
@@ -91,7 +98,10 @@
 // PTX-SAME: ex2.approx.ftz.f32
 // PTX-SAME: wgmma.wait_group.sync.aligned 0;
 // PTX: .entry attention_fwd_wg_qat_pmxfp41_d128_bf16(
-// PTX-NOT: wgmma.wait_group.sync.aligned 1;
+// PTX-SAME: shfl.sync.idx.b32 {{[^;]*}}, 0, 31, -1;
+// PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX-SAME: wgmma.wait_group.sync.aligned 1;
+// PTX-SAME: wgmma.wait_group.sync.aligned 0;
 
 // Registers: 168 at launch (384 threads; 128 for 512), re-split by setmaxnreg; D/16 S
 // wgmmas and 4 (8 in qat) P V wgmmas per key tile, in each of the two loops
@@ -99,7 +109,9 @@
 // adds a prologue (S of its first tile) and an epilogue (P V of its last).
 // PTXAS-DAG: attention_fwd_wg_none_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
 // PTXAS-DAG: attention_fwd_wg_none_d128_bf16 regs=128 spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x12 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
-// PTXAS-DAG: attention_fwd_wg_qat_pnvfp42_causal_d128_bf16 regs=168 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x16 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x16
+// PTXAS-DAG: attention_fwd_wg_qat_pnvfp42_causal_d128_bf16 regs=168 spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x24 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
+// PTXAS-DAG: attention_fwd_wg_qat_pnvfp42_d128_bf16 regs=168 spill=0
+// PTXAS-DAG: attention_fwd_wg_qat_pmxfp41_d128_bf16 regs=168 spill=0
 // ptxas keeps setmaxnreg (no C7508) and the wgmma pipeline (no C7514).
 // PTXASWARN: attention_fwd_wg_
 // PTXASWARN-NOT: Potential Performance Loss

@@ -72,14 +72,17 @@ struct WgSplit {
   int64_t consumers;
   int32_t consumerRegs;
   /// Whether the fully visible tiles run software-pipelined (runPipelined):
-  /// without causality, in mode none and in NVFP4 qat at D = 128. H200,
-  /// same run, none D = 128: 16k keys 514 -> 589 TFLOP/s, 4k 490 -> 549, 1k
-  /// 377 -> 410, D = 64 unchanged (377 -> 383). qat at D = 128 NVFP4, two
-  /// consumers of 232 registers (session 22): 16k keys 240.9 -> 267.0, 4k
-  /// 222.6 -> 238.1, though ptxas 13 spills 56 bytes; MXFP4 lost 4-5% (no
-  /// spills); before, at fewer registers, the codec's modes lost 2-8%
-  /// (P_{j-1}'s fragments held through the codec spilled); causal none
-  /// lost 8% at D = 128 and D = 64.
+  /// without causality in mode none, and in qat at D = 128 (two consumers
+  /// of 232 registers; causal too, both formats). H200, same run, none
+  /// D = 128: 16k keys 514 -> 589 TFLOP/s, 4k 490 -> 549, 1k 377 -> 410,
+  /// D = 64 unchanged (377 -> 383). qat at D = 128 NVFP4 (session 22): 16k
+  /// keys 240.9 -> 267.0, 4k 222.6 -> 238.1. Session 23, with the consumer
+  /// index warp-uniform (no spills): MXFP4 16k +12.9%, 4k +11.3%; causal
+  /// NVFP4 16k +24.7%, 4k +10.6%, MXFP4 +8.2%, +5.8% (before it, MXFP4 lost
+  /// 4-5% and causal NVFP4 4-9%, spilling 168 bytes). Three consumers
+  /// of 152 registers have no room for it where P is quantized (2-8%
+  /// slower: P_{j-1}'s fragments held through the codec spilled); causal
+  /// none lost 8% at D = 128 and D = 64.
   bool pipelined;
   /// K/V stages: three when pipelined, because then tile j's stage is freed
   /// only once P_j V_j has finished, in the middle of tile j + 1.
@@ -95,8 +98,7 @@ struct WgSplit {
   explicit WgSplit(AttentionOp op)
       : consumers(op.getConfig().getMode() == Mode::QAT && tc::headDim(op) > 64 ? 2 : 3),
         consumerRegs(consumers == 3 ? 152 : 232),
-        pipelined(!op.getCausal() && (!op.getConfig().isQuantized() ||
-                                      (consumers == 2 && isa<NVFP4Attr>(op.getConfig().getP())))),
+        pipelined((!op.getCausal() && !op.getConfig().isQuantized()) || consumers == 2),
         stages(pipelined ? 3 : 2), persistent(consumers == 3),
         producerRegs(consumers == 3 ? 56 : 40) {}
   int64_t rows() const { return 64 * consumers; }
@@ -330,6 +332,13 @@ void WgmmaForwardBuilder::build() {
       setUpLanes(ctid);
       Value cw = divu(ctid, idx(32)); // warp among the consumers: 16 rows
       Value c = divu(ctid, idx(128)); // consumer warpgroup: 64 rows
+      // Two consumers: c made warp-uniform for ptxas, so that Q's D/16 wgmma
+      // descriptors (LLVM hoists them out of the tile loops) stay in uniform
+      // registers; in regular ones they spilled 56-168 bytes. With three
+      // consumers it moved none and dropin at D = 128 by -3..+3% and D = 64
+      // by -5% (none, qat) to +7% (dropin) on the H200: left as it is.
+      if (split.consumers == 2)
+        c = warpUniform(c);
       auto [qTile, h, bi] = unitAt(work, s, qTiles, Hq, batches);
       ForwardRows fr = forwardRowsOf(qTile, h, bi, cw, Hq, Hkv, M, N, split.rows());
       const Value *rows = fr.rows, *rowValid = fr.rowValid;

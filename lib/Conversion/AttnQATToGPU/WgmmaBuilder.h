@@ -131,6 +131,16 @@ protected:
     return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), asmOp.getResult(0));
   }
 
+  /// `x` (index, below 2^32, equal in every lane of the warp) broadcast from
+  /// lane 0, so that ptxas knows it is warp-uniform: what derives from it
+  /// (a wgmma descriptor) can then live in uniform registers rather than in
+  /// the thread's own.
+  Value warpUniform(Value x) {
+    Value lane0 = gpu::ShuffleOp::create(b, loc, toI32(x), i32c(0), i32c(32), gpu::ShuffleMode::IDX)
+                      .getShuffleResult();
+    return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), lane0);
+  }
+
   /// The generic proxy's shared-memory writes (cp.async, st.shared) made
   /// visible to the async proxy (wgmma reads).
   void fenceProxyAsync() {
