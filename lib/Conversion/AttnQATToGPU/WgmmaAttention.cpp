@@ -30,10 +30,11 @@
 // walking query tiles in rounds, the next unit's Q and first K/V tiles
 // loading while the consumers finish the current one.
 //
-// In mode none without causality the fully visible tiles run
-// software-pipelined (FlashAttention-3's intra-warpgroup overlap): S of tile
-// j and P_{j-1} V_{j-1} issue together, and the softmax of tile j runs while
-// the tensor cores finish P_{j-1} V_{j-1}. Elsewhere a tile's S, softmax and
+// In mode none without causality, and in qat at D = 128 (two consumers),
+// the fully visible tiles run software-pipelined (FlashAttention-3's
+// intra-warpgroup overlap): S of tile j and P_{j-1} V_{j-1} issue together,
+// and the softmax of tile j runs while the tensor cores finish
+// P_{j-1} V_{j-1}. Elsewhere a tile's S, softmax and
 // P V follow one another, and the other consumers fill the gaps (WgSplit says
 // why).
 //
