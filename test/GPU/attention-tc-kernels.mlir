@@ -94,6 +94,19 @@ func.func @masked_none(%q: tensor<2x4x64x128xbf16>, %k: tensor<2x2x70x128xbf16>,
   return %o : tensor<2x4x64x128xbf16>
 }
 
+// qat at D = 128, where the wgmma forward pipelines its fully visible tiles
+// in both formats, causal too: with a mask and key lengths, and without.
+func.func @pipelined_qat128(%q: tensor<2x4x64x128xbf16>, %k: tensor<2x2x70x128xbf16>, %mask: tensor<1x1x64x70xf32>, %lens: tensor<2xi32>)
+    -> (tensor<2x4x64x128xbf16>, tensor<2x4x64x128xbf16>, tensor<2x4x64x128xbf16>) {
+  %o1, %l1 = attnqat.attention %q, %k, %k mask(%mask) key_lengths(%lens) causal {config = #attnqat.config<mode = qat>}
+      : tensor<2x4x64x128xbf16>, tensor<2x2x70x128xbf16>, tensor<2x2x70x128xbf16> mask tensor<1x1x64x70xf32> key_lengths tensor<2xi32> -> tensor<2x4x64x128xbf16>, tensor<2x4x64xf32>
+  %o2, %l2 = attnqat.attention %q, %k, %k {config = #attnqat.config<mode = qat>}
+      : tensor<2x4x64x128xbf16>, tensor<2x2x70x128xbf16>, tensor<2x2x70x128xbf16> -> tensor<2x4x64x128xbf16>, tensor<2x4x64xf32>
+  %o3, %l3 = attnqat.attention %q, %k, %k {config = #attnqat.config<mode = qat, q = #attnqat.mxfp4, k = #attnqat.mxfp4, v = #attnqat.mxfp4, p = #attnqat.mxfp4, p_scaling = single_level>}
+      : tensor<2x4x64x128xbf16>, tensor<2x2x70x128xbf16>, tensor<2x2x70x128xbf16> -> tensor<2x4x64x128xbf16>, tensor<2x4x64xf32>
+  return %o1, %o2, %o3 : tensor<2x4x64x128xbf16>, tensor<2x4x64x128xbf16>, tensor<2x4x64x128xbf16>
+}
+
 // The tensor-core backward (and its delta pre-pass) for the forwards above.
 // CHECK-DAG: attnqat.attention_backward {{.*}}attnqat.kernel = @attnqat_kernels::@attention_bwd_tc_qat_pnvfp42_causal_d128_bf16, attnqat.pre_kernel = @attnqat_kernels::@attention_bwd_tc_delta_bf16
 // CHECK-DAG: gpu.func @attention_bwd_tc_delta_bf16({{.*}}attnqat.access = {delta = "out"}{{.*}}attnqat.params = ["o_saved", "do", "delta", "B", "Hq", "Hkv", "M", "N", "D"]
