@@ -34,9 +34,8 @@
 // the fully visible tiles run software-pipelined (FlashAttention-3's
 // intra-warpgroup overlap): S of tile j and P_{j-1} V_{j-1} issue together,
 // and the softmax of tile j runs while the tensor cores finish
-// P_{j-1} V_{j-1}. Elsewhere a tile's S, softmax and
-// P V follow one another, and the other consumers fill the gaps (WgSplit says
-// why).
+// P_{j-1} V_{j-1}. Elsewhere a tile's S, softmax and P V follow one another,
+// and the other consumers fill the gaps (WgSplit says why).
 //
 // The wgmma accumulator of a warp is the mma.sync m16n8 fragment per 8
 // columns, and its register A operand is the m16n8k16 A fragment, so P never
