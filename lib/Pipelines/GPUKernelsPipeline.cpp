@@ -25,6 +25,7 @@ void mlir::attnqat::buildAttnQATGPUKernelsPipeline(
   // The datacenter chip's: tcgen05 and tensor memory.
   generate.tcgen05Mma = options.chip == "sm_100a";
   generate.warpgroupMma = options.warpgroupMma && options.chip == "sm_90a";
+  generate.tmaLoads = options.tmaLoads && generate.warpgroupMma;
   pm.addPass(createConvertAttnQATToGPUKernels(generate));
   buildAttnQATGPUKernelLowering(pm, options);
 }
@@ -56,6 +57,7 @@ void mlir::attnqat::buildAttnQATGPUKernelLowering(
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
   kernels.addPass(createAttnQATExternDynamicShared());
+  kernels.addPass(createAttnQATTensorMapParams());
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = options.format;
   binary.toolkitPath = options.toolkit;

@@ -171,6 +171,13 @@ struct ByteReader {
     }
     return n;
   }
+  /// Marks the record malformed for a reason other than its length.
+  void fail(std::string message) {
+    if (!ok)
+      return;
+    ok = false;
+    error = std::move(message);
+  }
   Expr expr(const char *what) {
     Expr e;
     uint32_t n = count(what, 20);
@@ -248,9 +255,62 @@ void writeKernel(ByteWriter &w, const Kernel &k) {
       w.u32(c);
     w.u32(v.dynamicSharedBytes);
   }
+  // 1.1: the tensor-map specs, after every 1.0 field.
+  uint32_t maps = 0;
+  for (const Param &p : k.params)
+    maps += p.kind == ParamKind::TensorMap;
+  w.u32(maps);
+  for (size_t i = 0; i < k.params.size(); ++i) {
+    const Param &p = k.params[i];
+    if (p.kind != ParamKind::TensorMap)
+      continue;
+    const TensorMapSpec &t = p.tensorMap;
+    w.u32(static_cast<uint32_t>(i));
+    w.str(t.of);
+    w.u32(static_cast<uint32_t>(t.dims.size()));
+    for (const Expr &e : t.dims)
+      w.expr(e);
+    // As many boxes as dims (validation makes them equal; the unchecked
+    // writer pads or cuts, so the record stays parseable).
+    for (size_t j = 0; j < t.dims.size(); ++j)
+      w.u32(j < t.box.size() ? t.box[j] : 0);
+    w.u32(t.swizzle);
+  }
 }
 
-void readKernel(ByteReader &r, Kernel &k) {
+/// The 1.1 tail of a kernel record: the specs of its TensorMap params.
+void readTensorMaps(ByteReader &r, Kernel &k) {
+  uint32_t n = r.count("tensor map count", 16);
+  std::vector<bool> seen(k.params.size(), false);
+  for (uint32_t i = 0; i < n && r.ok; ++i) {
+    uint32_t index = r.u32("tensor map param index");
+    TensorMapSpec t;
+    t.of = r.str("tensor map source role");
+    uint32_t rank = r.count("tensor map rank", 8);
+    for (uint32_t j = 0; j < rank && r.ok; ++j)
+      t.dims.push_back(r.expr("tensor map dim"));
+    for (uint32_t j = 0; j < rank && r.ok; ++j)
+      t.box.push_back(r.u32("tensor map box"));
+    t.swizzle = r.u32("tensor map swizzle");
+    if (!r.ok)
+      return;
+    std::string what = "tensor map spec #" + std::to_string(i);
+    if (index >= k.params.size())
+      return r.fail(what + " names param #" + std::to_string(index) +
+                    " of " + std::to_string(k.params.size()));
+    Param &p = k.params[index];
+    if (p.kind != ParamKind::TensorMap)
+      return r.fail(what + " names param #" + std::to_string(index) + " '" +
+                    p.role + "', which is not a tensormap param");
+    if (seen[index])
+      return r.fail(what + " describes param #" + std::to_string(index) +
+                    " '" + p.role + "' a second time");
+    seen[index] = true;
+    p.tensorMap = std::move(t);
+  }
+}
+
+void readKernel(ByteReader &r, Kernel &k, uint16_t minor) {
   k.name = r.str("kernel name");
   k.op = r.str("kernel op");
   k.config = r.str("kernel config");
@@ -294,6 +354,8 @@ void readKernel(ByteReader &r, Kernel &k) {
     v.dynamicSharedBytes = r.u32("dynamic shared memory");
     k.variants.push_back(std::move(v));
   }
+  if (minor >= 1 && r.ok && r.pos < r.end)
+    readTensorMaps(r, k);
 }
 
 //===----------------------------------------------------------------------===//
@@ -419,6 +481,61 @@ bool validExpr(const Expr &e, bool allowSMs) {
   return true;
 }
 
+ArtifactError validateTensorMap(const Kernel &k, const Param &p,
+                                const std::string &pw) {
+  const TensorMapSpec &t = p.tensorMap;
+  if (p.elem != ElemType::None || p.access != Access::None || p.align != 0 ||
+      p.hasExtent)
+    return invalid(pw + ": a tensor map has no element type, access, "
+                        "alignment or extent (its source pointer has them)");
+  if (t.of.empty())
+    return invalid(pw + ": tensormap param has no tensor map spec (the "
+                        "pointer it maps, dims, box, swizzle)");
+  const Param *src = k.param(t.of);
+  if (!src)
+    return invalid(pw + ": tensor map of '" + t.of +
+                   "': the kernel has no such param");
+  if (src->kind != ParamKind::Ptr)
+    return invalid(pw + ": tensor map of '" + t.of + "': a " +
+                   paramKindName(src->kind) + ", not a pointer");
+  unsigned bytes = tensorMapElemBytes(src->elem);
+  if (bytes == 0)
+    return invalid(pw + ": tensor map of '" + t.of + "': element type " +
+                   elemTypeName(src->elem) +
+                   " is not supported (f32, f16, bf16, e4m3, e8m0, u8, i32, "
+                   "i64 are)");
+  if (t.dims.empty() || t.dims.size() > kTensorMapMaxRank)
+    return invalid(pw + ": a tensor map has 1 to 5 dims, not " +
+                   std::to_string(t.dims.size()));
+  if (t.box.size() != t.dims.size())
+    return invalid(pw + ": " + std::to_string(t.box.size()) +
+                   " box sizes for " + std::to_string(t.dims.size()) +
+                   " dims");
+  for (size_t i = 0; i < t.dims.size(); ++i) {
+    if (!validExpr(t.dims[i], /*allowSMs=*/false))
+      return invalid(pw + ": invalid expression for tensor map dims[" +
+                     std::to_string(i) + "]");
+    if (t.box[i] < 1 || t.box[i] > kTensorMapMaxBox)
+      return invalid(pw + ": box[" + std::to_string(i) + "] = " +
+                     std::to_string(t.box[i]) + " is not in [1, 256]");
+  }
+  if (t.swizzle != 0 && t.swizzle != 32 && t.swizzle != 64 &&
+      t.swizzle != 128)
+    return invalid(pw + ": swizzle " + std::to_string(t.swizzle) +
+                   " is not 0, 32, 64 or 128 bytes");
+  uint64_t inner = uint64_t(t.box[0]) * bytes;
+  if (inner % 16 != 0)
+    return invalid(pw + ": the box's inner extent box[0] x " +
+                   std::to_string(bytes) + " bytes = " +
+                   std::to_string(inner) + " is not a multiple of 16 bytes");
+  if (t.swizzle != 0 && inner > t.swizzle)
+    return invalid(pw + ": the box's inner extent box[0] x " +
+                   std::to_string(bytes) + " bytes = " +
+                   std::to_string(inner) + " exceeds the " +
+                   std::to_string(t.swizzle) + "-byte swizzle");
+  return ArtifactError::ok();
+}
+
 ArtifactError validateKernel(const Artifact &a, const Kernel &k) {
   const std::string what = "kernel '" + k.name + "'";
   if (!isKnownOpKind(k.op))
@@ -437,12 +554,18 @@ ArtifactError validateKernel(const Artifact &a, const Kernel &k) {
     if (!roles.insert(p.role).second)
       return invalid(what + ": duplicate param role '" + p.role + "'");
     int kind = static_cast<int>(p.kind);
-    if (kind < 1 || kind > 4)
+    if (kind < 1 || kind > 5)
       return invalid(pw + ": unknown param kind " + std::to_string(kind));
     if (static_cast<int>(p.elem) > 9)
       return invalid(pw + ": unknown element type " +
                      std::to_string(static_cast<int>(p.elem)));
-    if (p.kind == ParamKind::Ptr) {
+    if (p.kind != ParamKind::TensorMap &&
+        p.tensorMap != TensorMapSpec())
+      return invalid(pw + ": only a tensormap param has a tensor map spec");
+    if (p.kind == ParamKind::TensorMap) {
+      if (ArtifactError e = validateTensorMap(k, p, pw))
+        return e;
+    } else if (p.kind == ParamKind::Ptr) {
       if (p.elem == ElemType::None)
         return invalid(pw + ": a pointer needs an element type");
       int acc = static_cast<int>(p.access);
@@ -764,7 +887,9 @@ ArtifactError parseArtifact(const uint8_t *data, size_t size, Artifact &out) {
   for (uint32_t i = 0; i < nKernels; ++i) {
     Kernel k;
     if (ArtifactError e = readRecord(kKernelTag, "kernel", i,
-                                     [&](ByteReader &r) { readKernel(r, k); }))
+                                     [&](ByteReader &r) {
+                                       readKernel(r, k, minor);
+                                     }))
       return e;
     out.kernels.push_back(std::move(k));
   }
@@ -869,6 +994,10 @@ std::string describeArtifact(const Artifact &a, size_t fileSize) {
              accessName(p.access) + " align " + std::to_string(p.align);
         if (p.hasExtent)
           s += " extent " + p.extent.str();
+        if (!p.layout.empty())
+          s += " layout \"" + p.layout + "\"";
+      } else if (p.kind == ParamKind::TensorMap) {
+        s += " " + p.tensorMap.str();
         if (!p.layout.empty())
           s += " layout \"" + p.layout + "\"";
       } else if (p.isAutoFilled()) {

@@ -187,13 +187,15 @@ const char *paramKindName(ParamKind k) {
     return "i64";
   case ParamKind::F32:
     return "f32";
+  case ParamKind::TensorMap:
+    return "tensormap";
   }
   return "?";
 }
 
 bool parseParamKind(std::string_view s, ParamKind &out) {
-  for (ParamKind k :
-       {ParamKind::Ptr, ParamKind::I32, ParamKind::I64, ParamKind::F32})
+  for (ParamKind k : {ParamKind::Ptr, ParamKind::I32, ParamKind::I64,
+                      ParamKind::F32, ParamKind::TensorMap})
     if (s == paramKindName(k)) {
       out = k;
       return true;
@@ -299,8 +301,101 @@ bool parseImageFormat(std::string_view s, ImageFormat &out) {
 bool Param::isAutoFilled() const {
   if (kind == ParamKind::Ptr)
     return false;
+  if (kind == ParamKind::TensorMap)
+    return true;
   Dim d;
   return role == "flags" || (parseDim(role, d) && isProblemDim(d));
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor maps
+//===----------------------------------------------------------------------===//
+
+std::string TensorMapSpec::str() const {
+  std::string d, b;
+  for (size_t i = 0; i < dims.size(); ++i)
+    d += (i ? ", " : "") + dims[i].str();
+  for (size_t i = 0; i < box.size(); ++i)
+    b += (i ? ", " : "") + std::to_string(box[i]);
+  return "of " + of + " dims [" + d + "] box [" + b + "] swizzle " +
+         std::to_string(swizzle);
+}
+
+unsigned tensorMapElemBytes(ElemType t) {
+  switch (t) {
+  case ElemType::F32:
+  case ElemType::I32:
+    return 4;
+  case ElemType::F16:
+  case ElemType::BF16:
+    return 2;
+  case ElemType::E4M3:
+  case ElemType::E8M0:
+  case ElemType::U8:
+    return 1;
+  case ElemType::I64:
+    return 8;
+  case ElemType::None:
+  case ElemType::E2M1:
+    return 0;
+  }
+  return 0;
+}
+
+bool tensorMapGeometry(const TensorMapSpec &spec, unsigned elemBytes,
+                       const ProblemDims &problem, TensorMapGeometry &out,
+                       std::string &error) {
+  out = TensorMapGeometry();
+  if (spec.dims.empty() || spec.dims.size() > kTensorMapMaxRank) {
+    error = "rank " + std::to_string(spec.dims.size()) + " is not in [1, " +
+            std::to_string(kTensorMapMaxRank) + "]";
+    return false;
+  }
+  if (elemBytes == 0) {
+    error = "element size 0";
+    return false;
+  }
+  out.rank = spec.dims.size();
+  for (size_t i = 0; i < out.rank; ++i) {
+    std::string what = "dims[" + std::to_string(i) + "] = " +
+                       spec.dims[i].str();
+    std::string why;
+    uint64_t v;
+    if (!spec.dims[i].evaluate(problem, v, why)) {
+      error = what + ": " + why;
+      return false;
+    }
+    if (v == 0) {
+      error = what + " is 0 for this problem (a tensor map cannot describe "
+                     "an empty tensor)";
+      return false;
+    }
+    if (v > kTensorMapMaxDim) {
+      error = what + " = " + std::to_string(v) + " exceeds 2^32";
+      return false;
+    }
+    out.dims[i] = v;
+  }
+  // Contiguous row-major: stride[i] covers dims 0..i.
+  uint64_t stride = elemBytes;
+  for (size_t i = 0; i + 1 < out.rank; ++i) {
+    if (__builtin_mul_overflow(stride, out.dims[i], &stride) ||
+        stride >= kTensorMapMaxStride) {
+      error = "the stride of dims[" + std::to_string(i + 1) +
+              "] (dims[0.." + std::to_string(i) + "] x " +
+              std::to_string(elemBytes) + " bytes) reaches 2^40 bytes";
+      return false;
+    }
+    if (stride % 16 != 0) {
+      error = "the stride of dims[" + std::to_string(i + 1) + "] is " +
+              std::to_string(stride) + " bytes (dims[0.." +
+              std::to_string(i) + "] x " + std::to_string(elemBytes) +
+              " bytes), not a multiple of 16";
+      return false;
+    }
+    out.strides[i] = stride;
+  }
+  return true;
 }
 
 //===----------------------------------------------------------------------===//

@@ -69,6 +69,7 @@ LoadResult loadDriver(const char *libraryPath, Driver &out,
       {"cuStreamSynchronize", slot(a.cuStreamSynchronize), true},
       {"cuLaunchKernelEx", slot(a.cuLaunchKernelEx), false},
       {"cuStreamGetCtx", slot(a.cuStreamGetCtx), false},
+      {"cuTensorMapEncodeTiled", slot(a.cuTensorMapEncodeTiled), false},
   };
   for (const Entry &e : entries) {
     *e.slot = dlsym(h, e.symbol);

@@ -103,6 +103,52 @@ struct CUlaunchConfig {
   unsigned numAttrs;
 };
 
+// Tensor maps (cuTensorMapEncodeTiled, CUDA 12.0+).
+using cuuint32_t = unsigned int;
+using cuuint64_t = unsigned long long;
+
+/// 128 opaque bytes. The driver needs 64-byte alignment; cuda.h of CUDA 13
+/// declares 128, which this follows.
+struct alignas(128) CUtensorMap {
+  cuuint64_t opaque[16];
+};
+
+enum CUtensorMapDataType : int {
+  CU_TENSOR_MAP_DATA_TYPE_UINT8 = 0,
+  CU_TENSOR_MAP_DATA_TYPE_UINT16 = 1,
+  CU_TENSOR_MAP_DATA_TYPE_UINT32 = 2,
+  CU_TENSOR_MAP_DATA_TYPE_INT32 = 3,
+  CU_TENSOR_MAP_DATA_TYPE_UINT64 = 4,
+  CU_TENSOR_MAP_DATA_TYPE_INT64 = 5,
+  CU_TENSOR_MAP_DATA_TYPE_FLOAT16 = 6,
+  CU_TENSOR_MAP_DATA_TYPE_FLOAT32 = 7,
+  CU_TENSOR_MAP_DATA_TYPE_FLOAT64 = 8,
+  CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 = 9,
+};
+
+enum CUtensorMapInterleave : int {
+  CU_TENSOR_MAP_INTERLEAVE_NONE = 0,
+};
+
+enum CUtensorMapSwizzle : int {
+  CU_TENSOR_MAP_SWIZZLE_NONE = 0,
+  CU_TENSOR_MAP_SWIZZLE_32B = 1,
+  CU_TENSOR_MAP_SWIZZLE_64B = 2,
+  CU_TENSOR_MAP_SWIZZLE_128B = 3,
+};
+
+enum CUtensorMapL2promotion : int {
+  CU_TENSOR_MAP_L2_PROMOTION_NONE = 0,
+  CU_TENSOR_MAP_L2_PROMOTION_L2_64B = 1,
+  CU_TENSOR_MAP_L2_PROMOTION_L2_128B = 2,
+  CU_TENSOR_MAP_L2_PROMOTION_L2_256B = 3,
+};
+
+enum CUtensorMapFloatOOBfill : int {
+  CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE = 0, ///< out-of-bounds elements read 0
+  CU_TENSOR_MAP_FLOAT_OOB_FILL_NAN_REQUEST_ZERO_FMA = 1,
+};
+
 /// Driver entry points. Required ones are non-null after a successful load;
 /// optional ones (marked) may be null on old drivers.
 struct DriverApi {
@@ -141,6 +187,13 @@ struct DriverApi {
   CUresult (*cuLaunchKernelEx)(const CUlaunchConfig *, CUfunction, void **,
                                void **);
   CUresult (*cuStreamGetCtx)(CUstream, CUcontext *);
+  CUresult (*cuTensorMapEncodeTiled)(
+      CUtensorMap *, CUtensorMapDataType, cuuint32_t rank, void *globalAddress,
+      const cuuint64_t *globalDim,
+      const cuuint64_t *globalStrides, // rank - 1 entries, bytes
+      const cuuint32_t *boxDim, const cuuint32_t *elementStrides,
+      CUtensorMapInterleave, CUtensorMapSwizzle, CUtensorMapL2promotion,
+      CUtensorMapFloatOOBfill);
 };
 
 /// An opened driver library.

@@ -144,6 +144,20 @@ bool parseGrid(const std::string &s, std::array<Expr, 3> &out,
   return true;
 }
 
+/// "D,N,B*Hkv" -> {"D", "N", "B*Hkv"}; "" -> {}.
+std::vector<std::string> splitList(const std::string &s) {
+  std::vector<std::string> out;
+  if (s.empty())
+    return out;
+  size_t start = 0, comma;
+  while ((comma = s.find(',', start)) != std::string::npos) {
+    out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  out.push_back(s.substr(start));
+  return out;
+}
+
 std::string dirName(const std::string &path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos)
@@ -310,14 +324,44 @@ ArtifactError parseManifest(std::string_view text,
     }
     if (dir == "param") {
       if (toks.size() < 3 || !toks[1].key.empty() || !toks[2].key.empty())
-        return fail("expected 'param <role> <ptr|i32|i64|f32> ...'");
+        return fail("expected 'param <role> <ptr|i32|i64|f32|tensormap> "
+                    "...'");
       Param p;
       p.role = toks[1].value;
       if (cur->param(p.role))
         return fail("duplicate param role '" + p.role + "'");
       if (!parseParamKind(toks[2].value, p.kind))
         return fail("unknown param kind '" + toks[2].value +
-                    "' (known: ptr, i32, i64, f32)");
+                    "' (known: ptr, i32, i64, f32, tensormap)");
+      if (p.kind == ParamKind::TensorMap) {
+        if (std::string e = checkKeys({"of", "dims", "box", "swizzle",
+                                       "layout"},
+                                      2);
+            !e.empty())
+          return fail(e);
+        const std::string *of = kv("of"), *dims = kv("dims"), *box = kv("box"),
+                          *swizzle = kv("swizzle"), *layout = kv("layout");
+        if (!of || !dims || !box)
+          return fail("tensor map '" + p.role + "' needs of=, dims= and box=");
+        TensorMapSpec &t = p.tensorMap;
+        t.of = *of;
+        for (const std::string &d : splitList(*dims)) {
+          t.dims.emplace_back();
+          if (!Expr::parse(d, t.dims.back(), error))
+            return fail("dims of '" + p.role + "': " + error);
+        }
+        for (const std::string &b : splitList(*box)) {
+          t.box.emplace_back();
+          if (!parseU32(b, t.box.back()))
+            return fail("bad box size '" + b + "' of '" + p.role + "'");
+        }
+        if (swizzle && !parseU32(*swizzle, t.swizzle))
+          return fail("bad swizzle '" + *swizzle + "'");
+        if (layout)
+          p.layout = *layout;
+        cur->params.push_back(std::move(p));
+        continue;
+      }
       if (p.kind != ParamKind::Ptr) {
         if (toks.size() != 3)
           return fail("a scalar param takes no further arguments");

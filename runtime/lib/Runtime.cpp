@@ -40,6 +40,7 @@ struct attnqat_rt_kernel {
   const LaunchVariant *variant = nullptr; ///< null: no image for this chip
   cu::CUfunction fn = nullptr;
   std::vector<std::string> extents; ///< per param, "" when unchecked
+  std::vector<std::string> layouts; ///< per param, as attnqat_rt_kernel_param
 };
 
 struct attnqat_rt_module {
@@ -126,6 +127,21 @@ attnqat_rt_status driverFailure(const attnqat_rt_runtime *rt, const void *key,
     status = ATTNQAT_RT_ERROR_OUT_OF_MEMORY;
   return fail(key, rt, status,
               std::string(call) + " failed: " + cu::errorString(rt->api(), r));
+}
+
+/// "tensor map of k, dims [D, N, B*Hkv], box [64, 64, 1], swizzle 128".
+std::string tensorMapDescription(const Param &p) {
+  const TensorMapSpec &t = p.tensorMap;
+  std::string dims, box;
+  for (size_t i = 0; i < t.dims.size(); ++i)
+    dims += (i ? ", " : "") + t.dims[i].str();
+  for (size_t i = 0; i < t.box.size(); ++i)
+    box += (i ? ", " : "") + std::to_string(t.box[i]);
+  std::string s = "tensor map of " + t.of + ", dims [" + dims + "], box [" +
+                  box + "], swizzle " + std::to_string(t.swizzle);
+  if (!p.layout.empty())
+    s += "; " + p.layout;
+  return s;
 }
 
 //===----------------------------------------------------------------------===//
@@ -290,8 +306,12 @@ attnqat_rt_status loadModule(attnqat_rt_runtime *rt, const uint8_t *data,
     impl->module = m.get();
     impl->desc = &k;
     impl->variant = k.variantFor(chip);
-    for (const Param &p : k.params)
+    for (const Param &p : k.params) {
       impl->extents.push_back(p.hasExtent ? p.extent.str() : "");
+      impl->layouts.push_back(p.kind == ParamKind::TensorMap
+                                  ? tensorMapDescription(p)
+                                  : p.layout);
+    }
     if (impl->variant) {
       uint32_t idx = impl->variant->image;
       if (!byImage[idx]) {
@@ -321,6 +341,9 @@ attnqat_rt_status loadModule(attnqat_rt_runtime *rt, const uint8_t *data,
 struct PreparedLaunch {
   attnqat_rt_launch_config config = {};
   std::vector<uint64_t> storage;
+  /// The encoded tensor maps, one per TensorMap param (cuLaunchKernel copies
+  /// them; they only need to outlive the launch call).
+  std::vector<cu::CUtensorMap> tensorMaps;
   std::vector<void *> params;
 };
 
@@ -437,13 +460,121 @@ std::string paramDescription(const Param &p) {
   std::string s = paramKindName(p.kind);
   if (p.kind == ParamKind::Ptr)
     s = std::string(elemTypeName(p.elem)) + " pointer, " + accessName(p.access);
+  else if (p.kind == ParamKind::TensorMap)
+    s = "tensor map of " + p.tensorMap.of;
   return s;
 }
 
 const char *argKindName(int32_t kind) {
-  if (kind >= 1 && kind <= 4)
+  if (kind >= 1 && kind <= 5)
     return paramKindName(static_cast<ParamKind>(kind));
   return nullptr;
+}
+
+cu::CUtensorMapDataType tensorMapDataType(ElemType t) {
+  switch (t) {
+  case ElemType::F32:
+    return cu::CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
+  case ElemType::F16:
+    return cu::CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+  case ElemType::BF16:
+    return cu::CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
+  case ElemType::I32:
+    return cu::CU_TENSOR_MAP_DATA_TYPE_INT32;
+  case ElemType::I64:
+    return cu::CU_TENSOR_MAP_DATA_TYPE_INT64;
+  case ElemType::E4M3:
+  case ElemType::E8M0:
+  case ElemType::U8:
+  case ElemType::E2M1: // rejected by validation (tensorMapElemBytes 0)
+  case ElemType::None:
+    break;
+  }
+  return cu::CU_TENSOR_MAP_DATA_TYPE_UINT8;
+}
+
+cu::CUtensorMapSwizzle tensorMapSwizzle(uint32_t bytes) {
+  switch (bytes) {
+  case 32:
+    return cu::CU_TENSOR_MAP_SWIZZLE_32B;
+  case 64:
+    return cu::CU_TENSOR_MAP_SWIZZLE_64B;
+  case 128:
+    return cu::CU_TENSOR_MAP_SWIZZLE_128B;
+  }
+  return cu::CU_TENSOR_MAP_SWIZZLE_NONE;
+}
+
+template <typename T> std::string listString(const T *v, size_t n) {
+  std::string s = "[";
+  for (size_t i = 0; i < n; ++i)
+    s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+/// Encodes TensorMap param `q` over `ptr` (the bound pointer of its source
+/// param `src`) for the problem `dims`.
+attnqat_rt_status encodeTensorMap(const attnqat_rt_kernel *k, const Param &q,
+                                  const Param &src, uint64_t ptr,
+                                  const ProblemDims &dims,
+                                  cu::CUtensorMap &out) {
+  const attnqat_rt_runtime *rt = k->module->rt;
+  const cu::DriverApi &api = rt->api();
+  const TensorMapSpec &t = q.tensorMap;
+  const std::string what = "kernel '" + k->desc->name + "': tensor map '" +
+                           q.role + "' of '" + t.of + "'";
+  if (!api.cuTensorMapEncodeTiled)
+    return fail(k, rt, ATTNQAT_RT_ERROR_UNSUPPORTED,
+                "the CUDA driver has no cuTensorMapEncodeTiled (needs CUDA "
+                "12); kernel '" +
+                    k->desc->name + "' takes a tensor map ('" + q.role + "')");
+  if (ptr % 16 != 0)
+    return fail(k, rt, ATTNQAT_RT_ERROR_BAD_POINTER,
+                what + ": " + hexPtr(ptr) +
+                    " is not 16-byte aligned (TMA needs 16)");
+  unsigned elemBytes = tensorMapElemBytes(src.elem);
+  TensorMapGeometry g;
+  std::string error;
+  if (!tensorMapGeometry(t, elemBytes, dims, g, error))
+    return fail(k, rt, ATTNQAT_RT_ERROR_BAD_SHAPE, what + ": " + error);
+  // The map must stay inside the memory whose extent the pointer checks
+  // covered.
+  uint64_t extent;
+  if (src.hasExtent && src.extent.evaluate(dims, extent, error)) {
+    unsigned __int128 mapped = 1; // < 2^40 (the top stride) x 2^32
+    for (size_t i = 0; i < g.rank; ++i)
+      mapped *= g.dims[i];
+    if (mapped > extent)
+      return fail(k, rt, ATTNQAT_RT_ERROR_BAD_SHAPE,
+                  what + ": dims " + listString(g.dims, g.rank) +
+                      " cover more than the extent " + src.extent.str() +
+                      " = " + std::to_string(extent) + " of '" + t.of + "'");
+  }
+  cu::cuuint64_t globalDim[kTensorMapMaxRank], strides[kTensorMapMaxRank];
+  cu::cuuint32_t box[kTensorMapMaxRank], elementStrides[kTensorMapMaxRank];
+  for (size_t i = 0; i < g.rank; ++i) {
+    globalDim[i] = g.dims[i];
+    strides[i] = i + 1 < g.rank ? g.strides[i] : 0;
+    box[i] = t.box[i];
+    elementStrides[i] = 1;
+  }
+  std::memset(&out, 0, sizeof(out));
+  cu::CUresult r = api.cuTensorMapEncodeTiled(
+      &out, tensorMapDataType(src.elem), static_cast<cu::cuuint32_t>(g.rank),
+      reinterpret_cast<void *>(static_cast<uintptr_t>(ptr)), globalDim,
+      strides, box, elementStrides, cu::CU_TENSOR_MAP_INTERLEAVE_NONE,
+      tensorMapSwizzle(t.swizzle), cu::CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+      cu::CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != cu::CUDA_SUCCESS)
+    return fail(k, rt, ATTNQAT_RT_ERROR_BAD_POINTER,
+                what + ": cuTensorMapEncodeTiled(address " + hexPtr(ptr) +
+                    ", " + elemTypeName(src.elem) + ", dims " +
+                    listString(g.dims, g.rank) + ", strides " +
+                    listString(g.strides, g.rank - 1) + " bytes, box " +
+                    listString(box, g.rank) + ", swizzle " +
+                    std::to_string(t.swizzle) +
+                    ") failed: " + cu::errorString(api, r));
+  return ATTNQAT_RT_SUCCESS;
 }
 
 attnqat_rt_status prepareLaunch(const attnqat_rt_kernel *k,
@@ -484,6 +615,9 @@ attnqat_rt_status prepareLaunch(const attnqat_rt_kernel *k,
                     "' (it takes: " + roles + ")");
     }
     const Param &q = desc.params[idx];
+    if (q.kind == ParamKind::TensorMap)
+      return badArg("'" + q.role + "' is a tensor map the runtime makes from "
+                    "'" + q.tensorMap.of + "'; do not pass it");
     if (q.isAutoFilled())
       return badArg("'" + q.role +
                     "' is taken from the problem descriptor; do not pass it");
@@ -611,12 +745,29 @@ attnqat_rt_status prepareLaunch(const attnqat_rt_kernel *k,
                     " belongs to another CUDA context than the runtime's");
   }
 
-  // Kernel parameter values, in signature order.
+  // Kernel parameter values, in signature order. Both stores are sized
+  // before pointers into them are taken.
+  size_t maps = 0;
+  for (const Param &q : desc.params)
+    maps += q.kind == ParamKind::TensorMap;
   out.storage.assign(desc.params.size(), 0);
+  out.tensorMaps.assign(maps, cu::CUtensorMap());
   out.params.resize(desc.params.size());
+  size_t map = 0;
   for (size_t i = 0; i < desc.params.size(); ++i) {
     const Param &q = desc.params[i];
     uint64_t &slot = out.storage[i];
+    if (q.kind == ParamKind::TensorMap) {
+      size_t src = 0;
+      while (desc.params[src].role != q.tensorMap.of) // validated: it exists
+        ++src;
+      cu::CUtensorMap &m = out.tensorMaps[map++];
+      if (attnqat_rt_status s = encodeTensorMap(
+              k, q, desc.params[src], bound[src]->value.ptr, dims, m))
+        return s;
+      out.params[i] = &m;
+      continue;
+    }
     if (q.isAutoFilled()) {
       int64_t v = int64_t(p->flags);
       Dim d;
@@ -642,6 +793,8 @@ attnqat_rt_status prepareLaunch(const attnqat_rt_kernel *k,
         break;
       case ParamKind::F32:
         std::memcpy(&slot, &a.value.f32, 4);
+        break;
+      case ParamKind::TensorMap: // handled above
         break;
       }
     }
@@ -1066,7 +1219,7 @@ attnqat_rt_status attnqat_rt_kernel_param(const attnqat_rt_kernel *kernel,
   out->align = p.align;
   out->from_problem = p.isAutoFilled() ? 1 : 0;
   out->extent = kernel->extents[index].c_str();
-  out->layout = p.layout.c_str();
+  out->layout = kernel->layouts[index].c_str();
   return ATTNQAT_RT_SUCCESS;
 }
 

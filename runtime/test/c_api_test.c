@@ -39,7 +39,7 @@ int main(int argc, char **argv) {
                "unknown status") == 0, "999");
   int major = 0, minor = -1;
   attnqat_rt_artifact_format_version(&major, &minor);
-  CHECK(major == 1 && minor == 0, "format %d.%d", major, minor);
+  CHECK(major == 1 && minor == 1, "format %d.%d", major, minor);
 
   /* create: argument checks. */
   CHECK(attnqat_rt_create(NULL, NULL) == ATTNQAT_RT_ERROR_INVALID_ARGUMENT,

@@ -1,15 +1,16 @@
 // The sm_90a forward on wgmma (warpgroup-mma): a producer warpgroup loading Q,
-// K, V by cp.async into 128-byte-swizzled shared memory (an mbarrier per
-// stage), consumer warpgroups of 64 query rows (three; two in qat at D = 128,
+// K, V by cp.async (here with tma-loads=false; the TMA loads the pipeline makes
+// by default are in attention-wg-tma.mlir) into 128-byte-swizzled shared
+// memory (an mbarrier per stage), consumer warpgroups of 64 query rows (three; two in qat at D = 128,
 // whose O and O' take 128 registers) running S = Q K^T and O += P V (O' in
 // qat) as wgmma, P from registers. Same ops as the
 // mma.sync kernels' test; the device test runs both on the same cases.
 //
 // RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels="warpgroup-mma=true" | FileCheck %s
 // RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels | FileCheck %s --check-prefix=OFF
-// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true" | FileCheck %s --check-prefix=PTX
-// RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true" | %python %attnqat_src_root/scripts/ptx-report --chip sm_90a --ptxas %ptxas --only _wg_ | FileCheck %s --check-prefix=PTXAS %}
-// RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true" | %python %attnqat_src_root/scripts/ptx-report --chip sm_90a --ptxas %ptxas --only _wg_ | FileCheck %s --check-prefix=PTXASWARN %}
+// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true tma-loads=false" | FileCheck %s --check-prefix=PTX
+// RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true tma-loads=false" | %python %attnqat_src_root/scripts/ptx-report --chip sm_90a --ptxas %ptxas --only _wg_ | FileCheck %s --check-prefix=PTXAS %}
+// RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true tma-loads=false" | %python %attnqat_src_root/scripts/ptx-report --chip sm_90a --ptxas %ptxas --only _wg_ | FileCheck %s --check-prefix=PTXASWARN %}
 // Only sm_90a has wgmma: other chips' pipelines leave it out.
 // RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_120a format=isa warpgroup-mma=true" | FileCheck %s --check-prefix=OFF
 

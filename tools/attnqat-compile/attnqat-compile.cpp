@@ -17,6 +17,7 @@
 #include "attnqat/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMTypes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -78,6 +79,12 @@ static llvm::cl::opt<bool> warpgroupMma(
                    "(attention_bwd_wg_*) for BF16 attentions (default: when "
                    "sm_90a is among the chips)"),
     llvm::cl::init(false));
+static llvm::cl::opt<bool> tmaLoads(
+    "tma-loads",
+    llvm::cl::desc("the sm_90a wgmma forward loads Q, K and V by TMA from "
+                   "tensor maps the runtime encodes (q_map, k_map, v_map) "
+                   "instead of by cp.async (default: on)"),
+    llvm::cl::init(true));
 static llvm::cl::opt<bool> tensorCores(
     "tensor-cores",
     llvm::cl::desc("tensor-core forward kernels where they apply (false: the "
@@ -154,6 +161,48 @@ rt::Access accessFor(StringRef role) {
   return rt::Access::In;
 }
 
+/// The tensor map a `!llvm.ptr` kernel argument carries, from the kernel's
+/// `attnqat.tensor_maps` entry for `role`:
+///   {of = "k", dims = ["D", "N", "B*Hkv"], box = array<i64: 64, 64, 1>,
+///    swizzle = 128 : i64}
+/// (dims innermost first, swizzle optional). Returns "" or what is wrong.
+std::string tensorMapFor(gpu::GPUFuncOp func, StringRef role,
+                         rt::TensorMapSpec &out) {
+  auto maps = func->getAttrOfType<DictionaryAttr>("attnqat.tensor_maps");
+  auto map = maps ? maps.getAs<DictionaryAttr>(role) : DictionaryAttr();
+  if (!map)
+    return "has no attnqat.tensor_maps entry";
+  auto of = map.getAs<StringAttr>("of");
+  auto dims = map.getAs<ArrayAttr>("dims");
+  auto box = map.getAs<DenseI64ArrayAttr>("box");
+  if (!of || !dims || !box)
+    return "needs of (a string), dims (an array of strings) and box (an "
+           "array<i64>)";
+  out.of = of.getValue().str();
+  for (Attribute d : dims) {
+    auto text = dyn_cast<StringAttr>(d);
+    if (!text)
+      return "has a dim that is not a string";
+    rt::Expr e;
+    std::string why;
+    if (!rt::Expr::parse(text.getValue(), e, why))
+      return "has a bad dim '" + text.getValue().str() + "': " + why;
+    out.dims.push_back(std::move(e));
+  }
+  for (int64_t b : box.asArrayRef()) {
+    if (b < 1 || b > 256)
+      return "has box size " + std::to_string(b) + " (not in [1, 256])";
+    out.box.push_back(static_cast<uint32_t>(b));
+  }
+  if (Attribute a = map.get("swizzle")) {
+    auto swizzle = dyn_cast<IntegerAttr>(a);
+    if (!swizzle || !llvm::is_contained({0, 32, 64, 128}, swizzle.getInt()))
+      return "needs swizzle 0, 32, 64 or 128 (bytes)";
+    out.swizzle = static_cast<uint32_t>(swizzle.getInt());
+  }
+  return "";
+}
+
 bool elemFor(Type t, rt::ElemType &out) {
   if (t.isF32())
     out = rt::ElemType::F32;
@@ -197,6 +246,7 @@ int main(int argc, char **argv) {
   generateOptions.tcgen05Mma = tcgen05Mma || llvm::is_contained(chips, "sm_100a");
   generateOptions.warpgroupMma =
       warpgroupMma.getNumOccurrences() ? bool(warpgroupMma) : llvm::is_contained(chips, "sm_90a");
+  generateOptions.tmaLoads = tmaLoads;
   generate.addPass(mlir::attnqat::createConvertAttnQATToGPUKernels(generateOptions));
   if (failed(generate.run(*module)))
     return 1;
@@ -272,6 +322,12 @@ int main(int argc, char **argv) {
             param.layout = l.getValue().str();
         if (!parseExpr(extent, param.extent))
           return fail("kernel " + name + ": bad extent '" + extent + "'");
+      } else if (isa<LLVM::LLVMPointerType>(type)) {
+        // A TMA descriptor the runtime encodes from a pointer argument.
+        param.kind = rt::ParamKind::TensorMap;
+        std::string why = tensorMapFor(func, role, param.tensorMap);
+        if (!why.empty())
+          return fail("kernel " + name + ": tensor map '" + role + "' " + why);
       } else {
         param.kind = type.isF32() ? rt::ParamKind::F32 : rt::ParamKind::I64;
       }

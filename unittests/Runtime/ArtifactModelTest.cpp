@@ -4,6 +4,8 @@
 
 #include "gtest/gtest.h"
 
+#include <random>
+
 using namespace mlir::attnqat::rt;
 
 namespace {
@@ -166,4 +168,165 @@ TEST(ArtifactModelTest, Names) {
   p.role = "M";
   p.kind = ParamKind::Ptr;
   EXPECT_FALSE(p.isAutoFilled());
+  p.role = "k_map";
+  p.kind = ParamKind::TensorMap;
+  EXPECT_TRUE(p.isAutoFilled());
+
+  ParamKind kind;
+  ASSERT_TRUE(parseParamKind("tensormap", kind));
+  EXPECT_EQ(kind, ParamKind::TensorMap);
+  EXPECT_STREQ(paramKindName(ParamKind::TensorMap), "tensormap");
+  EXPECT_FALSE(parseParamKind("tensor_map", kind));
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor map geometry
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+TensorMapSpec spec(std::vector<const char *> dims) {
+  TensorMapSpec t;
+  t.of = "k";
+  for (const char *d : dims) {
+    Expr e;
+    std::string error;
+    EXPECT_TRUE(Expr::parse(d, e, error)) << d << ": " << error;
+    t.dims.push_back(e);
+    t.box.push_back(1);
+  }
+  return t;
+}
+
+std::string geometryError(const TensorMapSpec &t, unsigned elemBytes,
+                          const ProblemDims &d) {
+  TensorMapGeometry g;
+  std::string error;
+  EXPECT_FALSE(tensorMapGeometry(t, elemBytes, d, g, error));
+  return error;
+}
+
+} // namespace
+
+TEST(ArtifactModelTest, TensorMapGeometry) {
+  TensorMapGeometry g;
+  std::string error;
+  ASSERT_TRUE(tensorMapGeometry(spec({"D", "N", "B*Hkv"}), 2,
+                                dims(2, 8, 2, 256, 1000, 128), g, error))
+      << error;
+  ASSERT_EQ(g.rank, 3u);
+  EXPECT_EQ(g.dims[0], 128u);
+  EXPECT_EQ(g.dims[1], 1000u);
+  EXPECT_EQ(g.dims[2], 4u);
+  EXPECT_EQ(g.strides[0], 256u);        // D x 2 bytes
+  EXPECT_EQ(g.strides[1], 256u * 1000); // D x N x 2 bytes
+  ASSERT_TRUE(tensorMapGeometry(spec({"ceil(M/2)"}), 1, dims(1, 1, 1, 7, 1, 1),
+                                g, error));
+  EXPECT_EQ(g.rank, 1u);
+  EXPECT_EQ(g.dims[0], 4u);
+
+  EXPECT_EQ(geometryError(spec({"D", "N", "B*Hkv"}), 2,
+                          dims(2, 8, 2, 256, 0, 128)),
+            "dims[1] = N is 0 for this problem (a tensor map cannot describe "
+            "an empty tensor)");
+  EXPECT_EQ(geometryError(spec({"D", "B*Hkv"}), 2,
+                          dims(int64_t(1) << 31, 4, 4, 1, 1, 64)),
+            "dims[1] = B*Hkv = 8589934592 exceeds 2^32");
+  // 2^32 itself is allowed.
+  EXPECT_TRUE(tensorMapGeometry(spec({"D", "B*Hkv"}), 2,
+                                dims(int64_t(1) << 30, 4, 4, 1, 1, 64), g,
+                                error))
+      << error;
+  EXPECT_EQ(geometryError(spec({"D", "N", "B"}), 2,
+                          dims(2, 1, 1, 1, int64_t(1) << 20, int64_t(1) << 20)),
+            "the stride of dims[2] (dims[0..1] x 2 bytes) reaches 2^40 bytes");
+  // Past 64 bits on the way (4 dims of 2^32 - 1 elements).
+  EXPECT_TRUE(geometryError(spec({"D", "N", "M", "B"}), 8,
+                            dims(4294967295, 1, 1, 4294967295, 4294967295,
+                                 4294967296))
+                  .find("reaches 2^40") != std::string::npos);
+  EXPECT_EQ(geometryError(spec({"D", "N"}), 2, dims(1, 1, 1, 1, 16, 4)),
+            "the stride of dims[1] is 8 bytes (dims[0..0] x 2 bytes), not a "
+            "multiple of 16");
+  EXPECT_EQ(geometryError(spec({"M*N*D"}), 2,
+                          dims(1, 1, 1, int64_t(1) << 40, int64_t(1) << 40,
+                               1)),
+            "dims[0] = M*N*D: overflow in M*N*D");
+  EXPECT_EQ(geometryError(TensorMapSpec(), 2, dims(1, 1, 1, 1, 1, 1)),
+            "rank 0 is not in [1, 5]");
+}
+
+// Property: for any dims, tensorMapGeometry succeeds exactly when every dim
+// is in [1, 2^32] and every stride (the product of the dims below it times
+// the element size) is a multiple of 16 below 2^40, and then reports those
+// dims and strides.
+TEST(ArtifactModelTest, TensorMapGeometryProperty) {
+  std::mt19937_64 rng(20240611);
+  const char *names[] = {"B", "Hq", "Hkv", "M", "N", "D"};
+  const unsigned elemBytes[] = {1, 2, 4, 8};
+  int ok = 0, failed = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    size_t rank = 1 + rng() % 5;
+    std::vector<const char *> d;
+    for (size_t i = 0; i < rank; ++i)
+      d.push_back(names[rng() % 6]);
+    ProblemDims p;
+    for (int i = 1; i <= 6; ++i) {
+      // Mostly small and 16-friendly values, sometimes 0, odd or huge.
+      switch (rng() % 8) {
+      case 0:
+        p.v[i] = 0;
+        break;
+      case 1:
+        p.v[i] = 1 + rng() % 7;
+        break;
+      case 2:
+        p.v[i] = int64_t(1) << (20 + rng() % 14);
+        break;
+      default:
+        p.v[i] = 8 * (1 + rng() % 512);
+      }
+    }
+    unsigned eb = elemBytes[rng() % 4];
+    TensorMapSpec t = spec(d);
+
+    // The reference, in 128-bit arithmetic.
+    bool want = true;
+    unsigned __int128 stride = eb;
+    std::vector<uint64_t> wantStrides;
+    for (size_t i = 0; i < rank; ++i) {
+      Dim dim;
+      ASSERT_TRUE(parseDim(d[i], dim));
+      uint64_t v = p[dim];
+      want = want && v >= 1 && v <= (uint64_t(1) << 32);
+      if (i + 1 < rank) {
+        stride *= v;
+        want = want && stride % 16 == 0 && stride < (uint64_t(1) << 40);
+        wantStrides.push_back(static_cast<uint64_t>(stride));
+      }
+    }
+
+    TensorMapGeometry g;
+    std::string error;
+    bool got = tensorMapGeometry(t, eb, p, g, error);
+    ASSERT_EQ(got, want) << "iteration " << iter << ": " << error;
+    if (!got) {
+      EXPECT_FALSE(error.empty());
+      ++failed;
+      continue;
+    }
+    ++ok;
+    ASSERT_EQ(g.rank, rank);
+    for (size_t i = 0; i < rank; ++i) {
+      Dim dim;
+      parseDim(d[i], dim);
+      ASSERT_EQ(g.dims[i], uint64_t(p[dim])) << iter;
+      if (i + 1 < rank) {
+        ASSERT_EQ(g.strides[i], wantStrides[i]) << iter;
+      }
+    }
+  }
+  // Both outcomes are exercised.
+  EXPECT_GT(ok, 2000);
+  EXPECT_GT(failed, 2000);
 }

@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <unistd.h>
@@ -32,6 +33,15 @@ void reseal(std::vector<uint8_t> &b) {
   writeU64(b, 16, b.size());
   writeU32(b, 28, crc32(b.data() + 64, b.size() - 64));
   writeU32(b, 60, crc32(b.data(), 60));
+}
+
+/// The (offset, body length) of every record.
+std::vector<std::pair<size_t, uint64_t>>
+records(const std::vector<uint8_t> &b) {
+  std::vector<std::pair<size_t, uint64_t>> out;
+  for (size_t at = 64; at + 16 <= b.size(); at += 16 + readU64(b, at + 8))
+    out.push_back({at, readU64(b, at + 8)});
+  return out;
 }
 
 ArtifactError parse(const std::vector<uint8_t> &b) {
@@ -67,7 +77,7 @@ TEST(ArtifactTest, HeaderLayout) {
   EXPECT_EQ(std::memcmp(b.data(), magic, 8), 0);
   EXPECT_EQ(b[8], 1);  // major, little-endian u16
   EXPECT_EQ(b[9], 0);
-  EXPECT_EQ(b[10], 0); // minor
+  EXPECT_EQ(b[10], 1); // minor
   EXPECT_EQ(b[11], 0);
   EXPECT_EQ(b[12], 0x04); // byte-order mark 0x01020304
   EXPECT_EQ(b[15], 0x01);
@@ -144,7 +154,7 @@ TEST(ArtifactTest, FileRoundtripAndList) {
   ArtifactError e = readArtifactFile(path, a);
   ASSERT_FALSE(e) << e.message;
   std::string listing = describeArtifact(a, 1234);
-  EXPECT_TRUE(contains(listing, "attnqat artifact, format 1.0, 1234 bytes"));
+  EXPECT_TRUE(contains(listing, "attnqat artifact, format 1.1, 1234 bytes"));
   EXPECT_TRUE(contains(listing, "chips: sm_90a, sm_100a"));
   EXPECT_TRUE(contains(listing, "[0] attn_sm90a  sm_90a  ptx"));
   EXPECT_TRUE(contains(listing, "op attention_forward  config \"mode=qat "
@@ -223,7 +233,9 @@ TEST(ArtifactTest, FutureMajorVersionIsRejected) {
   reseal(b);
   ArtifactError e = parse(b);
   EXPECT_EQ(e.code, ArtifactErrc::Version);
-  EXPECT_TRUE(contains(e.message, "format version 2.0 is not supported"))
+  std::string want = "format version 2." +
+                     std::to_string(kFormatVersionMinor) + " is not supported";
+  EXPECT_TRUE(contains(e.message, want.c_str()))
       << e.message;
 }
 
@@ -238,12 +250,12 @@ TEST(ArtifactTest, NewerMinorVersionMayAppendFields) {
   ArtifactError e = parse(b);
   EXPECT_EQ(e.code, ArtifactErrc::Corrupt) << "same minor must not have extras";
   EXPECT_TRUE(contains(e.message, "3 unexpected bytes")) << e.message;
-  b[10] = 1; // minor 1
+  b[10] = kFormatVersionMinor + 1;
   reseal(b);
   Artifact a;
   e = parseArtifact(b.data(), b.size(), a);
   EXPECT_FALSE(e) << e.message;
-  EXPECT_EQ(a.versionMinor, 1);
+  EXPECT_EQ(a.versionMinor, kFormatVersionMinor + 1);
   EXPECT_EQ(a.images[0].label, "attn_sm90a");
 }
 
@@ -430,4 +442,233 @@ TEST(ArtifactTest, Signatures) {
   a = sampleArtifact();
   a.kernels.clear();
   expectInvalid(a, "artifact holds no kernels");
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor maps (format 1.1)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Where the last occurrence of `pattern` starts in `b`.
+size_t findLast(const std::vector<uint8_t> &b,
+                const std::vector<uint8_t> &pattern) {
+  auto it = std::find_end(b.begin(), b.end(), pattern.begin(), pattern.end());
+  EXPECT_NE(it, b.end());
+  return it - b.begin();
+}
+
+/// The tensor-map tail of tensorMapArtifact()'s one kernel record: count 1,
+/// then the spec of param 2, "k" (a u32 length and the byte).
+const std::vector<uint8_t> kTail = {1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 'k'};
+
+} // namespace
+
+TEST(ArtifactTest, TensorMapRoundtrip) {
+  Artifact in = tensorMapArtifact();
+  std::vector<uint8_t> bytes;
+  ArtifactError e = serializeArtifact(in, bytes);
+  ASSERT_FALSE(e) << e.message;
+  Artifact out;
+  e = parseArtifact(bytes.data(), bytes.size(), out);
+  ASSERT_FALSE(e) << e.message;
+  ASSERT_EQ(out.kernels.size(), 1u);
+  ASSERT_EQ(out.kernels[0].params.size(), in.kernels[0].params.size());
+  for (size_t i = 0; i < in.kernels[0].params.size(); ++i) {
+    const Param &a = in.kernels[0].params[i], &b = out.kernels[0].params[i];
+    EXPECT_EQ(a.kind, b.kind) << i;
+    EXPECT_EQ(a.role, b.role) << i;
+    EXPECT_EQ(a.tensorMap, b.tensorMap) << i;
+  }
+  const Param &map = out.kernels[0].params[2];
+  EXPECT_EQ(map.kind, ParamKind::TensorMap);
+  EXPECT_EQ(map.tensorMap.of, "k");
+  ASSERT_EQ(map.tensorMap.dims.size(), 3u);
+  EXPECT_EQ(map.tensorMap.dims[2].str(), "B*Hkv");
+  EXPECT_EQ(map.tensorMap.box, (std::vector<uint32_t>{64, 64, 1}));
+  EXPECT_EQ(map.tensorMap.swizzle, 128u);
+  std::vector<uint8_t> again;
+  ASSERT_FALSE(serializeArtifact(out, again));
+  EXPECT_EQ(bytes, again);
+  // The spec trails the record: the file ends with it.
+  EXPECT_EQ(findLast(bytes, kTail), bytes.size() - 109);
+
+  std::string listing = describeArtifact(out);
+  EXPECT_TRUE(contains(listing, "      2 k_map: tensormap of k dims [D, N, "
+                                "B*Hkv] box [64, 64, 1] swizzle 128\n"))
+      << listing;
+}
+
+TEST(ArtifactTest, Format10KernelRecordsStillRead) {
+  // A 1.0 kernel record ends after the launch variants: drop each record's
+  // (empty) tensor-map count and mark the file 1.0.
+  std::vector<uint8_t> b = sampleBytes();
+  auto recs = records(b);
+  ASSERT_EQ(recs.size(), 5u);
+  for (size_t i = recs.size(); i-- > 2;) { // kernel records, back to front
+    size_t end = recs[i].first + 16 + recs[i].second;
+    ASSERT_EQ(readU32(b, end - 4), 0u);
+    b.erase(b.begin() + end - 4, b.begin() + end);
+    writeU64(b, recs[i].first + 8, recs[i].second - 4);
+  }
+  b[10] = 0;
+  reseal(b);
+  Artifact a;
+  ArtifactError e = parseArtifact(b.data(), b.size(), a);
+  ASSERT_FALSE(e) << e.message;
+  EXPECT_EQ(a.versionMinor, 0);
+  std::vector<uint8_t> again;
+  ASSERT_FALSE(serializeArtifact(a, again));
+  EXPECT_EQ(again, sampleBytes()); // written back as 1.1
+  // A 1.1 record without the tail reads as having no tensor maps.
+  b[10] = 1;
+  reseal(b);
+  e = parseArtifact(b.data(), b.size(), a);
+  EXPECT_FALSE(e) << e.message;
+}
+
+TEST(ArtifactTest, MalformedTensorMapSpecs) {
+  const std::vector<uint8_t> good = [] {
+    std::vector<uint8_t> b;
+    EXPECT_FALSE(serializeArtifact(tensorMapArtifact(), b));
+    return b;
+  }();
+  const size_t tail = findLast(good, kTail);
+
+  std::vector<uint8_t> b = good;
+  writeU32(b, tail + 4, 1); // param 1, the pointer k
+  reseal(b);
+  ArtifactError e = parse(b);
+  EXPECT_EQ(e.code, ArtifactErrc::Corrupt);
+  EXPECT_TRUE(contains(e.message, "malformed kernel record #0"))
+      << e.message;
+  EXPECT_TRUE(contains(e.message, "tensor map spec #0 names param #1 'k', "
+                                  "which is not a tensormap param"))
+      << e.message;
+
+  b = good;
+  writeU32(b, tail + 4, 99);
+  reseal(b);
+  e = parse(b);
+  EXPECT_EQ(e.code, ArtifactErrc::Corrupt);
+  EXPECT_TRUE(contains(e.message, "tensor map spec #0 names param #99 of 11"))
+      << e.message;
+
+  // The same spec twice.
+  b = good;
+  auto recs = records(b);
+  size_t spec = b.size() - (tail + 4);
+  b.insert(b.end(), good.begin() + tail + 4, good.end());
+  writeU32(b, tail, 2);
+  writeU64(b, recs.back().first + 8, recs.back().second + spec);
+  reseal(b);
+  e = parse(b);
+  EXPECT_EQ(e.code, ArtifactErrc::Corrupt);
+  EXPECT_TRUE(contains(e.message, "tensor map spec #1 describes param #2 "
+                                  "'k_map' a second time"))
+      << e.message;
+
+  // A count promising more than the record holds.
+  b = good;
+  writeU32(b, tail, 1000);
+  reseal(b);
+  e = parse(b);
+  EXPECT_EQ(e.code, ArtifactErrc::Corrupt);
+  EXPECT_TRUE(contains(e.message, "tensor map count 1000")) << e.message;
+
+  // A tensormap param without its spec: as a newer writer that dropped it
+  // would leave it (count 0; the rest a newer minor's fields).
+  b = good;
+  writeU32(b, tail, 0);
+  b[10] = kFormatVersionMinor + 1;
+  reseal(b);
+  e = parse(b);
+  EXPECT_EQ(e.code, ArtifactErrc::Invalid);
+  EXPECT_TRUE(contains(e.message, "param #2 'k_map': tensormap param has no "
+                                  "tensor map spec"))
+      << e.message;
+}
+
+TEST(ArtifactTest, TensorMapValidation) {
+  struct Case {
+    void (*edit)(Param &map, Kernel &k);
+    const char *expect;
+  } cases[] = {
+      {[](Param &m, Kernel &) { m.tensorMap.of = "kk"; },
+       "param #2 'k_map': tensor map of 'kk': the kernel has no such param"},
+      {[](Param &m, Kernel &) { m.tensorMap.of = "scale"; },
+       "tensor map of 'scale': a f32, not a pointer"},
+      {[](Param &m, Kernel &) { m.tensorMap.of = "k_map"; },
+       "tensor map of 'k_map': a tensormap, not a pointer"},
+      {[](Param &m, Kernel &) { m.tensorMap.box[0] = 128; }, // 256 bytes
+       "the box's inner extent box[0] x 2 bytes = 256 exceeds the 128-byte "
+       "swizzle"},
+      {[](Param &m, Kernel &) {
+         m.tensorMap.swizzle = 32;
+         m.tensorMap.box[0] = 32;
+       },
+       "box[0] x 2 bytes = 64 exceeds the 32-byte swizzle"},
+      {[](Param &m, Kernel &) { m.tensorMap.box[1] = 0; },
+       "box[1] = 0 is not in [1, 256]"},
+      {[](Param &m, Kernel &) { m.tensorMap.box[2] = 300; },
+       "box[2] = 300 is not in [1, 256]"},
+      {[](Param &m, Kernel &) { m.tensorMap.swizzle = 48; },
+       "swizzle 48 is not 0, 32, 64 or 128 bytes"},
+      {[](Param &m, Kernel &) {
+         m.tensorMap.swizzle = 0;
+         m.tensorMap.box[0] = 4;
+       },
+       "box[0] x 2 bytes = 8 is not a multiple of 16 bytes"},
+      {[](Param &m, Kernel &) {
+         m.tensorMap.dims.assign(6, expr("N"));
+         m.tensorMap.box.assign(6, 8);
+       },
+       "a tensor map has 1 to 5 dims, not 6"},
+      {[](Param &m, Kernel &) {
+         m.tensorMap.dims.clear();
+         m.tensorMap.box.clear();
+       },
+       "a tensor map has 1 to 5 dims, not 0"},
+      {[](Param &m, Kernel &) { m.tensorMap.dims[0] = expr("SMs"); },
+       "invalid expression for tensor map dims[0]"},
+      {[](Param &m, Kernel &) { m.align = 64; },
+       "a tensor map has no element type, access, alignment or extent"},
+      {[](Param &m, Kernel &) { m.elem = ElemType::BF16; },
+       "a tensor map has no element type"},
+      {[](Param &m, Kernel &) { m.tensorMap = TensorMapSpec(); },
+       "param #2 'k_map': tensormap param has no tensor map spec"},
+      {[](Param &, Kernel &k) { k.params[1].elem = ElemType::E2M1; },
+       "tensor map of 'k': element type e2m1 is not supported"},
+  };
+  for (const Case &c : cases) {
+    Artifact a = tensorMapArtifact();
+    Kernel &k = a.kernels[0];
+    c.edit(k.params[2], k);
+    expectInvalid(a, c.expect);
+  }
+  // Mistakes the byte layout cannot carry: only the writer sees them.
+  std::vector<uint8_t> out;
+  Artifact a = tensorMapArtifact();
+  a.kernels[0].params[2].tensorMap.box.pop_back();
+  ArtifactError e = serializeArtifact(a, out);
+  EXPECT_EQ(e.code, ArtifactErrc::Invalid);
+  EXPECT_TRUE(contains(e.message, "2 box sizes for 3 dims")) << e.message;
+  a = tensorMapArtifact();
+  a.kernels[0].params[1].tensorMap = a.kernels[0].params[2].tensorMap;
+  e = serializeArtifact(a, out);
+  EXPECT_EQ(e.code, ArtifactErrc::Invalid);
+  EXPECT_TRUE(contains(e.message, "param #1 'k': only a tensormap param has "
+                                  "a tensor map spec"))
+      << e.message;
+  // Each supported element type, with a 16-byte inner box.
+  for (ElemType t : {ElemType::F32, ElemType::F16, ElemType::BF16,
+                     ElemType::E4M3, ElemType::E8M0, ElemType::U8,
+                     ElemType::I32, ElemType::I64}) {
+    Artifact a = tensorMapArtifact();
+    Kernel &k = a.kernels[0];
+    k.params[1].elem = t;
+    k.params[2].tensorMap.box[0] = 16 / tensorMapElemBytes(t);
+    e = serializeArtifact(a, out);
+    EXPECT_FALSE(e) << elemTypeName(t) << ": " << e.message;
+  }
 }

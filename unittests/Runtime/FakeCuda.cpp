@@ -54,6 +54,9 @@ struct State {
   int moduleLoadResult = 0;
   std::string jitLog;
   int launchResult = 0;
+  int tensorMapResult = 0;
+  int tensorMapCalls = 0;
+  FakeTensorMapCall lastTensorMap = {};
   std::map<uint64_t, Alloc> allocs;
   std::vector<FakeLaunch> launches;
   std::vector<std::unique_ptr<Module>> modules;
@@ -96,8 +99,15 @@ bool ptxParams(const std::string &ptx, const std::string &name,
     size_t k = 0;
     while ((k = list.find(".param", k)) != std::string::npos) {
       k += 6;
-      size_t dot = list.find('.', k);
-      std::string ty = list.substr(dot + 1, 3);
+      size_t end = list.find(',', k);
+      std::string decl = list.substr(k, end == std::string::npos
+                                            ? std::string::npos
+                                            : end - k);
+      // ".align 64 .b8 name[128]": skip the alignment.
+      size_t dot = decl.find('.');
+      if (decl.compare(dot, 6, ".align") == 0)
+        dot = decl.find('.', dot + 1);
+      std::string ty = decl.substr(dot + 1, 3);
       unsigned sz = 4;
       if (ty == "u64" || ty == "b64" || ty == "s64" || ty == "f64")
         sz = 8;
@@ -106,6 +116,9 @@ bool ptxParams(const std::string &ptx, const std::string &name,
         sz = 1;
       else if (ty == "u16" || ty == "b16" || ty == "s16" || ty == "f16")
         sz = 2;
+      size_t bracket = decl.find('[');
+      if (bracket != std::string::npos)
+        sz *= static_cast<unsigned>(std::atoi(decl.c_str() + bracket + 1));
       sizes.push_back(sz);
     }
     return true;
@@ -141,8 +154,12 @@ void record(const Function *f, const unsigned grid[3], const unsigned block[3],
   l.stream = stream;
   l.numParams = static_cast<int>(f->paramSizes.size());
   for (int i = 0; i < l.numParams && i < 32; ++i) {
-    l.paramSizes[i] = f->paramSizes[i];
-    std::memcpy(&l.params[i], params[i], f->paramSizes[i]);
+    unsigned n = f->paramSizes[i];
+    l.paramSizes[i] = n;
+    if (n <= 8)
+      std::memcpy(&l.params[i], params[i], n);
+    else
+      std::memcpy(l.wide[i], params[i], n < 128 ? n : 128);
   }
   state().launches.push_back(l);
 }
@@ -177,6 +194,16 @@ EXPORT void fakecuda_set_module_load_result(int r, const char *log) {
   state().jitLog = log ? log : "";
 }
 EXPORT void fakecuda_set_launch_result(int r) { state().launchResult = r; }
+EXPORT void fakecuda_set_tensor_map_result(int r) {
+  state().tensorMapResult = r;
+}
+EXPORT int fakecuda_tensor_map_calls() { return state().tensorMapCalls; }
+EXPORT bool fakecuda_last_tensor_map(FakeTensorMapCall *out) {
+  if (!state().tensorMapCalls)
+    return false;
+  *out = state().lastTensorMap;
+  return true;
+}
 EXPORT void fakecuda_register(uint64_t ptr, size_t size, unsigned memType,
                               int ordinal) {
   state().allocs[ptr] = {size, memType, ordinal, false};
@@ -477,3 +504,55 @@ EXPORT CUresult cuStreamGetCtx(CUstream s, CUcontext *c) {
     }
   return 400; // CUDA_ERROR_INVALID_HANDLE
 }
+
+#ifndef FAKECUDA_NO_TENSOR_MAP
+EXPORT CUresult cuTensorMapEncodeTiled(
+    CUtensorMap *map, CUtensorMapDataType type, cuuint32_t rank, void *address,
+    const cuuint64_t *dims, const cuuint64_t *strides, const cuuint32_t *box,
+    const cuuint32_t *elementStrides, CUtensorMapInterleave interleave,
+    CUtensorMapSwizzle swizzle, CUtensorMapL2promotion l2,
+    CUtensorMapFloatOOBfill oob) {
+  FakeTensorMapCall &c = state().lastTensorMap;
+  ++state().tensorMapCalls;
+  c = FakeTensorMapCall();
+  c.map = map;
+  c.dataType = type;
+  c.rank = rank;
+  c.address = reinterpret_cast<uint64_t>(address);
+  for (unsigned i = 0; i < rank && i < 5; ++i) {
+    c.dims[i] = dims[i];
+    c.box[i] = box[i];
+    c.elementStrides[i] = elementStrides[i];
+    if (i + 1 < rank)
+      c.strides[i] = strides[i];
+  }
+  c.interleave = interleave;
+  c.swizzle = swizzle;
+  c.l2Promotion = l2;
+  c.oobFill = oob;
+  if (state().tensorMapResult)
+    return state().tensorMapResult;
+  // The documented requirements (cuda.h), for the tiled, non-interleaved
+  // case.
+  static const unsigned elemBytes[] = {1, 2, 4, 4, 8, 8, 2, 4, 8, 2};
+  if (reinterpret_cast<uintptr_t>(map) % 64 || type < 0 || type > 9 ||
+      rank < 1 || rank > 5 || c.address % 16)
+    return CUDA_ERROR_INVALID_VALUE;
+  for (unsigned i = 0; i < rank; ++i) {
+    if (dims[i] == 0 || dims[i] > (1ull << 32) || box[i] == 0 ||
+        box[i] > 256 || elementStrides[i] == 0 || elementStrides[i] > 8)
+      return CUDA_ERROR_INVALID_VALUE;
+    if (i + 1 < rank && (strides[i] % 16 || strides[i] >= (1ull << 40)))
+      return CUDA_ERROR_INVALID_VALUE;
+  }
+  unsigned inner = box[0] * elemBytes[type];
+  if (inner % 16 || (swizzle != CU_TENSOR_MAP_SWIZZLE_NONE &&
+                     inner > (16u << swizzle)))
+    return CUDA_ERROR_INVALID_VALUE;
+  std::memset(map, 0, sizeof(*map));
+  map->opaque[0] = c.address;
+  for (unsigned i = 0; i < rank; ++i)
+    map->opaque[1 + i] = dims[i];
+  return CUDA_SUCCESS;
+}
+#endif

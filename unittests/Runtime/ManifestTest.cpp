@@ -93,6 +93,65 @@ TEST(ManifestTest, Parses) {
   EXPECT_FALSE(serializeArtifact(a, bytes));
 }
 
+TEST(ManifestTest, TensorMaps) {
+  ManifestDir d;
+  Artifact a;
+  ArtifactError e = d.parse(R"(image fwd chip=sm_90a format=ptx file=fwd.ptx
+kernel attnqat_fwd_qat_d128
+  op attention_forward
+  param k ptr bf16 extent=B*Hkv*N*D
+  param k_map tensormap of=k dims=D,N,B*Hkv box=64,64,1 swizzle=128
+  param v ptr bf16 extent=B*Hkv*N*D
+  param v_map tensormap of=v dims=D,B*Hkv*N box=8,256 layout="V rows"
+  launch sm_90a image=fwd grid="ceil(M/128) x Hq x B" block=128
+end
+)",
+                            a);
+  ASSERT_FALSE(e) << e.message;
+  const Kernel &k = a.kernels[0];
+  ASSERT_EQ(k.params.size(), 4u);
+  const Param &km = k.params[1];
+  EXPECT_EQ(km.kind, ParamKind::TensorMap);
+  EXPECT_EQ(km.tensorMap.str(),
+            "of k dims [D, N, B*Hkv] box [64, 64, 1] swizzle 128");
+  EXPECT_EQ(k.params[3].tensorMap.str(),
+            "of v dims [D, B*Hkv*N] box [8, 256] swizzle 0");
+  EXPECT_EQ(k.params[3].layout, "V rows");
+
+  struct Case {
+    const char *line;
+    const char *expect;
+  } cases[] = {
+      {"param m tensormap of=k dims=D", ":3: tensor map 'm' needs of=, dims= "
+                                        "and box="},
+      {"param m tensormap of=k dims=D,Q box=8,8",
+       ":3: dims of 'm': unknown dim 'Q'"},
+      {"param m tensormap of=k dims=D box=8x", ":3: bad box size '8x'"},
+      {"param m tensormap of=k dims=D box=8 swizzle=big",
+       ":3: bad swizzle 'big'"},
+      {"param m tensormap of=k dims=D box=8 align=16", ":3: unknown key "
+                                                       "'align'"},
+      {"param m tensormap bf16 of=k dims=D box=8", ":3: unexpected 'bf16'"},
+      {"param m tensormap of=k dims=D box=4", "box[0] x 2 bytes = 8 is not a "
+                                              "multiple of 16 bytes"},
+      {"param m tensormap of=q dims=D box=8", "tensor map of 'q': the "
+                                              "kernel has no such param"},
+  };
+  for (const Case &c : cases) {
+    std::string text = "image fwd chip=sm_90a format=ptx file=fwd.ptx\n"
+                       "kernel attnqat_fwd_qat_d128\n"
+                       "  " +
+                       std::string(c.line) +
+                       "\n  op attention_forward\n"
+                       "  param k ptr bf16\n"
+                       "  launch sm_90a image=fwd grid=1 block=1\nend\n";
+    ArtifactError e = d.parse(text, a);
+    EXPECT_TRUE(e) << c.line;
+    EXPECT_NE(e.message.find(c.expect), std::string::npos)
+        << "got: " << e.message << "\nwant: " << c.expect;
+  }
+}
+
 TEST(ManifestTest, ErrorsNameTheLine) {
   ManifestDir d;
   struct Case {

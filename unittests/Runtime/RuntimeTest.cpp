@@ -638,3 +638,213 @@ TEST_F(RuntimeTest, MemoryHelpers) {
                        "CUDA_ERROR_OUT_OF_MEMORY"));
   EXPECT_EQ(attnqat_rt_mem_free(rt, 0), ATTNQAT_RT_SUCCESS);
 }
+
+//===----------------------------------------------------------------------===//
+// Tensor maps
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+class TensorMapTest : public RuntimeTest {
+protected:
+  /// attnqat_fwd_tma of `a` with buffers for `prob` (k: kOffset bytes into
+  /// its allocation).
+  void setUp(const attnqat_rt_problem &prob,
+             const Artifact &a = tensorMapArtifact(), size_t kOffset = 0) {
+    load(a);
+    ASSERT_EQ(attnqat_rt_module_get_kernel(mod, "attnqat_fwd_tma", &fwd),
+              ATTNQAT_RT_SUCCESS);
+    size_t qo = size_t(prob.B * prob.Hq * prob.M * prob.D) * 2;
+    size_t kv = size_t(prob.B * prob.Hkv * prob.N * prob.D) * 2;
+    args = {attnqat_rt_arg_ptr("q", alloc(qo)),
+            attnqat_rt_arg_ptr("k", alloc(kv + kOffset) + kOffset),
+            attnqat_rt_arg_ptr("o", alloc(qo)),
+            attnqat_rt_arg_f32("scale", 0.125f)};
+  }
+};
+
+} // namespace
+
+TEST_F(TensorMapTest, SignatureReportsTheTensorMap) {
+  setUp(problem(1, 1, 1, 128, 128, 64));
+  ASSERT_EQ(attnqat_rt_kernel_param_count(fwd), 11u);
+  attnqat_rt_param_info pi;
+  ASSERT_EQ(attnqat_rt_kernel_param(fwd, 2, &pi), ATTNQAT_RT_SUCCESS);
+  EXPECT_STREQ(pi.role, "k_map");
+  EXPECT_EQ(pi.kind, ATTNQAT_RT_ARG_TENSOR_MAP);
+  EXPECT_EQ(pi.kind, 5);
+  EXPECT_EQ(pi.from_problem, 1);
+  EXPECT_EQ(pi.access, ATTNQAT_RT_ACCESS_NONE);
+  EXPECT_STREQ(pi.elem_type, "none");
+  EXPECT_EQ(pi.align, 0u);
+  EXPECT_STREQ(pi.extent, "");
+  EXPECT_STREQ(pi.layout, "tensor map of k, dims [D, N, B*Hkv], box [64, "
+                          "64, 1], swizzle 128");
+}
+
+TEST_F(TensorMapTest, EncodedAtEachLaunch) {
+  attnqat_rt_problem prob = problem(2, 8, 2, 256, 1000, 128);
+  setUp(prob);
+  ASSERT_EQ(attnqat_rt_launch(fwd, &prob, args.data(), args.size(), nullptr),
+            ATTNQAT_RT_SUCCESS)
+      << attnqat_rt_last_error(fwd);
+  EXPECT_EQ(fakecuda_tensor_map_calls(), 1);
+  FakeTensorMapCall c;
+  ASSERT_TRUE(fakecuda_last_tensor_map(&c));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(c.map) % 64, 0u);
+  EXPECT_EQ(c.dataType, 9); // CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+  EXPECT_EQ(c.rank, 3u);
+  EXPECT_EQ(c.address, args[1].value.ptr);
+  EXPECT_EQ(c.dims[0], 128u);  // D
+  EXPECT_EQ(c.dims[1], 1000u); // N
+  EXPECT_EQ(c.dims[2], 4u);    // B*Hkv
+  EXPECT_EQ(c.strides[0], 256u);
+  EXPECT_EQ(c.strides[1], 256000u);
+  EXPECT_EQ(c.box[0], 64u);
+  EXPECT_EQ(c.box[1], 64u);
+  EXPECT_EQ(c.box[2], 1u);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(c.elementStrides[i], 1u);
+  EXPECT_EQ(c.interleave, 0); // none
+  EXPECT_EQ(c.swizzle, 3);    // 128B
+  EXPECT_EQ(c.l2Promotion, 2); // 128B
+  EXPECT_EQ(c.oobFill, 0);    // zeros
+
+  // The kernel got the encoded map by value, the other params around it.
+  FakeLaunch l;
+  ASSERT_TRUE(fakecuda_last_launch(&l));
+  ASSERT_EQ(l.numParams, 11);
+  EXPECT_EQ(l.paramSizes[2], 128u);
+  uint64_t map[16];
+  std::memcpy(map, l.wide[2], sizeof(map));
+  EXPECT_EQ(map[0], args[1].value.ptr);
+  EXPECT_EQ(map[1], 128u);
+  EXPECT_EQ(map[2], 1000u);
+  EXPECT_EQ(map[3], 4u);
+  EXPECT_EQ(l.params[1], args[1].value.ptr);
+  EXPECT_EQ(l.params[3], args[2].value.ptr);
+  const uint64_t dimsWant[] = {2, 8, 2, 256, 1000, 128};
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(l.params[5 + i], dimsWant[i]) << i;
+
+  // Another problem, another map; check_launch encodes too.
+  attnqat_rt_problem shorter = problem(2, 8, 2, 256, 500, 128);
+  ASSERT_EQ(attnqat_rt_check_launch(fwd, &shorter, args.data(), args.size(),
+                                    nullptr),
+            ATTNQAT_RT_SUCCESS);
+  EXPECT_EQ(fakecuda_tensor_map_calls(), 2);
+  ASSERT_TRUE(fakecuda_last_tensor_map(&c));
+  EXPECT_EQ(c.dims[1], 500u);
+  EXPECT_EQ(fakecuda_launch_count(), 1);
+}
+
+TEST_F(TensorMapTest, IsNeverPassed) {
+  attnqat_rt_problem prob = problem(1, 2, 2, 128, 128, 64);
+  setUp(prob);
+  std::vector<attnqat_rt_arg> a = args;
+  a.push_back(attnqat_rt_arg_ptr("k_map", args[1].value.ptr));
+  expectRejected(prob, a, ATTNQAT_RT_ERROR_BAD_ARGUMENT,
+                 "kernel 'attnqat_fwd_tma': 'k_map' is a tensor map the "
+                 "runtime makes from 'k'; do not pass it");
+  a = args;
+  a.push_back(attnqat_rt_arg_f32("softcap", 1));
+  expectRejected(prob, a, ATTNQAT_RT_ERROR_BAD_ARGUMENT,
+                 "no parameter 'softcap' (it takes: q, k, o, scale)");
+  a = args;
+  a.erase(a.begin() + 1);
+  expectRejected(prob, a, ATTNQAT_RT_ERROR_BAD_ARGUMENT,
+                 "missing argument(s) 'k' (bf16 pointer, in)");
+  EXPECT_EQ(fakecuda_tensor_map_calls(), 0);
+}
+
+TEST_F(TensorMapTest, ShapeAndPointerChecks) {
+  // k at 2-byte alignment passes k's own check but not TMA's.
+  Artifact art = tensorMapArtifact();
+  art.kernels[0].params[1].align = 2;
+  attnqat_rt_problem prob = problem(1, 2, 2, 128, 128, 64);
+  setUp(prob, art, 2);
+  expectRejected(prob, args, ATTNQAT_RT_ERROR_BAD_POINTER,
+                 "kernel 'attnqat_fwd_tma': tensor map 'k_map' of 'k': 0x");
+  EXPECT_TRUE(contains(attnqat_rt_last_error(fwd),
+                       " is not 16-byte aligned (TMA needs 16)"));
+
+  // The driver refuses.
+  args[1].value.ptr -= 2;
+  fakecuda_set_tensor_map_result(1);
+  expectRejected(prob, args, ATTNQAT_RT_ERROR_BAD_POINTER,
+                 "tensor map 'k_map' of 'k': cuTensorMapEncodeTiled(address "
+                 "0x");
+  EXPECT_TRUE(contains(attnqat_rt_last_error(fwd),
+                       ", bf16, dims [64, 128, 2], strides [128, 16384] "
+                       "bytes, box [64, 64, 1], swizzle 128) failed: "
+                       "CUDA_ERROR_INVALID_VALUE"))
+      << attnqat_rt_last_error(fwd);
+  fakecuda_set_tensor_map_result(0);
+  EXPECT_EQ(attnqat_rt_launch(fwd, &prob, args.data(), args.size(), nullptr),
+            ATTNQAT_RT_SUCCESS)
+      << attnqat_rt_last_error(fwd);
+}
+
+TEST_F(TensorMapTest, DimsTheMapCannotDescribe) {
+  // Rows of D = 4 bf16 are 8 bytes: not a TMA stride.
+  Artifact art = tensorMapArtifact();
+  art.kernels[0].constraints.clear();
+  art.kernels[0].params[2].tensorMap.box[0] = 8;
+  attnqat_rt_problem prob = problem(1, 2, 2, 128, 128, 4);
+  setUp(prob, art);
+  expectRejected(prob, args, ATTNQAT_RT_ERROR_BAD_SHAPE,
+                 "kernel 'attnqat_fwd_tma': tensor map 'k_map' of 'k': the "
+                 "stride of dims[1] is 8 bytes (dims[0..0] x 2 bytes), not a "
+                 "multiple of 16");
+  EXPECT_EQ(fakecuda_tensor_map_calls(), 0);
+}
+
+TEST_F(TensorMapTest, EmptyTensorsAreRejected) {
+  // A kernel whose grid does not shrink with N still launches for N = 0;
+  // its tensor map cannot be made.
+  Artifact art = tensorMapArtifact();
+  art.kernels[0].op = "runtime_test";
+  art.kernels[0].variants[0] =
+      variant("sm_90a", 0, "SMs", "1", "1", {128, 1, 1});
+  attnqat_rt_problem prob = problem(1, 2, 2, 128, 0, 64);
+  setUp(prob, art);
+  args[1].value.ptr = args[0].value.ptr; // k has no bytes to own
+  expectRejected(prob, args, ATTNQAT_RT_ERROR_BAD_SHAPE,
+                 "tensor map 'k_map' of 'k': dims[1] = N is 0 for this "
+                 "problem (a tensor map cannot describe an empty tensor)");
+}
+
+TEST_F(TensorMapTest, MapsStayInsideTheExtent) {
+  Artifact art = tensorMapArtifact();
+  art.kernels[0].params[2].tensorMap.dims[2] = expr("B*Hq");
+  attnqat_rt_problem prob = problem(1, 4, 2, 128, 128, 64);
+  setUp(prob, art);
+  expectRejected(prob, args, ATTNQAT_RT_ERROR_BAD_SHAPE,
+                 "tensor map 'k_map' of 'k': dims [64, 128, 4] cover more "
+                 "than the extent B*Hkv*N*D = 16384 of 'k'");
+}
+
+TEST_F(TensorMapTest, NeedsTheDriverEntryPoint) {
+  attnqat_rt_options o;
+  attnqat_rt_options_init(&o);
+  o.libcuda_path = ATTNQAT_FAKECUDA_NOTMA_PATH;
+  o.flags = ATTNQAT_RT_OPTION_NO_POINTER_QUERIES;
+  ASSERT_EQ(attnqat_rt_create(&o, &rt), ATTNQAT_RT_SUCCESS)
+      << attnqat_rt_last_error(nullptr);
+  std::vector<uint8_t> bytes;
+  ASSERT_FALSE(serializeArtifact(tensorMapArtifact(), bytes));
+  ASSERT_EQ(attnqat_rt_module_load_data(rt, bytes.data(), bytes.size(), &mod),
+            ATTNQAT_RT_SUCCESS)
+      << attnqat_rt_last_error(rt);
+  ASSERT_EQ(attnqat_rt_module_get_kernel(mod, "attnqat_fwd_tma", &fwd),
+            ATTNQAT_RT_SUCCESS);
+  attnqat_rt_problem prob = problem(1, 1, 1, 128, 128, 64);
+  std::vector<attnqat_rt_arg> a = {
+      attnqat_rt_arg_ptr("q", 0x100000), attnqat_rt_arg_ptr("k", 0x200000),
+      attnqat_rt_arg_ptr("o", 0x300000), attnqat_rt_arg_f32("scale", 1)};
+  EXPECT_EQ(attnqat_rt_launch(fwd, &prob, a.data(), a.size(), nullptr),
+            ATTNQAT_RT_ERROR_UNSUPPORTED);
+  EXPECT_STREQ(attnqat_rt_last_error(fwd),
+               "the CUDA driver has no cuTensorMapEncodeTiled (needs CUDA "
+               "12); kernel 'attnqat_fwd_tma' takes a tensor map ('k_map')");
+}

@@ -2,7 +2,8 @@
 //
 // A small attention-like artifact: fake PTX images (real PTX syntax, empty
 // bodies) for sm_90a and sm_100a, a forward kernel on both chips, a quantize
-// kernel on sm_90a only and a tcgen05 kernel on sm_100a only.
+// kernel on sm_90a only and a tcgen05 kernel on sm_100a only. And one with a
+// kernel that takes a TMA tensor map.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,7 +20,8 @@ namespace attnqat_test {
 
 using namespace mlir::attnqat::rt;
 
-/// PTX text with one empty .entry per (name, param PTX types).
+/// PTX text with one empty .entry per (name, param PTX types); the type
+/// "tensormap" declares a 128-byte `.align 64 .b8` grid constant.
 inline std::string fakePtx(
     const std::string &chip,
     const std::vector<std::pair<std::string, std::vector<std::string>>>
@@ -29,9 +31,12 @@ inline std::string fakePtx(
                   chip + "\n.address_size 64\n\n";
   for (const auto &e : entries) {
     s += ".visible .entry " + e.first + "(\n";
-    for (size_t i = 0; i < e.second.size(); ++i)
-      s += "\t.param ." + e.second[i] + " " + e.first + "_param_" +
-           std::to_string(i) + (i + 1 < e.second.size() ? ",\n" : "\n");
+    for (size_t i = 0; i < e.second.size(); ++i) {
+      bool map = e.second[i] == "tensormap";
+      s += "\t.param ." + (map ? "align 64 .b8" : e.second[i]) + " " +
+           e.first + "_param_" + std::to_string(i) + (map ? "[128]" : "") +
+           (i + 1 < e.second.size() ? ",\n" : "\n");
+    }
     s += ")\n{\n\tret;\n}\n\n";
   }
   return s;
@@ -75,6 +80,20 @@ inline Param scalar(const char *role, ParamKind kind) {
   Param p;
   p.kind = kind;
   p.role = role;
+  return p;
+}
+
+inline Param tensorMap(const char *role, const char *of,
+                       const std::vector<const char *> &dims,
+                       std::vector<uint32_t> box, uint32_t swizzle) {
+  Param p;
+  p.kind = ParamKind::TensorMap;
+  p.role = role;
+  p.tensorMap.of = of;
+  for (const char *d : dims)
+    p.tensorMap.dims.push_back(expr(d));
+  p.tensorMap.box = std::move(box);
+  p.tensorMap.swizzle = swizzle;
   return p;
 }
 
@@ -174,6 +193,44 @@ inline Artifact sampleArtifact() {
   t.variants = {variant("sm_100a", 1, "2", "1", "1", {128, 1, 1}, 0,
                         {2, 1, 1})};
   a.kernels = {fwd, q, t};
+  return a;
+}
+
+/// One sm_90a kernel, attnqat_fwd_tma(q, k, k_map, o, scale, B, Hq, Hkv, M,
+/// N, D), whose k_map (param 2) maps k as [B*Hkv, N, D] in 64x64 boxes with
+/// the 128-byte swizzle.
+inline Artifact tensorMapArtifact() {
+  Artifact a;
+  Image img;
+  img.label = "tma_sm90a";
+  img.chip = "sm_90a";
+  img.format = ImageFormat::Ptx;
+  img.data = bytesOf(fakePtx(
+      "sm_90a", {{"attnqat_fwd_tma",
+                  {"u64", "u64", "tensormap", "u64", "f32", "u32", "u32",
+                   "u32", "u32", "u32", "u32"}}}));
+  a.images = {img};
+  Kernel k;
+  k.name = "attnqat_fwd_tma";
+  k.op = "attention_forward";
+  k.config = "mode=dropin tma";
+  k.params = {
+      ptr("q", ElemType::BF16, Access::In, "B*Hq*M*D"),
+      ptr("k", ElemType::BF16, Access::In, "B*Hkv*N*D"),
+      tensorMap("k_map", "k", {"D", "N", "B*Hkv"}, {64, 64, 1}, 128),
+      ptr("o", ElemType::BF16, Access::Out, "B*Hq*M*D"),
+      scalar("scale", ParamKind::F32),
+      scalar("B", ParamKind::I32),
+      scalar("Hq", ParamKind::I32),
+      scalar("Hkv", ParamKind::I32),
+      scalar("M", ParamKind::I32),
+      scalar("N", ParamKind::I32),
+      scalar("D", ParamKind::I32),
+  };
+  k.constraints = {constraint("D in {64,128}")};
+  k.variants = {
+      variant("sm_90a", 0, "ceil(M/128)", "Hq", "B", {128, 1, 1}, 65536)};
+  a.kernels = {k};
   return a;
 }
 

@@ -178,7 +178,11 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     `attention_fwd_wg_<config>_d<D>_bf16`, and the op links to it: a
     producer warpgroup loads Q once and K, V tiles by cp.async into
     128-byte-swizzled shared memory (an mbarrier per stage, released by the
-    consumers); three consumer warpgroups of 64 query rows (two in qat at
+    consumers), or with `tma-loads` one of its threads loads them by TMA
+    (`cp.async.bulk.tensor`, boxes of 64 columns) from the tensor-map
+    parameters `q_map`, `k_map`, `v_map` (`!llvm.ptr` right before the
+    problem dims, described in `attnqat.tensor_maps`, made by the runtime;
+    `attnqat-tensor-map-params` passes them by value); three consumer warpgroups of 64 query rows (two in qat at
     head dim 128) compute S = Q K^T with `wgmma.mma_async` from shared
     memory, the tensor-core forward's softmax and P quantization on the
     accumulators, and O (O′) with wgmma taking P from registers and V
@@ -232,6 +236,11 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
            "(attention_bwd_wg_*), attnqat.chips = [sm_90a], for the BF16 "
            "attentions and backwards the tensor-core kernels cover; the ops "
            "link to them">,
+    Option<"tmaLoads", "tma-loads", "bool", /*default=*/"false",
+           "The sm_90a wgmma forward loads Q, K and V by TMA "
+           "(cp.async.bulk.tensor, 128-byte swizzle) from three tensor-map "
+           "parameters q_map, k_map, v_map (attnqat.tensor_maps) that the "
+           "runtime encodes, instead of by cp.async">,
     Option<"dumpPCodes", "dump-p-codes", "bool", /*default=*/"false",
            "Tensor-core kernels (quantized forward, qat backward) also write "
            "the E2M1 codes, scales and frames they quantized P with "
@@ -268,6 +277,26 @@ def AttnQATExternDynamicShared
     holds. Runs on the LLVM dialect of a `gpu.module`, before translation.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def AttnQATTensorMapParams
+    : Pass<"attnqat-tensor-map-params", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Pass the TMA tensor maps of lowered kernels by value, as grid constants";
+  let description = [{
+    A kernel that loads by TMA (`cp.async.bulk.tensor`) takes each tensor
+    map as a 128-byte kernel parameter, 64-byte aligned, which the runtime
+    encodes per launch (`cuTensorMapEncodeTiled`) and the instruction reads
+    in the parameter space. The generator declares those parameters as
+    `!llvm.ptr` and lists them in `attnqat.tensor_maps` (role -> geometry);
+    the GPU-to-NVVM conversion drops argument attributes it does not know,
+    so this pass, on the lowered `llvm.func`, marks each listed argument
+    `llvm.byval = !llvm.array<128 x i8>`, `llvm.align = 64` and
+    `nvvm.grid_constant`: PTX then declares `.param .align 64 .b8 x[128]`
+    and takes its address with `cvta.param`, without a local copy. A listed
+    role that is not a pointer parameter of the kernel is an error. Runs on
+    the LLVM dialect of a `gpu.module`, before translation.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect"];
 }
 
 #endif // ATTNQAT_CONVERSION_PASSES_TD

@@ -160,6 +160,12 @@ struct AttnQATGPUKernelsPipelineOptions
                      "wgmma (attention_bwd_wg_*) for BF16 attentions, which "
                      "the ops then link to"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> tmaLoads{
+      *this, "tma-loads",
+      llvm::cl::desc("sm_90a: the wgmma forward loads Q, K and V by TMA from "
+                     "tensor maps the runtime encodes (q_map, k_map, v_map), "
+                     "instead of by cp.async"),
+      llvm::cl::init(true)};
 };
 
 void buildAttnQATGPUKernelsPipeline(

@@ -323,6 +323,10 @@ struct ConvertAttnQATToGPUKernelsPass
                          dynamic1D(b.getF32Type())});
             roles.append({"p_codes", "p_scales", "p_frames"});
           }
+          if (wg && tmaLoads) { // encoded by the runtime per launch
+            args.append(3, LLVM::LLVMPointerType::get(ctx));
+            roles.append({"q_map", "k_map", "v_map"});
+          }
           addDimParams(args, roles);
           // The wgmma forward may be persistent: a block per SM.
           std::array<std::string, 3> dims = {"ceil(M/" + std::to_string(tc::kQueryTile) + ")", "Hq",
@@ -365,6 +369,8 @@ struct ConvertAttnQATToGPUKernelsPass
             func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, extents));
           }
           if (wg) {
+            if (tmaLoads)
+              tc::describeWgmmaTensorMaps(func, op);
             tc::buildWgmmaForward(func, op, dumpP);
             finishKernel(func);
             return func;

@@ -75,7 +75,13 @@ std::array<std::string, 3> wgmmaGrid(AttentionOp op);
 /// grid wgmmaGrid(op): (ceil(M / rows), Hq, B), a block per query tile of
 /// each (batch, head), or (SMs, 1, 1) where it is persistent and each block
 /// walks its share.
+/// With tensor maps (`tma-loads`), the forward also takes q_map, k_map and
+/// v_map (`!llvm.ptr`, right before the problem dims) and loads Q, K, V by
+/// TMA; describeWgmmaTensorMaps records their geometry in
+/// `attnqat.tensor_maps` (role -> {of, dims, box, swizzle}) for
+/// attnqat-compile and the runtime.
 void buildWgmmaForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false);
+void describeWgmmaTensorMaps(gpu::GPUFuncOp func, AttentionOp op);
 
 /// The sm_90a backward on wgmma (WgmmaBackward.cpp) of the BF16 operands
 /// the mma.sync backward covers: the same parameters but for dq_tiles (f32

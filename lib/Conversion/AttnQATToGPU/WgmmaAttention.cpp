@@ -95,12 +95,17 @@ struct WgSplit {
   /// Q buffers: a persistent block loads the next unit's Q into the other.
   int64_t qBuffers() const { return persistent ? 2 : 1; }
   int32_t producerRegs;
-  explicit WgSplit(AttentionOp op)
+  /// With TMA loads (`tma`) one producer thread issues a few instructions
+  /// per tile: with two consumers it drops to 24 registers and they take
+  /// 240 each (ptxas 13: no spills). Three consumers keep 152: with 160, the
+  /// producer's 32 held too little for a persistent block's schedule
+  /// (spills of 4-20 bytes).
+  explicit WgSplit(AttentionOp op, bool tma = false)
       : consumers(op.getConfig().getMode() == Mode::QAT && tc::headDim(op) > 64 ? 2 : 3),
-        consumerRegs(consumers == 3 ? 152 : 232),
+        consumerRegs(consumers == 3 ? 152 : (tma ? 240 : 232)),
         pipelined((!op.getCausal() && !op.getConfig().isQuantized()) || consumers == 2),
         stages(pipelined ? 3 : 2), persistent(consumers == 3),
-        producerRegs(consumers == 3 ? 56 : 40) {}
+        producerRegs(consumers == 3 ? 56 : (tma ? 24 : 40)) {}
   int64_t rows() const { return 64 * consumers; }
   int64_t threads() const { return 128 * (consumers + 1); }
   /// Registers per thread at entry; setmaxnreg moves them between the roles
@@ -148,7 +153,8 @@ struct WgSchedule {
 class WgmmaForwardBuilder : public WgmmaBuilder {
 public:
   WgmmaForwardBuilder(gpu::GPUFuncOp func, AttentionOp op, bool dumpP)
-      : WgmmaBuilder(func, op.getConfig(), tc::headDim(op)), op(op), dumpP(dumpP), split(op),
+      : WgmmaBuilder(func, op.getConfig(), tc::headDim(op)), op(op), dumpP(dumpP),
+        split(op, func->hasAttr("attnqat.tensor_maps")),
         sl(D, split.rows(), split.stages, split.qBuffers()) {}
   void build();
 
@@ -234,6 +240,16 @@ void WgmmaForwardBuilder::build() {
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value wg = divu(tid, idx(128));
   Value batches = func.getBody().front().getArguments().take_back(7).front();
+  // Loads by TMA (`tma-loads`): the tensor maps, right before the dims.
+  const bool tma = func->hasAttr("attnqat.tensor_maps");
+  Value qMap, kMap, vMap;
+  if (tma) {
+    ValueRange maps = func.getBody().front().getArguments().take_back(10).take_front(3);
+    qMap = maps[0], kMap = maps[1], vMap = maps[2];
+  }
+  // A barrier a stage's copies fill: one arrival per producer thread
+  // (cp.async.mbarrier.arrive.noinc), or the TMA issuer's one with the bytes.
+  const int64_t fillArrivals = tma ? 1 : 128;
   Value qTiles = b.createOrFold<arith::CeilDivUIOp>(loc, M, idx(split.rows()));
   WgSchedule work = schedule(muli(muli(qTiles, Hq), batches));
   // A unit's key tiles: causal rows see keys up to their own.
@@ -250,12 +266,12 @@ void WgmmaForwardBuilder::build() {
       NVVM::MBarrierInitOp::create(b, loc, barrier(i), i32c(count), Value());
     };
     for (int64_t u = 0; u < split.qBuffers(); ++u) {
-      init(WgLayout::kQFull + u, 128);
+      init(WgLayout::kQFull + u, fillArrivals);
       if (split.persistent) // a block per unit never refills Q
         init(sl.qEmpty() + u, 128 * split.consumers);
     }
     for (int64_t s = 0; s < split.stages; ++s) {
-      init(WgLayout::kKVFull + s, 128);
+      init(WgLayout::kKVFull + s, fillArrivals);
       init(sl.kvEmpty() + s, 128 * split.consumers);
     }
   });
@@ -280,9 +296,8 @@ void WgmmaForwardBuilder::build() {
   auto qUse = [&](Value s) { return divu(s, idx(split.qBuffers())); };
 
   // ---- Producer: per unit Q, then K and V tiles as the stages free up. ---
-  when(eqi(wg, idx(0)), [&] {
-    NVVM::SetMaxRegisterOp::create(b, loc, split.producerRegs,
-                                   NVVM::SetMaxRegisterAction::decrease);
+  // With TMA one thread issues every load; the warpgroup's others are done.
+  auto produce = [&] {
     unitLoop([&](Value s, Value ring) {
       auto [qTile, h, bi] = unitAt(work, s, qTiles, Hq, batches);
       Value q0 = muli(qTile, idx(split.rows()));
@@ -294,10 +309,20 @@ void WgmmaForwardBuilder::build() {
       // The buffer's previous unit has finished its products.
       when(uge(s, idx(split.qBuffers())),
            [&] { waitUse(barrier(sl.qEmpty(), qBuffer), subi(qUse(s), idx(1))); });
-      copyRows(perUnit(tid), q, qBase, q0, M, split.rows(),
-               addi(idx(sl.q), muli(qBuffer, idx(sl.qBytes))));
-      NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kQFull, qBuffer),
-                                            /*noinc=*/true);
+      Value qAt = addi(idx(sl.q), muli(qBuffer, idx(sl.qBytes)));
+      if (tma) {
+        // Boxes of 64 columns by the block's rows: one per column block.
+        Value full = barrier(WgLayout::kQFull, qBuffer);
+        expectBytes(full, sl.qBytes);
+        Value head = toI32(addi(muli(bi, Hq), h));
+        for (int64_t cb = 0; cb < D / 64; ++cb)
+          tmaLoad(qMap, addi(qAt, idx(cb * split.rows() * kRowBytes)),
+                  {i32c(cb * 64), toI32(q0), head}, full);
+      } else {
+        copyRows(perUnit(tid), q, qBase, q0, M, split.rows(), qAt);
+        NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kQFull, qBuffer),
+                                              /*noinc=*/true);
+      }
       auto loop = scf::ForOp::create(b, loc, idx(0), numTiles, idx(1));
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
@@ -311,14 +336,33 @@ void WgmmaForwardBuilder::build() {
       // A persistent block's copy offsets made anew for each tile (from an
       // opaque tid): hoisted out of the loops, they held more registers than
       // the producer has (56; ptxas spilled).
-      Value ptid = perUnit(tid);
-      copyRows(ptid, k, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.k), stageAt));
-      copyRows(ptid, v, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.v), stageAt));
-      NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kKVFull, st),
-                                            /*noinc=*/true);
+      if (tma) {
+        Value full = barrier(WgLayout::kKVFull, st);
+        expectBytes(full, sl.stageBytes);
+        Value head = toI32(addi(muli(bi, Hkv), hk));
+        for (int64_t cb = 0; cb < D / 64; ++cb) {
+          SmallVector<Value> at{i32c(cb * 64), toI32(j0), head};
+          tmaLoad(kMap, addi(idx(sl.k + cb * colBlock), stageAt), at, full);
+          tmaLoad(vMap, addi(idx(sl.v + cb * colBlock), stageAt), at, full);
+        }
+      } else {
+        Value ptid = perUnit(tid);
+        copyRows(ptid, k, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.k), stageAt));
+        copyRows(ptid, v, kvBase, j0, N, tc::kKeyTile, addi(idx(sl.v), stageAt));
+        NVVM::CpAsyncMBarrierArriveOp::create(b, loc, barrier(WgLayout::kKVFull, st),
+                                              /*noinc=*/true);
+      }
       b.setInsertionPointAfter(loop);
       return addi(ring, numTiles);
     });
+  };
+  when(eqi(wg, idx(0)), [&] {
+    NVVM::SetMaxRegisterOp::create(b, loc, split.producerRegs,
+                                   NVVM::SetMaxRegisterAction::decrease);
+    if (tma)
+      when(eqi(tid, idx(0)), produce);
+    else
+      produce();
   });
 
   // ---- Consumers: 64 query rows per warpgroup. ---------------------------
@@ -365,8 +409,10 @@ void WgmmaForwardBuilder::build() {
       // committed as one wgmma group once the producer has filled the stage.
       auto issueS = [&](Value j) {
         waitUse(barrier(WgLayout::kKVFull, stageOf(j)), useOf(j));
-        // The producer's cp.async writes, seen by the async proxy (wgmma).
-        fenceProxyAsync();
+        // The producer's cp.async writes, seen by the async proxy (wgmma);
+        // TMA writes through that proxy already.
+        if (!tma)
+          fenceProxyAsync();
         Value kAt = addi(idx(sl.k), muli(stageOf(j), idx(sl.stageBytes)));
         SmallVector<Value> sAcc(nTiles * 4, cf(0));
         fence(sAcc);
@@ -598,6 +644,25 @@ std::array<std::string, 3> tc::wgmmaGrid(AttentionOp op) {
 int64_t tc::wgmmaSharedBytes(AttentionOp op) {
   WgSplit split(op);
   return WgLayout(headDim(op), split.rows(), split.stages, split.qBuffers()).total;
+}
+
+void tc::describeWgmmaTensorMaps(gpu::GPUFuncOp func, AttentionOp op) {
+  MLIRContext *ctx = func.getContext();
+  Builder b(ctx);
+  // [B*H][rows][D] BF16, boxes of 64 columns (128 bytes, the swizzle's
+  // width) by a tile's rows; rows past M or N arrive as zeros.
+  auto map = [&](StringRef of, StringRef rows, StringRef heads, int64_t boxRows) {
+    return b.getDictionaryAttr(
+        {b.getNamedAttr("of", b.getStringAttr(of)),
+         b.getNamedAttr("dims", b.getStrArrayAttr({"D", rows, heads})),
+         b.getNamedAttr("box", b.getDenseI64ArrayAttr({64, boxRows, 1})),
+         b.getNamedAttr("swizzle", b.getI64IntegerAttr(kRowBytes))});
+  };
+  func->setAttr("attnqat.tensor_maps",
+                b.getDictionaryAttr(
+                    {b.getNamedAttr("q_map", map("q", "M", "B*Hq", WgSplit(op).rows())),
+                     b.getNamedAttr("k_map", map("k", "N", "B*Hkv", tc::kKeyTile)),
+                     b.getNamedAttr("v_map", map("v", "N", "B*Hkv", tc::kKeyTile))}));
 }
 
 void tc::buildWgmmaForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP) {

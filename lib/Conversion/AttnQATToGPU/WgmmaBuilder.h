@@ -105,6 +105,29 @@ protected:
     }
   }
 
+  /// A TMA load (`cp.async.bulk.tensor`, tile mode) of the box at `coords`
+  /// (i32, innermost first) of the tensor map `map` (a grid-constant kernel
+  /// parameter) into shared memory at byte `at` from the aligned base; it
+  /// completes its bytes on the mbarrier `bar`. The map's 128-byte swizzle
+  /// writes the canonical layout wgmma reads (the base being 1024-aligned),
+  /// and rows past the tensor's end arrive as zeros.
+  void tmaLoad(Value map, Value at, ArrayRef<Value> coords, Value bar) {
+    Value dst = LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
+                                    b.getI8Type(), smemPtr0, ValueRange{toI32(addi(pad, at))});
+    // The shared::cluster form (PTX 8.0): a block is its own cluster.
+    dst = LLVM::AddrSpaceCastOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 7),
+                                        dst);
+    NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+        b, loc, dst, map, coords, bar, ValueRange{}, Value(), Value(), NVVM::TMALoadMode::TILE,
+        /*isCTAOnly=*/false, /*group=*/nullptr, Value());
+  }
+  /// The one arrival of a TMA-filled mbarrier, announcing the bytes its
+  /// loads will complete.
+  void expectBytes(Value bar, int64_t bytes) {
+    NVVM::MBarrierArriveExpectTxOp::create(b, loc, Type(), bar, i32c(bytes),
+                                           NVVM::MemScopeKind::CTA, /*relaxed=*/false, Value());
+  }
+
   /// A 128-byte-swizzle wgmma descriptor of the tile at byte `at` (from the
   /// aligned base): SBO 1024 (8 rows), LBO `lbo` (MN-major only).
   Value descriptor(Value at, int64_t lbo) {

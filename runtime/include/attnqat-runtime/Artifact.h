@@ -14,7 +14,7 @@
 //
 //   header (64 bytes)
 //     0  u8[8] magic  89 41 51 54 0D 0A 1A 0A   ("\x89AQT\r\n\x1a\n")
-//     8  u16   format version major (1)       10 u16 minor (0)
+//     8  u16   format version major (1)       10 u16 minor (1)
 //     12 u32   byte-order mark 0x01020304     (bytes 04 03 02 01)
 //     16 u64   total size of the file in bytes
 //     24 u32   header size (64)               28 u32 CRC-32 of the payload
@@ -26,6 +26,8 @@
 //
 // A reader of version 1.x accepts any minor version: a newer minor may only
 // append fields at the end of a record body, which older readers skip.
+// Minor 1 appends the tensor-map specs to each kernel record (1.0 records,
+// which end after the launch variants, still read).
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,7 +49,7 @@ namespace mlir::attnqat::rt {
 //===----------------------------------------------------------------------===//
 
 constexpr uint16_t kFormatVersionMajor = 1;
-constexpr uint16_t kFormatVersionMinor = 0;
+constexpr uint16_t kFormatVersionMinor = 1;
 constexpr size_t kHeaderSize = 64;
 constexpr uint8_t kMagic[8] = {0x89, 'A', 'Q', 'T', '\r', '\n', 0x1A, '\n'};
 constexpr uint32_t kByteOrderMark = 0x01020304u;
@@ -170,7 +172,16 @@ struct Expr {
 // Kernel signatures and constraints
 //===----------------------------------------------------------------------===//
 
-enum class ParamKind : uint8_t { Ptr = 1, I32 = 2, I64 = 3, F32 = 4 };
+/// TensorMap: a CUDA TMA descriptor (CUtensorMap, 128 bytes, passed by value
+/// as a `.param .align 64 .b8 [128]` grid constant) that the runtime encodes
+/// at each launch from the pointer argument its TensorMapSpec names.
+enum class ParamKind : uint8_t {
+  Ptr = 1,
+  I32 = 2,
+  I64 = 3,
+  F32 = 4,
+  TensorMap = 5,
+};
 const char *paramKindName(ParamKind k);
 bool parseParamKind(std::string_view s, ParamKind &out);
 
@@ -194,6 +205,53 @@ unsigned elemTypeBits(ElemType t);
 enum class Access : uint8_t { None = 0, In = 1, Out = 2, InOut = 3 };
 const char *accessName(Access a);
 
+/// What a TensorMap param maps: the memory of the pointer param `of`, seen as
+/// a contiguous row-major tensor of that param's element type with `dims`
+/// (innermost first), loaded in boxes of `box` elements. The stride of dim i
+/// is dims[0] * ... * dims[i-1] * element bytes. The runtime encodes it with
+/// interleave none, L2 promotion 128B, zero fill out of bounds, element
+/// strides 1.
+struct TensorMapSpec {
+  std::string of;            ///< role of the Ptr param whose memory it maps
+  std::vector<Expr> dims;    ///< global dims in elements, innermost first (1..5)
+  std::vector<uint32_t> box; ///< box size per dim (same count), each 1..256
+  uint32_t swizzle = 0;      ///< bytes: 0 (none), 32, 64 or 128
+
+  bool operator==(const TensorMapSpec &o) const {
+    return of == o.of && dims == o.dims && box == o.box && swizzle == o.swizzle;
+  }
+  bool operator!=(const TensorMapSpec &o) const { return !(*this == o); }
+  /// "of k dims [D, N, B*Hkv] box [64, 64, 1] swizzle 128".
+  std::string str() const;
+};
+
+/// Largest rank, box size and dim of a tensor map (cuTensorMapEncodeTiled's
+/// limits).
+constexpr size_t kTensorMapMaxRank = 5;
+constexpr uint32_t kTensorMapMaxBox = 256;
+constexpr uint64_t kTensorMapMaxDim = uint64_t(1) << 32;
+constexpr uint64_t kTensorMapMaxStride = uint64_t(1) << 40;
+
+/// Bytes per element of a tensor map over `t`, or 0 when tensor maps do not
+/// support `t` (None; E2M1, whose elements are not whole bytes).
+unsigned tensorMapElemBytes(ElemType t);
+
+/// The geometry of one encoding: global dims (elements) and the byte strides
+/// of dims 1..rank-1.
+struct TensorMapGeometry {
+  size_t rank = 0;
+  uint64_t dims[kTensorMapMaxRank] = {};
+  uint64_t strides[kTensorMapMaxRank - 1] = {};
+};
+
+/// Evaluates `spec`'s dims for `problem` and computes the contiguous strides.
+/// Fails (false, `error` saying which dim and why) when a dim does not
+/// evaluate, is 0 (a tensor map cannot describe an empty tensor), exceeds
+/// 2^32, or a stride is not a multiple of 16 bytes or reaches 2^40.
+bool tensorMapGeometry(const TensorMapSpec &spec, unsigned elemBytes,
+                       const ProblemDims &problem, TensorMapGeometry &out,
+                       std::string &error);
+
 struct Param {
   ParamKind kind = ParamKind::Ptr;
   ElemType elem = ElemType::None;
@@ -210,8 +268,11 @@ struct Param {
   /// hasExtent false: not checked.
   bool hasExtent = false;
   Expr extent;
+  /// TensorMap params only (`of` empty otherwise).
+  TensorMapSpec tensorMap;
 
-  /// True when the runtime fills this scalar from the problem descriptor.
+  /// True when the runtime fills this param: a scalar from the problem
+  /// descriptor, or a tensor map from its pointer argument.
   bool isAutoFilled() const;
 };
 

@@ -15,13 +15,16 @@
 //     param <role> ptr <elem> [in|out|inout] [align=16] [extent=<expr>]
 //           [layout="<text>"]
 //     param <role> <i32|i64|f32>
+//     param <role> tensormap of=<ptr role> dims=<expr>,<expr>,...
+//           box=<n>,<n>,... [swizzle=<0|32|64|128>] [layout="<text>"]
 //     require <constraint>            e.g. "D in {64,128}", "Hq % Hkv == 0"
 //     launch <chip> image=<label> grid="<x> x <y> x <z>" block=<x>[x<y>[x<z>]]
 //            [cluster=<x>[x<y>[x<z>]]] [smem=<bytes>]
 //   end
 //
 // Params are listed in the kernel's argument order. Pointers default to
-// `in` and 16-byte alignment.
+// `in` and 16-byte alignment. A tensormap's dims are innermost first, e.g.
+// `dims=D,N,B*Hkv box=64,64,1 swizzle=128`; swizzle defaults to 0.
 //
 //===----------------------------------------------------------------------===//
 

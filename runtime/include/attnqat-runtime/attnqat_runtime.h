@@ -17,7 +17,7 @@
 |*   (missing, unknown, wrong kind), pointers (NULL, misaligned, not device   *|
 |*   memory of this device, allocation too small for the kernel's extent,     *|
 |*   outputs overlapping other arguments) and the launch shape (grid limits,  *|
-|*   cluster divisibility). A rejected launch enqueues nothing.               *|
+|*   cluster divisibility, tensor maps). A rejected launch enqueues nothing.  *|
 |* - Handles may be used from several threads; a module must outlive its     *|
 |*   kernels' launches being enqueued (not their completion), and the runtime *|
 |*   must outlive its modules.                                                *|
@@ -98,7 +98,7 @@ ATTNQAT_RT_API const char *attnqat_rt_last_error(const void *handle);
 
 /** "0.1.0". */
 ATTNQAT_RT_API const char *attnqat_rt_version(void);
-/** The artifact format version this library reads (1.x) and writes (1.0). */
+/** The artifact format version this library reads (1.x) and writes (1.1). */
 ATTNQAT_RT_API void attnqat_rt_artifact_format_version(int *major,
                                                        int *minor);
 
@@ -199,7 +199,11 @@ typedef enum attnqat_rt_arg_kind {
   ATTNQAT_RT_ARG_PTR = 1, /**< device pointer (CUdeviceptr) */
   ATTNQAT_RT_ARG_I32 = 2,
   ATTNQAT_RT_ARG_I64 = 3,
-  ATTNQAT_RT_ARG_F32 = 4
+  ATTNQAT_RT_ARG_F32 = 4,
+  /** A CUDA TMA descriptor (CUtensorMap, 128 bytes by value) that the runtime
+   *  encodes at each launch from another pointer argument (the layout of
+   *  attnqat_rt_kernel_param names it); never passed by the caller. */
+  ATTNQAT_RT_ARG_TENSOR_MAP = 5
 } attnqat_rt_arg_kind;
 
 typedef enum attnqat_rt_access {
@@ -215,9 +219,12 @@ typedef struct attnqat_rt_param_info {
   int32_t access;        /**< attnqat_rt_access */
   const char *elem_type; /**< "bf16", "e2m1", "e4m3", ...; "none" */
   uint32_t align;        /**< required pointer alignment in bytes */
-  int32_t from_problem;  /**< 1: filled from attnqat_rt_problem */
+  int32_t from_problem;  /**< 1: filled by the runtime (from
+                              attnqat_rt_problem, or a tensor map) */
   const char *extent;    /**< elements, e.g. "B*Hq*M*D"; "" unchecked */
-  const char *layout;    /**< human-readable layout */
+  const char *layout;    /**< human-readable layout; a tensor map's
+                              description ("tensor map of k, dims [D, N,
+                              B*Hkv], box [64, 64, 1], swizzle 128") */
 } attnqat_rt_param_info;
 
 ATTNQAT_RT_API const char *attnqat_rt_kernel_name(const attnqat_rt_kernel *kernel);
@@ -244,7 +251,8 @@ typedef struct attnqat_rt_problem {
 
 /** One launch argument, bound to the kernel param of the same role. Scalars
  *  whose role is a problem dim ("B", "Hq", "Hkv", "M", "N", "D") or "flags"
- *  are filled from the problem and must not be passed. */
+ *  are filled from the problem, tensor maps are made from their pointer
+ *  argument: neither may be passed. */
 typedef struct attnqat_rt_arg {
   const char *role;
   int32_t kind; /**< attnqat_rt_arg_kind */
