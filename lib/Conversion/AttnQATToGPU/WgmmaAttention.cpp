@@ -10,9 +10,11 @@
 //
 //   warpgroup 0   producer: per work unit (a query tile of one head) Q,
 //                 then K and V tiles into two stages
-//                 (three when pipelined, below) of shared memory (cp.async,
-//                 16 bytes per copy, 128-byte swizzle); an mbarrier per
-//                 stage tracks the copies
+//                 (three when pipelined, below) of shared memory, 128-byte
+//                 swizzle: by TMA, one thread issuing boxes of the tensor
+//                 maps the runtime encodes (`tma-loads`), or by cp.async,
+//                 16 bytes per copy; an mbarrier per stage tracks the
+//                 bytes (expect_tx) or the copies
 //                 (cp.async.mbarrier.arrive.noinc). Few registers
 //                 (setmaxnreg.dec).
 //   warpgroups    consumers (three, or two in qat at D = 128), 64 query rows
