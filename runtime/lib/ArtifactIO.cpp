@@ -498,6 +498,10 @@ ArtifactError validateTensorMap(const Kernel &k, const Param &p,
   if (src->kind != ParamKind::Ptr)
     return invalid(pw + ": tensor map of '" + t.of + "': a " +
                    paramKindName(src->kind) + ", not a pointer");
+  if (src->align < 16) // TMA reads from 16-byte aligned addresses
+    return invalid(pw + ": tensor map of '" + t.of + "': the pointer must be "
+                   "16-byte aligned for TMA, but it declares align " +
+                   std::to_string(src->align));
   unsigned bytes = tensorMapElemBytes(src->elem);
   if (bytes == 0)
     return invalid(pw + ": tensor map of '" + t.of + "': element type " +

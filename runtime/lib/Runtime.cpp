@@ -41,6 +41,9 @@ struct attnqat_rt_kernel {
   cu::CUfunction fn = nullptr;
   std::vector<std::string> extents; ///< per param, "" when unchecked
   std::vector<std::string> layouts; ///< per param, as attnqat_rt_kernel_param
+  /// Per TensorMap param, the index of the pointer param it maps (else 0).
+  std::vector<size_t> mapSource;
+  size_t tensorMaps = 0; ///< TensorMap params
 };
 
 struct attnqat_rt_module {
@@ -127,21 +130,6 @@ attnqat_rt_status driverFailure(const attnqat_rt_runtime *rt, const void *key,
     status = ATTNQAT_RT_ERROR_OUT_OF_MEMORY;
   return fail(key, rt, status,
               std::string(call) + " failed: " + cu::errorString(rt->api(), r));
-}
-
-/// "tensor map of k, dims [D, N, B*Hkv], box [64, 64, 1], swizzle 128".
-std::string tensorMapDescription(const Param &p) {
-  const TensorMapSpec &t = p.tensorMap;
-  std::string dims, box;
-  for (size_t i = 0; i < t.dims.size(); ++i)
-    dims += (i ? ", " : "") + t.dims[i].str();
-  for (size_t i = 0; i < t.box.size(); ++i)
-    box += (i ? ", " : "") + std::to_string(t.box[i]);
-  std::string s = "tensor map of " + t.of + ", dims [" + dims + "], box [" +
-                  box + "], swizzle " + std::to_string(t.swizzle);
-  if (!p.layout.empty())
-    s += "; " + p.layout;
-  return s;
 }
 
 //===----------------------------------------------------------------------===//
@@ -308,9 +296,15 @@ attnqat_rt_status loadModule(attnqat_rt_runtime *rt, const uint8_t *data,
     impl->variant = k.variantFor(chip);
     for (const Param &p : k.params) {
       impl->extents.push_back(p.hasExtent ? p.extent.str() : "");
-      impl->layouts.push_back(p.kind == ParamKind::TensorMap
-                                  ? tensorMapDescription(p)
-                                  : p.layout);
+      bool map = p.kind == ParamKind::TensorMap;
+      // "tensor map of k dims [D, N, B*Hkv] box [64, 64, 1] swizzle 128".
+      std::string layout = map ? "tensor map " + p.tensorMap.str() : p.layout;
+      if (map && !p.layout.empty())
+        layout += "; " + p.layout;
+      impl->layouts.push_back(std::move(layout));
+      // Validation found the source: its index, once, for every launch.
+      impl->mapSource.push_back(map ? size_t(k.param(p.tensorMap.of) - k.params.data()) : 0);
+      impl->tensorMaps += map;
     }
     if (impl->variant) {
       uint32_t idx = impl->variant->image;
@@ -528,10 +522,8 @@ attnqat_rt_status encodeTensorMap(const attnqat_rt_kernel *k, const Param &q,
                 "the CUDA driver has no cuTensorMapEncodeTiled (needs CUDA "
                 "12); kernel '" +
                     k->desc->name + "' takes a tensor map ('" + q.role + "')");
-  if (ptr % 16 != 0)
-    return fail(k, rt, ATTNQAT_RT_ERROR_BAD_POINTER,
-                what + ": " + hexPtr(ptr) +
-                    " is not 16-byte aligned (TMA needs 16)");
+  // The pointer checks saw `ptr` 16-byte aligned: validation requires that
+  // of a mapped pointer.
   unsigned elemBytes = tensorMapElemBytes(src.elem);
   TensorMapGeometry g;
   std::string error;
@@ -747,20 +739,15 @@ attnqat_rt_status prepareLaunch(const attnqat_rt_kernel *k,
 
   // Kernel parameter values, in signature order. Both stores are sized
   // before pointers into them are taken.
-  size_t maps = 0;
-  for (const Param &q : desc.params)
-    maps += q.kind == ParamKind::TensorMap;
   out.storage.assign(desc.params.size(), 0);
-  out.tensorMaps.assign(maps, cu::CUtensorMap());
+  out.tensorMaps.assign(k->tensorMaps, cu::CUtensorMap());
   out.params.resize(desc.params.size());
   size_t map = 0;
   for (size_t i = 0; i < desc.params.size(); ++i) {
     const Param &q = desc.params[i];
     uint64_t &slot = out.storage[i];
     if (q.kind == ParamKind::TensorMap) {
-      size_t src = 0;
-      while (desc.params[src].role != q.tensorMap.of) // validated: it exists
-        ++src;
+      size_t src = k->mapSource[i];
       cu::CUtensorMap &m = out.tensorMaps[map++];
       if (attnqat_rt_status s = encodeTensorMap(
               k, q, desc.params[src], bound[src]->value.ptr, dims, m))

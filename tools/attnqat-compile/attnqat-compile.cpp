@@ -189,15 +189,14 @@ std::string tensorMapFor(gpu::GPUFuncOp func, StringRef role,
       return "has a bad dim '" + text.getValue().str() + "': " + why;
     out.dims.push_back(std::move(e));
   }
-  for (int64_t b : box.asArrayRef()) {
-    if (b < 1 || b > 256)
-      return "has box size " + std::to_string(b) + " (not in [1, 256])";
-    out.box.push_back(static_cast<uint32_t>(b));
-  }
+  // Ranges (box sizes, the swizzle) are the artifact validation's, which
+  // writing the artifact runs.
+  for (int64_t b : box.asArrayRef())
+    out.box.push_back(b < 0 || b > UINT32_MAX ? 0 : static_cast<uint32_t>(b));
   if (Attribute a = map.get("swizzle")) {
     auto swizzle = dyn_cast<IntegerAttr>(a);
-    if (!swizzle || !llvm::is_contained({0, 32, 64, 128}, swizzle.getInt()))
-      return "needs swizzle 0, 32, 64 or 128 (bytes)";
+    if (!swizzle || swizzle.getInt() < 0 || swizzle.getInt() > UINT32_MAX)
+      return "needs swizzle in bytes (an integer)";
     out.swizzle = static_cast<uint32_t>(swizzle.getInt());
   }
   return "";

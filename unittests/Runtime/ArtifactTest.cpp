@@ -637,6 +637,9 @@ TEST(ArtifactTest, TensorMapValidation) {
        "a tensor map has no element type"},
       {[](Param &m, Kernel &) { m.tensorMap = TensorMapSpec(); },
        "param #2 'k_map': tensormap param has no tensor map spec"},
+      {[](Param &, Kernel &k) { k.params[1].align = 2; },
+       "tensor map of 'k': the pointer must be 16-byte aligned for TMA, but "
+       "it declares align 2"},
       {[](Param &, Kernel &k) { k.params[1].elem = ElemType::E2M1; },
        "tensor map of 'k': element type e2m1 is not supported"},
   };

@@ -678,8 +678,8 @@ TEST_F(TensorMapTest, SignatureReportsTheTensorMap) {
   EXPECT_STREQ(pi.elem_type, "none");
   EXPECT_EQ(pi.align, 0u);
   EXPECT_STREQ(pi.extent, "");
-  EXPECT_STREQ(pi.layout, "tensor map of k, dims [D, N, B*Hkv], box [64, "
-                          "64, 1], swizzle 128");
+  EXPECT_STREQ(pi.layout, "tensor map of k dims [D, N, B*Hkv] box [64, 64, "
+                          "1] swizzle 128");
 }
 
 TEST_F(TensorMapTest, EncodedAtEachLaunch) {
@@ -758,15 +758,13 @@ TEST_F(TensorMapTest, IsNeverPassed) {
 }
 
 TEST_F(TensorMapTest, ShapeAndPointerChecks) {
-  // k at 2-byte alignment passes k's own check but not TMA's.
-  Artifact art = tensorMapArtifact();
-  art.kernels[0].params[1].align = 2;
+  // k at 2-byte alignment: a mapped pointer declares 16 (validation), so
+  // k's own check refuses it before any encoding.
   attnqat_rt_problem prob = problem(1, 2, 2, 128, 128, 64);
-  setUp(prob, art, 2);
-  expectRejected(prob, args, ATTNQAT_RT_ERROR_BAD_POINTER,
-                 "kernel 'attnqat_fwd_tma': tensor map 'k_map' of 'k': 0x");
-  EXPECT_TRUE(contains(attnqat_rt_last_error(fwd),
-                       " is not 16-byte aligned (TMA needs 16)"));
+  setUp(prob, tensorMapArtifact(), 2);
+  expectRejected(prob, args, ATTNQAT_RT_ERROR_BAD_POINTER, "argument 'k' = 0x");
+  EXPECT_TRUE(contains(attnqat_rt_last_error(fwd), " is not 16-byte aligned"));
+  EXPECT_EQ(fakecuda_tensor_map_calls(), 0);
 
   // The driver refuses.
   args[1].value.ptr -= 2;

@@ -156,13 +156,14 @@ class WgmmaForwardBuilder : public WgmmaBuilder {
 public:
   WgmmaForwardBuilder(gpu::GPUFuncOp func, AttentionOp op, bool dumpP)
       : WgmmaBuilder(func, op.getConfig(), tc::headDim(op)), op(op), dumpP(dumpP),
-        split(op, func->hasAttr("attnqat.tensor_maps")),
+        tma(func->hasAttr("attnqat.tensor_maps")), split(op, tma),
         sl(D, split.rows(), split.stages, split.qBuffers()) {}
   void build();
 
 private:
   AttentionOp op;
   bool dumpP;
+  bool tma; // loads by TMA (`tma-loads`: the kernel takes tensor maps)
   WgSplit split;
   WgLayout sl;
   // mbarriers (index `i` of the layout's, plus `which` for per-stage ones).
@@ -242,8 +243,7 @@ void WgmmaForwardBuilder::build() {
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value wg = divu(tid, idx(128));
   Value batches = func.getBody().front().getArguments().take_back(7).front();
-  // Loads by TMA (`tma-loads`): the tensor maps, right before the dims.
-  const bool tma = func->hasAttr("attnqat.tensor_maps");
+  // With TMA: the tensor maps, right before the dims.
   Value qMap, kMap, vMap;
   if (tma) {
     ValueRange maps = func.getBody().front().getArguments().take_back(10).take_front(3);
