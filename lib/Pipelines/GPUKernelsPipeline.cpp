@@ -26,6 +26,7 @@ void mlir::attnqat::buildAttnQATGPUKernelsPipeline(
   generate.tcgen05Mma = options.chip == "sm_100a";
   generate.warpgroupMma = options.warpgroupMma && options.chip == "sm_90a";
   generate.tmaLoads = options.tmaLoads && generate.warpgroupMma;
+  generate.backwardTmaLoads = options.backwardTmaLoads && generate.warpgroupMma;
   pm.addPass(createConvertAttnQATToGPUKernels(generate));
   buildAttnQATGPUKernelLowering(pm, options);
 }

@@ -85,6 +85,13 @@ static llvm::cl::opt<bool> tmaLoads(
                    "tensor maps the runtime encodes (q_map, k_map, v_map) "
                    "instead of by cp.async (default: on)"),
     llvm::cl::init(true));
+static llvm::cl::opt<bool> backwardTmaLoads(
+    "backward-tma-loads",
+    llvm::cl::desc("the sm_90a wgmma backward loads Q, dO, K and V by TMA from "
+                   "tensor maps the runtime encodes (q_map, k_map, v_map, "
+                   "do_map) instead of by cp.async (default: off, until it "
+                   "has run on a GPU)"),
+    llvm::cl::init(false));
 static llvm::cl::opt<bool> tensorCores(
     "tensor-cores",
     llvm::cl::desc("tensor-core forward kernels where they apply (false: the "
@@ -246,6 +253,7 @@ int main(int argc, char **argv) {
   generateOptions.warpgroupMma =
       warpgroupMma.getNumOccurrences() ? bool(warpgroupMma) : llvm::is_contained(chips, "sm_90a");
   generateOptions.tmaLoads = tmaLoads;
+  generateOptions.backwardTmaLoads = backwardTmaLoads;
   generate.addPass(mlir::attnqat::createConvertAttnQATToGPUKernels(generateOptions));
   if (failed(generate.run(*module)))
     return 1;

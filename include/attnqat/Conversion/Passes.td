@@ -204,7 +204,10 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     `dq_tiles`,
     [B, Hq, ceil(M/64), 64, D] with row r's 16-byte chunk c at c ^ (r % 8),
     16-byte aligned, to which each block adds its dQ tile per work item by
-    one bulk reduction), and the op links to it and to its post-pass
+    one bulk reduction; with `backward-tma-loads` one thread loads K, V and
+    each item's Q and dO by TMA from the tensor-map parameters `q_map`,
+    `k_map`, `v_map`, `do_map`, right before the problem dims, as the
+    forward's), and the op links to it and to its post-pass
     `attention_bwd_wg_dq_bf16` (`attnqat.post_kernel`: dq_tiles, dq (BF16,
     [B, Hq, M, D]), B, Hq, Hkv, M, N, D; grid (ceil(M/64), Hq, B)).
 
@@ -241,6 +244,11 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
            "(cp.async.bulk.tensor, 128-byte swizzle) from three tensor-map "
            "parameters q_map, k_map, v_map (attnqat.tensor_maps) that the "
            "runtime encodes, instead of by cp.async">,
+    Option<"backwardTmaLoads", "backward-tma-loads", "bool", /*default=*/"false",
+           "The sm_90a wgmma backward loads Q, dO, K and V by TMA "
+           "(cp.async.bulk.tensor, 128-byte swizzle) from four tensor-map "
+           "parameters q_map, k_map, v_map, do_map (attnqat.tensor_maps) that "
+           "the runtime encodes, instead of by cp.async">,
     Option<"dumpPCodes", "dump-p-codes", "bool", /*default=*/"false",
            "Tensor-core kernels (quantized forward, qat backward) also write "
            "the E2M1 codes, scales and frames they quantized P with "

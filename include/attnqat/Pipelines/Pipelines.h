@@ -166,6 +166,12 @@ struct AttnQATGPUKernelsPipelineOptions
                      "tensor maps the runtime encodes (q_map, k_map, v_map), "
                      "instead of by cp.async"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> backwardTmaLoads{
+      *this, "backward-tma-loads",
+      llvm::cl::desc("sm_90a: the wgmma backward loads Q, dO, K and V by TMA "
+                     "from tensor maps the runtime encodes (q_map, k_map, "
+                     "v_map, do_map), instead of by cp.async"),
+      llvm::cl::init(false)};
 };
 
 void buildAttnQATGPUKernelsPipeline(

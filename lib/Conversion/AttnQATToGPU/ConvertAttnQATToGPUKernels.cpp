@@ -594,13 +594,19 @@ struct ConvertAttnQATToGPUKernelsPass
             args.append({dynamic1D(b.getI8Type()), dynamic1D(b.getI8Type())});
             roles.append({"p_codes", "p_scales"});
           }
+          const bool tmaMaps = wg && backwardTmaLoads; // encoded by the runtime per launch
+          if (tmaMaps) {
+            args.append(4, LLVM::LLVMPointerType::get(ctx));
+            roles.append({"q_map", "k_map", "v_map", "do_map"});
+          }
           addDimParams(args, roles);
           int64_t blockKeys = wg ? tc::wgmmaBackwardKeysPerBlock(d) : tc::kKeyTile;
           std::string keyTiles = "ceil(N/" + std::to_string(blockKeys) + ")";
           func = declareKernel(op.getLoc(), name, args, roles, {keyTiles, "Hkv", "B"},
                                wg ? tc::wgmmaBackwardThreads(d) : tc::kThreads,
                                {"D == " + std::to_string(d)},
-                               wg ? tc::wgmmaBackwardSharedBytes(d) : tc::backwardSharedBytes(d));
+                               wg ? tc::wgmmaBackwardSharedBytes(d, tmaMaps)
+                                  : tc::backwardSharedBytes(d));
           // dQ is added in f32 pairs (red.global.add.v2.f32), or by the
           // wgmma kernel in whole tiles (cp.reduce.async.bulk, 16-byte aligned).
           if (wg) { // wgmma is sm_90a's alone; Q, K, V, dO rows by 16-byte cp.async
@@ -617,7 +623,10 @@ struct ConvertAttnQATToGPUKernelsPass
             setAlign(func, {{"dq_acc", 8}});
           }
           StringRef dqRole = wg ? "dq_tiles" : "dq_acc";
+          // m and l are the forward's outputs, which the backward reads.
           SmallVector<NamedAttribute> access{
+              NamedAttribute(StringAttr::get(ctx, "m"), StringAttr::get(ctx, "in")),
+              NamedAttribute(StringAttr::get(ctx, "l"), StringAttr::get(ctx, "in")),
               NamedAttribute(StringAttr::get(ctx, "dk"), StringAttr::get(ctx, "out")),
               NamedAttribute(StringAttr::get(ctx, dqRole), StringAttr::get(ctx, "inout")),
               NamedAttribute(StringAttr::get(ctx, "dv"), StringAttr::get(ctx, "out"))};
@@ -640,6 +649,8 @@ struct ConvertAttnQATToGPUKernelsPass
           if (!extents.empty())
             func->setAttr("attnqat.extents", DictionaryAttr::get(ctx, extents));
           func->setAttr("attnqat.access", DictionaryAttr::get(ctx, access));
+          if (tmaMaps)
+            tc::describeWgmmaBackwardTensorMaps(func);
           if (wg)
             tc::buildWgmmaBackward(func, op, dumpP);
           else

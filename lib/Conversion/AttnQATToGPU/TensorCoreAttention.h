@@ -86,13 +86,18 @@ void describeWgmmaTensorMaps(gpu::GPUFuncOp func, AttentionOp op);
 /// The sm_90a backward on wgmma (WgmmaBackward.cpp) of the BF16 operands
 /// the mma.sync backward covers: the same parameters but for dq_tiles (f32
 /// tiles of dQ, below) in the place of dq_acc; its dynamic shared memory for
-/// head dim `d`.
-int64_t wgmmaBackwardSharedBytes(int64_t d);
+/// head dim `d` (`tma`: with tensor maps, below).
+int64_t wgmmaBackwardSharedBytes(int64_t d, bool tma = false);
 /// Keys a block of the wgmma backward owns (two warpgroups on 128), and
 /// its threads.
 int64_t wgmmaBackwardKeysPerBlock(int64_t d);
 int64_t wgmmaBackwardThreads(int64_t d);
+/// With tensor maps (`backward-tma-loads`), the backward also takes q_map,
+/// k_map, v_map and do_map (`!llvm.ptr`, right before the problem dims) and
+/// loads Q, dO, K, V by TMA; describeWgmmaBackwardTensorMaps records their
+/// geometry in `attnqat.tensor_maps`, as describeWgmmaTensorMaps does.
 void buildWgmmaBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP = false);
+void describeWgmmaBackwardTensorMaps(gpu::GPUFuncOp func);
 /// dQ in BF16 ([B][Hq][M][D]) from the wgmma backward's f32 tiles
 /// (`dq_tiles`: per query head, ceil(M/64) tiles of [64][D], row r's
 /// 16-byte chunk c at c ^ (r % 8)). Parameters dq_tiles, dq, B, Hq, Hkv, M,

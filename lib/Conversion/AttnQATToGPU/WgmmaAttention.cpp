@@ -167,16 +167,7 @@ private:
   WgSplit split;
   WgLayout sl;
   // mbarriers (index `i` of the layout's, plus `which` for per-stage ones).
-  Value barrier(int64_t i, Value which = nullptr) {
-    Value at = addi(pad, idx(sl.barriers + 8 * i));
-    if (which)
-      at = addi(at, muli(which, idx(8)));
-    return LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
-                               b.getI8Type(), smemPtr0, ValueRange{toI32(at)});
-  }
-
-  /// Waits for use `u` (index) of a barrier: the phase of parity u % 2.
-  void waitUse(Value bar, Value u) { waitPhase(bar, toI32(remu(u, idx(2)))); }
+  Value barrier(int64_t i, Value which = nullptr) { return mbarrier(sl.barriers, i, which); }
 
   /// This block's share of the `units` work units (WgSchedule).
   WgSchedule schedule(Value units) {
@@ -649,22 +640,13 @@ int64_t tc::wgmmaSharedBytes(AttentionOp op) {
 }
 
 void tc::describeWgmmaTensorMaps(gpu::GPUFuncOp func, AttentionOp op) {
-  MLIRContext *ctx = func.getContext();
-  Builder b(ctx);
-  // [B*H][rows][D] BF16, boxes of 64 columns (128 bytes, the swizzle's
-  // width) by a tile's rows; rows past M or N arrive as zeros.
-  auto map = [&](StringRef of, StringRef rows, StringRef heads, int64_t boxRows) {
-    return b.getDictionaryAttr(
-        {b.getNamedAttr("of", b.getStringAttr(of)),
-         b.getNamedAttr("dims", b.getStrArrayAttr({"D", rows, heads})),
-         b.getNamedAttr("box", b.getDenseI64ArrayAttr({64, boxRows, 1})),
-         b.getNamedAttr("swizzle", b.getI64IntegerAttr(kRowBytes))});
-  };
-  func->setAttr("attnqat.tensor_maps",
-                b.getDictionaryAttr(
-                    {b.getNamedAttr("q_map", map("q", "M", "B*Hq", WgSplit(op).rows())),
-                     b.getNamedAttr("k_map", map("k", "N", "B*Hkv", tc::kKeyTile)),
-                     b.getNamedAttr("v_map", map("v", "N", "B*Hkv", tc::kKeyTile))}));
+  Builder b(func.getContext());
+  func->setAttr(
+      "attnqat.tensor_maps",
+      b.getDictionaryAttr(
+          {b.getNamedAttr("q_map", tensorMapAttr(b, "q", "M", "B*Hq", WgSplit(op).rows())),
+           b.getNamedAttr("k_map", tensorMapAttr(b, "k", "N", "B*Hkv", tc::kKeyTile)),
+           b.getNamedAttr("v_map", tensorMapAttr(b, "v", "N", "B*Hkv", tc::kKeyTile))}));
 }
 
 void tc::buildWgmmaForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP) {

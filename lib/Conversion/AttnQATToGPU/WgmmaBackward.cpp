@@ -16,8 +16,10 @@
 //
 // Warp w owns keys 16w..16w+15 (the wgmma accumulator rows it holds), so
 // the register-level code (score, P~, the P codec, dS) is TileBuilder's, as
-// in the mma.sync kernel. Q and dO of the next work item load by cp.async
-// into the other of two stages while one is used.
+// in the mma.sync kernel. Q and dO of the next work item load into the
+// other of two stages while one is used: by cp.async from every thread, or
+// with tensor maps (`backward-tma-loads`) by TMA from one thread, each
+// stage's arrival counted by an mbarrier.
 //
 // A block is two warpgroups on 128 keys (64 each, with their own dK and dV)
 // sharing the Q and dO tiles: dQ = dS K then runs over all 128 keys,
@@ -41,10 +43,13 @@ constexpr int64_t kGroups = 2;
 
 /// Byte offsets from the 1024-aligned base: K and V (a [64][D] tile per
 /// warpgroup), Q and dO (two stages each), dS^T ([64 x groups keys][64
-/// rows]) and the item's dQ tile in f32 (dq_tiles' layout).
+/// rows]), the item's dQ tile in f32 (dq_tiles' layout), and with TMA
+/// loads the mbarriers their bytes complete on (K and V, then a Q/dO stage
+/// each).
 struct WgBackwardLayout {
-  int64_t tile, k, v, q[2], dO[2], dS, dQ, total;
-  explicit WgBackwardLayout(int64_t d) {
+  static constexpr int64_t kKVFull = 0, kStageFull = 1, kTmaBarriers = 3;
+  int64_t tile, k, v, q[2], dO[2], dS, dQ, barriers, total;
+  WgBackwardLayout(int64_t d, bool tma) {
     tile = tc::kKeyTile * d * 2;
     k = 0;
     v = kGroups * tile;
@@ -54,7 +59,8 @@ struct WgBackwardLayout {
     dO[1] = q[0] + 3 * tile;
     dS = q[0] + 4 * tile;
     dQ = dS + kGroups * tc::kKeyTile * tc::kQueryTile * 2;
-    total = dQ + tc::kQueryTile * d * 4 + kAtomBytes; // slack to align
+    barriers = dQ + tc::kQueryTile * d * 4;
+    total = barriers + (tma ? kTmaBarriers * 8 : 0) + kAtomBytes; // slack to align
   }
 };
 
@@ -63,12 +69,13 @@ public:
   WgmmaBackwardBuilder(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP)
       : WgmmaBuilder(func, op.getState().getType().getConfig(),
                      op.getState().getType().getQuery().getDimSize(3)),
-        op(op), dumpP(dumpP), sl(D) {}
+        op(op), dumpP(dumpP), tma(func->hasAttr("attnqat.tensor_maps")), sl(D, tma) {}
   void build();
 
 private:
   AttentionBackwardOp op;
   bool dumpP;
+  bool tma; // Q, dO, K, V by TMA (`backward-tma-loads`: the kernel takes tensor maps)
   WgBackwardLayout sl;
 
   /// Byte `at` (index) from the aligned base as a shared-window address.
@@ -91,6 +98,13 @@ void WgmmaBackwardBuilder::build() {
   bool quantizeP = config.getMode() == Mode::QAT; // dV from P^F; else from P
   auto [q, k, v, qP, kP, vP, mask, lengths, mIn, lIn, deltaIn, dO, dq, dk, dv, dump, Hq, Hkv,
         M, N, scale] = takeBackwardParams(st, /*packed=*/false, dumpP);
+  // With TMA: the tensor maps, right before the dims (taken before the
+  // workgroup attributions below add block arguments).
+  Value qMap, kMap, vMap, doMap;
+  if (tma) {
+    ValueRange maps = func.getBody().front().getArguments().take_back(11).take_front(4);
+    qMap = maps[0], kMap = maps[1], vMap = maps[2], doMap = maps[3];
+  }
 
   const int64_t kChunks = D / 16;            // k-steps over D
   const int64_t dTiles = D / 8;              // n-tiles of dK, dV
@@ -121,6 +135,19 @@ void WgmmaBackwardBuilder::build() {
 
   BackwardBlock bb = backwardBlock(Hq, Hkv, N, blockKeys);
   Value tid = bb.tid, bi = bb.bi, j0 = bb.j0, kw0 = bb.kw0, kvBase = bb.kvBase;
+  // With TMA, one arrival (the issuing thread's, with the bytes) completes
+  // each mbarrier's phase.
+  Value isIssuer = eqi(tid, idx(0));
+  if (tma) {
+    when(isIssuer, [&] {
+      for (int64_t i = 0; i < WgBackwardLayout::kTmaBarriers; ++i)
+        NVVM::MBarrierInitOp::create(b, loc, mbarrier(sl.barriers, i), i32c(1), Value());
+    });
+    gpu::BarrierOp::create(b, loc);
+  }
+  auto stageFull = [&](Value stage) {
+    return mbarrier(sl.barriers, WgBackwardLayout::kStageFull, stage);
+  };
   const Value *keys = bb.keys;
   // The warpgroup, its thread, its K and V tiles, and the warp's first row
   // of an m64 accumulator over query rows (dQ's).
@@ -133,9 +160,26 @@ void WgmmaBackwardBuilder::build() {
   }
 
   // K and V: waited for with item 0's Q and dO, before the loop.
-  Value wgKeys = addi(j0, muli(wg, idx(tc::kKeyTile)));
-  copyRows(wtid, k, kvBase, wgKeys, N, tc::kKeyTile, addi(idx(sl.k), wgTile));
-  copyRows(wtid, v, kvBase, wgKeys, N, tc::kKeyTile, addi(idx(sl.v), wgTile));
+  const int64_t colBlock = tc::kKeyTile * kRowBytes; // of a [64][D] tile
+  if (tma) {
+    // Boxes of 64 columns by a warpgroup's 64 keys.
+    when(isIssuer, [&] {
+      Value kv = mbarrier(sl.barriers, WgBackwardLayout::kKVFull);
+      expectBytes(kv, 2 * kGroups * sl.tile);
+      Value head = toI32(addi(muli(bi, Hkv), bb.hk));
+      for (int64_t c = 0; c < kGroups; ++c)
+        for (int64_t cb = 0; cb < D / 64; ++cb) {
+          SmallVector<Value> at{i32c(cb * 64), toI32(addi(j0, idx(c * tc::kKeyTile))), head};
+          int64_t off = c * sl.tile + cb * colBlock;
+          tmaLoad(kMap, idx(sl.k + off), at, kv);
+          tmaLoad(vMap, idx(sl.v + off), at, kv);
+        }
+    });
+  } else {
+    Value wgKeys = addi(j0, muli(wg, idx(tc::kKeyTile)));
+    copyRows(wtid, k, kvBase, wgKeys, N, tc::kKeyTile, addi(idx(sl.k), wgTile));
+    copyRows(wtid, v, kvBase, wgKeys, N, tc::kKeyTile, addi(idx(sl.v), wgTile));
+  }
 
   Masking mk = backwardMasking(st, mask, lengths, bi, M, N, Hq, scale);
   BackwardItems work = backwardItems(bb, mk.causal, M, /*fastDivide=*/true);
@@ -146,14 +190,31 @@ void WgmmaBackwardBuilder::build() {
   auto stageAt = [&](int64_t base, Value stage) {
     return addi(idx(base), muli(stage, idx(stageBytes)));
   };
-  // The first warpgroup copies Q and the second dO.
+  // The first warpgroup copies Q and the second dO; or one thread loads
+  // both by TMA, in boxes of 64 columns by the item's 64 rows.
   Value copiesQ = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, wg, idx(0));
   auto loadItem = [&](Value w) {
     return backwardPrefetch(
         bb, work, w, Hq, M, [&](Value qBase, Value i0, Value stage, SmallVector<Value> &tokens) {
-          Value src = arith::SelectOp::create(b, loc, copiesQ, q, dO);
-          Value dst = sel(copiesQ, stageAt(sl.q[0], stage), stageAt(sl.dO[0], stage));
-          copyRows(wtid, src, qBase, i0, M, tc::kQueryTile, dst, &tokens);
+          if (tma) {
+            when(isIssuer, [&] {
+              // The item backwardPrefetch loads (the last one again past the end).
+              auto [h, i0c, qBasec] = item(minu(w, subi(items, idx(1))));
+              (void)qBasec;
+              Value full = stageFull(stage);
+              expectBytes(full, 2 * sl.tile);
+              Value head = toI32(addi(muli(bi, Hq), h));
+              for (int64_t cb = 0; cb < D / 64; ++cb) {
+                SmallVector<Value> at{i32c(cb * 64), toI32(i0c), head};
+                tmaLoad(qMap, addi(stageAt(sl.q[0], stage), idx(cb * colBlock)), at, full);
+                tmaLoad(doMap, addi(stageAt(sl.dO[0], stage), idx(cb * colBlock)), at, full);
+              }
+            });
+          } else {
+            Value src = arith::SelectOp::create(b, loc, copiesQ, q, dO);
+            Value dst = sel(copiesQ, stageAt(sl.q[0], stage), stageAt(sl.dO[0], stage));
+            copyRows(wtid, src, qBase, i0, M, tc::kQueryTile, dst, &tokens);
+          }
           // One copy per thread: three of them each, ptxas put their 64-bit
           // addresses in one register pair, and each waited for the copy
           // before it to read its operands. The thread index is opaque so
@@ -181,9 +242,14 @@ void WgmmaBackwardBuilder::build() {
   });
   // K, V and item 0's Q and dO seen by every warpgroup (wait_all commits
   // what is uncommitted); later items' are waited for by the barrier that
-  // ends the item before them.
+  // ends the item before them. TMA's arrive through the async proxy: each
+  // thread waits for their mbarriers.
   effectAsm({}, "", "cp.async.wait_all;");
   fenceProxyAsync();
+  if (tma) {
+    waitUse(mbarrier(sl.barriers, WgBackwardLayout::kKVFull), idx(0));
+    when(ult(idx(0), items), [&] { waitUse(stageFull(idx(0)), idx(0)); });
+  }
   gpu::BarrierOp::create(b, loc);
 
   // S^T = K Q^T (the warpgroup's 64 keys x the tile's 64 rows) of the item
@@ -340,6 +406,9 @@ void WgmmaBackwardBuilder::build() {
     // The next item's Q and dO have landed too (its prefetch has had most
     // of this item's time): after the barrier its S^T can multiply.
     nvgpu::DeviceAsyncWaitOp::create(b, loc, prefetch, b.getI32IntegerAttr(0));
+    if (tma) // item w + 1 is its stage's use (w + 1) / 2
+      waitUse(stageFull(subi(idx(1), stage)), divu(addi(w, idx(1)), idx(2)));
+    // The cp.async copies and dS^T's stores, seen by the async proxy.
     fenceProxyAsync();
     when(eqi(tid, idx(0)), [&] { effectAsm({}, "", "cp.async.bulk.wait_group.read 0;"); });
     gpu::BarrierOp::create(b, loc);
@@ -430,9 +499,24 @@ void WgmmaBackwardBuilder::build() {
 
 } // namespace
 
-int64_t tc::wgmmaBackwardSharedBytes(int64_t d) { return WgBackwardLayout(d).total; }
+int64_t tc::wgmmaBackwardSharedBytes(int64_t d, bool tma) {
+  return WgBackwardLayout(d, tma).total;
+}
 int64_t tc::wgmmaBackwardKeysPerBlock(int64_t) { return kGroups * tc::kKeyTile; }
 int64_t tc::wgmmaBackwardThreads(int64_t) { return kGroups * tc::kThreads; }
+
+void tc::describeWgmmaBackwardTensorMaps(gpu::GPUFuncOp func) {
+  Builder b(func.getContext());
+  const int64_t rows = tc::kKeyTile; // a warpgroup's keys, an item's query rows
+  auto map = [&](StringRef role, StringRef of, StringRef dim, StringRef heads) {
+    return b.getNamedAttr(role, tensorMapAttr(b, of, dim, heads, rows));
+  };
+  func->setAttr("attnqat.tensor_maps",
+                b.getDictionaryAttr({map("q_map", "q", "M", "B*Hq"),
+                                     map("k_map", "k", "N", "B*Hkv"),
+                                     map("v_map", "v", "N", "B*Hkv"),
+                                     map("do_map", "do", "M", "B*Hq")}));
+}
 
 void tc::buildWgmmaBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP) {
   WgmmaBackwardBuilder(func, op, dumpP).build();

@@ -30,6 +30,19 @@ namespace mlir::attnqat::tc::detail {
 /// The 128-byte swizzle: a row of 64 BF16, an atom of 8 rows.
 constexpr int64_t kRowBytes = 128, kAtomBytes = 1024;
 
+/// The `attnqat.tensor_maps` entry of a TMA-loaded operand `of`: a
+/// [B*H][rows][D] BF16 tensor (`heads` and `rows` the runtime's dim
+/// expressions) in boxes of 64 columns (128 bytes, the swizzle's width) by
+/// `boxRows` rows, 128-byte swizzle; rows past the tensor's end arrive as
+/// zeros.
+inline DictionaryAttr tensorMapAttr(Builder &b, StringRef of, StringRef rows, StringRef heads,
+                                    int64_t boxRows) {
+  return b.getDictionaryAttr({b.getNamedAttr("of", b.getStringAttr(of)),
+                              b.getNamedAttr("dims", b.getStrArrayAttr({"D", rows, heads})),
+                              b.getNamedAttr("box", b.getDenseI64ArrayAttr({64, boxRows, 1})),
+                              b.getNamedAttr("swizzle", b.getI64IntegerAttr(kRowBytes))});
+}
+
 class WgmmaBuilder : public TileBuilder {
 public:
   using TileBuilder::TileBuilder;
@@ -127,6 +140,18 @@ protected:
     NVVM::MBarrierArriveExpectTxOp::create(b, loc, Type(), bar, i32c(bytes),
                                            NVVM::MemScopeKind::CTA, /*relaxed=*/false, Value());
   }
+
+  /// mbarrier `i` (plus `which`, for one of a run of them) of the 8-byte
+  /// mbarriers at byte `at` from the aligned base.
+  Value mbarrier(int64_t at, int64_t i, Value which = nullptr) {
+    Value off = addi(pad, idx(at + 8 * i));
+    if (which)
+      off = addi(off, muli(which, idx(8)));
+    return LLVM::GEPOp::create(b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3),
+                               b.getI8Type(), smemPtr0, ValueRange{toI32(off)});
+  }
+  /// Waits for use `u` (index) of an mbarrier: the phase of parity u % 2.
+  void waitUse(Value bar, Value u) { waitPhase(bar, toI32(remu(u, idx(2)))); }
 
   /// A 128-byte-swizzle wgmma descriptor of the tile at byte `at` (from the
   /// aligned base): SBO 1024 (8 rows), LBO `lbo` (MN-major only).
