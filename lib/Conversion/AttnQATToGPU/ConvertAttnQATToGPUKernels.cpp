@@ -555,6 +555,13 @@ struct ConvertAttnQATToGPUKernelsPass
       finishKernel(func);
       return func;
     };
+    // m and l are the forward's outputs, which a backward reads (by role,
+    // attnqat-compile would take them for outputs).
+    auto statsRead = [&] {
+      return SmallVector<NamedAttribute>{
+          NamedAttribute(StringAttr::get(ctx, "m"), StringAttr::get(ctx, "in")),
+          NamedAttribute(StringAttr::get(ctx, "l"), StringAttr::get(ctx, "in"))};
+    };
     for (AttentionBackwardOp op : backwards) {
       std::string why;
       // The tensor-core backward; with `packedVariant` it reads Q, K, V as
@@ -623,13 +630,11 @@ struct ConvertAttnQATToGPUKernelsPass
             setAlign(func, {{"dq_acc", 8}});
           }
           StringRef dqRole = wg ? "dq_tiles" : "dq_acc";
-          // m and l are the forward's outputs, which the backward reads.
-          SmallVector<NamedAttribute> access{
-              NamedAttribute(StringAttr::get(ctx, "m"), StringAttr::get(ctx, "in")),
-              NamedAttribute(StringAttr::get(ctx, "l"), StringAttr::get(ctx, "in")),
+          SmallVector<NamedAttribute> access = statsRead();
+          access.append({
               NamedAttribute(StringAttr::get(ctx, "dk"), StringAttr::get(ctx, "out")),
               NamedAttribute(StringAttr::get(ctx, dqRole), StringAttr::get(ctx, "inout")),
-              NamedAttribute(StringAttr::get(ctx, "dv"), StringAttr::get(ctx, "out"))};
+              NamedAttribute(StringAttr::get(ctx, "dv"), StringAttr::get(ctx, "out"))});
           SmallVector<NamedAttribute> extents;
           if (wg)
             extents.push_back(NamedAttribute(StringAttr::get(ctx, "dq_tiles"),
@@ -698,6 +703,7 @@ struct ConvertAttnQATToGPUKernelsPass
         addDimParams(args, roles);
         func = declareKernel(op.getLoc(), name, args, roles, {rowGrid, "1", "1"},
                              blockThreads);
+        func->setAttr("attnqat.access", DictionaryAttr::get(ctx, statsRead()));
         buildBaselineBackward(func, op, /*keyTile=*/64);
         finishKernel(func);
       }
