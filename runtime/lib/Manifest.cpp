@@ -108,17 +108,26 @@ bool parseU32(const std::string &s, uint32_t &out) {
   return true;
 }
 
+/// "D,N,B*Hkv" -> {"D", "N", "B*Hkv"}; "" -> {}.
+std::vector<std::string> splitList(const std::string &s) {
+  std::vector<std::string> out;
+  if (s.empty())
+    return out;
+  size_t start = 0, comma;
+  while ((comma = s.find(',', start)) != std::string::npos) {
+    out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  out.push_back(s.substr(start));
+  return out;
+}
+
 /// Splits "ceil(M/128) x Hq x B" (or "a, b, c") into three expressions.
 bool parseGrid(const std::string &s, std::array<Expr, 3> &out,
                std::string &error) {
   std::vector<std::string> parts;
   if (s.find(',') != std::string::npos) {
-    size_t start = 0, comma;
-    while ((comma = s.find(',', start)) != std::string::npos) {
-      parts.push_back(s.substr(start, comma - start));
-      start = comma + 1;
-    }
-    parts.push_back(s.substr(start));
+    parts = splitList(s);
   } else {
     // Separator: an 'x' with whitespace on both sides.
     size_t start = 0;
@@ -142,20 +151,6 @@ bool parseGrid(const std::string &s, std::array<Expr, 3> &out,
     }
   }
   return true;
-}
-
-/// "D,N,B*Hkv" -> {"D", "N", "B*Hkv"}; "" -> {}.
-std::vector<std::string> splitList(const std::string &s) {
-  std::vector<std::string> out;
-  if (s.empty())
-    return out;
-  size_t start = 0, comma;
-  while ((comma = s.find(',', start)) != std::string::npos) {
-    out.push_back(s.substr(start, comma - start));
-    start = comma + 1;
-  }
-  out.push_back(s.substr(start));
-  return out;
 }
 
 std::string dirName(const std::string &path) {

@@ -515,8 +515,11 @@ attnqat_rt_status encodeTensorMap(const attnqat_rt_kernel *k, const Param &q,
   const attnqat_rt_runtime *rt = k->module->rt;
   const cu::DriverApi &api = rt->api();
   const TensorMapSpec &t = q.tensorMap;
-  const std::string what = "kernel '" + k->desc->name + "': tensor map '" +
-                           q.role + "' of '" + t.of + "'";
+  // Made only for a message: encoding runs at every launch.
+  auto what = [&] {
+    return "kernel '" + k->desc->name + "': tensor map '" + q.role + "' of '" +
+           t.of + "'";
+  };
   if (!api.cuTensorMapEncodeTiled)
     return fail(k, rt, ATTNQAT_RT_ERROR_UNSUPPORTED,
                 "the CUDA driver has no cuTensorMapEncodeTiled (needs CUDA "
@@ -528,7 +531,7 @@ attnqat_rt_status encodeTensorMap(const attnqat_rt_kernel *k, const Param &q,
   TensorMapGeometry g;
   std::string error;
   if (!tensorMapGeometry(t, elemBytes, dims, g, error))
-    return fail(k, rt, ATTNQAT_RT_ERROR_BAD_SHAPE, what + ": " + error);
+    return fail(k, rt, ATTNQAT_RT_ERROR_BAD_SHAPE, what() + ": " + error);
   // The map must stay inside the memory whose extent the pointer checks
   // covered.
   uint64_t extent;
@@ -538,7 +541,7 @@ attnqat_rt_status encodeTensorMap(const attnqat_rt_kernel *k, const Param &q,
       mapped *= g.dims[i];
     if (mapped > extent)
       return fail(k, rt, ATTNQAT_RT_ERROR_BAD_SHAPE,
-                  what + ": dims " + listString(g.dims, g.rank) +
+                  what() + ": dims " + listString(g.dims, g.rank) +
                       " cover more than the extent " + src.extent.str() +
                       " = " + std::to_string(extent) + " of '" + t.of + "'");
   }
@@ -559,7 +562,7 @@ attnqat_rt_status encodeTensorMap(const attnqat_rt_kernel *k, const Param &q,
       cu::CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != cu::CUDA_SUCCESS)
     return fail(k, rt, ATTNQAT_RT_ERROR_BAD_POINTER,
-                what + ": cuTensorMapEncodeTiled(address " + hexPtr(ptr) +
+                what() + ": cuTensorMapEncodeTiled(address " + hexPtr(ptr) +
                     ", " + elemTypeName(src.elem) + ", dims " +
                     listString(g.dims, g.rank) + ", strides " +
                     listString(g.strides, g.rank - 1) + " bytes, box " +

@@ -313,7 +313,8 @@ void BackwardBuilder::build() {
   auto item = [&](Value w) { return backwardItem(bb, work, w, Hq, M); };
   auto loadItem = [&](Value w) {
     return backwardPrefetch(bb, work, w, Hq, M,
-                            [&](Value qBase, Value i0, Value stage, SmallVector<Value> &tokens) {
+                            [&](Value, Value qBase, Value i0, Value stage,
+                                SmallVector<Value> &tokens) {
                               if (packedIn) // decoded by the threads into the idle stage
                                 decodeRowBlocked(tid, qP, qBase, i0, M, Tile{qStages, stage});
                               else

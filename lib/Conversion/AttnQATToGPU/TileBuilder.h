@@ -734,19 +734,18 @@ protected:
     return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), q);
   }
   /// Starts the loads of work item w's Q and dO tiles into stage w % 2 with
-  /// `load(qBase, i0, stage, tokens)` and returns their group of copies.
-  /// Past the last item it reloads the last one into the idle stage
-  /// (harmless), so the loop needs no test.
-  using StageLoad = llvm::function_ref<void(Value qBase, Value i0, Value stage,
+  /// `load(h, qBase, i0, stage, tokens)` (h its query head) and returns
+  /// their group of copies. Past the last item it reloads the last one into
+  /// the idle stage (harmless), so the loop needs no test.
+  using StageLoad = llvm::function_ref<void(Value h, Value qBase, Value i0, Value stage,
                                             SmallVector<Value> &tokens)>;
   Value backwardPrefetch(const BackwardBlock &bb, const BackwardItems &it, Value w, Value Hq,
                          Value M, StageLoad load) {
     Value wc = minu(w, subi(it.count, idx(1)));
     auto [h, i0, qBase] = backwardItem(bb, it, wc, Hq, M);
-    (void)h;
     Value stage = remu(w, idx(2));
     SmallVector<Value> tokens;
-    load(qBase, i0, stage, tokens);
+    load(h, qBase, i0, stage, tokens);
     return commit(tokens);
   }
   /// Item w's query head, first row and qBase (the head's first row index).

@@ -234,12 +234,10 @@ void WgmmaForwardBuilder::build() {
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value wg = divu(tid, idx(128));
   Value batches = func.getBody().front().getArguments().take_back(7).front();
-  // With TMA: the tensor maps, right before the dims.
+  // With TMA: the tensor maps.
   Value qMap, kMap, vMap;
-  if (tma) {
-    ValueRange maps = func.getBody().front().getArguments().take_back(10).take_front(3);
-    qMap = maps[0], kMap = maps[1], vMap = maps[2];
-  }
+  if (tma)
+    qMap = paramOfRole("q_map"), kMap = paramOfRole("k_map"), vMap = paramOfRole("v_map");
   // A barrier a stage's copies fill: one arrival per producer thread
   // (cp.async.mbarrier.arrive.noinc), or the TMA issuer's one with the bytes.
   const int64_t fillArrivals = tma ? 1 : 128;

@@ -98,12 +98,11 @@ void WgmmaBackwardBuilder::build() {
   bool quantizeP = config.getMode() == Mode::QAT; // dV from P^F; else from P
   auto [q, k, v, qP, kP, vP, mask, lengths, mIn, lIn, deltaIn, dO, dq, dk, dv, dump, Hq, Hkv,
         M, N, scale] = takeBackwardParams(st, /*packed=*/false, dumpP);
-  // With TMA: the tensor maps, right before the dims (taken before the
-  // workgroup attributions below add block arguments).
+  // With TMA: the tensor maps.
   Value qMap, kMap, vMap, doMap;
   if (tma) {
-    ValueRange maps = func.getBody().front().getArguments().take_back(11).take_front(4);
-    qMap = maps[0], kMap = maps[1], vMap = maps[2], doMap = maps[3];
+    qMap = paramOfRole("q_map"), kMap = paramOfRole("k_map");
+    vMap = paramOfRole("v_map"), doMap = paramOfRole("do_map");
   }
 
   const int64_t kChunks = D / 16;            // k-steps over D
@@ -192,20 +191,19 @@ void WgmmaBackwardBuilder::build() {
   };
   // The first warpgroup copies Q and the second dO; or one thread loads
   // both by TMA, in boxes of 64 columns by the item's 64 rows.
-  Value copiesQ = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, wg, idx(0));
+  Value copiesQ =
+      tma ? Value() : arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, wg, idx(0));
   auto loadItem = [&](Value w) {
     return backwardPrefetch(
-        bb, work, w, Hq, M, [&](Value qBase, Value i0, Value stage, SmallVector<Value> &tokens) {
+        bb, work, w, Hq, M,
+        [&](Value h, Value qBase, Value i0, Value stage, SmallVector<Value> &tokens) {
           if (tma) {
             when(isIssuer, [&] {
-              // The item backwardPrefetch loads (the last one again past the end).
-              auto [h, i0c, qBasec] = item(minu(w, subi(items, idx(1))));
-              (void)qBasec;
               Value full = stageFull(stage);
               expectBytes(full, 2 * sl.tile);
               Value head = toI32(addi(muli(bi, Hq), h));
               for (int64_t cb = 0; cb < D / 64; ++cb) {
-                SmallVector<Value> at{i32c(cb * 64), toI32(i0c), head};
+                SmallVector<Value> at{i32c(cb * 64), toI32(i0), head};
                 tmaLoad(qMap, addi(stageAt(sl.q[0], stage), idx(cb * colBlock)), at, full);
                 tmaLoad(doMap, addi(stageAt(sl.dO[0], stage), idx(cb * colBlock)), at, full);
               }

@@ -141,6 +141,15 @@ protected:
                                            NVVM::MemScopeKind::CTA, /*relaxed=*/false, Value());
   }
 
+  /// The kernel parameter whose role (`attnqat.params`) is `role`.
+  Value paramOfRole(StringRef role) {
+    auto roles = func->getAttrOfType<ArrayAttr>("attnqat.params");
+    for (auto [i, r] : llvm::enumerate(roles.getAsValueRange<StringAttr>()))
+      if (r == role)
+        return func.getArgument(i);
+    llvm_unreachable("the kernel has no parameter of that role");
+  }
+
   /// mbarrier `i` (plus `which`, for one of a run of them) of the 8-byte
   /// mbarriers at byte `at` from the aligned base.
   Value mbarrier(int64_t at, int64_t i, Value which = nullptr) {
