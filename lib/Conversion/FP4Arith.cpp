@@ -254,6 +254,16 @@ Value FP4Arith::divideWithReciprocal(Value x, Value d, Value r) {
   return math::FmaOp::create(b, loc, rem, r, q0);
 }
 
+Value FP4Arith::reciprocalLowPart(Value d, Value rHi) {
+  // 1 - d rHi is exact (rHi = RN(1 / d)), so the one rounding is the division's.
+  Value rem = math::FmaOp::create(b, loc, arith::NegFOp::create(b, loc, d), rHi, f32(1));
+  return arith::DivFOp::create(b, loc, rem, d);
+}
+
+Value FP4Arith::splitReciprocalDivide(Value x, Value rHi, Value rLo) {
+  return math::FmaOp::create(b, loc, x, rHi, arith::MulFOp::create(b, loc, x, rLo));
+}
+
 Value FP4Arith::scaleUsable(Value scale) {
   return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, scale, f32(0));
 }

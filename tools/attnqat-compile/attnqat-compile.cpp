@@ -89,9 +89,9 @@ static llvm::cl::opt<bool> backwardTmaLoads(
     "backward-tma-loads",
     llvm::cl::desc("the sm_90a wgmma backward loads Q, dO, K and V by TMA from "
                    "tensor maps the runtime encodes (q_map, k_map, v_map, "
-                   "do_map) instead of by cp.async (default: off, until it "
-                   "has run on a GPU)"),
-    llvm::cl::init(false));
+                   "do_map) instead of by cp.async, where it ran faster: "
+                   "D = 128 but causal none and dropin (default: on)"),
+    llvm::cl::init(true));
 static llvm::cl::opt<bool> tensorCores(
     "tensor-cores",
     llvm::cl::desc("tensor-core forward kernels where they apply (false: the "

@@ -9,6 +9,11 @@
 //    RN(q0 + fma(-q0, d, x) r), for every positive finite E4M3 block scale,
 //    both P global scales, random x in [0, 1] and every E2M1 rounding
 //    midpoint's neighbourhood;
+//  * the P codec's table of split reciprocals: RN(x rHi + RN(x rLo)) with
+//    rHi = RN(1/d), rLo = RN(fma(-d, rHi, 1) / d) equals RN(x / d) for
+//    every float x whose quotient lies in [0.2, 7], for d any E4M3 block
+//    scale times either P global scale (all of them, by the 8 scale
+//    significands), and gives code 0 below;
 //  * E2M1 rounding by one addition of 2^22, 2^23 or 2^24 (then saturation),
 //    also without |.| and clamp for 0 <= y < 2^105, with the addend from y's
 //    exponent bits, over every BF16 pattern and a strided sweep of all
@@ -44,6 +49,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <utility>
 #include <vector>
 
 using namespace attnqat::numerics;
@@ -71,6 +77,18 @@ float divideWithReciprocal(float x, float d, float r) {
   volatile float q0 = x * r; // no contraction into the FMA below
   float rem = std::fma(-q0, d, x);
   return std::fma(rem, r, q0);
+}
+
+/// TileBuilder::setUpPCodecTable's entry: 1 / d as (rHi, rLo).
+std::pair<float, float> splitReciprocal(float d) {
+  volatile float rHi = 1.0f / d; // no contraction into the FMA below
+  volatile float rem = std::fma(-d, rHi, 1.0f);
+  return {rHi, rem / d};
+}
+/// FP4Arith::splitReciprocalDivide.
+float splitReciprocalDivide(float x, float rHi, float rLo) {
+  volatile float low = x * rLo;
+  return std::fma(x, rHi, low);
 }
 
 /// FP4Arith::roundToE2M1.
@@ -173,6 +191,42 @@ TEST(KernelArithmetic, MarksteinDivisionIsTheDivision) {
   EXPECT_GT(checked, 500000);
   EXPECT_EQ(quotientsDiffer, 0);
   EXPECT_EQ(codesDiffer, 0);
+}
+
+// Every quotient that can round to a nonzero code, exhaustively: the table
+// entries of scales with the same significand differ by an exact power of
+// two (as do d, the quotients and x), so 8 scales cover all 142, and x runs
+// over every float from 0.2 d to 7 d (P's quotients stay below 6 (1 +
+// 2^-4) + an ulp). Below 0.2 d both quotients are below 0.25: code 0.
+TEST(KernelArithmetic, SplitReciprocalDivisionIsTheDivision) {
+  int64_t checked = 0, quotientsDiffer = 0;
+  for (float g : {1.0f, kTwoLevelPGlobalScale}) {
+    for (int significand = 0; significand < 8; ++significand) {
+      volatile float s = 1.0f + significand / 8.0f;
+      float d = s * g;
+      auto [rHi, rLo] = splitReciprocal(d);
+      for (uint32_t u = toBits(0.2f * d), last = toBits(7.0f * d); u <= last; ++u) {
+        float x = fromBits(u);
+        volatile float want = x / d;
+        ++checked;
+        if (toBits(splitReciprocalDivide(x, rHi, rLo)) != toBits(want))
+          ++quotientsDiffer;
+      }
+    }
+    for (uint32_t bits = 1; bits < 0x7F; ++bits) {
+      float s = decodeE4M3(static_cast<uint8_t>(bits));
+      // The same significand at exponent 0: the entry scaled by 2^e.
+      int e = std::ilogb(s);
+      auto [rHi, rLo] = splitReciprocal(s * g);
+      auto [hi0, lo0] = splitReciprocal(std::ldexp(s, -e) * g);
+      EXPECT_EQ(toBits(rHi), toBits(std::ldexp(hi0, -e))) << s;
+      EXPECT_EQ(toBits(rLo), toBits(std::ldexp(lo0, -e))) << s;
+      float below = std::nextafter(0.2f * s * g, 0.0f);
+      EXPECT_EQ(encodeE2M1(splitReciprocalDivide(below, rHi, rLo)), 0) << s;
+    }
+  }
+  EXPECT_GT(checked, int64_t{500} * 1000 * 1000);
+  EXPECT_EQ(quotientsDiffer, 0);
 }
 
 // The NVFP4 codec kernels (global scale 1) divide an element by its block's

@@ -107,6 +107,15 @@ public:
   /// below 2^-100 and round to code 0 either way
   /// (unittests/Numerics/KernelArithmeticTest.cpp).
   Value divideWithReciprocal(Value x, Value d, Value r);
+  /// The low part of 1 / d next to rHi = reciprocal(d): RN(fma(-d, rHi, 1)
+  /// / d), the remainder being exact. For splitReciprocalDivide.
+  Value reciprocalLowPart(Value d, Value rHi);
+  /// x / d as RN(x rHi + RN(x rLo)), one product and one FMA (Markstein's
+  /// division takes a product and two FMAs). Equal to RN(x / d) for every
+  /// x with x / d in [0.2, 7] when d is an E4M3 block scale times either
+  /// P global scale, and below 0.2 both give code 0: checked for every such
+  /// x (unittests/Numerics/KernelArithmeticTest.cpp), not a general identity.
+  Value splitReciprocalDivide(Value x, Value rHi, Value rLo);
   /// Whether a block scale gives codes: false for 0 (underflow) and NaN.
   Value scaleUsable(Value scale);
   /// (v * s) * g, the decode of a grid value (NaN for a NaN scale).

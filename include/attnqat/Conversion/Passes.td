@@ -248,7 +248,9 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
            "The sm_90a wgmma backward loads Q, dO, K and V by TMA "
            "(cp.async.bulk.tensor, 128-byte swizzle) from four tensor-map "
            "parameters q_map, k_map, v_map, do_map (attnqat.tensor_maps) that "
-           "the runtime encodes, instead of by cp.async">,
+           "the runtime encodes, instead of by cp.async; only the kernels "
+           "at D = 128 but the causal ones of modes none and dropin, where "
+           "TMA ran slower">,
     Option<"dumpPCodes", "dump-p-codes", "bool", /*default=*/"false",
            "Tensor-core kernels (quantized forward, qat backward) also write "
            "the E2M1 codes, scales and frames they quantized P with "

@@ -601,7 +601,10 @@ struct ConvertAttnQATToGPUKernelsPass
             args.append({dynamic1D(b.getI8Type()), dynamic1D(b.getI8Type())});
             roles.append({"p_codes", "p_scales"});
           }
-          const bool tmaMaps = wg && backwardTmaLoads; // encoded by the runtime per launch
+          // Encoded by the runtime per launch.
+          const bool tmaMaps = wg && backwardTmaLoads &&
+                               tc::wgmmaBackwardTakesTma(d, st.getCausal(),
+                                                         st.getConfig().getMode());
           if (tmaMaps) {
             args.append(4, LLVM::LLVMPointerType::get(ctx));
             roles.append({"q_map", "k_map", "v_map", "do_map"});

@@ -97,6 +97,12 @@ int64_t wgmmaBackwardThreads(int64_t d);
 /// loads Q, dO, K, V by TMA; describeWgmmaBackwardTensorMaps records their
 /// geometry in `attnqat.tensor_maps`, as describeWgmmaTensorMaps does.
 void buildWgmmaBackward(gpu::GPUFuncOp func, AttentionBackwardOp op, bool dumpP = false);
+/// Which wgmma backwards take the TMA loads when `backward-tma-loads` is on:
+/// those at D = 128 but the causal ones of modes none and dropin. H200, same
+/// run, backward TFLOP/s against cp.async (session 26): D = 128 without
+/// causality +4 to +7% in every mode, causal qat +1 to +2%, causal none -4
+/// to -6%, causal dropin -3 to 0%; D = 64 within -4..+3% either way.
+bool wgmmaBackwardTakesTma(int64_t d, bool causal, Mode mode);
 void describeWgmmaBackwardTensorMaps(gpu::GPUFuncOp func);
 /// dQ in BF16 ([B][Hq][M][D]) from the wgmma backward's f32 tiles
 /// (`dq_tiles`: per query head, ceil(M/64) tiles of [64][D], row r's

@@ -431,9 +431,10 @@ protected:
     float gP = config.getPGlobalScale();
     // One division per block: each element's x / (s g) by the block's
     // reciprocal and an FMA correction (equal to the division wherever it
-    // can round to a nonzero code). A scale of 0 or NaN gives code 0: there
-    // the divisor is 1 and the reciprocal 0, so every finite x gives 0.
-    Value denom, recip;
+    // can round to a nonzero code), or with the table by the reciprocal's
+    // two parts (one FMA fewer, see setUpPCodecTable). A scale of 0 or NaN
+    // gives code 0: its reciprocal is 0, so every finite x gives 0.
+    Value denom, recip, recipLow;
     // An MXFP4 scale is a power of two, 2^-127 (f32-subnormal) to 2^-2 for
     // P~ <= 1: its reciprocal is exact from the bits (the mask takes 2^-127
     // to 2^127), so x / s = x * (1 / s) exactly, with no rcp.rn (a MUFU
@@ -442,8 +443,7 @@ protected:
     if (powerOfTwo) {
       recip = sel(fp.scaleUsable(bs), fp.powerOfTwoReciprocal(bs), cf(0));
     } else if (pCodecTable) {
-      auto [d, r] = reciprocalFromTable(bs);
-      denom = d, recip = r;
+      std::tie(recip, recipLow) = reciprocalFromTable(bs);
     } else {
       Value usable = fp.scaleUsable(bs);
       denom = sel(usable, mulf(bs, cf(gP)), cf(1));
@@ -451,7 +451,9 @@ protected:
     }
     SmallVector<Value> codes;
     for (Value *v : vals) {
-      Value quotient = powerOfTwo ? mulf(*v, recip) : fp.divideWithReciprocal(*v, denom, recip);
+      Value quotient = powerOfTwo  ? mulf(*v, recip)
+                       : recipLow  ? fp.splitReciprocalDivide(*v, recip, recipLow)
+                                   : fp.divideWithReciprocal(*v, denom, recip);
       Value onGrid = fp.roundNonNegativeToE2M1(quotient);
       if (record)
         codes.push_back(fp.e2m1Code(onGrid));
@@ -538,13 +540,15 @@ protected:
     }
   }
 
-  /// The P codec's table of (s g, RN(1 / (s g))) for every NVFP4 block
+  /// The P codec's table of 1 / (s g) split in two floats, (RN(1 / d),
+  /// RN(fma(-d, RN(1 / d), 1) / d)) with d = s g, for every NVFP4 block
   /// scale s, in shared memory, filled by the block's `threads` threads
   /// (then a barrier, unless the caller has one next): a division per block
-  /// becomes one shared load. Entry
+  /// becomes one shared load, and an element's x / d one product and one
+  /// FMA (FP4Arith::splitReciprocalDivide, exact for these d). Entry
   /// i holds the scale whose float bits >> 20 are 944 + i (an E4M3 value has
   /// at most 3 mantissa bits, 2^-9 <= s <= 448: 143 entries); the sentinel
-  /// 143 holds (1, 0), the divisor and reciprocal of a scale of 0 or NaN.
+  /// 143 holds (0, 0), the reciprocal of a scale of 0 or NaN.
   /// Kernels that never call it keep computing the reciprocal per block.
   static constexpr int64_t kPTableEntries = 144;
   void setUpPCodecTable(Value tid, int64_t threads, bool barrier = true) {
@@ -564,16 +568,17 @@ protected:
           b, loc, f32(), shl(arith::AddIOp::create(b, loc, toI32(i), i32c(944)), 20));
       Value denom = mulf(scale, cf(gP));
       Value recip = fp.reciprocal(denom);
+      Value recipLow = fp.reciprocalLowPart(denom, recip);
       Value sentinel = eqi(i, idx(kPTableEntries - 1));
-      denom = sel(sentinel, cf(1), denom);
       recip = sel(sentinel, cf(0), recip);
-      Value entry = vector::FromElementsOp::create(b, loc, v2f32, ValueRange{denom, recip});
+      recipLow = sel(sentinel, cf(0), recipLow);
+      Value entry = vector::FromElementsOp::create(b, loc, v2f32, ValueRange{recip, recipLow});
       memref::StoreOp::create(b, loc, entry, pCodecTable, ValueRange{i});
     }
     if (barrier)
       gpu::BarrierOp::create(b, loc);
   }
-  /// The table entry (s g, RN(1 / (s g))) of block scale `bs`.
+  /// The table entry (the two parts of 1 / (s g)) of block scale `bs`.
   std::pair<Value, Value> reciprocalFromTable(Value bs) {
     Value bits = arith::BitcastOp::create(b, loc, i32(), bs);
     Value entry = arith::MinUIOp::create(

@@ -502,6 +502,9 @@ int64_t tc::wgmmaBackwardSharedBytes(int64_t d, bool tma) {
 }
 int64_t tc::wgmmaBackwardKeysPerBlock(int64_t) { return kGroups * tc::kKeyTile; }
 int64_t tc::wgmmaBackwardThreads(int64_t) { return kGroups * tc::kThreads; }
+bool tc::wgmmaBackwardTakesTma(int64_t d, bool causal, Mode mode) {
+  return d == 128 && (!causal || mode == Mode::QAT);
+}
 
 void tc::describeWgmmaBackwardTensorMaps(gpu::GPUFuncOp func) {
   Builder b(func.getContext());
