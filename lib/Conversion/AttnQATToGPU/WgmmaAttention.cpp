@@ -393,9 +393,17 @@ void WgmmaForwardBuilder::build() {
       waitUse(barrier(WgLayout::kQFull, qBuffer), qUse(s));
 
       // Key tile j of the unit is tile ring + j of the block's sequence.
+      // In 32 bits (the sequence stays far below 2^32): a 64-bit division by
+      // three costs a tile some 20 uniform instructions.
       const int64_t stages = split.stages;
-      auto stageOf = [&](Value j) { return remu(addi(ring, j), idx(stages)); };
-      auto useOf = [&](Value j) { return divu(addi(ring, j), idx(stages)); };
+      auto inRing = [&](Value j, bool quotient) {
+        Value r = toI32(addi(ring, j)), n = i32c(stages);
+        Value v = quotient ? arith::DivUIOp::create(b, loc, r, n).getResult()
+                           : arith::RemUIOp::create(b, loc, r, n).getResult();
+        return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), v).getResult();
+      };
+      auto stageOf = [&](Value j) { return inRing(j, /*quotient=*/false); };
+      auto useOf = [&](Value j) { return inRing(j, /*quotient=*/true); };
       // S = Q K_j^T (64 rows x 64 keys, k-steps of 16 along D), issued and
       // committed as one wgmma group once the producer has filled the stage.
       auto issueS = [&](Value j) {
@@ -409,8 +417,8 @@ void WgmmaForwardBuilder::build() {
         fence(sAcc);
         for (int64_t kc = 0; kc < kChunks; ++kc) {
           int64_t inRow = (kc % 4) * 32; // k-steps of 32 bytes inside a row
-          Value aDesc = descriptor(addi(qAt, idx((kc / 4) * split.rows() * kRowBytes + inRow)), 16);
-          Value bDesc = descriptor(addi(kAt, idx((kc / 4) * colBlock + inRow)), 16);
+          Value aDesc = descriptor(qAt, (kc / 4) * split.rows() * kRowBytes + inRow, 16);
+          Value bDesc = descriptor(kAt, (kc / 4) * colBlock + inRow, 16);
           wgmma(sAcc, {}, aDesc, bDesc, /*transB=*/false);
         }
         commitGroup(sAcc);
@@ -500,7 +508,7 @@ void WgmmaForwardBuilder::build() {
         SmallVector<Value> frags = fence(accs, pFrags);
         ArrayRef<Value> aFrag(frags);
         for (int64_t kc = 0; kc < kSteps; ++kc) {
-          Value vDesc = descriptor(addi(vAt, idx(kc * 2 * kAtomBytes)), colBlock);
+          Value vDesc = descriptor(vAt, kc * 2 * kAtomBytes, colBlock);
           wgmma(oAcc, aFrag.take_front(4), Value(), vDesc, /*transB=*/true);
           aFrag = aFrag.drop_front(4);
           if (qat) {
