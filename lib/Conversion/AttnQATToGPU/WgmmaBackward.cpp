@@ -80,16 +80,18 @@ private:
 
   /// Byte `at` (index) from the aligned base as a shared-window address.
   Value sharedAddress(Value at) { return arith::AddIOp::create(b, loc, baseAddr, toI32(at)); }
-  /// K-major descriptor of k-step kc (16 along D) of a [64][D] tile.
+  /// K-major descriptor of k-step kc (16 along D) of a [64][D] tile. A
+  /// tile's k-steps share its low word (WgmmaBuilder::descriptor): about 3
+  /// uniform instructions fewer per wgmma than a descriptor built from each
+  /// k-step's address.
   Value kMajor(Value tileAt, int64_t kc) {
-    return descriptor(addi(tileAt, idx((kc / 4) * tc::kKeyTile * kRowBytes + (kc % 4) * 32)),
-                      16);
+    return descriptor(tileAt, (kc / 4) * tc::kKeyTile * kRowBytes + (kc % 4) * 32, 16);
   }
   /// MN-major descriptor of k-step kc (16 rows) of a tile of rows, or with
   /// `tileBytes`, of [64][n] tiles that far apart (K over the block's keys).
   Value mnMajor(Value tileAt, int64_t kc, int64_t tileBytes = 0) {
     int64_t at = tileBytes ? (kc / 4) * tileBytes + (kc % 4) * 2 * kAtomBytes : kc * 2 * kAtomBytes;
-    return descriptor(addi(tileAt, idx(at)), tc::kKeyTile * kRowBytes);
+    return descriptor(tileAt, at, tc::kKeyTile * kRowBytes);
   }
 };
 
@@ -286,9 +288,15 @@ void WgmmaBackwardBuilder::build() {
     Value stage = remu(w, idx(2));
     Value qAt = stageAt(sl.q[0], stage), doAt = stageAt(sl.dO[0], stage);
     // The warpgroup's tiles from an offset made anew in each item: hoisted
-    // out of the loop, the descriptors derived from it (not uniform, unlike
-    // the shared tiles') would hold two dozen registers.
-    Value wgOff = opaque(wgTile);
+    // out of the loop, descriptors derived from it in the thread's own
+    // registers would hold two dozen of them. Broadcast from lane 0, ptxas
+    // knows it is warp-uniform and keeps what derives from it in uniform
+    // registers (no R2UR per wgmma; with the shared low words, ptxas 13
+    // otherwise spilled 52-72 bytes in qat at D = 128), except in the causal
+    // none and dropin backwards at D = 128, which spilled 32 bytes with it
+    // (12 without).
+    const bool uniformOffset = !(D == 128 && st.getCausal() && !quantizeP);
+    Value wgOff = uniformOffset ? warpUniform(wgTile) : opaque(wgTile);
     Value kAt = addi(idx(sl.k), wgOff), vAt = addi(idx(sl.v), wgOff);
     Value prefetch = loadItem(addi(w, idx(1)));
     statStage = muli(stage, idx(kBackwardStats));
