@@ -22,6 +22,12 @@ if config.ptxas_path and os.path.exists(config.ptxas_path):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", config.ptxas_path))
 config.substitutions.append(("%attnqat_src_root", config.attnqat_src_root))
+# scripts/sass-loops needs a disassembler that reads sm_90 code (NVDISASM,
+# see the script's help); without one its listing test is unsupported.
+nvdisasm = os.environ.get("NVDISASM", "")
+if nvdisasm and os.access(nvdisasm, os.X_OK):
+    config.available_features.add("nvdisasm")
+    config.substitutions.append(("%nvdisasm", nvdisasm))
 
 # test/Install: install the build and build a consumer project against it.
 config.substitutions.append(("%attnqat_build_dir", config.attnqat_obj_root))
