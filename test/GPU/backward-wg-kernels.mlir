@@ -7,6 +7,7 @@
 // cases.
 //
 // RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels="warpgroup-mma=true" | FileCheck %s
+// RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels="warpgroup-mma=true" | FileCheck %s --check-prefix=INSIDE
 // RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true backward-tma-loads=false" > %t.ptx
 // RUN: FileCheck %s --check-prefix=PTX < %t.ptx
 // RUN: FileCheck %s --check-prefix=DQ < %t.ptx
@@ -101,6 +102,20 @@
 // DIAG: .entry attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16(
 // DIAG-COUNT-32: ex2.approx.ftz.f32
 // DIAG-NOT: ex2.approx.ftz.f32
+
+// Only the block that holds the last key hides keys (past N or the key
+// length): the loop recomputes P~ in two versions and takes the one without
+// a select wherever the block's 128 keys all lie below N (mode none at
+// D = 64: 32 P~ per thread; the branch is taken per item).
+// INSIDE-LABEL: gpu.func @attention_bwd_wg_none_d64_bf16(
+// INSIDE: %[[END:.*]] = arith.addi %{{.*}}, %c128{{.*}} : index
+// INSIDE: %[[ALL:.*]] = arith.cmpi ule, %[[END]], %{{.*}} : index
+// INSIDE: scf.for
+// INSIDE: scf.if %[[ALL]] -> (f32, f32,
+// INSIDE-COUNT-32: ex2.approx.ftz.f32
+// INSIDE-NOT: arith.select
+// INSIDE: } else {
+// INSIDE-COUNT-32: arith.select %{{.*}}, %{{.*}}, %cst{{.*}} : f32
 
 // Per work item and warpgroup: D/16 + D/16 m64n64k16 (S^T, dP^T), 2 x 4
 // m64n<D>k16 (dV, dK) and dQ: two warpgroups share a block of 128 keys and

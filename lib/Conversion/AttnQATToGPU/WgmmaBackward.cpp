@@ -277,6 +277,12 @@ void WgmmaBackwardBuilder::build() {
     waitGroup(s0, 0);
     init.append(s0);
   }
+  // Whether the block's keys all lie below N and the key length.
+  Value blockEnd = addi(j0, idx(blockKeys));
+  Value keysInside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, blockEnd, N);
+  if (mk.keyLen)
+    keysInside =
+        andi(keysInside, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, blockEnd, mk.keyLen));
   auto tiles = scf::ForOp::create(b, loc, idx(0), items, idx(1), init);
   {
     OpBuilder::InsertionGuard guard(b);
@@ -329,16 +335,22 @@ void WgmmaBackwardBuilder::build() {
     auto runP = [&](const Masking &m) {
       backwardP(m, asTiles(sAcc), statS, i0, qBase, M, N, j0, kw0, keys, quantizeP, dump, p, pf);
     };
-    // Causal: only the items on the diagonal (rows before the block's last
-    // key) test key <= row. H200, same run, backward alone at 16k keys:
-    // D = 128 qat +3%, none +6%, dropin +2%; D = 64 qat -2%, so there only
-    // mode none (+3%) takes it.
-    if (mk.causal && (D == 128 || !config.isQuantized())) {
-      Masking below = mk;
-      below.causal = false;
-      Value diagonal = ult(i0, addi(j0, idx(blockKeys)));
+    // Items that can hide no key test none: neither key <= row (causal:
+    // only the items on the diagonal, rows before the block's last key,
+    // need it) nor key < N and the key length (only the block that holds
+    // the last key needs those). H200, same run, backward alone at 16k
+    // keys, for the causal test alone: D = 128 qat +3%, none +6%, dropin
+    // +2%; D = 64 qat -2%, so there only mode none (+3%) takes it.
+    if (!mk.causal || D == 128 || !config.isQuantized()) {
+      Masking unmasked = mk;
+      unmasked.causal = false;
+      unmasked.keysInside = true;
+      Value allSeen = keysInside;
+      if (mk.causal)
+        allSeen = andi(allSeen, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, i0,
+                                                      addi(j0, idx(blockKeys))));
       const int64_t pCount = rTiles * 4 * 2;
-      auto ifDiag = scf::IfOp::create(b, loc, SmallVector<Type>(pCount, f32()), diagonal,
+      auto ifSeen = scf::IfOp::create(b, loc, SmallVector<Type>(pCount, f32()), allSeen,
                                       /*withElseRegion=*/true);
       auto branch = [&](Region &r, const Masking &m) {
         OpBuilder::InsertionGuard g2(b);
@@ -351,9 +363,9 @@ void WgmmaBackwardBuilder::build() {
           llvm::append_range(out, a);
         scf::YieldOp::create(b, loc, out);
       };
-      branch(ifDiag.getThenRegion(), mk);
-      branch(ifDiag.getElseRegion(), below);
-      SmallVector<Value> res(ifDiag.getResults());
+      branch(ifSeen.getThenRegion(), unmasked);
+      branch(ifSeen.getElseRegion(), mk);
+      SmallVector<Value> res(ifSeen.getResults());
       p = asTiles(ArrayRef<Value>(res).take_front(rTiles * 4));
       pf = asTiles(ArrayRef<Value>(res).drop_front(rTiles * 4));
     } else {
