@@ -253,14 +253,10 @@ void WgmmaBackwardBuilder::build() {
   gpu::BarrierOp::create(b, loc);
 
   // S^T = K Q^T (the warpgroup's 64 keys x the tile's 64 rows) of the item
-  // whose Q is in `qAt`, committed as one group; its fence also covers
-  // `alsoFenced` when given (dP^T's accumulators, issued next).
-  auto issueST = [&](Value kAt, Value qAt, SmallVector<Value> *alsoFenced = nullptr) {
+  // whose Q is in `qAt`, committed as one group.
+  auto issueST = [&](Value kAt, Value qAt) {
     SmallVector<Value> acc(rTiles * 4, cf(0));
-    if (alsoFenced)
-      fence({&acc, alsoFenced}, {});
-    else
-      fence(acc);
+    fence(acc);
     for (int64_t kc = 0; kc < kChunks; ++kc)
       wgmma(acc, {}, kMajor(kAt, kc), kMajor(qAt, kc), /*transB=*/false);
     commitGroup(acc);
@@ -268,11 +264,11 @@ void WgmmaBackwardBuilder::build() {
   };
   // Item w's S^T is issued at the end of item w - 1 (below) and carried
   // finished; item 0's here (with no item, on stage 0's unused bytes).
-  // Causal at D = 128 issues it at the item's start: carried, ptxas 13
-  // spilled 124-204 bytes there.
-  const bool earlyS = !(st.getCausal() && D == 128);
+  // Causal at D = 128 issued it at the item's start until session 28:
+  // carried, ptxas 13 spilled 124-204 bytes there then; since the
+  // descriptors are uniform (session 27), nothing in the loop.
   SmallVector<Value> init(2 * dTiles * 4, cf(0));
-  if (earlyS) {
+  {
     SmallVector<Value> s0 = issueST(addi(idx(sl.k), wgTile), idx(sl.q[0]));
     waitGroup(s0, 0);
     init.append(s0);
@@ -311,26 +307,18 @@ void WgmmaBackwardBuilder::build() {
     // dP^T = V dO^T multiplies while P and its codec run; but the
     // quantized modes at D = 128 have no registers for dP^T's accumulators
     // during the codec, and issue it after P. S^T came finished from the
-    // item before, or (causal, D = 128) is issued here: then, with dP^T
-    // early, one fence covers both accumulators (a fence of its own before
-    // dP^T made ptxas spill 84 bytes in mode none at D = 128).
+    // item before.
     const bool earlyDP = !(quantizeP && D == 128);
     SmallVector<Value> sAcc(carried.begin() + 2 * dTiles * 4, carried.end());
     SmallVector<Value> dpAcc(rTiles * 4, cf(0));
-    const bool sharedFence = earlyDP && !earlyS;
     auto issueDP = [&] {
-      if (!sharedFence)
-        fence(dpAcc);
+      fence(dpAcc);
       for (int64_t kc = 0; kc < kChunks; ++kc)
         wgmma(dpAcc, {}, kMajor(vAt, kc), kMajor(doAt, kc), /*transB=*/false);
       commitGroup(dpAcc);
     };
-    if (!earlyS)
-      sAcc = issueST(kAt, qAt, sharedFence ? &dpAcc : nullptr);
     if (earlyDP)
       issueDP();
-    if (!earlyS)
-      waitGroup(sAcc, earlyDP ? 1 : 0);
     SmallVector<Acc> p, pf;
     auto runP = [&](const Masking &m) {
       backwardP(m, asTiles(sAcc), statS, i0, qBase, M, N, j0, kw0, keys, quantizeP, dump, p, pf);
@@ -474,9 +462,7 @@ void WgmmaBackwardBuilder::build() {
       }
     // S^T of the next item, in flight through the barrier (the last item's
     // reads a stage no item uses, and is dropped).
-    SmallVector<Value> sNext;
-    if (earlyS)
-      sNext = issueST(kAt, stageAt(sl.q[0], subi(idx(1), stage)));
+    SmallVector<Value> sNext = issueST(kAt, stageAt(sl.q[0], subi(idx(1), stage)));
     // Q, dO and dS^T are rewritten by the next item, and the dQ tile is
     // complete: one bulk reduction adds it to its tile of dq_tiles. It reads
     // the tile through the async proxy, so the thread that issues it fences
@@ -495,8 +481,7 @@ void WgmmaBackwardBuilder::build() {
                 "cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [$0], [$1], " +
                     std::to_string(tc::kQueryTile * D * 4) + ";\n\tcp.async.bulk.commit_group;");
     });
-    if (earlyS)
-      waitGroup(sNext, 0);
+    waitGroup(sNext, 0);
     SmallVector<Value> next(dkAcc);
     next.append(dvAcc.begin(), dvAcc.end());
     next.append(sNext);
