@@ -264,21 +264,28 @@ void WgmmaBackwardBuilder::build() {
   };
   // Item w's S^T is issued at the end of item w - 1 (below) and carried
   // finished; item 0's here (with no item, on stage 0's unused bytes).
-  // Causal at D = 128 issued it at the item's start until session 28:
-  // carried, ptxas 13 spilled 124-204 bytes there then; since the
-  // descriptors are uniform (session 27), nothing in the loop.
   SmallVector<Value> init(2 * dTiles * 4, cf(0));
   {
     SmallVector<Value> s0 = issueST(addi(idx(sl.k), wgTile), idx(sl.q[0]));
     waitGroup(s0, 0);
     init.append(s0);
   }
-  // Whether the block's keys all lie below N and the key length.
-  Value blockEnd = addi(j0, idx(blockKeys));
-  Value keysInside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, blockEnd, N);
-  if (mk.keyLen)
-    keysInside =
-        andi(keysInside, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, blockEnd, mk.keyLen));
+  // Items that can hide no key recompute P without testing any: neither
+  // key <= row (causal: only the items on the diagonal, rows before the
+  // block's last key, need it) nor key < N and the key length (only the
+  // block that holds the last key needs those). H200, same run, backward
+  // alone at 16k keys, for the causal test alone (session 17): D = 128 qat
+  // +3%, none +6%, dropin +2%; D = 64 qat -2%, so there only mode none
+  // (+3%) branches.
+  const bool splitP = D == 128 || !config.isQuantized();
+  Value keysInside; // the block's keys all below N and the key length
+  if (splitP) {
+    Value blockEnd = addi(j0, idx(blockKeys));
+    auto below = [&](Value bound) {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, blockEnd, bound);
+    };
+    keysInside = mk.keyLen ? andi(below(N), below(mk.keyLen)) : below(N);
+  }
   auto tiles = scf::ForOp::create(b, loc, idx(0), items, idx(1), init);
   {
     OpBuilder::InsertionGuard guard(b);
@@ -323,14 +330,7 @@ void WgmmaBackwardBuilder::build() {
     auto runP = [&](const Masking &m) {
       backwardP(m, asTiles(sAcc), statS, i0, qBase, M, N, j0, kw0, keys, quantizeP, dump, p, pf);
     };
-    // Items that can hide no key test none: neither key <= row (causal:
-    // only the items on the diagonal, rows before the block's last key,
-    // need it) nor key < N and the key length (only the block that holds
-    // the last key needs those). H200, same run, backward alone at 16k
-    // keys, for the causal test alone (session 17): D = 128 qat +3%, none
-    // +6%, dropin +2%; D = 64 qat -2%, so there only mode none (+3%)
-    // branches.
-    if (D == 128 || !config.isQuantized()) {
+    if (splitP) {
       Masking unmasked = mk;
       unmasked.causal = false;
       unmasked.keysInside = true;
