@@ -265,11 +265,9 @@ void WgmmaBackwardBuilder::build() {
   // Item w's S^T is issued at the end of item w - 1 (below) and carried
   // finished; item 0's here (with no item, on stage 0's unused bytes).
   SmallVector<Value> init(2 * dTiles * 4, cf(0));
-  {
-    SmallVector<Value> s0 = issueST(addi(idx(sl.k), wgTile), idx(sl.q[0]));
-    waitGroup(s0, 0);
-    init.append(s0);
-  }
+  SmallVector<Value> s0 = issueST(addi(idx(sl.k), wgTile), idx(sl.q[0]));
+  waitGroup(s0, 0);
+  init.append(s0);
   // Items that can hide no key recompute P without testing any: neither
   // key <= row (causal: only the items on the diagonal, rows before the
   // block's last key, need it) nor key < N and the key length (only the
@@ -278,9 +276,9 @@ void WgmmaBackwardBuilder::build() {
   // +3%, none +6%, dropin +2%; D = 64 qat -2%, so there only mode none
   // (+3%) branches.
   const bool splitP = D == 128 || !config.isQuantized();
+  Value blockEnd = addi(j0, idx(blockKeys));
   Value keysInside; // the block's keys all below N and the key length
   if (splitP) {
-    Value blockEnd = addi(j0, idx(blockKeys));
     auto below = [&](Value bound) {
       return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, blockEnd, bound);
     };
@@ -336,8 +334,8 @@ void WgmmaBackwardBuilder::build() {
       unmasked.keysInside = true;
       Value allSeen = keysInside;
       if (mk.causal)
-        allSeen = andi(allSeen, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, i0,
-                                                      addi(j0, idx(blockKeys))));
+        allSeen =
+            andi(allSeen, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, i0, blockEnd));
       const int64_t pCount = rTiles * 4 * 2;
       auto ifSeen = scf::IfOp::create(b, loc, SmallVector<Type>(pCount, f32()), allSeen,
                                       /*withElseRegion=*/true);
