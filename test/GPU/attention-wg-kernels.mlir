@@ -90,8 +90,12 @@
 // PTX-SAME: wgmma.wait_group.sync.aligned 0;
 // qat at D = 128: pipelined the same way (O and O' += P V in flight through
 // the next tile's softmax and P codec), NVFP4 and MXFP4 alike.
+// NVFP4 P^F's A fragments are the packed codes times their block scales in
+// BF16 (exact), one mul.rn.bf16x2 per pair; MXFP4's scales reach f32's
+// subnormals and keep the f32 products.
 // PTX: .entry attention_fwd_wg_qat_pnvfp42_d128_bf16(
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// PTX-SAME: mul.rn.bf16x2
 // PTX-SAME: wgmma.commit_group.sync.aligned;
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
 // PTX-SAME: wgmma.commit_group.sync.aligned;
@@ -100,8 +104,11 @@
 // PTX-SAME: wgmma.wait_group.sync.aligned 0;
 // PTX: .entry attention_fwd_wg_qat_pmxfp41_d128_bf16(
 // PTX-SAME: shfl.sync.idx.b32 {{[^;]*}}, 0, 31, -1;
+// PTX-NOT: mul.rn.bf16x2
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX-NOT: mul.rn.bf16x2
 // PTX-SAME: wgmma.wait_group.sync.aligned 1;
+// PTX-NOT: mul.rn.bf16x2
 // PTX-SAME: wgmma.wait_group.sync.aligned 0;
 
 // Registers: 168 at launch (384 threads; 128 for 512), re-split by setmaxnreg; D/16 S

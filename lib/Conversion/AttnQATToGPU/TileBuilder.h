@@ -159,14 +159,15 @@ protected:
   /// Over the four lanes that share an accumulator row (lane xor 1, 2).
   Value quadReduce(Value x, bool isMax) { return laneReduce(x, isMax, {1, 2}); }
 
-  /// Two f32 as one i32 of bf16 (RNE), `lo` in the low half.
-  Value packBF16(Value lo, Value hi) {
-    Value l = arith::TruncFOp::create(b, loc, bf16(), lo);
-    Value h = arith::TruncFOp::create(b, loc, bf16(), hi);
-    Value v = vector::FromElementsOp::create(
-        b, loc, VectorType::get({2}, bf16()), ValueRange{l, h});
-    return asI32(v);
+  /// Two f32 as a vector<2xbf16> (RNE), `lo` first.
+  Value pairBF16(Value lo, Value hi) {
+    return vector::FromElementsOp::create(
+        b, loc, VectorType::get({2}, bf16()),
+        ValueRange{arith::TruncFOp::create(b, loc, bf16(), lo),
+                   arith::TruncFOp::create(b, loc, bf16(), hi)});
   }
+  /// Two f32 as one i32 of bf16 (RNE), `lo` in the low half.
+  Value packBF16(Value lo, Value hi) { return asI32(pairBF16(lo, hi)); }
   Value asI32(Value vec2) {
     Value v = vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
                                         vec2);
@@ -431,8 +432,10 @@ protected:
   using PRecorder = llvm::function_ref<void(Value scaleBits, ArrayRef<Value> codes)>;
   /// The codes x `bs` of the block values `vals` (P~ >= 0) whose block
   /// scale is `bs`: code x block scale (exact in BF16); the global scale g
-  /// is applied by the caller.
-  void quantizeWithScale(ArrayRef<Value *> vals, Value bs, PRecorder record = nullptr) {
+  /// is applied by the caller. Without `applyScale` the values are left on
+  /// the E2M1 grid and the caller multiplies by `bs` (mulPairsBF16).
+  void quantizeWithScale(ArrayRef<Value *> vals, Value bs, PRecorder record = nullptr,
+                         bool applyScale = true) {
     FP4FormatAttrInterface pFormat = config.getP();
     float gP = config.getPGlobalScale();
     // One division per block: each element's x / (s g) by the block's
@@ -463,7 +466,7 @@ protected:
       Value onGrid = fp.roundNonNegativeToE2M1(quotient);
       if (record)
         codes.push_back(fp.e2m1Code(onGrid));
-      *v = mulf(onGrid, bs);
+      *v = applyScale ? mulf(onGrid, bs) : onGrid;
     }
     if (record)
       record(fp.scaleBits(pFormat, bs), codes);
@@ -483,8 +486,11 @@ protected:
   /// reduce-scatter and before the scales (a block wider than the lanes:
   /// MXFP4 in the backward, where the other warp holds half of it).
   using MaxCombiner = llvm::function_ref<void(SmallVector<Value> &share)>;
+  /// With `scalesOut`, the values stay on the E2M1 grid and block i's scale
+  /// is scalesOut[i] (see quantizeWithScale's applyScale).
   void quantizeBlocksShared(ArrayRef<SmallVector<Value *>> blocks, ArrayRef<int32_t> offsets,
-                            PBlockRecorder record = nullptr, MaxCombiner combine = nullptr) {
+                            PBlockRecorder record = nullptr, MaxCombiner combine = nullptr,
+                            SmallVector<Value> *scalesOut = nullptr) {
     FP4FormatAttrInterface pFormat = config.getP();
     float gP = config.getPGlobalScale();
     auto laneBit = [&](int32_t mask) { return ult(idx(0), andi(lane, idx(mask))); };
@@ -542,8 +548,11 @@ protected:
       std::function<void(Value, ArrayRef<Value>)> one;
       if (record)
         one = [&, i = i](Value bits, ArrayRef<Value> codes) { record(i, bits, codes); };
-      quantizeWithScale(vals, list[i], record ? PRecorder(one) : PRecorder());
+      quantizeWithScale(vals, list[i], record ? PRecorder(one) : PRecorder(),
+                        /*applyScale=*/!scalesOut);
     }
+    if (scalesOut)
+      *scalesOut = list;
   }
 
   /// The P codec's table of 1 / (s g) split in two floats, (RN(1 / d),
@@ -942,9 +951,12 @@ protected:
   /// blocks of 16 (NVFP4) or 32 (MXFP4) keys are 2 or 4 tiles of a row,
   /// whose amax the row's four lanes share. With `dump`, each code, block
   /// scale and frame (mNew) is recorded for the matched-recomputation check.
+  /// With `scalesOut`, `pq` is left on the E2M1 grid and block i's scale is
+  /// scalesOut[i] (aFromGridTimesScales packs the products).
   void quantizeForwardP(SmallVector<Acc> &pq, Value j0, const Value rows[2],
                         const Value rowValid[2], Value qBase, Value N,
-                        const Value mNew[2], const PDump &dump) {
+                        const Value mNew[2], const PDump &dump,
+                        SmallVector<Value> *scalesOut = nullptr) {
     int64_t bs = config.getP().getBlockSize();
     int64_t tilesPerBlock = bs / 8;
     int64_t blocksPerTile = static_cast<int64_t>(pq.size()) / tilesPerBlock;
@@ -979,7 +991,29 @@ protected:
     // quarter of them (reduce-scatter, all-gather). A 64-key tile has 8
     // blocks per thread (NVFP4) or 4 (MXFP4).
     assert(blocks.size() % 4 == 0 && "a quarter of the blocks per lane");
-    quantizeBlocksShared(blocks, {1, 2}, dump ? PBlockRecorder(record) : PBlockRecorder());
+    quantizeBlocksShared(blocks, {1, 2}, dump ? PBlockRecorder(record) : PBlockRecorder(),
+                         /*combine=*/nullptr, scalesOut);
+  }
+  /// x * y on BF16 pairs (mul.rn.bf16x2), as one i32. An arith op, not
+  /// inline PTX: LLVM may then sink it past the wgmma wait as it does the
+  /// packs (defined before the wait, the next P V's fragments made ptxas
+  /// serialize every wgmma of the kernel).
+  Value mulPairsBF16(Value x, Value y) { return asI32(arith::MulFOp::create(b, loc, x, y)); }
+  /// aFromAcc of P^F from quantizeForwardP's grid values and block scales
+  /// (`scalePairs[i]`: block i's scale twice, pairBF16). A code times an NVFP4
+  /// scale has at most 6 significant bits and lies in [2^-10, 2688]: exact
+  /// in BF16, so packing the codes and one bf16x2 product per pair gives
+  /// the bits of packing the f32 products, with one instruction per pair
+  /// fewer (both keys of a pair lie in one block).
+  SmallVector<Value> aFromGridTimesScales(ArrayRef<Acc> grid, ArrayRef<Value> scalePairs,
+                                          int64_t kc) {
+    const int64_t tilesPerBlock = config.getP().getBlockSize() / 8;
+    SmallVector<Value> frags;
+    for (int64_t nt = 2 * kc; nt < 2 * kc + 2; ++nt)
+      for (int64_t r = 0; r < 2; ++r)
+        frags.push_back(mulPairsBF16(pairBF16(grid[nt][2 * r], grid[nt][2 * r + 1]),
+                                     scalePairs[2 * (nt / tilesPerBlock) + r]));
+    return frags;
   }
 
   /// Packed FP4 operands (mode fp4): E2M1 codes two per byte along the block

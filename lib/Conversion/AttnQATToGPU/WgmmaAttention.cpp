@@ -437,7 +437,13 @@ void WgmmaForwardBuilder::build() {
       struct PTile {
         SmallVector<Acc> pq;
         SmallVector<SmallVector<Value>> pFrags;
+        SmallVector<Value> scalePairs; // NVFP4: pq on the grid, its block scales
       };
+      // NVFP4 P^F's fragments as codes times scales in BF16
+      // (aFromGridTimesScales); MXFP4's power-of-two scales reach f32's
+      // subnormals, so they keep the f32 products.
+      const bool gridTimesScales =
+          quantized && !FP4Arith::scalesArePowersOfTwo(config.getP(), config.getPGlobalScale());
       auto pTile = [&](Value j, SmallVector<Value> sAcc, ValueRange ml, bool masked, Value mNew[2],
                        Value lNew[2], Value alpha[2]) {
         Value j0 = muli(j, idx(tc::kKeyTile));
@@ -456,16 +462,22 @@ void WgmmaForwardBuilder::build() {
         for (int64_t kc = 0; kc < kSteps && qat; ++kc)
           pFrags[kc] = aFromAcc(p, kc);
         SmallVector<Acc> pq = p;
+        SmallVector<Value> scales, scalePairs;
         if (quantized)
-          quantizeForwardP(pq, j0, rows, rowValid, fr.qBase, N, mNew, dump);
-        return PTile{pq, pFrags};
+          quantizeForwardP(pq, j0, rows, rowValid, fr.qBase, N, mNew, dump,
+                           gridTimesScales ? &scales : nullptr);
+        for (Value s : scales)
+          scalePairs.push_back(pairBF16(s, s));
+        return PTile{pq, pFrags, scalePairs};
       };
       // P's A fragments for P V: per k-step of 16 keys, P~^F's four, then
       // P~'s four in qat.
       auto packFrags = [&](const PTile &pt) {
         SmallVector<Value> frags;
         for (int64_t kc = 0; kc < kSteps; ++kc) {
-          llvm::append_range(frags, aFromAcc(pt.pq, kc));
+          llvm::append_range(frags, pt.scalePairs.empty()
+                                        ? aFromAcc(pt.pq, kc)
+                                        : aFromGridTimesScales(pt.pq, pt.scalePairs, kc));
           if (qat)
             llvm::append_range(frags, pt.pFrags[kc]);
         }
