@@ -174,10 +174,27 @@ protected:
     return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
   }
   /// Accumulator tiles nt = 2kc, 2kc+1 as the A operand of the k-step kc.
-  SmallVector<Value> aFromAcc(ArrayRef<Acc> x, int64_t kc) {
-    return {packBF16(x[2 * kc][0], x[2 * kc][1]), packBF16(x[2 * kc][2], x[2 * kc][3]),
-            packBF16(x[2 * kc + 1][0], x[2 * kc + 1][1]),
-            packBF16(x[2 * kc + 1][2], x[2 * kc + 1][3])};
+  /// With `scalePairs`, x holds P on the E2M1 grid (quantizeForwardP's
+  /// scalesOut) and each packed pair is multiplied by its block's scale
+  /// pair (scalePairs[i]: block i's scale twice) in one mul.rn.bf16x2. A
+  /// code times an NVFP4 scale has at most 6 significant bits and lies in
+  /// [2^-10, 2688]: exact in BF16, so these are the bits of packing the f32
+  /// products, one instruction per pair fewer (a pair's keys share a block).
+  /// The product is an arith op, not inline PTX: LLVM then sinks it past
+  /// the wgmma wait as it does the packs (left before the wait, the next
+  /// P V's fragments made ptxas serialize every wgmma of the kernel).
+  SmallVector<Value> aFromAcc(ArrayRef<Acc> x, int64_t kc, ArrayRef<Value> scalePairs = {}) {
+    SmallVector<Value> frags;
+    for (int64_t nt = 2 * kc; nt < 2 * kc + 2; ++nt)
+      for (int64_t r = 0; r < 2; ++r) {
+        Value pair = pairBF16(x[nt][2 * r], x[nt][2 * r + 1]);
+        if (!scalePairs.empty()) {
+          const int64_t tilesPerBlock = config.getP().getBlockSize() / 8;
+          pair = arith::MulFOp::create(b, loc, pair, scalePairs[2 * (nt / tilesPerBlock) + r]);
+        }
+        frags.push_back(asI32(pair));
+      }
+    return frags;
   }
 
   /// acc + a . b with one m16n8k16 BF16 MMA.
@@ -433,7 +450,7 @@ protected:
   /// The codes x `bs` of the block values `vals` (P~ >= 0) whose block
   /// scale is `bs`: code x block scale (exact in BF16); the global scale g
   /// is applied by the caller. Without `applyScale` the values are left on
-  /// the E2M1 grid and the caller multiplies by `bs` (mulPairsBF16).
+  /// the E2M1 grid and the caller multiplies by `bs` (aFromAcc's scalePairs).
   void quantizeWithScale(ArrayRef<Value *> vals, Value bs, PRecorder record = nullptr,
                          bool applyScale = true) {
     FP4FormatAttrInterface pFormat = config.getP();
@@ -952,7 +969,7 @@ protected:
   /// whose amax the row's four lanes share. With `dump`, each code, block
   /// scale and frame (mNew) is recorded for the matched-recomputation check.
   /// With `scalesOut`, `pq` is left on the E2M1 grid and block i's scale is
-  /// scalesOut[i] (aFromGridTimesScales packs the products).
+  /// scalesOut[i] (aFromAcc with scale pairs packs the products).
   void quantizeForwardP(SmallVector<Acc> &pq, Value j0, const Value rows[2],
                         const Value rowValid[2], Value qBase, Value N,
                         const Value mNew[2], const PDump &dump,
@@ -993,27 +1010,6 @@ protected:
     assert(blocks.size() % 4 == 0 && "a quarter of the blocks per lane");
     quantizeBlocksShared(blocks, {1, 2}, dump ? PBlockRecorder(record) : PBlockRecorder(),
                          /*combine=*/nullptr, scalesOut);
-  }
-  /// x * y on BF16 pairs (mul.rn.bf16x2), as one i32. An arith op, not
-  /// inline PTX: LLVM may then sink it past the wgmma wait as it does the
-  /// packs (defined before the wait, the next P V's fragments made ptxas
-  /// serialize every wgmma of the kernel).
-  Value mulPairsBF16(Value x, Value y) { return asI32(arith::MulFOp::create(b, loc, x, y)); }
-  /// aFromAcc of P^F from quantizeForwardP's grid values and block scales
-  /// (`scalePairs[i]`: block i's scale twice, pairBF16). A code times an NVFP4
-  /// scale has at most 6 significant bits and lies in [2^-10, 2688]: exact
-  /// in BF16, so packing the codes and one bf16x2 product per pair gives
-  /// the bits of packing the f32 products, with one instruction per pair
-  /// fewer (both keys of a pair lie in one block).
-  SmallVector<Value> aFromGridTimesScales(ArrayRef<Acc> grid, ArrayRef<Value> scalePairs,
-                                          int64_t kc) {
-    const int64_t tilesPerBlock = config.getP().getBlockSize() / 8;
-    SmallVector<Value> frags;
-    for (int64_t nt = 2 * kc; nt < 2 * kc + 2; ++nt)
-      for (int64_t r = 0; r < 2; ++r)
-        frags.push_back(mulPairsBF16(pairBF16(grid[nt][2 * r], grid[nt][2 * r + 1]),
-                                     scalePairs[2 * (nt / tilesPerBlock) + r]));
-    return frags;
   }
 
   /// Packed FP4 operands (mode fp4): E2M1 codes two per byte along the block

@@ -437,11 +437,11 @@ void WgmmaForwardBuilder::build() {
       struct PTile {
         SmallVector<Acc> pq;
         SmallVector<SmallVector<Value>> pFrags;
-        SmallVector<Value> scalePairs; // NVFP4: pq on the grid, its block scales
+        SmallVector<Value> scalePairs; // with gridTimesScales: pq's block scales, twice
       };
-      // NVFP4 P^F's fragments as codes times scales in BF16
-      // (aFromGridTimesScales); MXFP4's power-of-two scales reach f32's
-      // subnormals, so they keep the f32 products.
+      // NVFP4 P^F's fragments as codes times scales in BF16 (aFromAcc's
+      // scalePairs); MXFP4's power-of-two scales reach f32's subnormals,
+      // so they keep the f32 products.
       const bool gridTimesScales =
           quantized && !FP4Arith::scalesArePowersOfTwo(config.getP(), config.getPGlobalScale());
       auto pTile = [&](Value j, SmallVector<Value> sAcc, ValueRange ml, bool masked, Value mNew[2],
@@ -462,12 +462,12 @@ void WgmmaForwardBuilder::build() {
         for (int64_t kc = 0; kc < kSteps && qat; ++kc)
           pFrags[kc] = aFromAcc(p, kc);
         SmallVector<Acc> pq = p;
-        SmallVector<Value> scales, scalePairs;
+        SmallVector<Value> scalePairs;
         if (quantized)
           quantizeForwardP(pq, j0, rows, rowValid, fr.qBase, N, mNew, dump,
-                           gridTimesScales ? &scales : nullptr);
-        for (Value s : scales)
-          scalePairs.push_back(pairBF16(s, s));
+                           gridTimesScales ? &scalePairs : nullptr);
+        for (Value &s : scalePairs)
+          s = pairBF16(s, s);
         return PTile{pq, pFrags, scalePairs};
       };
       // P's A fragments for P V: per k-step of 16 keys, P~^F's four, then
@@ -475,9 +475,7 @@ void WgmmaForwardBuilder::build() {
       auto packFrags = [&](const PTile &pt) {
         SmallVector<Value> frags;
         for (int64_t kc = 0; kc < kSteps; ++kc) {
-          llvm::append_range(frags, pt.scalePairs.empty()
-                                        ? aFromAcc(pt.pq, kc)
-                                        : aFromGridTimesScales(pt.pq, pt.scalePairs, kc));
+          llvm::append_range(frags, aFromAcc(pt.pq, kc, pt.scalePairs));
           if (qat)
             llvm::append_range(frags, pt.pFrags[kc]);
         }
