@@ -57,6 +57,13 @@ Value FP4Arith::roundNonNegativeToE2M1(Value y) {
   return arith::MinimumFOp::create(b, loc, addAndSubtract(y, eb, 22), f32(6));
 }
 
+Value FP4Arith::roundNonNegativeToScaledE2M1(Value y, Value scaleExpBits, Value limit) {
+  Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), y);
+  Value eb = arith::AndIOp::create(b, loc, bits, i32(0x7F800000));
+  eb = arith::MaxSIOp::create(b, loc, eb, scaleExpBits);
+  return arith::MinimumFOp::create(b, loc, addAndSubtract(y, eb, 22), limit);
+}
+
 Value FP4Arith::e2m1Code(Value onGrid) {
   Type i8 = b.getI8Type();
   Value q = math::AbsFOp::create(b, loc, onGrid);

@@ -92,7 +92,9 @@
 // the next tile's softmax and P codec), NVFP4 and MXFP4 alike.
 // NVFP4 P^F's A fragments are the packed codes times their block scales in
 // BF16 (exact), one mul.rn.bf16x2 per pair; MXFP4's scales reach f32's
-// subnormals and keep the f32 products.
+// subnormals and keep f32: P^F rounded in P~'s own binade and saturated at
+// each block's 6 s (a register), with no quotient, no product and no
+// saturation at the immediate 6.
 // PTX: .entry attention_fwd_wg_qat_pnvfp42_d128_bf16(
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
 // PTX-SAME: mul.rn.bf16x2
@@ -104,6 +106,11 @@
 // PTX-SAME: wgmma.wait_group.sync.aligned 0;
 // PTX: .entry attention_fwd_wg_qat_pmxfp41_d128_bf16(
 // PTX-SAME: shfl.sync.idx.b32 {{[^;]*}}, 0, 31, -1;
+// PTX-NOT: min.NaN.f32 {{[^;]*}}, 0f40C00000;
+// PTX-SAME: mul.rn.f32 {{[^;]*}}, 0f40C00000;
+// PTX-NOT: min.NaN.f32 {{[^;]*}}, 0f40C00000;
+// PTX-SAME: min.NaN.f32 {{[^;%]*}}%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}};
+// PTX-NOT: min.NaN.f32 {{[^;]*}}, 0f40C00000;
 // PTX-NOT: mul.rn.bf16x2
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
 // PTX-NOT: mul.rn.bf16x2

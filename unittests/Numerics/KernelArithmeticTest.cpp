@@ -35,7 +35,11 @@
 //  * an E8M0 (MXFP4) scale's reciprocal from its float bits,
 //    0x7F000000 - (bits & 0xFF800000), exact for every scale up to 2^125
 //    (the f32-subnormal 2^-127 included), so x / s = RN(x * (1 / s)) for x
-//    of any size below 8 s.
+//    of any size below 8 s;
+//  * MXFP4's P^F rounded in x's own binade (the addend 2^(max(e_x, e) +
+//    22), saturated at 6 s) equal to the quotient's rounding times the
+//    scale, for every E8M0 scale of a block of P~ and x normal or 0 below
+//    8 s, and 0 for every finite x under an unusable (NaN) scale.
 //
 //===----------------------------------------------------------------------===//
 
@@ -434,6 +438,59 @@ TEST(KernelArithmetic, E8M0ReciprocalFromBitsIsExact) {
     check(std::nextafter(8.0f, 0.0f));
   }
   EXPECT_GT(checked, 500000);
+}
+
+/// FP4Arith::roundNonNegativeToScaledE2M1 with TileBuilder's per-block
+/// operands: the scale's exponent bits and 6 s, or 0 and 0 for a scale
+/// that gives no codes.
+float roundToScaledE2M1(float x, float s, bool fused) {
+  bool usable = s != 0.0f && !std::isnan(s);
+  int32_t scaleExp = usable ? static_cast<int32_t>(toBits(s) & 0x7F800000u) : 0;
+  uint32_t eb = static_cast<uint32_t>(
+      std::max(static_cast<int32_t>(toBits(x) & 0x7F800000u), scaleExp));
+  return minimumf(addAndSubtract(x, eb, 22, fused), usable ? 6.0f * s : 0.0f);
+}
+
+TEST(KernelArithmetic, E8M0ScaledRoundingIsQuotientRoundingTimesScale) {
+  std::mt19937 gen(13);
+  const float midpoints[] = {0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.0f, 6.0f, 7.0f};
+  int64_t checked = 0, differ = 0;
+  // E8M0 bytes 0 (2^-127) to 125 (2^-2): the scales of blocks of P~ <= 1.
+  for (uint32_t byte = 0; byte <= 125; ++byte) {
+    const float s = decodeE8M0(static_cast<uint8_t>(byte));
+    const float r = e8m0Reciprocal(s);
+    const uint32_t below = toBits(8.0f * s);
+    auto check = [&](float x) {
+      if (!(x >= 0.0f) || x >= 8.0f * s || (x != 0.0f && x < 0x1p-126f))
+        return; // outside the identity's domain (P~ is normal or 0)
+      float want = roundNonNegativeToE2M1(x * r) * s;
+      for (bool fused : {false, true})
+        if (toBits(roundToScaledE2M1(x, s, fused)) != toBits(want))
+          ++differ;
+      ++checked;
+    };
+    for (uint32_t h = 0; h < 0x8000; ++h) // every non-negative BF16
+      check(fromBits(h << 16));
+    std::uniform_int_distribution<uint32_t> pattern(0x00800000u, below - 1);
+    for (int i = 0; i < 20000; ++i)
+      check(fromBits(pattern(gen)));
+    for (float mid : midpoints) {
+      float at = mid * s; // exact
+      for (int k = -3; k <= 3; ++k) {
+        float x = at;
+        for (int step = 0; step < std::abs(k); ++step)
+          x = std::nextafter(x, k < 0 ? 0.0f : 8.0f);
+        check(x);
+      }
+    }
+    check(0.0f);
+  }
+  EXPECT_GT(checked, 3000000);
+  EXPECT_EQ(differ, 0);
+  // A NaN scale (a block holding a NaN): every finite x gives 0.
+  for (float x : {0.0f, 0x1p-126f, 0.3f, 1.0f})
+    for (bool fused : {false, true})
+      EXPECT_EQ(toBits(roundToScaledE2M1(x, NAN, fused)), 0u) << x;
 }
 
 } // namespace

@@ -36,6 +36,15 @@ public:
   /// roundToE2M1 for +0 <= y < 2^105 (or NaN): no |.|, clamp or sign (the P
   /// codec's quotients).
   Value roundNonNegativeToE2M1(Value y);
+  /// roundNonNegativeToE2M1(y / s) * s for a power-of-two scale s = 2^e (an
+  /// MXFP4 block's) with no quotient and no product: the same addition in
+  /// y's own binade, with the addend 2^(max(e_y, e) + 22), saturated at
+  /// `limit` = 6 s. Equal for every 0 <= y < 8 s (or NaN), y normal or 0,
+  /// e >= -127, since scaling by 2^e commutes with rounding where nothing
+  /// underflows (unittests/Numerics/KernelArithmeticTest.cpp).
+  /// `scaleExpBits` is s's float bits & 0x7F800000: 0 for the f32-subnormal
+  /// 2^-127, where y's own exponent is the larger one.
+  Value roundNonNegativeToScaledE2M1(Value y, Value scaleExpBits, Value limit);
   /// The 4-bit code (i8: sign bit 3, magnitude index in bits 0-2) of a value
   /// already on the E2M1 grid.
   Value e2m1Code(Value onGrid);

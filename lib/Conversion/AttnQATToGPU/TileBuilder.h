@@ -466,6 +466,26 @@ protected:
     // to 2^127), so x / s = x * (1 / s) exactly, with no rcp.rn (a MUFU
     // next to the exp2s) and no correction.
     const bool powerOfTwo = FP4Arith::scalesArePowersOfTwo(pFormat, gP);
+    if (powerOfTwo && applyScale) {
+      // MXFP4: the code times the scale rounded straight from x in its own
+      // binade (roundNonNegativeToScaledE2M1): two products fewer per value.
+      // An unusable (NaN) scale saturates every finite x at 0.
+      Value usable = fp.scaleUsable(bs);
+      Value scaleBits = arith::BitcastOp::create(b, loc, i32(), bs);
+      Value expBits = sel(usable, arith::AndIOp::create(b, loc, scaleBits, i32c(0x7F800000)),
+                          i32c(0));
+      Value limit = sel(usable, mulf(bs, cf(6)), cf(0));
+      Value toGrid = record ? sel(usable, fp.powerOfTwoReciprocal(bs), cf(0)) : Value();
+      SmallVector<Value> codes;
+      for (Value *v : vals) {
+        *v = fp.roundNonNegativeToScaledE2M1(*v, expBits, limit);
+        if (record)
+          codes.push_back(fp.e2m1Code(mulf(*v, toGrid)));
+      }
+      if (record)
+        record(fp.scaleBits(pFormat, bs), codes);
+      return;
+    }
     if (powerOfTwo) {
       recip = sel(fp.scaleUsable(bs), fp.powerOfTwoReciprocal(bs), cf(0));
     } else if (pCodecTable) {
