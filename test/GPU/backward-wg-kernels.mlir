@@ -7,12 +7,10 @@
 // cases.
 //
 // RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels="warpgroup-mma=true" | FileCheck %s
-// RUN: attnqat-opt %s --convert-attnqat-to-gpu-kernels="warpgroup-mma=true" | FileCheck %s --check-prefix=INSIDE
 // RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true backward-tma-loads=false" > %t.ptx
 // RUN: FileCheck %s --check-prefix=PTX < %t.ptx
 // RUN: FileCheck %s --check-prefix=DQ < %t.ptx
 // RUN: FileCheck %s --check-prefix=SCHED < %t.ptx
-// RUN: FileCheck %s --check-prefix=EARLYS < %t.ptx
 // RUN: FileCheck %s --check-prefix=DIAG < %t.ptx
 // RUN: FileCheck %s --check-prefix=FENCE < %t.ptx
 // RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true backward-tma-loads=false" | %python %attnqat_src_root/scripts/ptx-report --chip sm_90a --ptxas %ptxas --only _bwd_wg_ | FileCheck %s --check-prefix=PTXAS %}
@@ -67,10 +65,10 @@
 // The schedule: qat at D = 128 (no registers for dP^T's accumulators
 // during the P codec) issues dP^T = V dO^T after P; either way dS is formed
 // while dV (m64n<D>k16 from registers) multiplies: a wait for all but one
-// group. S^T of the next item is issued after the dQ tile's stores and
-// multiplies through the item-ending barrier, then is waited for (causal
-// at D = 128 too since session 28; it issued S^T at the item's start):
-// a K-major m64n64k16 committed right before the barrier.
+// group. Causal at D = 128 issues S^T at the item's start (a K-major
+// m64n64k16 from shared memory); elsewhere S^T of the next item is issued
+// after the dQ tile's stores and multiplies through the item-ending
+// barrier, then is waited for.
 // SCHED: .entry attention_bwd_wg_qat_pnvfp42_causal_d128_bf16(
 // SCHED-NOT: p, 1, 1, 0, 0;\0A}\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.commit_group.sync.aligned;\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.wait_group.sync.aligned 1;
 // SCHED-NOT: .entry
@@ -86,9 +84,6 @@
 // SCHED-SAME: bar.sync
 // SCHED-NOT: .entry
 // SCHED-SAME: wgmma.wait_group.sync.aligned 0;
-// EARLYS: .entry attention_bwd_wg_qat_pnvfp42_causal_d128_bf16(
-// EARLYS-NOT: .entry
-// EARLYS-SAME: p, 1, 1, 0, 0;\0A}\0A\09// end inline asm\0A\09// begin inline asm\0A\09wgmma.commit_group.sync.aligned;\0A\09// end inline asm\0A\09bar.sync \090;
 
 // The dQ tile is written by st.shared (generic proxy) and read by the bulk
 // reduction (async proxy): in every kernel the issuing thread fences the
@@ -107,30 +102,16 @@
 // DIAG-COUNT-32: ex2.approx.ftz.f32
 // DIAG-NOT: ex2.approx.ftz.f32
 
-// Only the block that holds the last key hides keys (past N or the key
-// length): the loop recomputes P~ in two versions and takes the one without
-// a select wherever the block's 128 keys all lie below N (mode none at
-// D = 64: 32 P~ per thread; the branch is taken per item).
-// INSIDE-LABEL: gpu.func @attention_bwd_wg_none_d64_bf16(
-// INSIDE: %[[END:.*]] = arith.addi %{{.*}}, %c128{{.*}} : index
-// INSIDE: %[[ALL:.*]] = arith.cmpi ule, %[[END]], %{{.*}} : index
-// INSIDE: scf.for
-// INSIDE: scf.if %[[ALL]] -> (f32, f32,
-// INSIDE-COUNT-32: ex2.approx.ftz.f32
-// INSIDE-NOT: arith.select
-// INSIDE: } else {
-// INSIDE-COUNT-32: arith.select %{{.*}}, %{{.*}}, %cst{{.*}} : f32
-
 // Per work item and warpgroup: D/16 + D/16 m64n64k16 (S^T, dP^T), 2 x 4
 // m64n<D>k16 (dV, dK) and dQ: two warpgroups share a block of 128 keys and
 // each computes half of dQ's columns over all of them (8 m64n<D/2>k16);
-// S^T of the next item is issued during the item, so one more S^T before
-// the loop (D/16 m64n64k16; causal at D = 128 too since session 28). Nothing spilled in qat at D = 128 (the
+// where S^T of the next item is issued during the item, one more S^T
+// before the loop (D/16 m64n64k16). Nothing spilled in qat at D = 128 (the
 // per-warpgroup offsets are made anew in each item, so what is derived from
 // them is not hoisted into registers); dropin at D = 128, with dP^T in
 // flight during P, and qat at D = 64 with a mask and key lengths spill a
 // few bytes.
-// PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_d128_bf16 regs=255 spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x32
+// PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_d128_bf16 regs=255 spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
 // PTXAS-DAG: attention_bwd_wg_dropin_pnvfp42_d128_bf16 regs={{[0-9]+}} spill={{[0-9]|1[0-6]}} {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x32
 // PTXAS-DAG: attention_bwd_wg_none_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x20
 // PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16 regs={{[0-9]+}} spill={{[0-4]}} {{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x20

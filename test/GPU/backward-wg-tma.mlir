@@ -66,7 +66,7 @@
 // Registers (ptxas 13). The causal kernel at D = 128 spills a few bytes
 // more than with cp.async (0 there; likely the Q and dO maps' addresses,
 // held through the item loop).
-// PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_d128_bf16 regs=255 spill={{[0-9]|1[0-6]}} {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x32
+// PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_d128_bf16 regs=255 spill={{[0-9]|1[0-6]}} {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x24
 // PTXAS-DAG: attention_bwd_wg_none_d128_bf16 regs={{[0-9]+}} spill=0
 // PTXAS-DAG: attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16 regs={{[0-9]+}} spill=0 {{.*}}wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16x8 wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16x20
 

@@ -319,9 +319,6 @@ protected:
     Value keyLen;
     Value bi, h, M, N, Hq, scale;
     Value scaleLog2e; // scale * log2(e): one product per unmasked score
-    /// Every key the kernel sees is below N and the key length (a backward
-    /// block inside both): only causality can hide one.
-    bool keysInside = false;
   };
   /// `maskValue`, when given, is the mask element the caller loaded.
   Value score(const Masking &mk, Value dot, Value row, Value key,
@@ -347,11 +344,10 @@ protected:
     }
     if (!checkValid) // a tile known to be fully visible
       return x;
-    Value seen = visible(mk, row, key);
-    return seen ? sel(seen, x, cf(-kInf)) : x;
+    return sel(visible(mk, row, key), x, cf(-kInf));
   }
   /// Whether (row, key) is inside the keys and not masked by causality or
-  /// the key length; null where nothing can hide it.
+  /// the key length.
   Value visible(const Masking &mk, Value row, Value key) {
     return visibleWith(
         mk, key,
@@ -360,8 +356,6 @@ protected:
   /// visible() with the causal test `belowDiagonal` (key <= row) made by
   /// the caller.
   Value visibleWith(const Masking &mk, Value key, Value belowDiagonal) {
-    if (mk.keysInside)
-      return mk.causal ? belowDiagonal : Value();
     Value valid = ult(key, mk.N);
     if (mk.causal)
       valid = andi(valid, belowDiagonal);
@@ -936,9 +930,8 @@ protected:
       for (int64_t e = 0; e < 4; ++e) {
         Value row = addi(i0, bwdRowOf(nt, e));
         Value sc = score(mk, sT[nt][e], row, keys[e / 2], /*checkValid=*/false);
-        Value pt = pTilde(sc, bwdStat(statS, 0, nt, e), /*finite=*/!mk.mask);
-        Value seen = visibleAt(nt, e);
-        p[nt][e] = seen ? sel(seen, pt, cf(0)) : pt;
+        p[nt][e] =
+            sel(visibleAt(nt, e), pTilde(sc, bwdStat(statS, 0, nt, e), /*finite=*/!mk.mask), cf(0));
       }
     pf = p;
     if (quantizeP) {

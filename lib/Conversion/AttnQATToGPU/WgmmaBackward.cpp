@@ -80,18 +80,16 @@ private:
 
   /// Byte `at` (index) from the aligned base as a shared-window address.
   Value sharedAddress(Value at) { return arith::AddIOp::create(b, loc, baseAddr, toI32(at)); }
-  /// K-major descriptor of k-step kc (16 along D) of a [64][D] tile. A
-  /// tile's k-steps share its low word (WgmmaBuilder::descriptor): about 3
-  /// uniform instructions fewer per wgmma than a descriptor built from each
-  /// k-step's address.
+  /// K-major descriptor of k-step kc (16 along D) of a [64][D] tile.
   Value kMajor(Value tileAt, int64_t kc) {
-    return descriptor(tileAt, (kc / 4) * tc::kKeyTile * kRowBytes + (kc % 4) * 32, 16);
+    return descriptor(addi(tileAt, idx((kc / 4) * tc::kKeyTile * kRowBytes + (kc % 4) * 32)),
+                      16);
   }
   /// MN-major descriptor of k-step kc (16 rows) of a tile of rows, or with
   /// `tileBytes`, of [64][n] tiles that far apart (K over the block's keys).
   Value mnMajor(Value tileAt, int64_t kc, int64_t tileBytes = 0) {
     int64_t at = tileBytes ? (kc / 4) * tileBytes + (kc % 4) * 2 * kAtomBytes : kc * 2 * kAtomBytes;
-    return descriptor(tileAt, at, tc::kKeyTile * kRowBytes);
+    return descriptor(addi(tileAt, idx(at)), tc::kKeyTile * kRowBytes);
   }
 };
 
@@ -253,10 +251,14 @@ void WgmmaBackwardBuilder::build() {
   gpu::BarrierOp::create(b, loc);
 
   // S^T = K Q^T (the warpgroup's 64 keys x the tile's 64 rows) of the item
-  // whose Q is in `qAt`, committed as one group.
-  auto issueST = [&](Value kAt, Value qAt) {
+  // whose Q is in `qAt`, committed as one group; its fence also covers
+  // `alsoFenced` when given (dP^T's accumulators, issued next).
+  auto issueST = [&](Value kAt, Value qAt, SmallVector<Value> *alsoFenced = nullptr) {
     SmallVector<Value> acc(rTiles * 4, cf(0));
-    fence(acc);
+    if (alsoFenced)
+      fence({&acc, alsoFenced}, {});
+    else
+      fence(acc);
     for (int64_t kc = 0; kc < kChunks; ++kc)
       wgmma(acc, {}, kMajor(kAt, kc), kMajor(qAt, kc), /*transB=*/false);
     commitGroup(acc);
@@ -264,25 +266,14 @@ void WgmmaBackwardBuilder::build() {
   };
   // Item w's S^T is issued at the end of item w - 1 (below) and carried
   // finished; item 0's here (with no item, on stage 0's unused bytes).
+  // Causal at D = 128 issues it at the item's start: carried, ptxas 13
+  // spilled 124-204 bytes there.
+  const bool earlyS = !(st.getCausal() && D == 128);
   SmallVector<Value> init(2 * dTiles * 4, cf(0));
-  SmallVector<Value> s0 = issueST(addi(idx(sl.k), wgTile), idx(sl.q[0]));
-  waitGroup(s0, 0);
-  init.append(s0);
-  // Items that can hide no key recompute P without testing any: neither
-  // key <= row (causal: only the items on the diagonal, rows before the
-  // block's last key, need it) nor key < N and the key length (only the
-  // block that holds the last key needs those). H200, same run, backward
-  // alone at 16k keys, for the causal test alone (session 17): D = 128 qat
-  // +3%, none +6%, dropin +2%; D = 64 qat -2%, so there only mode none
-  // (+3%) branches.
-  const bool splitP = D == 128 || !config.isQuantized();
-  Value blockEnd = addi(j0, idx(blockKeys));
-  Value keysInside; // the block's keys all below N and the key length
-  if (splitP) {
-    auto below = [&](Value bound) {
-      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, blockEnd, bound);
-    };
-    keysInside = mk.keyLen ? andi(below(N), below(mk.keyLen)) : below(N);
+  if (earlyS) {
+    SmallVector<Value> s0 = issueST(addi(idx(sl.k), wgTile), idx(sl.q[0]));
+    waitGroup(s0, 0);
+    init.append(s0);
   }
   auto tiles = scf::ForOp::create(b, loc, idx(0), items, idx(1), init);
   {
@@ -295,15 +286,9 @@ void WgmmaBackwardBuilder::build() {
     Value stage = remu(w, idx(2));
     Value qAt = stageAt(sl.q[0], stage), doAt = stageAt(sl.dO[0], stage);
     // The warpgroup's tiles from an offset made anew in each item: hoisted
-    // out of the loop, descriptors derived from it in the thread's own
-    // registers would hold two dozen of them. Broadcast from lane 0, ptxas
-    // knows it is warp-uniform and keeps what derives from it in uniform
-    // registers (no R2UR per wgmma; with the shared low words, ptxas 13
-    // otherwise spilled 52-72 bytes in qat at D = 128), except in the causal
-    // none and dropin backwards at D = 128, which spilled 32 bytes with it
-    // (12 without).
-    const bool uniformOffset = !(D == 128 && st.getCausal() && !quantizeP);
-    Value wgOff = uniformOffset ? warpUniform(wgTile) : opaque(wgTile);
+    // out of the loop, the descriptors derived from it (not uniform, unlike
+    // the shared tiles') would hold two dozen registers.
+    Value wgOff = opaque(wgTile);
     Value kAt = addi(idx(sl.k), wgOff), vAt = addi(idx(sl.v), wgOff);
     Value prefetch = loadItem(addi(w, idx(1)));
     statStage = muli(stage, idx(kBackwardStats));
@@ -312,32 +297,40 @@ void WgmmaBackwardBuilder::build() {
     // dP^T = V dO^T multiplies while P and its codec run; but the
     // quantized modes at D = 128 have no registers for dP^T's accumulators
     // during the codec, and issue it after P. S^T came finished from the
-    // item before.
+    // item before, or (causal, D = 128) is issued here: then, with dP^T
+    // early, one fence covers both accumulators (a fence of its own before
+    // dP^T made ptxas spill 84 bytes in mode none at D = 128).
     const bool earlyDP = !(quantizeP && D == 128);
     SmallVector<Value> sAcc(carried.begin() + 2 * dTiles * 4, carried.end());
     SmallVector<Value> dpAcc(rTiles * 4, cf(0));
+    const bool sharedFence = earlyDP && !earlyS;
     auto issueDP = [&] {
-      fence(dpAcc);
+      if (!sharedFence)
+        fence(dpAcc);
       for (int64_t kc = 0; kc < kChunks; ++kc)
         wgmma(dpAcc, {}, kMajor(vAt, kc), kMajor(doAt, kc), /*transB=*/false);
       commitGroup(dpAcc);
     };
+    if (!earlyS)
+      sAcc = issueST(kAt, qAt, sharedFence ? &dpAcc : nullptr);
     if (earlyDP)
       issueDP();
+    if (!earlyS)
+      waitGroup(sAcc, earlyDP ? 1 : 0);
     SmallVector<Acc> p, pf;
     auto runP = [&](const Masking &m) {
       backwardP(m, asTiles(sAcc), statS, i0, qBase, M, N, j0, kw0, keys, quantizeP, dump, p, pf);
     };
-    if (splitP) {
-      Masking unmasked = mk;
-      unmasked.causal = false;
-      unmasked.keysInside = true;
-      Value allSeen = keysInside;
-      if (mk.causal)
-        allSeen =
-            andi(allSeen, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, i0, blockEnd));
+    // Causal: only the items on the diagonal (rows before the block's last
+    // key) test key <= row. H200, same run, backward alone at 16k keys:
+    // D = 128 qat +3%, none +6%, dropin +2%; D = 64 qat -2%, so there only
+    // mode none (+3%) takes it.
+    if (mk.causal && (D == 128 || !config.isQuantized())) {
+      Masking below = mk;
+      below.causal = false;
+      Value diagonal = ult(i0, addi(j0, idx(blockKeys)));
       const int64_t pCount = rTiles * 4 * 2;
-      auto ifSeen = scf::IfOp::create(b, loc, SmallVector<Type>(pCount, f32()), allSeen,
+      auto ifDiag = scf::IfOp::create(b, loc, SmallVector<Type>(pCount, f32()), diagonal,
                                       /*withElseRegion=*/true);
       auto branch = [&](Region &r, const Masking &m) {
         OpBuilder::InsertionGuard g2(b);
@@ -350,9 +343,9 @@ void WgmmaBackwardBuilder::build() {
           llvm::append_range(out, a);
         scf::YieldOp::create(b, loc, out);
       };
-      branch(ifSeen.getThenRegion(), unmasked);
-      branch(ifSeen.getElseRegion(), mk);
-      SmallVector<Value> res(ifSeen.getResults());
+      branch(ifDiag.getThenRegion(), mk);
+      branch(ifDiag.getElseRegion(), below);
+      SmallVector<Value> res(ifDiag.getResults());
       p = asTiles(ArrayRef<Value>(res).take_front(rTiles * 4));
       pf = asTiles(ArrayRef<Value>(res).drop_front(rTiles * 4));
     } else {
@@ -460,7 +453,9 @@ void WgmmaBackwardBuilder::build() {
       }
     // S^T of the next item, in flight through the barrier (the last item's
     // reads a stage no item uses, and is dropped).
-    SmallVector<Value> sNext = issueST(kAt, stageAt(sl.q[0], subi(idx(1), stage)));
+    SmallVector<Value> sNext;
+    if (earlyS)
+      sNext = issueST(kAt, stageAt(sl.q[0], subi(idx(1), stage)));
     // Q, dO and dS^T are rewritten by the next item, and the dQ tile is
     // complete: one bulk reduction adds it to its tile of dq_tiles. It reads
     // the tile through the async proxy, so the thread that issues it fences
@@ -479,7 +474,8 @@ void WgmmaBackwardBuilder::build() {
                 "cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [$0], [$1], " +
                     std::to_string(tc::kQueryTile * D * 4) + ";\n\tcp.async.bulk.commit_group;");
     });
-    waitGroup(sNext, 0);
+    if (earlyS)
+      waitGroup(sNext, 0);
     SmallVector<Value> next(dkAcc);
     next.append(dvAcc.begin(), dvAcc.end());
     next.append(sNext);

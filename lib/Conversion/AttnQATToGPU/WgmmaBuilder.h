@@ -162,6 +162,18 @@ protected:
   /// Waits for use `u` (index) of an mbarrier: the phase of parity u % 2.
   void waitUse(Value bar, Value u) { waitPhase(bar, toI32(remu(u, idx(2)))); }
 
+  /// A 128-byte-swizzle wgmma descriptor of the tile at byte `at` (from the
+  /// aligned base): SBO 1024 (8 rows), LBO `lbo` (MN-major only). The
+  /// backward's: with the form below, whose k-steps share their tile's low
+  /// word, its qat kernels at D = 128 spilled 52-72 bytes (ptxas 13).
+  Value descriptor(Value at, int64_t lbo) {
+    Value lo = arith::ExtUIOp::create(b, loc, b.getI64Type(), descriptorStart(at));
+    uint64_t fixed = (uint64_t(lbo >> 4) << 16) | (uint64_t(kAtomBytes >> 4) << 32) |
+                     (uint64_t(1) << 62);
+    return arith::OrIOp::create(
+        b, loc, lo,
+        arith::ConstantIntOp::create(b, loc, static_cast<int64_t>(fixed), 64));
+  }
   /// A 128-byte-swizzle wgmma descriptor of the data `offset` bytes (a
   /// multiple of 16) into the tile at byte `at` (from the aligned base): SBO
   /// 1024 (8 rows), LBO `lbo` (MN-major only). The tile's low word (start
@@ -171,17 +183,22 @@ protected:
   /// carries into LBO.
   Value descriptor(Value at, int64_t offset, int64_t lbo) {
     assert(offset % 16 == 0 && "descriptors address 16-byte units");
-    Value addr = arith::AddIOp::create(b, loc, baseAddr, toI32(at));
-    Value start = arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, addr, i32c(4)),
-                                        i32c(0x3FFF));
-    Value low =
-        arith::OrIOp::create(b, loc, start, i32c(static_cast<int32_t>((lbo >> 4) << 16)));
+    Value low = arith::OrIOp::create(b, loc, descriptorStart(at),
+                                     i32c(static_cast<int32_t>((lbo >> 4) << 16)));
     if (offset)
       low = arith::AddIOp::create(b, loc, low, i32c(static_cast<int32_t>(offset >> 4)));
     uint64_t high = (uint64_t(kAtomBytes >> 4) << 32) | (uint64_t(1) << 62);
     return arith::OrIOp::create(
         b, loc, arith::ExtUIOp::create(b, loc, b.getI64Type(), low),
         arith::ConstantIntOp::create(b, loc, static_cast<int64_t>(high), 64));
+  }
+
+  /// A descriptor's 14-bit start field: the shared address of byte `at`
+  /// (from the aligned base) >> 4.
+  Value descriptorStart(Value at) {
+    Value addr = arith::AddIOp::create(b, loc, baseAddr, toI32(at));
+    return arith::AndIOp::create(b, loc, arith::ShRUIOp::create(b, loc, addr, i32c(4)),
+                                 i32c(0x3FFF));
   }
 
   /// `x` (index, below 2^32) as a value the compiler cannot hoist or fold:
