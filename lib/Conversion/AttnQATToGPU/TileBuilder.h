@@ -456,32 +456,21 @@ protected:
     // gives code 0: its reciprocal is 0, so every finite x gives 0.
     Value denom, recip, recipLow;
     // An MXFP4 scale is a power of two, 2^-127 (f32-subnormal) to 2^-2 for
-    // P~ <= 1: its reciprocal is exact from the bits (the mask takes 2^-127
-    // to 2^127), so x / s = x * (1 / s) exactly, with no rcp.rn (a MUFU
-    // next to the exp2s) and no correction.
+    // P~ <= 1: code x scale is rounded straight from x in its own binade
+    // (roundNonNegativeToScaledE2M1), with no quotient and no product; the
+    // grid value, where wanted, is that times the reciprocal from the bits
+    // (exact). An unusable (NaN) scale saturates every finite x at 0.
     const bool powerOfTwo = FP4Arith::scalesArePowersOfTwo(pFormat, gP);
-    if (powerOfTwo && applyScale) {
-      // MXFP4: the code times the scale rounded straight from x in its own
-      // binade (roundNonNegativeToScaledE2M1): two products fewer per value.
-      // An unusable (NaN) scale saturates every finite x at 0.
-      Value usable = fp.scaleUsable(bs);
-      Value scaleBits = arith::BitcastOp::create(b, loc, i32(), bs);
-      Value expBits = sel(usable, arith::AndIOp::create(b, loc, scaleBits, i32c(0x7F800000)),
-                          i32c(0));
-      Value limit = sel(usable, mulf(bs, cf(6)), cf(0));
-      Value toGrid = record ? sel(usable, fp.powerOfTwoReciprocal(bs), cf(0)) : Value();
-      SmallVector<Value> codes;
-      for (Value *v : vals) {
-        *v = fp.roundNonNegativeToScaledE2M1(*v, expBits, limit);
-        if (record)
-          codes.push_back(fp.e2m1Code(mulf(*v, toGrid)));
-      }
-      if (record)
-        record(fp.scaleBits(pFormat, bs), codes);
-      return;
-    }
+    Value scaleExpBits, limit;
     if (powerOfTwo) {
-      recip = sel(fp.scaleUsable(bs), fp.powerOfTwoReciprocal(bs), cf(0));
+      Value usable = fp.scaleUsable(bs);
+      scaleExpBits = sel(usable,
+                         arith::AndIOp::create(b, loc, arith::BitcastOp::create(b, loc, i32(), bs),
+                                               i32c(0x7F800000)),
+                         i32c(0));
+      limit = sel(usable, mulf(bs, cf(6)), cf(0));
+      if (record || !applyScale)
+        recip = sel(usable, fp.powerOfTwoReciprocal(bs), cf(0));
     } else if (pCodecTable) {
       std::tie(recip, recipLow) = reciprocalFromTable(bs);
     } else {
@@ -491,13 +480,21 @@ protected:
     }
     SmallVector<Value> codes;
     for (Value *v : vals) {
-      Value quotient = powerOfTwo  ? mulf(*v, recip)
-                       : recipLow  ? fp.splitReciprocalDivide(*v, recip, recipLow)
-                                   : fp.divideWithReciprocal(*v, denom, recip);
-      Value onGrid = fp.roundNonNegativeToE2M1(quotient);
+      Value onGrid, scaled;
+      if (powerOfTwo) {
+        scaled = fp.roundNonNegativeToScaledE2M1(*v, scaleExpBits, limit);
+        if (record || !applyScale)
+          onGrid = mulf(scaled, recip);
+      } else {
+        Value quotient = recipLow ? fp.splitReciprocalDivide(*v, recip, recipLow)
+                                  : fp.divideWithReciprocal(*v, denom, recip);
+        onGrid = fp.roundNonNegativeToE2M1(quotient);
+        if (applyScale)
+          scaled = mulf(onGrid, bs);
+      }
       if (record)
         codes.push_back(fp.e2m1Code(onGrid));
-      *v = applyScale ? mulf(onGrid, bs) : onGrid;
+      *v = applyScale ? scaled : onGrid;
     }
     if (record)
       record(fp.scaleBits(pFormat, bs), codes);
