@@ -211,7 +211,9 @@ class AttentionTest(unittest.TestCase):
         warpgroups: blocks walk several query tiles, longest first when
         causal) computes O bit for bit as the mma.sync forward, one block
         per tile, does: on more query tiles than the GPU has SMs, with GQA
-        and a tail."""
+        and a tail. The quantized wgmma forwards with three consumers take a
+        P block's amax as P~ of its largest score, the mma.sync forward as
+        the largest P~: equal codes where ex2.approx is monotone."""
         if not at._runtime().has_kernel("attention_fwd_wg_none_causal_d64_bf16"):
             self.skipTest("the artifact has no wgmma forward")
         try:
@@ -220,7 +222,7 @@ class AttentionTest(unittest.TestCase):
                            for t in self.inputs(4, 8, 4, 2000, 2000, D))
                 for causal in (False, True):
                     for mode, fmt in (("none", "nvfp4"), ("qat", "nvfp4"), ("dropin", "nvfp4"),
-                                      ("qat", "mxfp4")):
+                                      ("qat", "mxfp4"), ("dropin", "mxfp4")):
                         outs = {}
                         for family in ("tc", "wg"):
                             at.forward_family = family

@@ -85,6 +85,14 @@
 // PTX-SAME: wgmma.commit_group.sync.aligned;
 // PTX-SAME: wgmma.wait_group.sync.aligned 0;
 // PTX-SAME: ex2.approx.ftz.f32
+// Three consumers: a P block's amax is P~ of its largest score, taken after
+// the lanes' reduce-scatter of the score maxima (xor 1, then 2) and before
+// the scales' all-gather (shfl.idx).
+// PTX-SAME: shfl.sync.bfly.b32 {{[^;]*}}, 2, 31, -1;
+// PTX-SAME: shfl.sync.bfly.b32 {{[^;]*}}, 2, 31, -1;
+// PTX-NOT: shfl.sync.idx
+// PTX-SAME: ex2.approx.ftz.f32
+// PTX-SAME: shfl.sync.idx
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{[^;]*}}p, 1, 1, 1;
 // PTX-SAME: wgmma.commit_group.sync.aligned;
 // PTX-SAME: wgmma.wait_group.sync.aligned 0;

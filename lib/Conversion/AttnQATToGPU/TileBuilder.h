@@ -516,14 +516,21 @@ protected:
   using MaxCombiner = llvm::function_ref<void(SmallVector<Value> &share)>;
   /// With `scalesOut`, the values stay on the E2M1 grid and block i's scale
   /// is scalesOut[i] (see quantizeWithScale's applyScale).
+  /// `maxima`, when given, holds a value per block that `combine` turns
+  /// into the block's amax after the reduce-scatter (the forward's block
+  /// score maxima); the blocks' values are then not compared.
   void quantizeBlocksShared(ArrayRef<SmallVector<Value *>> blocks, ArrayRef<int32_t> offsets,
                             PBlockRecorder record = nullptr, MaxCombiner combine = nullptr,
-                            SmallVector<Value> *scalesOut = nullptr) {
+                            SmallVector<Value> *scalesOut = nullptr,
+                            ArrayRef<Value> maxima = {}) {
     FP4FormatAttrInterface pFormat = config.getP();
     float gP = config.getPGlobalScale();
     auto laneBit = [&](int32_t mask) { return ult(idx(0), andi(lane, idx(mask))); };
-    SmallVector<Value> list;
+    SmallVector<Value> list(maxima);
+    assert((maxima.empty() || maxima.size() == blocks.size()) && "a maximum per block");
     for (const SmallVector<Value *> &vals : blocks) {
+      if (!maxima.empty())
+        break;
       Value amax = *vals.front(); // P~ >= 0: no |.|
       for (Value *v : ArrayRef<Value *>(vals).drop_front())
         amax = maxf(amax, *v);
@@ -980,10 +987,22 @@ protected:
   /// scale and frame (mNew) is recorded for the matched-recomputation check.
   /// With `scalesOut`, `pq` is left on the E2M1 grid and block i's scale is
   /// scalesOut[i] (aFromAcc with scale pairs packs the products).
+  ///
+  /// With `blockScoreMax` (softmaxTile's), a block's amax is P~ of its
+  /// largest score, taken after the lanes' reduce-scatter of the score
+  /// maxima: P~(s) = ex2(s - floor s) 2^max(floor s - m, -125) is
+  /// non-decreasing in s wherever it is above 2^-125, because
+  /// ex2.approx.ftz is non-decreasing on [0, 1) with values in [1, 2]
+  /// (scripts/probes/ex2-monotone.cu checks every float there on the GPU);
+  /// below, every P~ lies in [2^-125, 2^-124), one binade, where each P
+  /// format's block scale is the same (0 in NVFP4, 2^-127 in MXFP4). So
+  /// the scales and codes are the elementwise amax's, while the scale's
+  /// chain (shuffles, table) no longer waits for the tile's P~.
   void quantizeForwardP(SmallVector<Acc> &pq, Value j0, const Value rows[2],
                         const Value rowValid[2], Value qBase, Value N,
                         const Value mNew[2], const PDump &dump,
-                        SmallVector<Value> *scalesOut = nullptr) {
+                        SmallVector<Value> *scalesOut = nullptr,
+                        ArrayRef<Value> blockScoreMax = {}, bool finite = false) {
     int64_t bs = config.getP().getBlockSize();
     int64_t tilesPerBlock = bs / 8;
     int64_t blocksPerTile = static_cast<int64_t>(pq.size()) / tilesPerBlock;
@@ -1018,8 +1037,19 @@ protected:
     // quarter of them (reduce-scatter, all-gather). A 64-key tile has 8
     // blocks per thread (NVFP4) or 4 (MXFP4).
     assert(blocks.size() % 4 == 0 && "a quarter of the blocks per lane");
+    // After the reduce-scatter a lane holds blocks [start, start + share)
+    // with start = 4 b1 + 2 b2 (NVFP4, 8 blocks: rows 0, 1) or 2 b1 + b2
+    // (MXFP4, 4 blocks: row b2), b1 and b2 the lane's bits 1 and 2.
+    auto amaxFromScores = [&](SmallVector<Value> &share) {
+      for (size_t k = 0; k < share.size(); ++k) {
+        Value m = share.size() > 1 ? mNew[k % 2]
+                                   : sel(ult(idx(0), andi(lane, idx(2))), mNew[1], mNew[0]);
+        share[k] = pTilde(share[k], m, finite);
+      }
+    };
     quantizeBlocksShared(blocks, {1, 2}, dump ? PBlockRecorder(record) : PBlockRecorder(),
-                         /*combine=*/nullptr, scalesOut);
+                         blockScoreMax.empty() ? MaxCombiner() : MaxCombiner(amaxFromScores),
+                         scalesOut, blockScoreMax);
   }
 
   /// Packed FP4 operands (mode fp4): E2M1 codes two per byte along the block
@@ -1212,14 +1242,37 @@ protected:
   /// running (m0, m1, l0, l1) in `ml`, and P~ in the new frame, whose sum
   /// joins lNew (this lane's share).
   using KeyOf = llvm::function_ref<Value(int64_t nt, int64_t e)>;
+  /// With `blockScoreMax`, the tile max is taken over P blocks of
+  /// `blockKeys` keys first and their score maxima (block 2 blk + r: row r's
+  /// keys [blk, blk + 1) x blockKeys, quantizeForwardP's order) are handed
+  /// over: P~ is non-decreasing in s, so P~ of a block's largest score is
+  /// its amax (see quantizeForwardP).
   SmallVector<Acc> softmaxTile(SmallVector<Acc> &s, KeyOf keyOf, const Masking &mk,
                                const Value rows[2], bool masked, ValueRange ml,
-                               Value mNew[2], Value alpha[2], Value lNew[2]) {
+                               Value mNew[2], Value alpha[2], Value lNew[2],
+                               int64_t blockKeys = 0,
+                               SmallVector<Value> *blockScoreMax = nullptr) {
+    const int64_t nTiles = static_cast<int64_t>(s.size());
     Value tileMax[2] = {cf(-kInf), cf(-kInf)};
-    for (int64_t nt = 0; nt < static_cast<int64_t>(s.size()); ++nt)
+    for (int64_t nt = 0; nt < nTiles; ++nt)
       for (int64_t e = 0; e < 4; ++e) {
         s[nt][e] = score(mk, s[nt][e], rows[e / 2], keyOf(nt, e), masked);
-        tileMax[e / 2] = maxf(tileMax[e / 2], s[nt][e]);
+        if (!blockScoreMax)
+          tileMax[e / 2] = maxf(tileMax[e / 2], s[nt][e]);
+      }
+    // Block by block: blockKeys / 8 n-tiles of 8 keys each.
+    const int64_t tilesPerBlock = blockKeys / 8;
+    assert((!blockScoreMax || (tilesPerBlock > 0 && nTiles % tilesPerBlock == 0)) &&
+           "whole P blocks per tile");
+    for (int64_t blk = 0; blockScoreMax && blk < nTiles / tilesPerBlock; ++blk)
+      for (int64_t r = 0; r < 2; ++r) {
+        Value mx = s[blk * tilesPerBlock][2 * r];
+        for (int64_t nt = blk * tilesPerBlock; nt < (blk + 1) * tilesPerBlock; ++nt)
+          for (int64_t e = 2 * r; e < 2 * r + 2; ++e)
+            if (nt != blk * tilesPerBlock || e != 2 * r)
+              mx = maxf(mx, s[nt][e]);
+        blockScoreMax->push_back(mx);
+        tileMax[r] = maxf(tileMax[r], mx);
       }
     // Integer running max (exact alpha), then P~ in that frame.
     onlineSoftmaxStep(tileMax, ml, mNew, alpha, lNew);
