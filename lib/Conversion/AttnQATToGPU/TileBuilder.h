@@ -526,16 +526,15 @@ protected:
     FP4FormatAttrInterface pFormat = config.getP();
     float gP = config.getPGlobalScale();
     auto laneBit = [&](int32_t mask) { return ult(idx(0), andi(lane, idx(mask))); };
-    SmallVector<Value> list(maxima);
     assert((maxima.empty() || maxima.size() == blocks.size()) && "a maximum per block");
-    for (const SmallVector<Value *> &vals : blocks) {
-      if (!maxima.empty())
-        break;
-      Value amax = *vals.front(); // P~ >= 0: no |.|
-      for (Value *v : ArrayRef<Value *>(vals).drop_front())
-        amax = maxf(amax, *v);
-      list.push_back(amax);
-    }
+    SmallVector<Value> list(maxima);
+    if (maxima.empty())
+      for (const SmallVector<Value *> &vals : blocks) {
+        Value amax = *vals.front(); // P~ >= 0: no |.|
+        for (Value *v : ArrayRef<Value *>(vals).drop_front())
+          amax = maxf(amax, *v);
+        list.push_back(amax);
+      }
     // Reduce-scatter: at mask m the lane keeps the half of its list its bit
     // of m selects and hands the other half to lane ^ m.
     for (int32_t mask : offsets) {
@@ -991,13 +990,15 @@ protected:
   /// With `blockScoreMax` (softmaxTile's), a block's amax is P~ of its
   /// largest score, taken after the lanes' reduce-scatter of the score
   /// maxima: P~(s) = ex2(s - floor s) 2^max(floor s - m, -125) is
-  /// non-decreasing in s wherever it is above 2^-125, because
-  /// ex2.approx.ftz is non-decreasing on [0, 1) with values in [1, 2]
-  /// (scripts/probes/ex2-monotone.cu checks every float there on the GPU);
-  /// below, every P~ lies in [2^-125, 2^-124), one binade, where each P
-  /// format's block scale is the same (0 in NVFP4, 2^-127 in MXFP4). So
-  /// the scales and codes are the elementwise amax's, while the scale's
-  /// chain (shuffles, table) no longer waits for the tile's P~.
+  /// non-decreasing in s over the scores the clamp leaves alone, because
+  /// ex2.approx.ftz is non-decreasing on [0, 1) with values in [1, 2)
+  /// (scripts/probes/ex2-monotone.cu checks every float there on the GPU).
+  /// Clamped P~ lie in [2^-125, 2^-124): where the largest score's P~ is
+  /// below 2^-124 so is the whole block's, one binade, in which each P
+  /// format's block scale is the same (0 in NVFP4, 2^-127 in MXFP4);
+  /// above, it exceeds every clamped P~. So the scales and codes are the
+  /// elementwise amax's, while the scales' chain (shuffles, table) no
+  /// longer waits for the tile's P~.
   void quantizeForwardP(SmallVector<Acc> &pq, Value j0, const Value rows[2],
                         const Value rowValid[2], Value qBase, Value N,
                         const Value mNew[2], const PDump &dump,
