@@ -103,6 +103,8 @@
 // subnormals and keep f32: P^F rounded in P~'s own binade and saturated at
 // each block's 6 s (a register), with no quotient, no product and no
 // saturation at the immediate 6.
+// The block amax from the largest score here too, held behind the row's
+// sum of P~ (max with min(l, 0)).
 // PTX: .entry attention_fwd_wg_qat_pnvfp42_d128_bf16(
 // PTX-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
 // PTX-SAME: mul.rn.bf16x2
@@ -111,6 +113,13 @@
 // PTX-SAME: wgmma.commit_group.sync.aligned;
 // PTX-SAME: wgmma.wait_group.sync.aligned 1;
 // PTX-SAME: ex2.approx.ftz.f32
+// PTX-SAME: shfl.sync.bfly.b32 {{[^;]*}}, 2, 31, -1;
+// PTX-SAME: shfl.sync.bfly.b32 {{[^;]*}}, 2, 31, -1;
+// PTX-NOT: shfl.sync.idx
+// PTX-SAME: min.NaN.f32 {{[^;]*}}, 0f00000000;
+// PTX-NOT: shfl.sync.idx
+// PTX-SAME: ex2.approx.ftz.f32
+// PTX-SAME: shfl.sync.idx
 // PTX-SAME: wgmma.wait_group.sync.aligned 0;
 // PTX: .entry attention_fwd_wg_qat_pmxfp41_d128_bf16(
 // PTX-SAME: shfl.sync.idx.b32 {{[^;]*}}, 0, 31, -1;

@@ -999,11 +999,19 @@ protected:
   /// above, it exceeds every clamped P~. So the scales and codes are the
   /// elementwise amax's, while the scales' chain (shuffles, table) no
   /// longer waits for the tile's P~.
+  ///
+  /// With `rowSums` (the lane's l of rows 0 and 1 after this tile) the
+  /// amax is max(P~(max s), min(l, 0)), the same value (l >= 0; a NaN l is
+  /// a NaN row, whose outputs are NaN either way), but the scales' chain
+  /// then follows the tile's P~: in the pipelined forward ptxas otherwise
+  /// hoists it ahead of them and waits for P_{j-1} V_{j-1} early, to free
+  /// registers for them.
   void quantizeForwardP(SmallVector<Acc> &pq, Value j0, const Value rows[2],
                         const Value rowValid[2], Value qBase, Value N,
                         const Value mNew[2], const PDump &dump,
                         SmallVector<Value> *scalesOut = nullptr,
-                        ArrayRef<Value> blockScoreMax = {}, bool finite = false) {
+                        ArrayRef<Value> blockScoreMax = {}, bool finite = false,
+                        const Value *rowSums = nullptr) {
     int64_t bs = config.getP().getBlockSize();
     int64_t tilesPerBlock = bs / 8;
     int64_t blocksPerTile = static_cast<int64_t>(pq.size()) / tilesPerBlock;
@@ -1046,6 +1054,11 @@ protected:
         Value m = share.size() > 1 ? mNew[k % 2]
                                    : sel(ult(idx(0), andi(lane, idx(2))), mNew[1], mNew[0]);
         share[k] = pTilde(share[k], m, finite);
+        if (rowSums) {
+          Value l = share.size() > 1 ? rowSums[k % 2]
+                                     : sel(ult(idx(0), andi(lane, idx(2))), rowSums[1], rowSums[0]);
+          share[k] = maxf(share[k], arith::MinimumFOp::create(b, loc, l, cf(0)));
+        }
       }
     };
     quantizeBlocksShared(blocks, {1, 2}, dump ? PBlockRecorder(record) : PBlockRecorder(),

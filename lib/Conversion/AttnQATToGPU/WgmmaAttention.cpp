@@ -444,16 +444,18 @@ void WgmmaForwardBuilder::build() {
       // so they keep the f32 products.
       const bool gridTimesScales =
           quantized && !FP4Arith::scalesArePowersOfTwo(config.getP(), config.getPGlobalScale());
-      // With three consumers a P block's amax is P~ of its largest score
-      // (quantizeForwardP), so the scales' shuffles and table loads no
-      // longer wait for the tile's P~. H100, same run, three rounds, forward
-      // TFLOP/s (O bit-identical): qat MXFP4 at D = 64 204.3 -> 228.9,
-      // dropin D = 64 213.6 -> 219.0, dropin D = 128 at 16k keys 350.5 ->
-      // 356.5. Not in the pipelined qat D = 128 forward: there ptxas then
-      // waited for P_{j-1} V_{j-1} at instruction 236 of the step instead
-      // of 500 (its fragments' registers reused for the earlier codec), and
-      // it ran 4-7% slower.
-      const bool amaxFromScores = quantized && !split.pipelined;
+      // A P block's amax is P~ of its largest score (quantizeForwardP), so
+      // the scales' shuffles no longer wait for the tile's P~. H100, same
+      // run, three rounds, forward TFLOP/s (O bit-identical): qat MXFP4 at
+      // D = 64 204.3 -> 228.9, dropin D = 64 213.6 -> 219.0. The pipelined
+      // qat D = 128 forward ran 4-7% slower with it alone: ptxas hoisted
+      // the scales' chain ahead of the tile's P~ and waited for
+      // P_{j-1} V_{j-1} at instruction 236 of the step instead of 500 to
+      // free registers for them. Held behind the row sums there (the wait
+      // at 545), it ran +2.2% / +4.2% (causal) at 16k keys, +1.2% / -1.7%
+      // at 4k in NVFP4, +3.6% / +7.0% and +1.9% / +4.3% in MXFP4.
+      const bool amaxFromScores = quantized;
+      const bool afterRowSums = split.pipelined;
       auto pTile = [&](Value j, SmallVector<Value> sAcc, ValueRange ml, bool masked, Value mNew[2],
                        Value lNew[2], Value alpha[2]) {
         Value j0 = muli(j, idx(tc::kKeyTile));
@@ -479,7 +481,7 @@ void WgmmaForwardBuilder::build() {
         if (quantized)
           quantizeForwardP(pq, j0, rows, rowValid, fr.qBase, N, mNew, dump,
                            gridTimesScales ? &scalePairs : nullptr, blockScoreMax,
-                           /*finite=*/!masked && !mk.mask);
+                           /*finite=*/!masked && !mk.mask, afterRowSums ? lNew : nullptr);
         for (Value &s : scalePairs)
           s = pairBF16(s, s);
         return PTile{pq, pFrags, scalePairs};
