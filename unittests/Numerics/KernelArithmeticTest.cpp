@@ -39,7 +39,13 @@
 //  * MXFP4's P^F rounded in x's own binade (the addend 2^(max(e_x, e) +
 //    22), saturated at 6 s) equal to the quotient's rounding times the
 //    scale, for every E8M0 scale of a block of P~ and x normal or 0 below
-//    8 s, and 0 for every finite x under an unusable (NaN) scale.
+//    8 s, and 0 for every finite x under an unusable (NaN) scale;
+//  * a P block's amax as P~ of its largest score: the same block scale as
+//    the elementwise amax in NVFP4 (both P global scales) and MXFP4, for
+//    blocks near their frame, across the clamp at 2^-125 and wholly below
+//    it, with masked keys, given an exponential non-decreasing on [0, 1)
+//    with values in [1, 2) (the GPU's is probed by
+//    scripts/probes/ex2-monotone.cu).
 //
 //===----------------------------------------------------------------------===//
 
@@ -493,4 +499,64 @@ TEST(KernelArithmetic, E8M0ScaledRoundingIsQuotientRoundingTimesScale) {
       EXPECT_EQ(toBits(roundToScaledE2M1(x, NAN, fused)), 0u) << x;
 }
 
+TEST(KernelArithmetic, BlockAmaxIsPTildeOfTheLargestScore) {
+  // The quantized wgmma forwards take a P block's amax as P~ of its largest
+  // score (TileBuilder::quantizeForwardP). With an exponential that is
+  // non-decreasing on [0, 1) with values in [1, 2) (ex2.approx.ftz on the
+  // GPU, scripts/probes/ex2-monotone.cu; std::exp2 here, checked below),
+  // that gives every format's block scale the elementwise amax gives, also
+  // where the clamp at 2^-125 breaks the monotonicity: rows near their
+  // frame, blocks straddling the clamp, blocks wholly below it, masked
+  // (-inf, P~ = 0) keys.
+  for (uint32_t b = 0; b < 0x3F800000u; b += 97) {
+    float x = fromBits(b), y = std::exp2(x);
+    ASSERT_TRUE(y >= 1.0f && y < 2.0f && y >= std::exp2(fromBits(b == 0 ? 0 : b - 1))) << x;
+  }
+  auto pOf = [](float s, float m) { return std::isinf(s) ? 0.0f : pTilde(s, m); };
+  struct Case {
+    Format format;
+    float g;
+  };
+  const Case cases[] = {{Format::NVFP4, kTwoLevelPGlobalScale}, {Format::NVFP4, 1.0f},
+                        {Format::MXFP4, 1.0f}};
+  std::mt19937 gen(31);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  int64_t blocks = 0, differ = 0, straddling = 0, belowClamp = 0, nonzero = 0;
+  for (const Case &c : cases) {
+    const int n = blockSize(c.format);
+    for (int i = 0; i < 100000; ++i) {
+      float m = std::floor(100.0f * unit(gen)) - 50.0f;
+      // The block's distance below the frame: near it, around the clamp,
+      // wholly below it.
+      const float spans[] = {12.0f, 8.0f, 200.0f};
+      const float starts[] = {0.0f, 121.0f, 126.0f};
+      int kind = gen() % 3;
+      std::vector<float> s(n);
+      float amax = 0.0f, largest = -INFINITY;
+      bool above = false, clamped = false;
+      for (float &v : s) {
+        v = gen() % 16 == 0 ? -INFINITY : m - starts[kind] - spans[kind] * unit(gen);
+        amax = std::max(amax, pOf(v, m));
+        largest = std::max(largest, v);
+        if (!std::isinf(v))
+          (std::floor(v) - m >= -125 ? above : clamped) = true;
+      }
+      float fromScore = pOf(largest, m);
+      uint8_t want = blockScale(c.format, amax, c.g), got = blockScale(c.format, fromScore, c.g);
+      if (want != got)
+        ++differ;
+      ++blocks;
+      straddling += above && clamped;
+      belowClamp += clamped && !above;
+      nonzero += decodeScale(c.format, want) > 0.0f && amax < 0x1p-124f;
+    }
+  }
+  EXPECT_EQ(blocks, 300000);
+  EXPECT_EQ(differ, 0);
+  // Coverage: blocks across the clamp and wholly below it, and tiny blocks
+  // with a nonzero (MXFP4) scale, where the clamped values' order matters.
+  EXPECT_GT(straddling, 10000);
+  EXPECT_GT(belowClamp, 10000);
+  EXPECT_GT(nonzero, 5000);
+}
 } // namespace
