@@ -998,7 +998,8 @@ protected:
   /// format's block scale is the same (0 in NVFP4, 2^-127 in MXFP4);
   /// above, it exceeds every clamped P~. So the scales and codes are the
   /// elementwise amax's, while the scales' chain (shuffles, table) no
-  /// longer waits for the tile's P~.
+  /// longer waits for the tile's P~. `finite` as pTilde's (no -inf score
+  /// in the tile).
   ///
   /// With `rowSums` (the lane's l of rows 0 and 1 after this tile) the
   /// amax is max(P~(max s), min(l, 0)), the same value (l >= 0; a NaN l is
@@ -1050,15 +1051,14 @@ protected:
     // with start = 4 b1 + 2 b2 (NVFP4, 8 blocks: rows 0, 1) or 2 b1 + b2
     // (MXFP4, 4 blocks: row b2), b1 and b2 the lane's bits 1 and 2.
     auto amaxFromScores = [&](SmallVector<Value> &share) {
+      Value bit2 = share.size() > 1 ? Value() : ult(idx(0), andi(lane, idx(2)));
+      auto ofRow = [&](const Value perRow[2], size_t k) {
+        return bit2 ? sel(bit2, perRow[1], perRow[0]) : perRow[k % 2];
+      };
       for (size_t k = 0; k < share.size(); ++k) {
-        Value m = share.size() > 1 ? mNew[k % 2]
-                                   : sel(ult(idx(0), andi(lane, idx(2))), mNew[1], mNew[0]);
-        share[k] = pTilde(share[k], m, finite);
-        if (rowSums) {
-          Value l = share.size() > 1 ? rowSums[k % 2]
-                                     : sel(ult(idx(0), andi(lane, idx(2))), rowSums[1], rowSums[0]);
-          share[k] = maxf(share[k], arith::MinimumFOp::create(b, loc, l, cf(0)));
-        }
+        share[k] = pTilde(share[k], ofRow(mNew, k), finite);
+        if (rowSums)
+          share[k] = maxf(share[k], arith::MinimumFOp::create(b, loc, ofRow(rowSums, k), cf(0)));
       }
     };
     quantizeBlocksShared(blocks, {1, 2}, dump ? PBlockRecorder(record) : PBlockRecorder(),
@@ -1280,11 +1280,10 @@ protected:
            "whole P blocks per tile");
     for (int64_t blk = 0; blockScoreMax && blk < nTiles / tilesPerBlock; ++blk)
       for (int64_t r = 0; r < 2; ++r) {
-        Value mx = s[blk * tilesPerBlock][2 * r];
+        Value mx;
         for (int64_t nt = blk * tilesPerBlock; nt < (blk + 1) * tilesPerBlock; ++nt)
           for (int64_t e = 2 * r; e < 2 * r + 2; ++e)
-            if (nt != blk * tilesPerBlock || e != 2 * r)
-              mx = maxf(mx, s[nt][e]);
+            mx = mx ? maxf(mx, s[nt][e]) : s[nt][e];
         blockScoreMax->push_back(mx);
         tileMax[r] = maxf(tileMax[r], mx);
       }

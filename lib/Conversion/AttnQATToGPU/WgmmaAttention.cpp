@@ -444,7 +444,8 @@ void WgmmaForwardBuilder::build() {
       // so they keep the f32 products.
       const bool gridTimesScales =
           quantized && !FP4Arith::scalesArePowersOfTwo(config.getP(), config.getPGlobalScale());
-      // A P block's amax is P~ of its largest score (quantizeForwardP), so
+      // A P block's amax is P~ of its largest score (softmaxTile's block
+      // maxima, quantizeForwardP), so
       // the scales' shuffles no longer wait for the tile's P~. H100, same
       // run, three rounds, forward TFLOP/s (O bit-identical): qat MXFP4 at
       // D = 64 204.3 -> 228.9, dropin D = 64 213.6 -> 219.0. The pipelined
@@ -454,8 +455,6 @@ void WgmmaForwardBuilder::build() {
       // free registers for them. Held behind the row sums there (the wait
       // at 545), it ran +2.2% / +4.2% (causal) at 16k keys, +1.2% / -1.7%
       // at 4k in NVFP4, +3.6% / +7.0% and +1.9% / +4.3% in MXFP4.
-      const bool amaxFromScores = quantized;
-      const bool afterRowSums = split.pipelined;
       auto pTile = [&](Value j, SmallVector<Value> sAcc, ValueRange ml, bool masked, Value mNew[2],
                        Value lNew[2], Value alpha[2]) {
         Value j0 = muli(j, idx(tc::kKeyTile));
@@ -467,8 +466,7 @@ void WgmmaForwardBuilder::build() {
               return addi(j0, addi(idx(nt * 8 + e % 2), muli(t, idx(2))));
             },
             mk, rows, masked, ml, mNew, alpha, lNew,
-            amaxFromScores ? config.getP().getBlockSize() : 0,
-            amaxFromScores ? &blockScoreMax : nullptr);
+            quantized ? config.getP().getBlockSize() : 0, quantized ? &blockScoreMax : nullptr);
         // O' multiplies P~'s BF16 A fragments packed before P is quantized,
         // so the f32 P~ is not held through the quantization next to P^F
         // (H200, qat D = 128 at 16k keys: 209 -> 215 TFLOP/s, spills 16 -> 8
@@ -481,7 +479,8 @@ void WgmmaForwardBuilder::build() {
         if (quantized)
           quantizeForwardP(pq, j0, rows, rowValid, fr.qBase, N, mNew, dump,
                            gridTimesScales ? &scalePairs : nullptr, blockScoreMax,
-                           /*finite=*/!masked && !mk.mask, afterRowSums ? lNew : nullptr);
+                           /*finite=*/!masked && !mk.mask,
+                           /*rowSums=*/split.pipelined ? lNew : nullptr);
         for (Value &s : scalePairs)
           s = pairBF16(s, s);
         return PTile{pq, pFrags, scalePairs};
