@@ -553,7 +553,8 @@ attnqatStatus attnqatJitEngineInvoke(attnqatJitEngine engine,
   // Call.
   std::vector<uint8_t> storage(std::max<size_t>(entry->resultsSize, 16) + 16);
   void *resultStorage = storage.data(); // std::vector: aligned for int64_t
-  exe->invokePacked(*entry, argPointers, resultStorage);
+  if (llvm::Error error = exe->invokePacked(*entry, argPointers, resultStorage))
+    return fail(std::move(error));
 
   // Results: scalars and copies first, then hand-overs, then free what was
   // not handed over.

@@ -32,6 +32,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <csetjmp>
 #include <mutex>
 #include <set>
 
@@ -365,6 +366,49 @@ static void stripAttnQATAttributes(func::FuncOp f) {
 // Runtime symbols
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// Where attnqat_shape_error unwinds to: the innermost guarded call of this
+/// thread (callGuarded), and the message it leaves there.
+thread_local std::jmp_buf *shapeErrorTarget = nullptr;
+thread_local std::string shapeErrorMessage;
+} // namespace
+
+/// The runtime check the CPU lowering emits where dynamic extents of an op's
+/// operands disagree (convert-attnqat-to-loops, ShapeChecks): records the
+/// message with the two extents ("%0", "%1") and unwinds to the guarded
+/// call, skipping the rest of the function (its buffers leak). The lowered
+/// code holds no C++ objects, and this frame holds none live at the jump.
+extern "C" void attnqatShapeError(const char *what, int64_t actual, int64_t expected) {
+  {
+    std::string message(what);
+    for (auto [token, value] : {std::pair<const char *, int64_t>{"%0", actual}, {"%1", expected}})
+      for (size_t at; (at = message.find(token)) != std::string::npos;)
+        message.replace(at, 2, std::to_string(value));
+    shapeErrorMessage = std::move(message);
+  }
+  if (shapeErrorTarget)
+    std::longjmp(*shapeErrorTarget, 1);
+  // Only guarded calls run lowered code; never reached.
+  llvm::errs() << "error: " << shapeErrorMessage << "\n";
+  std::_Exit(1);
+}
+
+/// Calls `wrapper` on `packed`; false when a shape check failed (the message
+/// in shapeErrorMessage). No object with a destructor lives in this frame
+/// across the setjmp.
+static bool callGuarded(void (*wrapper)(void **), void **packed) {
+  std::jmp_buf target;
+  std::jmp_buf *outer = shapeErrorTarget;
+  if (setjmp(target) != 0) {
+    shapeErrorTarget = outer;
+    return false;
+  }
+  shapeErrorTarget = &target;
+  wrapper(packed);
+  shapeErrorTarget = outer;
+  return true;
+}
+
 /// Symbols the lowered code may call that the process does not export.
 /// Debian's libmlir_c_runner_utils.so links libMLIR.so, which must not share
 /// a process with the static MLIR libraries, so we provide `memrefCopy`.
@@ -373,6 +417,9 @@ static void registerRuntimeSymbols(ExecutionEngine &engine) {
     llvm::orc::SymbolMap map;
     map[interner("memrefCopy")] = {
         llvm::orc::ExecutorAddr::fromPtr(&attnqatMemrefCopy),
+        llvm::JITSymbolFlags::Exported};
+    map[interner("attnqat_shape_error")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&attnqatShapeError),
         llvm::JITSymbolFlags::Exported};
     return map;
   });
@@ -581,9 +628,9 @@ JITExecutable::compileSource(StringRef source, ArrayRef<std::string> entries,
   return compile(*module, entries, options);
 }
 
-void JITExecutable::invokePacked(const JITEntry &entry,
-                                 ArrayRef<void *> arguments,
-                                 void *results) const {
+Error JITExecutable::invokePacked(const JITEntry &entry,
+                                  ArrayRef<void *> arguments,
+                                  void *results) const {
   size_t index = &entry - entries.data();
   assert(index < entries.size() && "entry of another executable");
   // Memref arguments are passed to _mlir_ciface_ as pointers to descriptors:
@@ -598,7 +645,9 @@ void JITExecutable::invokePacked(const JITEntry &entry,
                                   : descriptors[i]);
   if (!entry.resultsByPointer && !entry.results.empty())
     packed.push_back(results);
-  wrappers[index](packed.data());
+  if (!callGuarded(wrappers[index], packed.data()))
+    return makeJITError(JITErrorCode::InvalidArgument, shapeErrorMessage);
+  return Error::success();
 }
 
 Error JITExecutable::invoke(StringRef name, ArrayRef<void *> arguments,
@@ -625,8 +674,7 @@ Error JITExecutable::invoke(StringRef name, ArrayRef<void *> arguments,
     return makeJITError(JITErrorCode::InvalidArgument,
                         "@" + name + " has results but the results pointer "
                                      "is null");
-  invokePacked(*entry, arguments, results);
-  return Error::success();
+  return invokePacked(*entry, arguments, results);
 }
 
 void JITExecutable::freeResults(const JITEntry &entry, void *results) {

@@ -1332,7 +1332,8 @@ Error Runner::run() {
   for (unsigned rep = 0; rep < repeat; ++rep) {
     std::fill(resultStorage.begin(), resultStorage.end(), 0);
     auto tRun = Clock::now();
-    (*executable)->invokePacked(abi, argPointers, resultStorage.data());
+    if (Error error = (*executable)->invokePacked(abi, argPointers, resultStorage.data()))
+      return error;
     runMs.push_back(msSince(tRun));
     if (rep + 1 < repeat)
       JITExecutable::freeResults(abi, resultStorage.data());

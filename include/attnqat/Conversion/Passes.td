@@ -20,6 +20,14 @@ def ConvertAttnQATToLoops : Pass<"convert-attnqat-to-loops"> {
     stays in the function as buffers; `attnqat.attention_backward` must be in
     the same function as its forward (a state passed across functions is
     reported as an error).
+
+    Dynamic extents of different operands that must agree (batch, query
+    rows, keys, mask, key lengths, FP4 scales, the output gradient) are
+    compared where the op runs: a mismatch calls
+    `attnqat_shape_error(const char *message, int64_t actual, int64_t expected)`,
+    which must not return. The JIT provides it (the call then fails with the
+    message, e.g. `attnqat.attention: the value has 16 keys, the key 15`);
+    code compiled ahead of time links its own. Static extents need no check.
   }];
   let options = [
     Option<"keyTile", "key-tile", "int64_t", /*default=*/"64",
@@ -30,6 +38,8 @@ def ConvertAttnQATToLoops : Pass<"convert-attnqat-to-loops"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::LLVM::LLVMDialect",
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",

@@ -219,9 +219,13 @@ public:
   /// memref descriptor of argument i, or at its value for a scalar;
   /// `results` points at `entry.resultsSize` bytes (aligned to
   /// `resultsAlign`) that receive the results. Every returned buffer
-  /// belongs to the caller: release them with freeResults. No checking.
-  void invokePacked(const JITEntry &entry, llvm::ArrayRef<void *> arguments,
-                    void *results) const;
+  /// belongs to the caller: release them with freeResults. No checking of
+  /// the arguments here; the lowered code checks that the dynamic extents of
+  /// each attnqat op's operands agree, and a mismatch comes back as an
+  /// InvalidArgument error (the results are then not written, and buffers
+  /// the call allocated before it are lost).
+  llvm::Error invokePacked(const JITEntry &entry, llvm::ArrayRef<void *> arguments,
+                           void *results) const;
 
   /// invokePacked after checking that `entry` exists and the arity.
   llvm::Error invoke(llvm::StringRef entry, llvm::ArrayRef<void *> arguments,

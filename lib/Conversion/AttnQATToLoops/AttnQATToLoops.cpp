@@ -15,10 +15,13 @@
 #include "attnqat/Dialect/AttnQAT/IR/AttnQAT.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
 
 #include <cmath>
 #include <limits>
@@ -45,6 +48,80 @@ struct SavedState {
 };
 
 
+
+//===----------------------------------------------------------------------===//
+// Runtime shape checks
+//===----------------------------------------------------------------------===//
+
+/// Extents the verifier cannot compare (dynamic dims of different operands)
+/// are compared where the op runs: a mismatch calls
+/// `attnqat_shape_error(message, actual, expected)` (i64 extents), which must
+/// not return. The JIT's version unwinds to the call's invoke, which returns
+/// the message as an error (lib/JIT); code compiled ahead of time links its
+/// own. Reading past a shorter operand would otherwise crash or give a wrong
+/// answer. Comparisons of static extents fold away.
+class ShapeChecks {
+public:
+  static constexpr llvm::StringLiteral kErrorFunction = "attnqat_shape_error";
+
+  ShapeChecks(Emitter &e, Operation *op) : e(e), op(op) {}
+
+  /// Fails unless actual == expected. In `what`, "%0" stands for `actual`
+  /// and "%1" for `expected`.
+  void equal(Value actual, Value expected, StringRef what) {
+    failIf(e.b.createOrFold<arith::CmpIOp>(e.loc, arith::CmpIPredicate::ne, actual, expected),
+           actual, expected, what);
+  }
+  /// dim `d` of `buf` against `expected`, where either is dynamic.
+  void dimEqual(Value buf, int64_t d, Value expected, StringRef what) {
+    equal(e.dim(buf, d), expected, what);
+  }
+  void failIf(Value bad, Value actual, Value expected, StringRef what) {
+    if (std::optional<int64_t> c = getConstantIntValue(bad); c && *c == 0)
+      return;
+    auto module = op->getParentOfType<ModuleOp>();
+    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+    MLIRContext *ctx = module.getContext();
+    auto ptr = LLVM::LLVMPointerType::get(ctx);
+    auto i64 = IntegerType::get(ctx, 64);
+    auto fn = module.lookupSymbol<func::FuncOp>(kErrorFunction);
+    if (!fn) {
+      fn = func::FuncOp::create(mb, e.loc, kErrorFunction,
+                                FunctionType::get(ctx, {ptr, i64, i64}, {}));
+      fn.setPrivate();
+    }
+    std::string text = (op->getName().getStringRef() + ": " + what).str();
+    text.push_back('\0');
+    SymbolTable symbols(module);
+    std::string name;
+    for (int n = 0; name.empty() || symbols.lookup(name); ++n)
+      name = "attnqat_shape_message_" + std::to_string(n);
+    auto global = LLVM::GlobalOp::create(
+        mb, e.loc, LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), text.size()),
+        /*isConstant=*/true, LLVM::Linkage::Internal, name, e.b.getStringAttr(text));
+    scf::IfOp check = scf::IfOp::create(e.b, e.loc, bad, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(e.b);
+    e.b.setInsertionPointToStart(&check.getThenRegion().front());
+    auto asI64 = [&](Value x) {
+      return arith::IndexCastOp::create(e.b, e.loc, i64, x).getResult();
+    };
+    Value message = LLVM::AddressOfOp::create(e.b, e.loc, global);
+    func::CallOp::create(e.b, e.loc, fn, ValueRange{message, asI64(actual), asI64(expected)});
+  }
+
+private:
+  Emitter &e;
+  Operation *op;
+};
+
+/// The extents of an FP4 operand's scales: `sizes` with the block axis in
+/// blocks.
+static SmallVector<Value> blockedSizes(Emitter &e, ArrayRef<Value> sizes, int64_t axis,
+                                       int64_t blockSize) {
+  SmallVector<Value> out(sizes);
+  out[axis] = e.div(e.add(sizes[axis], e.idx(blockSize - 1)), e.idx(blockSize));
+  return out;
+}
 
 //===----------------------------------------------------------------------===//
 // quantize / dequantize / fake_quant
@@ -94,6 +171,11 @@ static void lowerDequantize(DequantizeOp op) {
   Value codes = e.toBuffer(op.getCodes());
   Value scales = e.toBuffer(op.getScales());
   SmallVector<Value> sz = e.sizes(codes);
+  ShapeChecks checks(e, op);
+  for (auto [d, extent] : llvm::enumerate(blockedSizes(e, sz, axis, bs)))
+    checks.dimEqual(scales, d, extent,
+                    "dimension " + std::to_string(d) +
+                        " of the scales is %0, the codes need %1");
   Value out = e.alloc(sz, op.getType().getElementType());
   e.nest(sz, [&](ArrayRef<Value> ivs) {
     SmallVector<Value> at(ivs);
@@ -129,6 +211,41 @@ static void lowerFakeQuant(FakeQuantOp op) {
 //===----------------------------------------------------------------------===//
 
 
+/// The dynamic extents the forward's operands must share with Q ([B, Hq, M,
+/// D]) and K ([B, Hkv, N, D]); heads and D are static (the verifier).
+static void checkAttentionShapes(AttentionEmitter &e, AttentionOp op, Value q, Value k,
+                                 Value v) {
+  ShapeChecks checks(e, op);
+  checks.dimEqual(k, 0, e.B, "the key's batch is %0, the query's %1");
+  checks.dimEqual(v, 0, e.B, "the value's batch is %0, the query's %1");
+  checks.dimEqual(v, 2, e.N, "the value has %0 keys, the key %1");
+  if (e.mask) {
+    auto shape = cast<MemRefType>(e.mask.getType()).getShape();
+    if (shape[0] != 1)
+      checks.dimEqual(e.mask, 0, e.B, "the mask's batch is %0, the query's %1");
+    checks.dimEqual(e.mask, 2, e.M, "the mask has %0 rows, the query %1");
+    checks.dimEqual(e.mask, 3, e.N, "the mask has %0 columns, the key %1 keys");
+  }
+  if (e.keyLengths)
+    checks.dimEqual(e.keyLengths, 0, e.B, "key_lengths has %0 entries, the batch is %1");
+  if (op.getConfig().getMode() != Mode::FP4)
+    return;
+  ConfigAttr config = op.getConfig();
+  auto scalesOf = [&](Value codes, Value scalesTensor, int64_t axis,
+                      FP4FormatAttrInterface format, StringRef name) {
+    Value scales = e.toBuffer(scalesTensor);
+    for (auto [d, extent] :
+         llvm::enumerate(blockedSizes(e, e.sizes(codes), axis, format.getBlockSize())))
+      checks.dimEqual(scales, d, extent,
+                      ("dimension " + std::to_string(d) + " of the " + name +
+                       " scales is %0, its codes need %1")
+                          .str());
+  };
+  scalesOf(q, op.getQueryScales(), 3, config.getQ(), "query");
+  scalesOf(k, op.getKeyScales(), 3, config.getK(), "key");
+  scalesOf(v, op.getValueScales(), 2, config.getV(), "value");
+}
+
 static LogicalResult lowerAttention(AttentionOp op, int64_t keyTile,
                                     int64_t queryTile,
                                     DenseMap<Value, SavedState> &states) {
@@ -147,6 +264,7 @@ static LogicalResult lowerAttention(AttentionOp op, int64_t keyTile,
   if (op.getKeyLengths())
     e.keyLengths = e.toBuffer(op.getKeyLengths());
   e.setShapes(q, k);
+  checkAttentionShapes(e, op, q, k, v);
 
   // Q^F, K^F (blocked along D) and V^F (blocked along keys).
   if (mode == Mode::FP4) {
@@ -219,6 +337,9 @@ static LogicalResult lowerAttentionBackward(AttentionBackwardOp op,
   e.setShapes(st.qf, st.kf);
 
   Value dO = e.toBuffer(op.getGradOutput());
+  ShapeChecks checks(e, op);
+  checks.dimEqual(dO, 0, e.B, "the output gradient's batch is %0, the query's %1");
+  checks.dimEqual(dO, 2, e.M, "the output gradient has %0 rows, the query %1");
   Value dq = e.alloc(e.sizes(st.qf)); // backwardRow zeroes its row
   Value dk = e.allocZero(e.sizes(st.kf));
   Value dv = e.allocZero(e.sizes(st.vf));

@@ -160,6 +160,15 @@ func.func @attention_dynamic_heads(%q: tensor<1x?x16x64xf32>) {
 
 // -----
 
+// Zero key/value heads: an error, not a division by zero.
+func.func @attention_no_key_heads(%q: tensor<1x4x16x64xf32>, %k: tensor<1x0x16x64xf32>) {
+  // expected-error @+1 {{key/value heads must be at least 1, got 0}}
+  %o, %l = attnqat.attention %q, %k, %k {config = #attnqat.config<mode = none>} : tensor<1x4x16x64xf32>, tensor<1x0x16x64xf32>, tensor<1x0x16x64xf32> -> tensor<1x4x16x64xf32>, tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
 func.func @attention_gqa(%q: tensor<1x8x16x64xf32>, %k: tensor<1x3x16x64xf32>) {
   // expected-error @+1 {{query heads (8) must be a multiple of key/value heads (3)}}
   %o, %l = attnqat.attention %q, %k, %k {config = #attnqat.config<mode = none>} : tensor<1x8x16x64xf32>, tensor<1x3x16x64xf32>, tensor<1x3x16x64xf32> -> tensor<1x8x16x64xf32>, tensor<1x8x16xf32>

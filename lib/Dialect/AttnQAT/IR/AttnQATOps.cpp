@@ -215,6 +215,8 @@ LogicalResult AttentionOp::verify() {
                          << " does not match key head dim " << k[3];
   if (ShapedType::isDynamic(q[1]) || ShapedType::isDynamic(k[1]))
     return emitOpError() << "head counts must be static";
+  if (k[1] < 1)
+    return emitOpError() << "key/value heads must be at least 1, got " << k[1];
   if (q[1] % k[1] != 0)
     return emitOpError() << "query heads (" << q[1]
                          << ") must be a multiple of key/value heads (" << k[1]
