@@ -63,6 +63,7 @@ struct SavedState {
 class ShapeChecks {
 public:
   static constexpr llvm::StringLiteral kErrorFunction = "attnqat_shape_error";
+  static constexpr llvm::StringLiteral kMessagePrefix = "attnqat_shape_message";
 
   ShapeChecks(Emitter &e, Operation *op) : e(e), op(op) {}
 
@@ -92,13 +93,19 @@ public:
     }
     std::string text = (op->getName().getStringRef() + ": " + what).str();
     text.push_back('\0');
-    SymbolTable symbols(module);
-    std::string name;
-    for (int n = 0; name.empty() || symbols.lookup(name); ++n)
-      name = "attnqat_shape_message_" + std::to_string(n);
-    auto global = LLVM::GlobalOp::create(
-        mb, e.loc, LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), text.size()),
-        /*isConstant=*/true, LLVM::Linkage::Internal, name, e.b.getStringAttr(text));
+    // One global per distinct message; the symbol table renames on collision.
+    StringAttr value = e.b.getStringAttr(text);
+    LLVM::GlobalOp global;
+    for (auto g : module.getOps<LLVM::GlobalOp>())
+      if (g.getSymName().starts_with(kMessagePrefix) && g.getValueAttr() == value)
+        global = g;
+    if (!global) {
+      OpBuilder detached(ctx);
+      global = LLVM::GlobalOp::create(
+          detached, e.loc, LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), text.size()),
+          /*isConstant=*/true, LLVM::Linkage::Internal, kMessagePrefix, value);
+      SymbolTable(module).insert(global, module.getBody()->begin());
+    }
     scf::IfOp check = scf::IfOp::create(e.b, e.loc, bad, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(e.b);
     e.b.setInsertionPointToStart(&check.getThenRegion().front());
@@ -135,8 +142,7 @@ static void lowerQuantize(QuantizeOp op) {
   int64_t axis = op.getAxis(), bs = format.getBlockSize();
   Value x = e.toBuffer(op.getInput());
   SmallVector<Value> sz = e.sizes(x);
-  SmallVector<Value> scaleSz(sz);
-  scaleSz[axis] = e.div(e.add(sz[axis], e.idx(bs - 1)), e.idx(bs));
+  SmallVector<Value> scaleSz = blockedSizes(e, sz, axis, bs);
   Value codes = e.alloc(sz, op.getCodes().getType().getElementType());
   Value scales = e.alloc(scaleSz, op.getScales().getType().getElementType());
   e.nest(dropAxis(sz, axis), [&](ArrayRef<Value> ivs) {
@@ -213,8 +219,9 @@ static void lowerFakeQuant(FakeQuantOp op) {
 
 /// The dynamic extents the forward's operands must share with Q ([B, Hq, M,
 /// D]) and K ([B, Hkv, N, D]); heads and D are static (the verifier).
+/// `scales` are Q's, K's and V's scale buffers in mode fp4 (else empty).
 static void checkAttentionShapes(AttentionEmitter &e, AttentionOp op, Value q, Value k,
-                                 Value v) {
+                                 Value v, ArrayRef<Value> scales) {
   ShapeChecks checks(e, op);
   checks.dimEqual(k, 0, e.B, "the key's batch is %0, the query's %1");
   checks.dimEqual(v, 0, e.B, "the value's batch is %0, the query's %1");
@@ -223,27 +230,28 @@ static void checkAttentionShapes(AttentionEmitter &e, AttentionOp op, Value q, V
     auto shape = cast<MemRefType>(e.mask.getType()).getShape();
     if (shape[0] != 1)
       checks.dimEqual(e.mask, 0, e.B, "the mask's batch is %0, the query's %1");
+    if (shape[1] != 1)
+      checks.dimEqual(e.mask, 1, e.Hq, "the mask has %0 heads, the query %1");
     checks.dimEqual(e.mask, 2, e.M, "the mask has %0 rows, the query %1");
     checks.dimEqual(e.mask, 3, e.N, "the mask has %0 columns, the key %1 keys");
   }
   if (e.keyLengths)
     checks.dimEqual(e.keyLengths, 0, e.B, "key_lengths has %0 entries, the batch is %1");
-  if (op.getConfig().getMode() != Mode::FP4)
+  if (scales.empty())
     return;
   ConfigAttr config = op.getConfig();
-  auto scalesOf = [&](Value codes, Value scalesTensor, int64_t axis,
-                      FP4FormatAttrInterface format, StringRef name) {
-    Value scales = e.toBuffer(scalesTensor);
+  auto scalesOf = [&](Value codes, Value scaleBuf, int64_t axis, FP4FormatAttrInterface format,
+                      StringRef name) {
     for (auto [d, extent] :
          llvm::enumerate(blockedSizes(e, e.sizes(codes), axis, format.getBlockSize())))
-      checks.dimEqual(scales, d, extent,
+      checks.dimEqual(scaleBuf, d, extent,
                       ("dimension " + std::to_string(d) + " of the " + name +
                        " scales is %0, its codes need %1")
                           .str());
   };
-  scalesOf(q, op.getQueryScales(), 3, config.getQ(), "query");
-  scalesOf(k, op.getKeyScales(), 3, config.getK(), "key");
-  scalesOf(v, op.getValueScales(), 2, config.getV(), "value");
+  scalesOf(q, scales[0], 3, config.getQ(), "query");
+  scalesOf(k, scales[1], 3, config.getK(), "key");
+  scalesOf(v, scales[2], 2, config.getV(), "value");
 }
 
 static LogicalResult lowerAttention(AttentionOp op, int64_t keyTile,
@@ -264,13 +272,17 @@ static LogicalResult lowerAttention(AttentionOp op, int64_t keyTile,
   if (op.getKeyLengths())
     e.keyLengths = e.toBuffer(op.getKeyLengths());
   e.setShapes(q, k);
-  checkAttentionShapes(e, op, q, k, v);
+  SmallVector<Value> scales;
+  if (mode == Mode::FP4)
+    scales = {e.toBuffer(op.getQueryScales()), e.toBuffer(op.getKeyScales()),
+              e.toBuffer(op.getValueScales())};
+  checkAttentionShapes(e, op, q, k, v, scales);
 
   // Q^F, K^F (blocked along D) and V^F (blocked along keys).
   if (mode == Mode::FP4) {
-    e.qf = e.decode(q, e.toBuffer(op.getQueryScales()), config.getQ(), 3);
-    e.kf = e.decode(k, e.toBuffer(op.getKeyScales()), config.getK(), 3);
-    e.vf = e.decode(v, e.toBuffer(op.getValueScales()), config.getV(), 2);
+    e.qf = e.decode(q, scales[0], config.getQ(), 3);
+    e.kf = e.decode(k, scales[1], config.getK(), 3);
+    e.vf = e.decode(v, scales[2], config.getV(), 2);
   } else {
     e.qf = e.prepare(q, config.getQ(), 3);
     e.kf = e.prepare(k, config.getK(), 3);
