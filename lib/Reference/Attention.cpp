@@ -375,8 +375,10 @@ Status reference::backward(const Problem &p, const Config &c,
       for (int64_t i = 0; i < p.M; ++i) {
         const int64_t r = (b * p.Hq + h) * p.M + i;
         const double m = fwd.m[r], l = fwd.l[r];
-        if (scoreRow(p, scale, ops, b, h, i, s.data()) == 0 || !(l > 0.0))
-          continue; // fully masked row: all gradients 0
+        // A fully masked row (l = 0) has all gradients 0; a NaN row (a NaN
+        // input: its m and l are NaN) goes on and makes them NaN.
+        if (scoreRow(p, scale, ops, b, h, i, s.data()) == 0 || l == 0.0)
+          continue;
         const float *dOi = dO + r * D;
         const float *qi = ops.q.data() + r * D;
         // P (unquantized, normalized) and P^F (what multiplies dO for dV).

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -41,6 +42,10 @@ struct Case {
   const char *backward = nullptr; // the backward kernel to run after it
   ref::Mode backwardMode = ref::Mode::QAT;
   bool tensorCores = false; // a tensor-core kernel (third artifact)
+  // > 0: a NaN in Q's first column on every query row r with r % nanRowEvery
+  // == 3 (r over B x Hq x M): those rows' O, O', LSE (and what the backward
+  // derives from them) must be NaN like the reference's, the others exact.
+  int nanRowEvery = 0;
 };
 
 attnqat_rt_module *backwardModule = nullptr, *tensorCoreModule = nullptr;
@@ -79,7 +84,10 @@ Compare compare(const std::vector<float> &got, const std::vector<double> &want,
     bool off = false;
     for (int64_t j = 0; j < rowLength; ++j) {
       size_t i = r * rowLength + j;
-      double d = (got[i] == want[i]) ? 0.0 : std::fabs(got[i] - want[i]);
+      // NaN where the reference has NaN is agreement (non-finite inputs).
+      double d = (got[i] == want[i] || (std::isnan(got[i]) && std::isnan(want[i])))
+                     ? 0.0
+                     : std::fabs(got[i] - want[i]);
       if (std::isnan(d))
         d = INFINITY;
       c.maxAbs = std::max(c.maxAbs, d);
@@ -118,6 +126,9 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
     for (auto *t : {&q, &k, &v})
       for (float &x : *t)
         x = num::bf16ToFloat(num::floatToBF16(x));
+  int64_t nanRows = 0;
+  for (int64_t r = 3; c.nanRowEvery > 0 && r < rows; r += c.nanRowEvery, ++nanRows)
+    q[r * c.D] = std::numeric_limits<float>::quiet_NaN();
   // Mode fp4 takes codes and scales: quantize the originals (their decode is
   // the fake quantization below).
   bool packed = c.mode == ref::Mode::FP4;
@@ -281,6 +292,20 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
   // allowed in at most 0.1% of the rows, never in the unquantized O'/LSE.
   bool ok = co.rowsOff <= std::max<int64_t>(rows / 1000, 0) && cl.rowsOff == 0 &&
             cp.rowsOff == 0 && co.maxAbs < 0.1 * std::max(co.refMax, 1.0);
+  if (c.nanRowEvery > 0) {
+    // Exactly the rows with a NaN input come out NaN (all of O and the LSE).
+    int64_t nanOut = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      bool all = std::isnan(lse[r]);
+      for (int64_t j = 0; j < c.D; ++j)
+        all = all && std::isnan(o[r * c.D + j]);
+      nanOut += all;
+    }
+    std::printf("  %s: %lld of %lld rows NaN, %lld with a NaN input\n",
+                nanOut == nanRows ? "ok" : "FAIL", (long long)nanOut, (long long)rows,
+                (long long)nanRows);
+    ok = ok && nanOut == nanRows;
+  }
   std::printf("%s: %s B=%lld Hq=%lld Hkv=%lld M=%lld N=%lld D=%lld: O max_abs=%.3g "
               "(max|ref| %.3g, %lld of %lld rows beyond %.0e), O' max_abs=%.3g, "
               "LSE max_abs=%.3g, %.2f ms incl. launch\n",
@@ -652,6 +677,10 @@ int main(int argc, char **argv) {
     c.tensorCores = true;
     return c;
   };
+  auto nanRows = [](Case c) {
+    c.nanRowEvery = 37;
+    return c;
+  };
   auto f32Out = [](Case c) {
     c.bf16 = false;
     return c;
@@ -747,6 +776,15 @@ int main(int argc, char **argv) {
          "attention_bwd_wg_qat_pnvfp42_causal_mask11f32_lens_d64_bf16", Mode::QAT),
       tc("attention_fwd_wg_qat_pnvfp42_causal_d128_bf16", Mode::QAT, NV, true, true, 1, 2, 1, 2048, 2048, 128, 0, 0,
          "attention_bwd_wg_qat_pnvfp42_causal_d128_bf16", Mode::QAT),
+      // Non-finite inputs: a NaN in some query rows makes exactly those
+      // rows NaN (O, O', LSE), in the pipelined qat forwards of both
+      // formats, mode none, drop-in and the mma.sync forward.
+      nanRows(tc("attention_fwd_wg_qat_pnvfp42_causal_d128_bf16", Mode::QAT, NV, true, true, 2, 4, 2, 130, 130, 128)),
+      nanRows(tc("attention_fwd_wg_qat_pnvfp42_d128_bf16", Mode::QAT, NV, true, false, 1, 4, 2, 200, 1000, 128)),
+      nanRows(tc("attention_fwd_wg_qat_pmxfp41_d128_bf16", Mode::QAT, MX, false, false, 1, 4, 2, 200, 1000, 128)),
+      nanRows(tc("attention_fwd_wg_none_d128_bf16", Mode::None, NV, true, false, 2, 4, 2, 1000, 1000, 128)),
+      nanRows(tc("attention_fwd_wg_dropin_pnvfp42_d128_bf16", Mode::DropIn, NV, true, false, 1, 4, 2, 70, 130, 128)),
+      nanRows(tc("attention_fwd_tc_qat_pnvfp42_causal_d64_bf16", Mode::QAT, NV, true, true, 1, 2, 1, 15, 130, 64)),
       // MXFP4 training (Q, K, V and P): 32-key P blocks span two warps of
       // the backward; causal at D = 128 and GQA with tails at D = 64, each
       // backward family after its forward.

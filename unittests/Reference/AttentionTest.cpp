@@ -385,6 +385,27 @@ TEST(ReferenceQuantMisc, ValidationErrors) {
   EXPECT_FALSE(forward(z, Config::none(), f).ok);
 }
 
+TEST(ReferenceQuantMisc, NaNQueryRowPropagatesThroughTheBackward) {
+  // A NaN in query row 1: that row's dQ and the dK, dV rows of the keys it
+  // sees are NaN (not the 0 of a fully masked row); the other query rows'
+  // dQ are finite. (Keys it does not see get P = 0, but 0 times its NaN D
+  // in dS, and its NaN P block in dV, may reach them too, as on the GPU.)
+  for (Config c : {Config::none(), Config::qat()}) {
+    TestProblem tp(1, 1, 1, 4, 4, 16, 17);
+    tp.causal = true;
+    tp.q[1 * 16 + 2] = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> dO = randomVector(tp.q.size(), 18);
+    BackwardResult g;
+    ASSERT_TRUE(backward(tp.get(), c, dO.data(), g));
+    for (int64_t i = 0; i < 4; ++i)
+      EXPECT_EQ(std::isnan(g.dq[i * 16]), i == 1) << modeName(c.mode) << " dQ row " << i;
+    for (int64_t j = 0; j <= 1; ++j) {
+      EXPECT_TRUE(std::isnan(g.dk[j * 16])) << modeName(c.mode) << " dK row " << j;
+      EXPECT_TRUE(std::isnan(g.dv[j * 16])) << modeName(c.mode) << " dV row " << j;
+    }
+  }
+}
+
 TEST(ReferenceQuantMisc, NaNInputPropagates) {
   TestProblem tp(1, 1, 1, 2, 20, 16, 16);
   tp.v[5 * 16 + 3] = std::numeric_limits<float>::quiet_NaN();
