@@ -9,6 +9,7 @@
 
 #include "attnqat/JIT/JIT.h"
 
+#include "attnqat/Conversion/Passes.h"
 #include "attnqat/InitAll.h"
 #include "attnqat/Pipelines/Pipelines.h"
 
@@ -418,7 +419,7 @@ static void registerRuntimeSymbols(ExecutionEngine &engine) {
     map[interner("memrefCopy")] = {
         llvm::orc::ExecutorAddr::fromPtr(&attnqatMemrefCopy),
         llvm::JITSymbolFlags::Exported};
-    map[interner("attnqat_shape_error")] = {
+    map[interner(kShapeErrorFunction)] = {
         llvm::orc::ExecutorAddr::fromPtr(&attnqatShapeError),
         llvm::JITSymbolFlags::Exported};
     return map;

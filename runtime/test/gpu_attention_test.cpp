@@ -43,8 +43,8 @@ struct Case {
   ref::Mode backwardMode = ref::Mode::QAT;
   bool tensorCores = false; // a tensor-core kernel (third artifact)
   // > 0: a NaN in Q's first column on every query row r with r % nanRowEvery
-  // == 3 (r over B x Hq x M): those rows' O, O', LSE (and what the backward
-  // derives from them) must be NaN like the reference's, the others exact.
+  // == 3 (r over B x Hq x M): those rows' O, O' and LSE must be NaN like the
+  // reference's, the others as without it (forward cases only so far).
   int nanRowEvery = 0;
 };
 

@@ -388,8 +388,8 @@ TEST(ReferenceQuantMisc, ValidationErrors) {
 TEST(ReferenceQuantMisc, NaNQueryRowPropagatesThroughTheBackward) {
   // A NaN in query row 1: that row's dQ and the dK, dV rows of the keys it
   // sees are NaN (not the 0 of a fully masked row); the other query rows'
-  // dQ are finite. (Keys it does not see get P = 0, but 0 times its NaN D
-  // in dS, and its NaN P block in dV, may reach them too, as on the GPU.)
+  // dQ are finite. (The keys it does not see come out NaN too: P there is
+  // exp2 of -inf minus a NaN frame. Not asserted: the GPU's set is unchecked.)
   for (Config c : {Config::none(), Config::qat()}) {
     TestProblem tp(1, 1, 1, 4, 4, 16, 17);
     tp.causal = true;

@@ -18,6 +18,11 @@
 
 namespace mlir::attnqat {
 
+/// The function convert-attnqat-to-loops calls where dynamic extents that
+/// must agree do not: (const char *message, int64_t actual, int64_t
+/// expected), never returning. The JIT registers its own (lib/JIT).
+inline constexpr llvm::StringLiteral kShapeErrorFunction = "attnqat_shape_error";
+
 #define GEN_PASS_DECL
 #include "attnqat/Conversion/Passes.h.inc"
 

@@ -62,7 +62,6 @@ struct SavedState {
 /// answer. Comparisons of static extents fold away.
 class ShapeChecks {
 public:
-  static constexpr llvm::StringLiteral kErrorFunction = "attnqat_shape_error";
   static constexpr llvm::StringLiteral kMessagePrefix = "attnqat_shape_message";
 
   ShapeChecks(Emitter &e, Operation *op) : e(e), op(op) {}
@@ -85,9 +84,9 @@ public:
     MLIRContext *ctx = module.getContext();
     auto ptr = LLVM::LLVMPointerType::get(ctx);
     auto i64 = IntegerType::get(ctx, 64);
-    auto fn = module.lookupSymbol<func::FuncOp>(kErrorFunction);
+    auto fn = module.lookupSymbol<func::FuncOp>(kShapeErrorFunction);
     if (!fn) {
-      fn = func::FuncOp::create(mb, e.loc, kErrorFunction,
+      fn = func::FuncOp::create(mb, e.loc, kShapeErrorFunction,
                                 FunctionType::get(ctx, {ptr, i64, i64}, {}));
       fn.setPrivate();
     }
