@@ -29,7 +29,11 @@ HERE = Path(__file__).resolve()
 # H100/H200 (causal, 11 query tiles of 192 rows per head at D = 64).
 SMALL = [dict(B=1, H=4, N=1000, D=128, causal=False), dict(B=1, H=4, N=777, D=128, causal=True),
          dict(B=2, H=4, N=1000, D=64, causal=True), dict(B=1, H=4, N=4096, D=128, causal=False),
-         dict(B=4, H=8, N=2048, D=128, causal=True), dict(B=4, H=8, N=2048, D=64, causal=True)]
+         dict(B=4, H=8, N=2048, D=128, causal=True), dict(B=4, H=8, N=2048, D=64, causal=True),
+         dict(B=1, H=4, N=1000, D=128, causal=True, far=True)]
+# far=True: softmax scale 1e6 and a key column of +8 met by -8 or +8 in the
+# queries, so the rows' integer frames lie beyond +-2^22 (the P~ path that
+# large additive masks take), negative in every other row.
 
 
 def big_shapes():
@@ -46,15 +50,17 @@ def big_shapes():
 
 
 def tag(s):
-    return f"{s['B']}x{s['H']}x{s['N']}x{s['D']}{'c' if s['causal'] else ''}"
+    return (f"{s['B']}x{s['H']}x{s['N']}x{s['D']}{'c' if s['causal'] else ''}"
+            f"{'far' if s.get('far') else ''}")
 
 
 def child(out, index):
     """Times every mode and shape with the artifact of $ATTNQAT_ARTIFACT."""
 
-    def attention(q, k, v, causal, mode):  # "mode[@format]"
+    def attention(q, k, v, causal, mode, scale=None):  # "mode[@format]"
         name, _, fmt = mode.partition("@")
-        return at.attention(q, k, v, causal=causal, mode=name, format=fmt or "nvfp4")
+        return at.attention(q, k, v, causal=causal, mode=name, format=fmt or "nvfp4",
+                            scale=scale)
     import torch
     from torch.nn.attention import SDPBackend, sdpa_kernel
     sys.path.insert(0, str(HERE.parents[1] / "python"))
@@ -97,8 +103,15 @@ def child(out, index):
             q, k, v = (torch.randn(s["B"], s["H"], s["N"], s["D"], device="cuda",
                                    dtype=torch.bfloat16, requires_grad=True) for _ in range(3))
             do = torch.randn_like(q)
+            scale = None
+            if s.get("far"):
+                with torch.no_grad():
+                    k[..., 0] += 8
+                    q[..., 0::2, 0] -= 8
+                    q[..., 1::2, 0] += 8
+                scale = 1e6
             for mode in modes:
-                o = attention(q, k, v, s["causal"], mode)
+                o = attention(q, k, v, s["causal"], mode, scale)
                 g = torch.autograd.grad(o, (q, k, v), do)
                 for name, t in zip(("O", "dQ", "dK", "dV"), (o,) + g):
                     saved[f"{tag(s)}/{mode}/{name}"] = t.detach().float().cpu()

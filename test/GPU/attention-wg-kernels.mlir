@@ -13,6 +13,7 @@
 // RUN: %if ptxas %{ attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true tma-loads=false" | %python %attnqat_src_root/scripts/ptx-report --chip sm_90a --ptxas %ptxas --only _wg_ | FileCheck %s --check-prefix=PTXASWARN %}
 // Only sm_90a has wgmma: other chips' pipelines leave it out.
 // RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_120a format=isa warpgroup-mma=true" | FileCheck %s --check-prefix=OFF
+// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true tma-loads=false" | FileCheck %s --check-prefix=BITS
 
 // The op links to the wgmma kernel; the mma.sync one stays in the module.
 // CHECK-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_wg_qat_pnvfp42_causal_d128_bf16
@@ -121,6 +122,18 @@
 // PTX-SAME: ex2.approx.ftz.f32
 // PTX-SAME: shfl.sync.idx
 // PTX-SAME: wgmma.wait_group.sync.aligned 0;
+// NVFP4 P~ by bits (TileBuilder::pTildeInRow): the floor by an add
+// rounding down, no cvt.rmi (FRND shares the quarter-rate XU pipe with
+// ex2); MXFP4, whose scales resolve P~ below 2^-124, keeps pTilde.
+// BITS: .entry attention_fwd_wg_qat_pnvfp42_d128_bf16(
+// BITS-NOT: cvt.rmi.f32.f32
+// BITS-SAME: add.rm.f32
+// BITS-NOT: cvt.rmi.f32.f32
+// BITS-SAME: .entry attention_fwd_tc_qat_pmxfp41_d128_bf16(
+// BITS-SAME: .entry attention_fwd_wg_qat_pmxfp41_d128_bf16(
+// BITS-NOT: add.rm.f32
+// BITS-SAME: cvt.rmi.f32.f32
+// BITS-NOT: add.rm.f32
 // PTX: .entry attention_fwd_wg_qat_pmxfp41_d128_bf16(
 // PTX-SAME: shfl.sync.idx.b32 {{[^;]*}}, 0, 31, -1;
 // PTX-NOT: min.NaN.f32 {{[^;]*}}, 0f40C00000;

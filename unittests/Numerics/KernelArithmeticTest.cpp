@@ -24,6 +24,11 @@
 //  * 2^n for an integer n from the float bits of n + 1.5 * 2^23, as the
 //    exact factor of P~ = exp2(s - floor s) * 2^(floor s - m), and P~ in
 //    two integer frames differing by exactly their power of two;
+//  * the NVFP4 forwards' P~ by bits (TileBuilder::pTildeInRow): u = max(s -
+//    pivot, lo), t = u + k rounded down, e = ex2(u - (t - k)), P~ = e's
+//    bits plus t << 23, with the row's constants for frames near 0, far
+//    from it (-1e9 masks, 2^40, FLT_MAX) and infinite: pTilde's bits
+//    wherever floor s - m >= -125, exactly 2^-125 below;
 //  * the index of a block scale's entry in the P codec's reciprocal table
 //    (its float bits >> 20): distinct for every E4M3 scale, the sentinel
 //    for 0 and NaN;
@@ -54,6 +59,7 @@
 #include "gtest/gtest.h"
 
 #include <algorithm>
+#include <cfenv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -150,6 +156,31 @@ float pTilde(float s, float m) {
   float fl = std::floor(s);
   volatile float e = std::exp2(s - fl);
   return e * pow2n(fl - m);
+}
+
+/// x + y rounded toward -inf (PTX add.rm.f32).
+float addRoundDown(float x, float y) {
+  const int saved = std::fegetround();
+  std::fesetround(FE_DOWNWARD);
+  volatile float vx = x, vy = y;
+  volatile float sum = vx + vy;
+  std::fesetround(saved);
+  return sum;
+}
+
+/// TileBuilder::rowFrameOf and pTildeInRow (exp2 here std::exp2f, as in
+/// pTilde's model).
+float pTildeInRow(float s, float m) {
+  const float magic = 12582912.0f, absM = std::fabs(m);
+  const bool near = absM < 0x1p22f, far = !near && absM < INFINITY;
+  volatile float pivot = far ? m : 0.0f;
+  volatile float lo = near ? m - 125.0f : -125.0f;
+  volatile float k = near ? magic - m : magic;
+  volatile float u = maximumf(s - pivot, lo);
+  volatile float t = addRoundDown(u, k);
+  volatile float fl = t - k;
+  volatile float e = std::exp2(u - fl);
+  return fromBits((toBits(t) << 23) + toBits(e));
 }
 
 /// TileBuilder::quantizeBlock's entry of block scale s in the reciprocal
@@ -367,6 +398,52 @@ TEST(KernelArithmetic, IntegerFramesDifferByTheirPowerOfTwo) {
   EXPECT_EQ(checked, 200000);
   EXPECT_EQ(differ, 0);
   EXPECT_EQ(clampedLarge, 0);
+}
+
+TEST(KernelArithmetic, PTildeByBitsIsPTilde) {
+  // pTildeInRow against pTilde for frames near 0, at the 2^22 switch, far
+  // (odd frames past 2^24 where m - 125 is no float, -1e9 masks in the log2
+  // domain, 2^40, FLT_MAX) and random ones; scores within 130 of the frame
+  // and far below it: pTilde's bits wherever floor s - m >= -125, exactly
+  // 2^-125 (code 0 in NVFP4 under every block scale) below and for -inf.
+  std::mt19937 gen(47);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  const float frames[] = {0.0f,         1.0f,          -1.0f,          37.0f,
+                          -1000.0f,     4194303.0f,    -4194303.0f,    4194304.0f,
+                          -4194304.0f,  4194305.0f,    -4194305.0f,    12582912.0f,
+                          -12582913.0f, 16777215.0f,   -16777215.0f,   16777218.0f,
+                          -16777218.0f, -1442695040.f, 1442695040.0f,  0x1p40f,
+                          -0x1p40f,     -5000001.0f,   3.4028235e38f,  -3.4028235e38f};
+  int64_t equal = 0, clamped = 0, differ = 0, far = 0;
+  for (int i = 0; i < 600000; ++i) {
+    float m = i % 3 ? frames[gen() % std::size(frames)]
+                    : std::ceil((2.0f * unit(gen) - 1.0f) * 0x1p23f);
+    float below = gen() % 4 ? 130.0f * unit(gen) : std::ldexp(unit(gen), gen() % 40);
+    float s = m - below;
+    if (gen() % 100 == 0)
+      s = -INFINITY;
+    if (std::isinf(s) && s > 0)
+      continue; // m - below overflowed
+    far += !(std::fabs(m) < 0x1p22f);
+    float got = pTildeInRow(s, m);
+    if (!std::isinf(s) && std::floor(s) - m >= -125) {
+      ++equal;
+      differ += toBits(got) != toBits(pTilde(s, m));
+    } else {
+      ++clamped;
+      differ += toBits(got) != toBits(0x1p-125f);
+    }
+  }
+  EXPECT_EQ(differ, 0);
+  EXPECT_GT(equal, 300000);
+  EXPECT_GT(clamped, 30000);
+  EXPECT_GT(far, 250000);
+  for (float g : {kTwoLevelPGlobalScale, 1.0f}) // 2^-125 and below: code 0
+    EXPECT_EQ(roundToE2M1(0x1p-124f / (decodeScale(Format::NVFP4, 1) * g)), 0.0f) << g;
+  // Infinite frames: scores that all overflowed to -inf stay tiny and
+  // finite; a +inf score in a +inf frame is NaN (its row's l is NaN).
+  EXPECT_EQ(toBits(pTildeInRow(-INFINITY, -INFINITY)), toBits(0x1p-125f));
+  EXPECT_TRUE(std::isnan(pTildeInRow(INFINITY, INFINITY)));
 }
 
 TEST(KernelArithmetic, ReciprocalTableIndexIsDistinctPerScale) {

@@ -437,6 +437,64 @@ protected:
         b, loc, f32(), arith::AddIOp::create(b, loc, shl(nBits, 23), i32c(0x3F800000)));
     return masked(mulf(exp2Ftz(subf(s, fl)), pow2n));
   }
+  /// Whether the forwards take P~ as pTildeInRow's bits instead: P in an
+  /// NVFP4-like format, whose codes and scales of P~ below 2^-124 are 0
+  /// whatever their value (pTildeInRow clamps them to exactly 2^-125).
+  /// Power-of-two (MXFP4) scales can resolve those values, so they keep
+  /// pTilde, as the backward does everywhere.
+  bool pTildeByBits() {
+    return config.getMode() != Mode::None &&
+           !FP4Arith::scalesArePowersOfTwo(config.getP(), config.getPGlobalScale());
+  }
+  /// The per-row constants of pTildeInRow for the integer frame m:
+  ///  * |m| < 2^22: pivot 0, lo = m - 125, k = 1.5 * 2^23 - m (both exact);
+  ///  * a farther finite frame (rows under a -1e9 mask, huge scores): pivot
+  ///    m (s - m is exact by Sterbenz wherever it is above -125), lo = -125,
+  ///    k = 1.5 * 2^23;
+  ///  * m = +-inf or NaN: pivot 0, lo = -125, k = 1.5 * 2^23, which keeps the
+  ///    values of a row whose scores all overflowed to -inf tiny and finite
+  ///    (a NaN frame is settled in storeForwardOutputs).
+  struct RowFrame {
+    Value pivot, lo, k;
+  };
+  RowFrame rowFrameOf(Value m) {
+    Value absM = math::AbsFOp::create(b, loc, m);
+    Value near = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, absM, cf(kNearFrame));
+    Value far = andi(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, absM, cf(kNearFrame)),
+                     arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, absM, cf(kInf)));
+    return {sel(far, m, cf(0)), sel(near, subf(m, cf(125)), cf(-125)),
+            sel(near, subf(cf(kFrameMagic), m), cf(kFrameMagic))};
+  }
+  /// pTilde in 7 instructions, one of them on the XU pipe (pTilde has two:
+  /// FRND for floor and MUFU.EX2, both quarter rate, which bound the
+  /// forward's softmax): with u = max(s - pivot, lo), which is s - pivot
+  /// exactly wherever floor s - m >= -125,
+  ///   t = u + k rounded down = 1.5 * 2^23 + n, n = floor u - (m - pivot)
+  ///     (exact: the sum lies in [2^23, 2^24), where floats are integers),
+  ///   floor u = t - k (exact), e = ex2(u - floor u) in [1, 2],
+  ///   P~ = e * 2^n as e's bits plus n << 23 (the low 9 bits of t's hold n
+  ///     mod 2^9; one LEA), no product.
+  /// The same bits as pTilde wherever floor s - m >= -125; below (and for a
+  /// -inf score) exactly 2^-125, which has code 0 and that l cannot see.
+  Value pTildeInRow(Value s, const RowFrame &f, bool finite) {
+    Value u = maxf(subf(s, f.pivot), f.lo);
+    Value t = LLVM::CallIntrinsicOp::create(b, loc, f32(), b.getStringAttr("llvm.nvvm.add.rm.f"),
+                                            ValueRange{u, f.k})
+                  .getResult(0);
+    Value e = exp2Ftz(subf(u, subf(t, f.k)));
+    Value bits = arith::AddIOp::create(b, loc, shl(arith::BitcastOp::create(b, loc, i32(), t), 23),
+                                       arith::BitcastOp::create(b, loc, i32(), e));
+    Value p = arith::BitcastOp::create(b, loc, f32(), bits);
+    return finite ? p : sel(isNegInf(s), cf(0), p);
+  }
+  /// The forwards' P~ of score s in frame m: pTildeInRow where
+  /// pTildeByBits, else pTilde. (The row's constants are recomputed per
+  /// call; CSE leaves one copy per row.)
+  Value pTildeForward(Value s, Value m, bool finite) {
+    return pTildeByBits() ? pTildeInRow(s, rowFrameOf(m), finite) : pTilde(s, m, finite);
+  }
+  static constexpr double kFrameMagic = 12582912.0; // 1.5 * 2^23
+  static constexpr double kNearFrame = 4194304.0;   // 2^22
   /// With `record`, quantizeWithScale also hands over the block's scale bits
   /// and each value's E2M1 code (i8), for the P-code dump of the
   /// matched-recomputation check.
@@ -1056,7 +1114,7 @@ protected:
         return bit2 ? sel(bit2, perRow[1], perRow[0]) : perRow[k % 2];
       };
       for (size_t k = 0; k < share.size(); ++k) {
-        share[k] = pTilde(share[k], ofRow(mNew, k), finite);
+        share[k] = pTildeForward(share[k], ofRow(mNew, k), finite);
         if (rowSums)
           share[k] = maxf(share[k], arith::MinimumFOp::create(b, loc, ofRow(rowSums, k), cf(0)));
       }
@@ -1292,7 +1350,7 @@ protected:
     SmallVector<Acc> p(s.size());
     for (int64_t nt = 0; nt < static_cast<int64_t>(s.size()); ++nt)
       for (int64_t e = 0; e < 4; ++e) {
-        p[nt][e] = pTilde(s[nt][e], mNew[e / 2], /*finite=*/!masked && !mk.mask);
+        p[nt][e] = pTildeForward(s[nt][e], mNew[e / 2], /*finite=*/!masked && !mk.mask);
         lNew[e / 2] = addf(lNew[e / 2], p[nt][e]);
       }
     return p;
@@ -1358,6 +1416,11 @@ protected:
     for (int64_t r = 0; r < 2; ++r) {
       Value m = fin[accCount + r];
       Value l = quadReduce(fin[accCount + 2 + r], /*isMax=*/false);
+      // pTildeInRow's bits are finite garbage where the frame is NaN (the
+      // product made them NaN): such a row's l is NaN, so are O, O' and LSE.
+      if (pTildeByBits())
+        l = sel(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, m, m),
+                cf(std::numeric_limits<double>::quiet_NaN()), l);
       auto [inv, lse] = finishRow(m, l);
       auto ifRow = scf::IfOp::create(b, loc, rowValid[r], /*withElse=*/false);
       OpBuilder::InsertionGuard guard(b);
