@@ -49,6 +49,9 @@ struct Case {
   int nanRowEvery = 0;
 };
 
+/// Whether query row r (over B x Hq x M) gets a NaN input in case c.
+bool nanInputRow(const Case &c, int64_t r) { return c.nanRowEvery > 0 && r % c.nanRowEvery == 3; }
+
 attnqat_rt_module *backwardModule = nullptr, *tensorCoreModule = nullptr;
 
 /// Device copy of `bytes` bytes at `data`.
@@ -128,8 +131,11 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
       for (float &x : *t)
         x = num::bf16ToFloat(num::floatToBF16(x));
   int64_t nanRows = 0;
-  for (int64_t r = 3; c.nanRowEvery > 0 && r < rows; r += c.nanRowEvery, ++nanRows)
-    q[r * c.D] = std::numeric_limits<float>::quiet_NaN();
+  for (int64_t r = 0; r < rows; ++r)
+    if (nanInputRow(c, r)) {
+      q[r * c.D] = std::numeric_limits<float>::quiet_NaN();
+      ++nanRows;
+    }
   // Mode fp4 takes codes and scales: quantize the originals (their decode is
   // the fake quantization below).
   bool packed = c.mode == ref::Mode::FP4;
@@ -464,7 +470,9 @@ void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
   int64_t excused = 0;
   if (c.nanRowEvery > 0) {
     std::vector<char> seen(c.B * c.Hkv * c.N, 0);
-    for (int64_t r = 3; r < rows; r += c.nanRowEvery) {
+    for (int64_t r = 0; r < rows; ++r) {
+      if (!nanInputRow(c, r))
+        continue;
       int64_t bi = r / (c.Hq * c.M), hq = r / c.M % c.Hq, i = r % c.M;
       int64_t kvRow = (bi * c.Hkv + hq / (c.Hq / c.Hkv)) * c.N;
       int64_t keys = c.keyLength ? std::max<int64_t>(0, c.keyLength - bi) : c.N;

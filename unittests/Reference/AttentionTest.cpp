@@ -389,7 +389,9 @@ TEST(ReferenceQuantMisc, NaNQueryRowPropagatesThroughTheBackward) {
   // A NaN in query row 1: that row's dQ and the dK, dV rows of the keys it
   // sees are NaN (not the 0 of a fully masked row); the other query rows'
   // dQ are finite. (The keys it does not see come out NaN too: P there is
-  // exp2 of -inf minus a NaN frame. Not asserted: the GPU's set is unchecked.)
+  // exp2 of -inf minus a NaN frame. Not asserted: the numerics spec leaves
+  // them open, and the GPU's causal backward leaves those in skipped tiles
+  // finite.)
   for (Config c : {Config::none(), Config::qat()}) {
     TestProblem tp(1, 1, 1, 4, 4, 16, 17);
     tp.causal = true;

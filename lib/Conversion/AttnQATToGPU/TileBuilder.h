@@ -423,6 +423,8 @@ protected:
   /// n from floor s - m, not floor s + (1.5 * 2^23 - m): that stays exact
   /// for rows whose scores all sit near -1e9 (a large additive mask). The
   /// product (not an integer add of exponents) keeps a NaN score NaN.
+  static constexpr double kFrameMagic = 12582912.0; // 1.5 * 2^23
+  static constexpr double kNearFrame = 4194304.0;   // 2^22
   Value pTilde(Value s, Value m, bool finite = false) {
     auto masked = [&](Value pv) { return finite ? pv : sel(isNegInf(s), cf(0), pv); };
     // Unquantized P (mode none) needs no exact frames: one exponential.
@@ -430,7 +432,7 @@ protected:
       return masked(exp2Ftz(subf(s, m)));
     Value fl = math::FloorOp::create(b, loc, s);
     Value n = maxf(subf(fl, m), cf(-125));
-    Value nBits = arith::BitcastOp::create(b, loc, i32(), addf(n, cf(12582912.0)));
+    Value nBits = arith::BitcastOp::create(b, loc, i32(), addf(n, cf(kFrameMagic)));
     // (bits(n + 1.5 * 2^23) << 23) + bits(1.0): the low 9 bits hold n + 2^22
     // (mod 2^9), 2^22 vanishes in the shift; one shift-and-add (LEA).
     Value pow2n = arith::BitcastOp::create(
@@ -493,8 +495,6 @@ protected:
   Value pTildeForward(Value s, Value m, bool finite) {
     return pTildeByBits() ? pTildeInRow(s, rowFrameOf(m), finite) : pTilde(s, m, finite);
   }
-  static constexpr double kFrameMagic = 12582912.0; // 1.5 * 2^23
-  static constexpr double kNearFrame = 4194304.0;   // 2^22
   /// With `record`, quantizeWithScale also hands over the block's scale bits
   /// and each value's E2M1 code (i8), for the P-code dump of the
   /// matched-recomputation check.
