@@ -232,6 +232,18 @@ class AttentionTest(unittest.TestCase):
                         print(f"{mode} {fmt} D={D} causal={causal}: wgmma vs mma.sync forward "
                               f"max_abs={err:.3g}")
                         self.assertEqual(err, 0.0)
+                # Q times 300: frames in the thousands rather than near 0
+                # (both families' P~ by bits at larger integer frames).
+                if D == 128:
+                    for causal in (False, True):
+                        outs = {}
+                        for family in ("tc", "wg"):
+                            at.forward_family = family
+                            outs[family] = at.attention(q * 300, k, v, causal=causal, mode="qat")
+                        err = (outs["tc"].double() - outs["wg"].double()).abs().max().item()
+                        print(f"qat nvfp4 D=128 causal={causal}, Q x 300: wgmma vs mma.sync "
+                              f"forward max_abs={err:.3g}")
+                        self.assertEqual(err, 0.0)
         finally:
             at.forward_family = "wg"
 
