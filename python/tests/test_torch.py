@@ -216,6 +216,16 @@ class AttentionTest(unittest.TestCase):
         the largest P~: equal codes where ex2.approx is monotone."""
         if not at._runtime().has_kernel("attention_fwd_wg_none_causal_d64_bf16"):
             self.skipTest("the artifact has no wgmma forward")
+
+        def agree(q, k, v, causal, mode, fmt, label):
+            outs = {}
+            for family in ("tc", "wg"):
+                at.forward_family = family
+                outs[family] = at.attention(q, k, v, causal=causal, mode=mode, format=fmt)
+            err = (outs["tc"].double() - outs["wg"].double()).abs().max().item()
+            print(f"{label}: wgmma vs mma.sync forward max_abs={err:.3g}")
+            self.assertEqual(err, 0.0)
+
         try:
             for D in (64, 128):
                 q, k, v = (t.detach().bfloat16()
@@ -223,27 +233,12 @@ class AttentionTest(unittest.TestCase):
                 for causal in (False, True):
                     for mode, fmt in (("none", "nvfp4"), ("qat", "nvfp4"), ("dropin", "nvfp4"),
                                       ("qat", "mxfp4"), ("dropin", "mxfp4")):
-                        outs = {}
-                        for family in ("tc", "wg"):
-                            at.forward_family = family
-                            outs[family] = at.attention(q, k, v, causal=causal, mode=mode,
-                                                        format=fmt)
-                        err = (outs["tc"].double() - outs["wg"].double()).abs().max().item()
-                        print(f"{mode} {fmt} D={D} causal={causal}: wgmma vs mma.sync forward "
-                              f"max_abs={err:.3g}")
-                        self.assertEqual(err, 0.0)
-                # Q times 300: frames in the thousands rather than near 0
-                # (both families' P~ by bits at larger integer frames).
-                if D == 128:
-                    for causal in (False, True):
-                        outs = {}
-                        for family in ("tc", "wg"):
-                            at.forward_family = family
-                            outs[family] = at.attention(q * 300, k, v, causal=causal, mode="qat")
-                        err = (outs["tc"].double() - outs["wg"].double()).abs().max().item()
-                        print(f"qat nvfp4 D=128 causal={causal}, Q x 300: wgmma vs mma.sync "
-                              f"forward max_abs={err:.3g}")
-                        self.assertEqual(err, 0.0)
+                        agree(q, k, v, causal, mode, fmt, f"{mode} {fmt} D={D} causal={causal}")
+                    # Q times 300: frames in the thousands rather than near 0
+                    # (both families' P~ by bits at larger integer frames).
+                    if D == 128:
+                        agree(q * 300, k, v, causal, "qat", "nvfp4",
+                              f"qat nvfp4 D=128 causal={causal}, Q x 300")
         finally:
             at.forward_family = "wg"
 
