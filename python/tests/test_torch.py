@@ -425,6 +425,49 @@ class AttentionTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "layout must be"):
             at.quantize(v.detach(), -2, layout="cols")
 
+    def test_near_frame_forward_traps_on_unquantized_k(self):
+        """The pipelined qat forward at D = 128 runs P~ without its pivot
+        where |c| |q_i|_1 6 * 448 bounds every score below 2^21, which holds
+        when K is NVFP4-quantized (docs/gpu-kernels.md). Launched directly
+        on a K far beyond NVFP4's largest value, whose scores reach 4.9e6,
+        it must fail the launch (PTX trap), not return wrong rows; with K
+        inside the format it runs. Each in a child process: a trap leaves
+        the CUDA context unusable."""
+        name = "attention_fwd_wg_qat_pnvfp42_d128_bf16"
+        if not at._runtime().has_kernel(name):
+            self.skipTest("the artifact has no wgmma qat forward")
+        import subprocess
+        child = r'''
+import sys
+sys.path.insert(0, sys.argv[1])
+import torch
+import attnqat.torch as at
+kv = float(sys.argv[2])
+B, H, N, D = 1, 2, 256, 128
+q = torch.ones(B, H, N, D, device="cuda", dtype=torch.bfloat16)
+k = torch.full((B, H, N, D), kv, device="cuda", dtype=torch.bfloat16)
+v = torch.ones_like(q)
+o, op = torch.empty_like(q), torch.empty(q.shape, device="cuda")
+lse, m, l = (torch.empty(B, H, N, device="cuda") for _ in range(3))
+args = [at._rt.ptr_arg(r, t.data_ptr()) for r, t in
+        (("q", q), ("k", k), ("v", v), ("o", o), ("lse", lse), ("m", m), ("l", l),
+         ("o_prime", op))] + [at._rt.f32_arg("scale", D ** -0.5)]
+try:
+    at._runtime().launch(sys.argv[3], at._rt.Problem(B, H, H, N, N, D, 0, 0), args,
+                         at._stream())
+    torch.cuda.synchronize()
+except Exception as e:  # the trap surfaces as a CUDA launch failure
+    print("FAILED:", type(e).__name__, str(e).splitlines()[0])
+    sys.exit(3)
+print("RAN: O[0,0,0,0] =", o[0, 0, 0, 0].item())
+'''
+        root = str(Path(__file__).resolve().parents[1])
+        for kv, fails in ((2688.0, False), (3.0e5, True)):
+            r = subprocess.run([sys.executable, "-c", child, root, str(kv), name],
+                               capture_output=True, text=True, timeout=300)
+            print(f"K = {kv:g}: rc {r.returncode}: {r.stdout.strip()}")
+            self.assertEqual(r.returncode, 3 if fails else 0, r.stdout + r.stderr)
+
     def test_bad_input(self):
         q, k, v = self.inputs(1, 2, 2, 16, 16, 64)
         with self.assertRaisesRegex(ValueError, "CUDA tensors are required"):

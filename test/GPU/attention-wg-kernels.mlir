@@ -14,6 +14,7 @@
 // Only sm_90a has wgmma: other chips' pipelines leave it out.
 // RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_120a format=isa warpgroup-mma=true" | FileCheck %s --check-prefix=OFF
 // RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true tma-loads=false" | FileCheck %s --check-prefix=BITS
+// RUN: attnqat-opt %s --attnqat-gpu-kernels-pipeline="chip=sm_90a format=isa warpgroup-mma=true tma-loads=false" | FileCheck %s --check-prefix=NEAR
 
 // The op links to the wgmma kernel; the mma.sync one stays in the module.
 // CHECK-DAG: attnqat.kernel = @attnqat_kernels::@attention_fwd_wg_qat_pnvfp42_causal_d128_bf16
@@ -124,16 +125,40 @@
 // PTX-SAME: wgmma.wait_group.sync.aligned 0;
 // NVFP4 P~ by bits (TileBuilder::pTildeInRow): the floor by an add
 // rounding down, no cvt.rmi (FRND shares the quarter-rate XU pipe with
-// ex2); MXFP4, whose scales resolve P~ below 2^-124, keeps pTilde.
-// BITS: .entry attention_fwd_wg_qat_pnvfp42_d128_bf16(
+// ex2); MXFP4, whose scales resolve P~ below 2^-124, keeps pTilde. (The
+// non-causal kernel's near-frame loop takes its block amax by pTilde: one
+// cvt.rmi per block, not per score.)
+// BITS: .entry attention_fwd_wg_qat_pnvfp42_causal_d128_bf16(
 // BITS-NOT: cvt.rmi.f32.f32
 // BITS-SAME: add.rm.f32
 // BITS-NOT: cvt.rmi.f32.f32
+// BITS-SAME: .entry attention_fwd_tc_none_d128_bf16(
+// BITS-SAME: .entry attention_fwd_wg_qat_pnvfp42_d128_bf16(
+// BITS-SAME: add.rm.f32
 // BITS-SAME: .entry attention_fwd_tc_qat_pmxfp41_d128_bf16(
 // BITS-SAME: .entry attention_fwd_wg_qat_pmxfp41_d128_bf16(
 // BITS-NOT: add.rm.f32
 // BITS-SAME: cvt.rmi.f32.f32
 // BITS-NOT: add.rm.f32
+// The near-frame loop (WgmmaAttention's nearFrameSplit): only the
+// non-causal pipelined qat NVFP4 forward bounds its rows' scores
+// (bar.red.and over the warpgroup) and traps on a far frame, checked
+// after the first and the last tile; causal, MXFP4 and the mma.sync
+// forwards have neither.
+// NEAR: .entry attention_fwd_wg_qat_pnvfp42_causal_d128_bf16(
+// NEAR-NOT: bar.red.and
+// NEAR-NOT: trap;
+// NEAR-SAME: .entry attention_fwd_tc_qat_pnvfp42_d128_bf16(
+// NEAR-NOT: bar.red.and
+// NEAR-NOT: trap;
+// NEAR-SAME: .entry attention_fwd_wg_qat_pnvfp42_d128_bf16(
+// NEAR-SAME: bar.red.and.pred
+// NEAR-SAME: trap; exit;
+// NEAR-SAME: trap; exit;
+// NEAR-NOT: trap;
+// NEAR-SAME: .entry attention_fwd_tc_qat_pmxfp41_d128_bf16(
+// NEAR-NOT: bar.red.and
+// NEAR-NOT: trap;
 // PTX: .entry attention_fwd_wg_qat_pmxfp41_d128_bf16(
 // PTX-SAME: shfl.sync.idx.b32 {{[^;]*}}, 0, 31, -1;
 // PTX-NOT: min.NaN.f32 {{[^;]*}}, 0f40C00000;

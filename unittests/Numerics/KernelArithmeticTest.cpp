@@ -183,6 +183,19 @@ float pTildeInRow(float s, float m) {
   return fromBits((toBits(t) << 23) + toBits(e));
 }
 
+/// TileBuilder::pTildeNear (the near-frame loop: frames below 2^22 in
+/// magnitude): s' = max(s, m - 125), T = add.rm(s', 1.5 * 2^23),
+/// e = ex2(s' - (T - 1.5 * 2^23)), P~'s bits = e's plus (T - m) << 23.
+float pTildeNear(float s, float m) {
+  const float magic = 12582912.0f;
+  volatile float sC = maximumf(s, m - 125.0f);
+  volatile float t1 = addRoundDown(sC, magic);
+  volatile float fl = t1 - magic;
+  volatile float e = std::exp2(sC - fl);
+  volatile float t = t1 - m;
+  return fromBits((toBits(t) << 23) + toBits(e));
+}
+
 /// TileBuilder::quantizeBlock's entry of block scale s in the reciprocal
 /// table: (bits >> 20) - 944 as unsigned, clamped to the sentinel 143.
 uint32_t reciprocalEntry(float s) { return std::min(((toBits(s) >> 20) - 944u), 143u); }
@@ -444,6 +457,37 @@ TEST(KernelArithmetic, PTildeByBitsIsPTilde) {
   // finite; a +inf score in a +inf frame is NaN (its row's l is NaN).
   EXPECT_EQ(toBits(pTildeInRow(-INFINITY, -INFINITY)), toBits(0x1p-125f));
   EXPECT_TRUE(std::isnan(pTildeInRow(INFINITY, INFINITY)));
+}
+
+TEST(KernelArithmetic, NearPTildeIsPTildeByBitsBelow2To21) {
+  // The pipelined qat forward's near-frame loop (WgmmaAttention's
+  // nearFrameBound: every score of the warpgroup's rows below 2^21 in
+  // magnitude, so every frame too): pTildeInRow's bits for every such
+  // frame, on scores near the frame, across the clamp, far below it and
+  // -inf.
+  std::mt19937 gen(53);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  int64_t checked = 0, differ = 0;
+  for (int i = 0; i < 400000; ++i) {
+    float m = std::ceil((2.0f * unit(gen) - 1.0f) * 2097151.0f);
+    if (i % 4 == 0)
+      m = i % 8 ? 2097151.0f : -2097151.0f;
+    float s = m - (gen() % 4 ? 130.0f * unit(gen) : std::ldexp(unit(gen), gen() % 30));
+    if (gen() % 100 == 0)
+      s = -INFINITY;
+    ++checked;
+    differ += toBits(pTildeNear(s, m)) != toBits(pTildeInRow(s, m));
+  }
+  EXPECT_EQ(checked, 400000);
+  EXPECT_EQ(differ, 0);
+  // Within 125 of -2^22 its floor is inexact (s' + 1.5 * 2^23 falls below
+  // 2^23, where floats step by 0.5): why the loop needs the bound, and
+  // traps on a finite frame at or beyond 2^22.
+  int wrongFar = 0;
+  for (float m : {-4194303.0f, -5000001.0f})
+    for (float below : {0.5f, 3.25f, 100.5f})
+      wrongFar += toBits(pTildeNear(m - below, m)) != toBits(pTildeInRow(m - below, m));
+  EXPECT_GT(wrongFar, 0);
 }
 
 TEST(KernelArithmetic, ReciprocalTableIndexIsDistinctPerScale) {

@@ -462,8 +462,7 @@ protected:
   RowFrame rowFrameOf(Value m) {
     Value absM = math::AbsFOp::create(b, loc, m);
     Value near = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, absM, cf(kNearFrame));
-    Value far = andi(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, absM, cf(kNearFrame)),
-                     arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, absM, cf(kInf)));
+    Value far = finiteFarFrame(m);
     return {sel(far, m, cf(0)), sel(near, subf(m, cf(125)), cf(-125)),
             sel(near, subf(cf(kFrameMagic), m), cf(kFrameMagic))};
   }
@@ -493,7 +492,65 @@ protected:
   /// pTildeByBits, else pTilde. (The row's constants are recomputed per
   /// call; CSE leaves one copy per row.)
   Value pTildeForward(Value s, Value m, bool finite) {
-    return pTildeByBits() ? pTildeInRow(s, rowFrameOf(m), finite) : pTilde(s, m, finite);
+    if (!pTildeByBits())
+      return pTilde(s, m, finite);
+    if (nearFramesOnly)
+      return pTildeNear(s, m, finite);
+    return pTildeInRow(s, rowFrameOf(m), finite);
+  }
+  /// pTildeInRow's bits where every score and the frame m lie below 2^21 in
+  /// magnitude (m an integer): with s' = max(s, m - 125),
+  /// T = add.rm(s', 1.5 * 2^23) = 1.5 * 2^23 + floor s' exactly (the sum
+  /// lies in [2^23, 2^24)), floor s' = T - 1.5 * 2^23, t = T - m =
+  /// 1.5 * 2^23 + n (exact), e = ex2(s' - floor s'), P~ = bits(e) +
+  /// (bits(t) << 23). No per-row constant but m - 125, and floor s' and t
+  /// both one step from T (pTildeInRow: t, then floor from t).
+  Value pTildeNear(Value s, Value m, bool finite) {
+    Value sp = maxf(s, subf(m, cf(125)));
+    Value big = LLVM::CallIntrinsicOp::create(b, loc, f32(), b.getStringAttr("llvm.nvvm.add.rm.f"),
+                                              ValueRange{sp, cf(kFrameMagic)})
+                    .getResult(0);
+    Value e = exp2Ftz(subf(sp, subf(big, cf(kFrameMagic))));
+    Value tBits = arith::BitcastOp::create(b, loc, i32(), subf(big, m));
+    Value bits = arith::AddIOp::create(b, loc, shl(tBits, 23),
+                                       arith::BitcastOp::create(b, loc, i32(), e));
+    Value p = arith::BitcastOp::create(b, loc, f32(), bits);
+    return finite ? p : sel(isNegInf(s), cf(0), p);
+  }
+  /// Set while building a forward loop whose rows' scores are known to stay
+  /// below 2^21 in magnitude (nearFrameBound): there pTildeForward is
+  /// pTildeNear. A finite frame beyond 2^22 there is a broken precondition
+  /// (trapOnFarFrame).
+  bool nearFramesOnly = false;
+  /// Whether frame m is finite and at least 2^22 in magnitude: where
+  /// pTildeInRow needs its pivot.
+  Value finiteFarFrame(Value m) {
+    Value absM = math::AbsFOp::create(b, loc, m);
+    return andi(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, absM, cf(kNearFrame)),
+                arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, absM, cf(kInf)));
+  }
+  /// Aborts the kernel (PTX trap: the launch fails with an error) where one
+  /// of the frames `m` is finite and far (with `negInfToo`, or -inf): a loop
+  /// built with nearFramesOnly would give wrong P~ there. nearFrameBound
+  /// makes that unreachable unless K holds values beyond its format's
+  /// largest (K not quantized).
+  void trapOnFarFrame(ArrayRef<Value> m, bool negInfToo = false) {
+    auto bad = [&](Value x) {
+      Value far = finiteFarFrame(x);
+      return negInfToo ? arith::OrIOp::create(b, loc, far, isNegInf(x)).getResult() : far;
+    };
+    Value far = bad(m.front());
+    for (Value x : m.drop_front())
+      far = arith::OrIOp::create(b, loc, far, bad(x));
+    // A warp-uniform branch (vote): a per-thread one made ptxas treat the
+    // loop around it as divergent (WARPSYNC, and wgmma descriptors out of
+    // the uniform registers).
+    Value anyFar = NVVM::VoteSyncOp::create(b, loc, b.getI1Type(), i32c(-1), far,
+                                            NVVM::VoteSyncKind::any);
+    auto ifFar = scf::IfOp::create(b, loc, anyFar, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifFar.getThenRegion().front());
+    LLVM::Trap::create(b, loc);
   }
   /// With `record`, quantizeWithScale also hands over the block's scale bits
   /// and each value's E2M1 code (i8), for the P-code dump of the
@@ -1114,7 +1171,13 @@ protected:
         return bit2 ? sel(bit2, perRow[1], perRow[0]) : perRow[k % 2];
       };
       for (size_t k = 0; k < share.size(); ++k) {
-        share[k] = pTildeForward(share[k], ofRow(mNew, k), finite);
+        // The near-frame loop takes the block amax by pTilde (the same
+        // codes and scales: they differ below 2^-124 only, where the
+        // scale is 0 either way): ptxas then schedules that loop as session
+        // 33's X2 probe (its stage release late in the step, 692 of 899),
+        // with pTildeNear it released at 511.
+        share[k] = nearFramesOnly ? pTilde(share[k], ofRow(mNew, k), finite)
+                                  : pTildeForward(share[k], ofRow(mNew, k), finite);
         if (rowSums)
           share[k] = maxf(share[k], arith::MinimumFOp::create(b, loc, ofRow(rowSums, k), cf(0)));
       }
