@@ -232,7 +232,8 @@ private:
                        cf(kMax * (1.0 + 1.0 / 1024)));
     Value near = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, bound,
                                        cf(kNearFrame / 2));
-    // bar.red.and over the warpgroup's 128 threads.
+    // bar.red.and over the warpgroup's 128 threads, as inline PTX:
+    // nvvm.barrier takes a reduction only on barrier 0 (the whole block).
     auto red = LLVM::InlineAsmOp::create(
         b, loc, i32(),
         ValueRange{arith::ExtUIOp::create(b, loc, i32(), near), toI32(addi(c, idx(1)))},
