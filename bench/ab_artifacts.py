@@ -12,7 +12,9 @@ rounds and their ratio to the first artifact; writes DIR/ab.json.
 
 Environment: AB_MODES (default "qat,none,dropin"; "qat@mxfp4" runs mode qat
 in format mxfp4), AB_ROUNDS (default 2),
-AB_SHAPES ("big" for the benchmark's D = 128 and D = 64 shapes at 4k and
+AB_TIMING ("burst", the default: 5 calls after one warm-up; "sustained":
+bench_attention's median of windows after 0.2 s of calls back to back, as
+the benchmark times since session 37), AB_SHAPES ("big" for the benchmark's D = 128 and D = 64 shapes at 4k and
 16k keys, the default; or a list "B:H:N:D:causal;..."), AB_NO_FAR (set:
 leave out the small case whose frames lie beyond 2^22, for probes that are
 only right nearer to 0).
@@ -68,7 +70,10 @@ def child(out, index):
     sys.path.insert(0, str(HERE.parents[1] / "python"))
     sys.path.insert(0, str(HERE.parent))
     import attnqat.torch as at
-    from bench_attention import time_ms as timed
+    from bench_attention import PROTOCOL, time_ms as timed
+    # Burst timing unless AB_TIMING=sustained (bench_attention.time_ms says
+    # why the benchmark itself times sustained).
+    PROTOCOL["mode"] = "sustained" if os.environ.get("AB_TIMING") == "sustained" else "burst"
 
     def time_ms(fn):
         return timed(fn, 5)
