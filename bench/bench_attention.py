@@ -117,6 +117,8 @@ def main():
     if args.plot_from:
         plot(json.loads(Path(args.plot_from).read_text()), out)
         return
+    if torch is None:
+        sys.exit("bench_attention: needs PyTorch (and attnqat.torch); only --plot-from runs without")
     gpu = torch.cuda.get_device_name()
     print(f"# {gpu}; timing protocol: {PROTOCOL}", flush=True)
     rows = []
