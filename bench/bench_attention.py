@@ -86,8 +86,9 @@ def time_ms(fn, iters):
     kernel of this benchmark, cuDNN's too, runs at the 700 W cap, and a
     few calls after an idle moment run partly at boost clocks, which favours
     short kernels (session 37, bench/results/power-session37-h100.log:
-    cuDNN's forward at 4k keys 0.840 ms in 5 calls, 0.96-1.00 ms per call
-    once running; the qat forward 2.03 against 2.05-2.18 ms).
+    cuDNN's forward at 4k keys 0.840 ms in 5 calls, a median of 0.965 ms
+    per call over 100-ms windows once running; the qat forward 2.029 and
+    2.086 ms).
     Burst (--burst, the protocol before session 37): the mean of `iters`
     calls after one warm-up call.
     """

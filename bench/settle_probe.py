@@ -6,8 +6,9 @@ After 1 s idle, the benchmark's old protocol (5 calls after one warm-up),
 then 100-ms windows for 2 s: cuDNN's SDPA forward and attnqat.torch's qat
 and none forwards, D = 128, at the benchmark's 4k and 16k shapes. Session 37
 (H100, bench/results/power-session37-h100.log): cuDNN's forward 0.840 ms in
-the burst, 0.96-1.00 ms per call once running (the power cap); the qat
-forward 2.03 against 2.05-2.18 ms. bench_attention.py times sustained since.
+the burst, a median of 0.965 ms per call over the windows after the first
+(the power cap); the qat forward 2.029 and 2.086 ms. bench_attention.py
+times sustained since.
 """
 import sys, time
 from pathlib import Path
