@@ -22,35 +22,21 @@ the kernel at 4k keys); see docs/gpu-kernels.md.
 
 import argparse
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 import torch
-from torch.profiler import ProfilerActivity, profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import attnqat.torch as at  # noqa: E402
-
-
-def kernel_ms(fn, iters):
-    """Mean time per call of each GPU kernel fn launches (ms)."""
-    fn()
-    torch.cuda.synchronize()
-    with profile(activities=[ProfilerActivity.CUDA]) as prof:
-        for _ in range(iters):
-            fn()
-        torch.cuda.synchronize()
-    times = defaultdict(float)
-    for e in prof.events():
-        if e.device_type == torch.autograd.DeviceType.CUDA:
-            times[e.name] += e.device_time_total / 1e3 / iters
-    return times
+from step_profile import kernel_times  # noqa: E402
 
 
 def forward_ms(B, H, N, D, causal, mode, fmt, iters):
     q, k, v = (torch.randn(B, H, N, D, device="cuda", dtype=torch.bfloat16, requires_grad=True)
                for _ in range(3))
-    t = kernel_ms(lambda: at.attention(q, k, v, causal=causal, mode=mode, format=fmt), iters)
+    t = kernel_times(lambda: at.attention(q, k, v, causal=causal, mode=mode, format=fmt),
+                     iters=iters)
     name, ms = max(((n, x) for n, x in t.items() if n.startswith("attention_fwd")),
                    key=lambda item: item[1])
     return name, ms, sum(t.values()) - ms

@@ -27,7 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 import attnqat.torch as at  # noqa: E402
 
 
-def kernel_times(fn, ncu):
+def kernel_times(fn, ncu=False, iters=1):
+    """Each GPU kernel's time (ms) per call of fn, over `iters` profiled
+    calls after a warm-up; with `ncu`, one call and no profiler."""
     if ncu:  # one run, timed by the profiler outside
         fn()
         torch.cuda.synchronize()
@@ -35,12 +37,13 @@ def kernel_times(fn, ncu):
     fn()
     torch.cuda.synchronize()
     with profile(activities=[ProfilerActivity.CUDA]) as prof:
-        fn()
+        for _ in range(iters):
+            fn()
         torch.cuda.synchronize()
     times = defaultdict(float)
     for e in prof.events():
         if e.device_type == torch.autograd.DeviceType.CUDA:
-            times[e.name] += e.device_time_total / 1e3  # ms
+            times[e.name] += e.device_time_total / 1e3 / iters  # ms
     return times
 
 

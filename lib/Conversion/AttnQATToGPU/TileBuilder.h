@@ -479,14 +479,22 @@ protected:
   /// -inf score) exactly 2^-125, which has code 0 and that l cannot see.
   Value pTildeInRow(Value s, const RowFrame &f, bool finite) {
     Value u = maxf(subf(s, f.pivot), f.lo);
-    Value t = LLVM::CallIntrinsicOp::create(b, loc, f32(), b.getStringAttr("llvm.nvvm.add.rm.f"),
-                                            ValueRange{u, f.k})
-                  .getResult(0);
-    Value e = exp2Ftz(subf(u, subf(t, f.k)));
+    Value t = addRoundDown(u, f.k);
+    Value p = timesPowerOfTwoFromBits(exp2Ftz(subf(u, subf(t, f.k))), t);
+    return finite ? p : sel(isNegInf(s), cf(0), p);
+  }
+  /// x + y rounded toward -inf (add.rm.f32).
+  Value addRoundDown(Value x, Value y) {
+    return LLVM::CallIntrinsicOp::create(b, loc, f32(), b.getStringAttr("llvm.nvvm.add.rm.f"),
+                                         ValueRange{x, y})
+        .getResult(0);
+  }
+  /// e * 2^n as e's bits plus n << 23, n in the low 9 bits of t's (t =
+  /// 1.5 * 2^23 + n): P~ from e = ex2(frac) in [1, 2] without a product.
+  Value timesPowerOfTwoFromBits(Value e, Value t) {
     Value bits = arith::AddIOp::create(b, loc, shl(arith::BitcastOp::create(b, loc, i32(), t), 23),
                                        arith::BitcastOp::create(b, loc, i32(), e));
-    Value p = arith::BitcastOp::create(b, loc, f32(), bits);
-    return finite ? p : sel(isNegInf(s), cf(0), p);
+    return arith::BitcastOp::create(b, loc, f32(), bits);
   }
   /// The forwards' P~ of score s in frame m: pTildeInRow where
   /// pTildeByBits, else pTilde. (The row's constants are recomputed per
@@ -507,14 +515,9 @@ protected:
   /// both one step from T (pTildeInRow: t, then floor from t).
   Value pTildeNear(Value s, Value m, bool finite) {
     Value sp = maxf(s, subf(m, cf(125)));
-    Value big = LLVM::CallIntrinsicOp::create(b, loc, f32(), b.getStringAttr("llvm.nvvm.add.rm.f"),
-                                              ValueRange{sp, cf(kFrameMagic)})
-                    .getResult(0);
+    Value big = addRoundDown(sp, cf(kFrameMagic));
     Value e = exp2Ftz(subf(sp, subf(big, cf(kFrameMagic))));
-    Value tBits = arith::BitcastOp::create(b, loc, i32(), subf(big, m));
-    Value bits = arith::AddIOp::create(b, loc, shl(tBits, 23),
-                                       arith::BitcastOp::create(b, loc, i32(), e));
-    Value p = arith::BitcastOp::create(b, loc, f32(), bits);
+    Value p = timesPowerOfTwoFromBits(e, subf(big, m));
     return finite ? p : sel(isNegInf(s), cf(0), p);
   }
   /// Set while building a forward loop whose rows' scores are known to stay
