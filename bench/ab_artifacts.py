@@ -1,14 +1,17 @@
 """Same-run A/B of kernel artifacts on one GPU (run on the GPU machine).
 
     python3 bench/ab_artifacts.py --out DIR a.aqa b.aqa [c.aqa ...]
+    python3 bench/ab_artifacts.py --out DIR a.aqa@old/python b.aqa
 
 Each artifact runs in its own process (ATTNQAT_ARTIFACT), in alternating
 rounds (a, b, a, b, ...), and times attnqat.torch.attention's forward,
 backward alone and forward+backward next to cuDNN's BF16 SDPA of the same
 process. Every process also saves O, dQ, dK and dV of a few small cases;
 the parent compares them with the first artifact's (maximum absolute
-difference: 0 means bit-identical). Prints per-artifact medians over the
-rounds and their ratio to the first artifact; writes DIR/ab.json.
+difference: 0 means bit-identical). `a.aqa@DIR` imports attnqat from DIR
+in a's processes, for a change to kernels and binding together. Prints
+per-artifact medians over the rounds and their ratio to the first
+artifact; writes DIR/ab.json.
 
 Environment: AB_MODES (default "qat,none,dropin"; "qat@mxfp4" runs mode qat
 in format mxfp4), AB_ROUNDS (default 2),
@@ -67,7 +70,7 @@ def child(out, index):
                             scale=scale)
     import torch
     from torch.nn.attention import SDPBackend, sdpa_kernel
-    sys.path.insert(0, str(HERE.parents[1] / "python"))
+    sys.path.insert(0, os.environ.get("AB_PYTHON") or str(HERE.parents[1] / "python"))
     sys.path.insert(0, str(HERE.parent))
     import attnqat.torch as at
     from bench_attention import PROTOCOL, time_ms as timed
@@ -139,17 +142,23 @@ def main():
         child(out, args.child)
         return
     rounds = int(os.environ.get("AB_ROUNDS", "2"))
-    arts = [Path(a).resolve() for a in args.artifacts]
+    # "ARTIFACT@DIR": that artifact's process imports attnqat from DIR (an
+    # A/B of a change to both the kernels and the binding).
+    specs = [a.partition("@") for a in args.artifacts]
+    arts = [Path(a).resolve() for a, _, _ in specs]
+    pythons = [str(Path(d).resolve()) if d else "" for _, _, d in specs]
     if len(arts) < 2:
         sys.exit("ab_artifacts: give two or more artifacts")
-    for a in arts:
+    for a, d in zip(arts, pythons):
         if not a.is_file():
             sys.exit(f"ab_artifacts: no artifact {a}")
+        if d and not (Path(d) / "attnqat").is_dir():
+            sys.exit(f"ab_artifacts: no attnqat package in {d}")
     for r in range(rounds):
         for i, a in enumerate(arts):
             d = out / f"art{i}"
             d.mkdir(parents=True, exist_ok=True)
-            env = dict(os.environ, ATTNQAT_ARTIFACT=str(a))
+            env = dict(os.environ, ATTNQAT_ARTIFACT=str(a), AB_PYTHON=pythons[i])
             subprocess.run([sys.executable, str(HERE), "--out", str(d), "--child", str(r)],
                            env=env, check=True)
     import torch

@@ -182,16 +182,15 @@ class PackedStateFunction(torch.autograd.Function):
             # Decoded once (transient BF16 Q^F, K^F, V^F, not saved), then the
             # tensor-core forward; O' rounded to BF16 as the packed kernel does.
             qd, kd, vd = dequantize(qp), dequantize(kp), dequantize(vp)
-            o_prime32 = q.new_empty(q.shape, dtype=torch.float32) if mode == "qat" else None
+            o_prime = torch.empty_like(q) if mode == "qat" else None
             args = [_rt.ptr_arg(r, t.data_ptr()) for r, t in (
                 ("q", qd), ("k", kd), ("v", vd), ("o", o), ("lse", lse), ("m", m),
                 ("l", l))]
             args.append(_rt.f32_arg("scale", scale))
-            if o_prime32 is not None:
-                args.append(_rt.ptr_arg("o_prime", o_prime32.data_ptr()))
+            if o_prime is not None:
+                args.append(_rt.ptr_arg("o_prime", o_prime.data_ptr()))
             _runtime().launch(_forward_name(_config(mode, fmt), causal_part, D),
                               problem, args, _stream())
-            o_prime = o_prime32.to(torch.bfloat16) if o_prime32 is not None else None
         else:
             # O' in BF16: the packed state keeps it (and O) at 2 bytes an element.
             o_prime = torch.empty_like(q) if mode == "qat" else None
@@ -270,7 +269,10 @@ class AttentionFunction(torch.autograd.Function):
                    f"{causal_part}_{dtype}")
         with_o_prime = mode == "qat" or (quantized and not tensor_cores)
         o = torch.empty_like(q)
-        o_prime = q.new_empty(q.shape, dtype=torch.float32) if with_o_prime else None
+        # O' in O's type from the tensor-core forwards (BF16), f32 from the others.
+        o_prime = None
+        if with_o_prime:
+            o_prime = q.new_empty(q.shape, dtype=q.dtype if tensor_cores else torch.float32)
         rows = q.new_empty((B, Hq, M), dtype=torch.float32)
         lse, m, l = rows, torch.empty_like(rows), torch.empty_like(rows)
         args = [_rt.ptr_arg("q", q.data_ptr()), _rt.ptr_arg("k", k.data_ptr()),

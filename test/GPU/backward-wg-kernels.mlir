@@ -21,7 +21,7 @@
 // and its dQ post-pass; the mma.sync parameters but dq_tiles (16-byte
 // aligned, padded to whole tiles of 64 rows) for dq_acc, 16-byte aligned Q,
 // K, V, dO rows (cp.async); blocks of two warpgroups on 128 keys.
-// CHECK-DAG: attnqat.attention_backward {{.*}}attnqat.kernel = @attnqat_kernels::@attention_bwd_wg_qat_pnvfp42_causal_d128_bf16, attnqat.post_kernel = @attnqat_kernels::@attention_bwd_wg_dq_bf16, attnqat.pre_kernel = @attnqat_kernels::@attention_bwd_tc_delta_bf16
+// CHECK-DAG: attnqat.attention_backward {{.*}}attnqat.kernel = @attnqat_kernels::@attention_bwd_wg_qat_pnvfp42_causal_d128_bf16, attnqat.post_kernel = @attnqat_kernels::@attention_bwd_wg_dq_bf16, attnqat.pre_kernel = @attnqat_kernels::@attention_bwd_tc_delta_obf16_bf16
 // CHECK-DAG: gpu.func @attention_bwd_tc_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.params = ["q", "k", "v", "m", "l", "delta", "do", "dq_acc", "dk", "dv",
 // CHECK-DAG: gpu.func @attention_bwd_wg_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.align = {dk = 4 : i64, do = 16 : i64, dq_tiles = 16 : i64, dv = 4 : i64, k = 16 : i64, q = 16 : i64, v = 16 : i64}, attnqat.chips = ["sm_90a"], attnqat.constraints = ["D == 128"], attnqat.extents = {dq_tiles = "B*Hq*ceil(M/64)*64*D"}{{.*}}attnqat.launch = {block = 256 : i64, dynamic_shared = 181248 : i64, grid = ["ceil(N/128)", "Hkv", "B"]}, attnqat.params = ["q", "k", "v", "m", "l", "delta", "do", "dq_tiles", "dk", "dv", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // CHECK-DAG: gpu.func @attention_bwd_wg_none_d64_bf16({{.*}}attnqat.launch = {block = 256 : i64, dynamic_shared = 99328 : i64, grid = ["ceil(N/128)", "Hkv", "B"]}
