@@ -312,15 +312,14 @@ class AttentionFunction(torch.autograd.Function):
                 _rt.ptr_arg("l", l.data_ptr()), _rt.ptr_arg("do", grad_o.data_ptr()),
                 _rt.f32_arg("scale", scale)]
         if tensor_cores:
-            # delta = rowsum(dO * O_saved), then the dK/dV-stationary kernel:
-            # dK and dV written, dQ accumulated from zero.
+            # delta = rowsum(dO * O_saved) from the BF16 O' or O the forward
+            # wrote, then the dK/dV-stationary kernel: dK and dV written, dQ
+            # accumulated from zero.
             D = q.shape[-1]
             delta = m.new_empty(m.shape)
             rows_only = _rt.Problem(problem.B, problem.Hq, problem.Hkv, problem.M,
                                     problem.N, problem.D, 0, 0)
-            pre = ("attention_bwd_tc_delta_bf16" if saved.dtype == f32
-                   else "attention_bwd_tc_delta_obf16_bf16")
-            _runtime().launch(pre, rows_only,
+            _runtime().launch("attention_bwd_tc_delta_obf16_bf16", rows_only,
                               [_rt.ptr_arg("o_saved", saved.data_ptr()),
                                _rt.ptr_arg("do", grad_o.data_ptr()),
                                _rt.ptr_arg("delta", delta.data_ptr())], _stream())

@@ -119,18 +119,17 @@ bool oPrimeIsBf16(attnqat_rt_module *module, const char *fwdName) {
   }
   return false;
 }
-/// The delta pre-pass that reads a saved O' (or O) of that element type.
-const char *deltaPrePass(bool savedBf16) {
-  return savedBf16 ? "attention_bwd_tc_delta_obf16_bf16" : "attention_bwd_tc_delta_bf16";
-}
+/// The tensor-core backward's pre-pass: delta from the BF16 O' (or O) its
+/// forward wrote.
+constexpr const char *kDeltaPrePass = "attention_bwd_tc_delta_obf16_bf16";
 int64_t dqTileElems(int64_t B, int64_t Hq, int64_t M, int64_t D) {
   return B * Hq * ((M + 63) / 64) * 64 * D;
 }
 void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
                  const ref::Config &fwdCfg, const ref::ForwardResult &fwd,
                  uint64_t dq, uint64_t dk, uint64_t dv, uint64_t dMask,
-                 uint64_t dLens, uint64_t dOSaved, bool savedBf16, uint64_t dM,
-                 uint64_t dL, std::mt19937_64 &gen, bool bf16);
+                 uint64_t dLens, uint64_t dOSaved, uint64_t dM, uint64_t dL,
+                 std::mt19937_64 &gen, bool bf16);
 
 void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
              uint64_t seed) {
@@ -347,21 +346,19 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
               co.maxAbs, co.refMax, (long long)co.rowsOff, (long long)rows,
               oTol, cp.maxAbs, cl.maxAbs, ms);
   failures += !ok;
-  uint64_t oF32 = 0; // the tensor-core forward's bf16 O as f32
-  if (c.backward && c.tensorCores && c.backwardMode != ref::Mode::QAT)
-    oF32 = uploadBytes(rt, o.data(), qn * 4);
   if (c.backward && (c.tensorCores ? tensorCoreModule : backwardModule)) {
-    // The backward reads what the forward saved: O' in qat, else O (f32:
-    // the output itself, or its f32 workspace for bf16).
+    // The backward reads what the forward saved: O' in qat, else O (the
+    // tensor-core forward's BF16 output itself; the baseline's f32 output,
+    // or its f32 workspace for bf16).
     uint64_t saved = c.backwardMode == ref::Mode::QAT
                          ? dOp
-                         : (c.tensorCores ? oF32 : (c.bf16 ? dAcc : dO));
+                         : (c.bf16 && !c.tensorCores ? dAcc : dO);
     ref::Config bwdCfg = cfg;
     bwdCfg.mode = c.backwardMode;
-    runBackward(rt, c, p, bwdCfg, want, dq, dk, dv, dMask, dLens, saved,
-                c.backwardMode == ref::Mode::QAT && opBf16, dM, dL, gen, c.bf16);
+    runBackward(rt, c, p, bwdCfg, want, dq, dk, dv, dMask, dLens, saved, dM, dL,
+                gen, c.bf16);
   }
-  for (uint64_t d : {dq, dk, dv, dO, dOp, dLse, dM, dL, dAcc, dMask, dLens, oF32,
+  for (uint64_t d : {dq, dk, dv, dO, dOp, dLse, dM, dL, dAcc, dMask, dLens,
                      dScales[0], dScales[1], dScales[2]})
     if (d)
       attnqat_rt_mem_free(rt, d);
@@ -369,8 +366,8 @@ void runCase(attnqat_rt_runtime *rt, attnqat_rt_module *module, const Case &c,
 void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
                  const ref::Config &cfg, const ref::ForwardResult &fwd,
                  uint64_t dq, uint64_t dk, uint64_t dv, uint64_t dMask,
-                 uint64_t dLens, uint64_t dOSaved, bool savedBf16, uint64_t dM,
-                 uint64_t dL, std::mt19937_64 &gen, bool bf16) {
+                 uint64_t dLens, uint64_t dOSaved, uint64_t dM, uint64_t dL,
+                 std::mt19937_64 &gen, bool bf16) {
   int64_t qn = c.B * c.Hq * c.M * c.D, kn = c.B * c.Hkv * c.N * c.D,
           rows = c.B * c.Hq * c.M;
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -418,10 +415,10 @@ void runBackward(attnqat_rt_runtime *rt, const Case &c, const ref::Problem &p,
                             attnqat_rt_arg_ptr("delta", gDelta)};
     attnqat_rt_kernel *deltaKernel = nullptr;
     attnqat_rt_problem pp{c.B, c.Hq, c.Hkv, c.M, c.N, c.D, 0, 0};
-    if (attnqat_rt_module_get_kernel(module, deltaPrePass(savedBf16), &deltaKernel) !=
+    if (attnqat_rt_module_get_kernel(module, kDeltaPrePass, &deltaKernel) !=
             ATTNQAT_RT_SUCCESS ||
         attnqat_rt_launch(deltaKernel, &pp, pre, 3, nullptr) != ATTNQAT_RT_SUCCESS) {
-      std::printf("FAIL: %s: %s\n", deltaPrePass(savedBf16),
+      std::printf("FAIL: %s: %s\n", kDeltaPrePass,
                   deltaKernel ? attnqat_rt_last_error(deltaKernel)
                               : attnqat_rt_last_error(module));
       ++failures;
@@ -578,7 +575,7 @@ void runMatchedCheck(attnqat_rt_runtime *rt, attnqat_rt_module *module, const ch
   };
   float scale = 1.0f / std::sqrt(static_cast<float>(D));
   uint64_t dq = upload16(q), dk = upload16(k), dv = upload16(v), ddO = upload16(dO),
-           o = alloc(qn * 2), op = alloc(qn * 4), lse = alloc(rows * 4), m = alloc(rows * 4),
+           o = alloc(qn * 2), op = alloc(qn * 2), lse = alloc(rows * 4), m = alloc(rows * 4),
            l = alloc(rows * 4), delta = alloc(rows * 4),
            gq = filled(dqTileElems(B, Hq, M, D) * 4, 0), gk = alloc(kn * 4), gv = alloc(kn * 4),
            fCodes = filled(rows * N, 0xFF), fScales = filled(rows * blocks, 0xFF),
@@ -614,7 +611,7 @@ void runMatchedCheck(attnqat_rt_runtime *rt, attnqat_rt_module *module, const ch
     attnqat_rt_problem *problem;
     std::vector<attnqat_rt_arg> *args;
   } launches[] = {{fwdName, &problem, &fwdArgs},
-                  {deltaPrePass(oPrimeIsBf16(module, fwdName)), &rowsOnly, &deltaArgs},
+                  {kDeltaPrePass, &rowsOnly, &deltaArgs},
                   {bwdName, &problem, &bwdArgs}};
   for (const Launch &L : launches) {
     attnqat_rt_kernel *kernel = nullptr;

@@ -109,7 +109,7 @@ func.func @pipelined_qat128(%q: tensor<2x4x64x128xbf16>, %k: tensor<2x2x70x128xb
 
 // The tensor-core backward (and its delta pre-pass) for the forwards above.
 // CHECK-DAG: attnqat.attention_backward {{.*}}attnqat.kernel = @attnqat_kernels::@attention_bwd_tc_qat_pnvfp42_causal_d128_bf16, attnqat.pre_kernel = @attnqat_kernels::@attention_bwd_tc_delta_obf16_bf16
-// CHECK-DAG: gpu.func @attention_bwd_tc_delta_bf16({{.*}}attnqat.access = {delta = "out"}{{.*}}attnqat.params = ["o_saved", "do", "delta", "B", "Hq", "Hkv", "M", "N", "D"]
+// CHECK-DAG: gpu.func @attention_bwd_tc_delta_obf16_bf16({{.*}}attnqat.access = {delta = "out"}{{.*}}attnqat.params = ["o_saved", "do", "delta", "B", "Hq", "Hkv", "M", "N", "D"]
 // CHECK-DAG: gpu.func @attention_bwd_tc_qat_pnvfp42_causal_d128_bf16({{.*}}attnqat.launch = {block = 128 : i64, dynamic_shared = 113664 : i64, grid = ["ceil(N/64)", "Hkv", "B"]}, attnqat.params = ["q", "k", "v", "m", "l", "delta", "do", "dq_acc", "dk", "dv", "B", "Hq", "Hkv", "M", "N", "D", "scale"]
 // CHECK-DAG: gpu.func @attention_bwd_tc_none_d64_bf16({{.*}}attnqat.align = {dq_acc = 8 : i64}
 // CHECK-DAG: gpu.func @attention_bwd_tc_dropin_pnvfp42_d128_bf16
@@ -120,7 +120,7 @@ func.func @pipelined_qat128(%q: tensor<2x4x64x128xbf16>, %k: tensor<2x2x70x128xb
 // CHECK-DAG: llvm.inline_asm has_side_effects asm_dialect = att "red.global.add.v2.f32 [$0+32], {$1, $2};", "l,f,f"
 // The pre-pass: eight lanes per row with 16-byte loads (the strided loads
 // stay for other head dims and unaligned arrays), summed by shuffles.
-// PTX: .entry attention_bwd_tc_delta_bf16(
+// PTX: .entry attention_bwd_tc_delta_obf16_bf16(
 // PTX-SAME: ld.global.b16
 // PTX-SAME: ld.global.v4.b32
 // PTX-SAME: shfl.sync.bfly.b32 {{[^;]*}}, 1, 31, -1;

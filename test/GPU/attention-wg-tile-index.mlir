@@ -10,4 +10,4 @@
 // CHECK: .entry attention_fwd_wg_qat_pnvfp42_causal_d128_bf16(
 // CHECK: mul.hi.u64
 // CHECK-NOT: mul.hi.u64
-// CHECK: .entry attention_bwd_tc_delta_bf16(
+// CHECK: .entry attention_bwd_tc_delta_obf16_bf16(

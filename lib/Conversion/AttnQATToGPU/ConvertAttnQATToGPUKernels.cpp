@@ -311,11 +311,10 @@ struct ConvertAttnQATToGPUKernelsPass
           args.push_back(dynamic1D(outElt));
           roles.push_back("o");
           if (op.getConfig().getMode() == Mode::QAT) {
-            // O' in O's element type (BF16 unless `_of32`), as FlashAttention
-            // keeps O for its D term: the backward's delta pre-pass reads it
-            // (attention_bwd_tc_delta_obf16_bf16), half the bytes of f32 in
-            // the saved state and the forward's stores.
-            args.push_back(dynamic1D(packedVariant ? b.getBF16Type() : outElt));
+            // O' in O's element type (BF16), as FlashAttention keeps O for its
+            // D term: half the bytes of f32 in the saved state and the
+            // forward's stores; the backward's delta pre-pass reads it.
+            args.push_back(dynamic1D(outElt));
             roles.push_back("o_prime");
           }
           args.append(3, dynamic1D(b.getF32Type()));
@@ -505,8 +504,8 @@ struct ConvertAttnQATToGPUKernelsPass
     }
 
     // The tensor-core backward's pre-pass, delta = rowsum(dO * O_saved): one
-    // per module and type of O_saved (BF16 as the tensor-core forwards save
-    // O' and O; f32), declared with the first backward that needs it.
+    // per module and type of O_saved, declared with the first backward that
+    // needs it.
     auto deltaKernel = [&](Location loc, Type savedElt) {
       std::string name = savedElt.isF32() ? "attention_bwd_tc_delta_bf16"
                                           : "attention_bwd_tc_delta_obf16_bf16";
@@ -670,10 +669,10 @@ struct ConvertAttnQATToGPUKernelsPass
         return func;
       };
       if (tensorCores && tc::coversBackward(op, why)) {
-        // The tensor-core forwards save O' (qat) or O in BF16: linked is the
-        // pre-pass that reads BF16; an f32 one serves `_of32` forwards.
-        deltaKernel(op.getLoc(), b.getF32Type());
-        auto delta = deltaKernel(op.getLoc(), b.getBF16Type());
+        // O_saved is what the tensor-core forward wrote, O' (qat) or O, both
+        // in its output's element type, which dO has.
+        auto delta =
+            deltaKernel(op.getLoc(), op.getGradOutput().getType().getElementType());
         auto func = tcBackward(/*packedVariant=*/false);
         if (warpgroupMma) {
           func = tcBackward(/*packedVariant=*/false, /*vT64=*/false, /*wg=*/true);
