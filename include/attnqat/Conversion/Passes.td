@@ -139,9 +139,11 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
     Q^F, K^F, P re-quantized in the forward's frame, dV, dK in registers, dQ
     by f32 pair reductions into `dq_acc`, 8-byte aligned; parameters q, k,
     v, [mask], [key_lengths], m, l, delta, do, dq_acc, dk, dv, B, Hq, Hkv, M,
-    N, D, scale) and the pre-pass `attention_bwd_tc_delta_bf16` (delta =
-    rowsum(dO * O_saved); o_saved, do, delta, B, Hq, Hkv, M, N, D), linked
-    as `attnqat.pre_kernel`. `attnqat.launch` records block, grid and dynamic
+    N, D, scale) and the pre-pass `attention_bwd_tc_delta_obf16_bf16` (delta =
+    rowsum(dO * O_saved) from the BF16 O′ or O the forward wrote; o_saved, do,
+    delta, B, Hq, Hkv, M, N, D), linked as `attnqat.pre_kernel` (chosen by
+    dO's element type, which O_saved has: the forward writes O′ in O's
+    element type). `attnqat.launch` records block, grid and dynamic
     shared memory, `attnqat.constraints` the head dim a kernel was
     specialized on, `attnqat.access` the buffers a kernel writes that its
     role name alone does not tell.

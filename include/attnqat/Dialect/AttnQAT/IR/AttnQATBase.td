@@ -32,7 +32,24 @@ def AttnQAT_Dialect : Dialect {
     E8M0 scale `2^(floor(log2 amax) - 2)`. A NaN or Inf anywhere in a block
     makes its scale NaN. An axis whose extent is not a multiple of the block
     size ends in a short block that behaves as if padded with zeros.
+
+    Kernel metadata. `convert-attnqat-to-gpu-kernels` describes each kernel
+    it generates with discardable attributes, which `attnqat-compile` reads
+    into the artifact; the dialect verifies their shapes wherever they
+    appear, so a hand-written or edited kernel module gets a diagnostic
+    instead of a malformed artifact:
+    `attnqat.params` (one string role per function argument),
+    `attnqat.launch` (`block` threads 1..1024, optional `grid` of three
+    strings, optional `dynamic_shared` bytes), `attnqat.constraints` and
+    `attnqat.chips` (arrays of strings), `attnqat.extents` and
+    `attnqat.layouts` (dictionaries of strings), `attnqat.access`
+    (dictionary of `"in"`, `"out"` or `"inout"`), `attnqat.align`
+    (dictionary of powers of two), `attnqat.tensor_maps` (dictionary of
+    `{of, dims?, box?, swizzle?}` entries), and `attnqat.kernel`,
+    `attnqat.pre_kernel`, `attnqat.post_kernel` (symbol references from an
+    op to its kernels).
   }];
+  let hasOperationAttrVerify = 1;
   let useDefaultAttributePrinterParser = 1;
   let useDefaultTypePrinterParser = 1;
   let extraClassDeclaration = [{
