@@ -381,49 +381,49 @@ func.func @state_mask(%st: !attnqat.state<config = #attnqat.config<mode = qat>, 
 
 // A state describes a forward attnqat.attention could have run: the
 // forward's own checks hold for it too.
-// expected-error @+1 {{state scale must be finite and positive, got -1}}
+// expected-error @+1 {{softmax scale must be finite and positive, got -1}}
 func.func @state_scale_negative(%st: !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x1x16x64xf32>, key = tensor<1x1x16x64xf32>, scale = -1.0 : f32>) {
   return
 }
 
 // -----
 
-// expected-error @+1 {{state scale must be finite and positive, got nan}}
+// expected-error @+1 {{softmax scale must be finite and positive, got nan}}
 func.func @state_scale_nan(%st: !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x1x16x64xf32>, key = tensor<1x1x16x64xf32>, scale = 0x7FC00000 : f32>) {
   return
 }
 
 // -----
 
-// expected-error @+1 {{state query and key head dims must be static and equal, got 64 and 128}}
+// expected-error @+1 {{query head dim 64 does not match key head dim 128}}
 func.func @state_head_dims(%st: !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x1x16x64xf32>, key = tensor<1x1x16x128xf32>, scale = 1.0 : f32>) {
   return
 }
 
 // -----
 
-// expected-error @+1 {{state head counts must be static, with query heads (3) a multiple of key/value heads (2)}}
+// expected-error @+1 {{query heads (3) must be a multiple of key/value heads (2)}}
 func.func @state_heads(%st: !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x3x16x64xf32>, key = tensor<1x2x16x64xf32>, scale = 1.0 : f32>) {
   return
 }
 
 // -----
 
-// expected-error @+1 {{state head counts must be static, with query heads (0) a multiple of key/value heads (0)}}
+// expected-error @+1 {{key/value heads must be at least 1, got 0}}
 func.func @state_no_heads(%st: !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x0x16x64xf32>, key = tensor<1x0x16x64xf32>, scale = 1.0 : f32>) {
   return
 }
 
 // -----
 
-// expected-error @+1 {{state query batch 2 does not match key batch 3}}
+// expected-error @+1 {{query batch 2 does not match key batch 3}}
 func.func @state_batch(%st: !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<2x1x16x64xf32>, key = tensor<3x1x16x64xf32>, scale = 1.0 : f32>) {
   return
 }
 
 // -----
 
-// expected-error @+1 {{state mask must have shape [1 or B, 1 or Hq, M, N]}}
+// expected-error @+1 {{mask must have shape [1 or B, 1 or Hq, M, N] with [B, Hq, M, N] = [1, 1, 16, 32], got [7, 7, 7, 7]}}
 func.func @state_mask_shape(%st: !attnqat.state<config = #attnqat.config<mode = qat>, query = tensor<1x1x16x64xf32>, key = tensor<1x1x32x64xf32>, scale = 1.0 : f32, mask = tensor<7x7x7x7xf32>>) {
   return
 }

@@ -190,6 +190,43 @@ static LogicalResult verifyFP4Operand(AttentionOp op, StringRef name,
   return success();
 }
 
+LogicalResult mlir::attnqat::verifyAttentionFrame(
+    llvm::function_ref<InFlightDiagnostic()> emitError, ArrayRef<int64_t> q,
+    ArrayRef<int64_t> k, RankedTensorType mask, std::optional<double> scale) {
+  if (!dimsCompatible(q[0], k[0]))
+    return emitError() << "query batch " << q[0] << " does not match key batch "
+                       << k[0];
+  if (ShapedType::isDynamic(q[3]) || ShapedType::isDynamic(k[3]))
+    return emitError() << "head dim must be static";
+  if (q[3] != k[3])
+    return emitError() << "query head dim " << q[3]
+                       << " does not match key head dim " << k[3];
+  if (ShapedType::isDynamic(q[1]) || ShapedType::isDynamic(k[1]))
+    return emitError() << "head counts must be static";
+  if (k[1] < 1)
+    return emitError() << "key/value heads must be at least 1, got " << k[1];
+  if (q[1] % k[1] != 0)
+    return emitError() << "query heads (" << q[1]
+                       << ") must be a multiple of key/value heads (" << k[1]
+                       << ")";
+  if (mask) {
+    ArrayRef<int64_t> m = mask.getShape();
+    auto broadcastOk = [](int64_t dim, int64_t full) {
+      return dim == 1 || dimsCompatible(dim, full);
+    };
+    if (m.size() != 4 || !broadcastOk(m[0], q[0]) || !broadcastOk(m[1], q[1]) ||
+        !dimsCompatible(m[2], q[2]) || !dimsCompatible(m[3], k[2]))
+      return emitError() << "mask must have shape [1 or B, 1 or Hq, M, N] "
+                            "with [B, Hq, M, N] = "
+                         << shapeStr({q[0], q[1], q[2], k[2]}) << ", got "
+                         << shapeStr(m);
+  }
+  if (scale && (!std::isfinite(*scale) || *scale <= 0.0))
+    return emitError() << "softmax scale must be finite and positive, got "
+                       << *scale;
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   RankedTensorType qType = getQuery().getType();
   RankedTensorType kType = getKey().getType();
@@ -205,22 +242,15 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "key shape " << shapeStr(k)
                          << " and value shape " << shapeStr(vType.getShape())
                          << " must be equal";
-  if (!dimsCompatible(q[0], k[0]))
-    return emitOpError() << "query batch " << q[0]
-                         << " does not match key batch " << k[0];
-  if (ShapedType::isDynamic(q[3]) || ShapedType::isDynamic(k[3]))
-    return emitOpError() << "head dim must be static";
-  if (q[3] != k[3])
-    return emitOpError() << "query head dim " << q[3]
-                         << " does not match key head dim " << k[3];
-  if (ShapedType::isDynamic(q[1]) || ShapedType::isDynamic(k[1]))
-    return emitOpError() << "head counts must be static";
-  if (k[1] < 1)
-    return emitOpError() << "key/value heads must be at least 1, got " << k[1];
-  if (q[1] % k[1] != 0)
-    return emitOpError() << "query heads (" << q[1]
-                         << ") must be a multiple of key/value heads (" << k[1]
-                         << ")";
+  std::optional<double> scale;
+  if (std::optional<APFloat> s = getScale())
+    scale = s->convertToDouble();
+  if (failed(verifyAttentionFrame(
+          [&] { return emitOpError(); }, q, k,
+          getMask() ? cast<RankedTensorType>(getMask().getType())
+                    : RankedTensorType(),
+          scale)))
+    return failure();
 
   ConfigAttr config = getConfig();
   bool fp4 = config.getMode() == Mode::FP4;
@@ -261,29 +291,11 @@ LogicalResult AttentionOp::verify() {
                          << shapeStr(lseShape) << ", got "
                          << shapeStr(getLse().getType().getShape());
 
-  if (Value mask = getMask()) {
-    ArrayRef<int64_t> m = cast<RankedTensorType>(mask.getType()).getShape();
-    auto broadcastOk = [](int64_t dim, int64_t full) {
-      return dim == 1 || dimsCompatible(dim, full);
-    };
-    if (m.size() != 4 || !broadcastOk(m[0], q[0]) || !broadcastOk(m[1], q[1]) ||
-        !dimsCompatible(m[2], q[2]) || !dimsCompatible(m[3], k[2]))
-      return emitOpError() << "mask must have shape [1 or B, 1 or Hq, M, N] "
-                              "with [B, Hq, M, N] = "
-                           << shapeStr({q[0], q[1], q[2], k[2]}) << ", got "
-                           << shapeStr(m);
-  }
   if (Value lengths = getKeyLengths()) {
     ArrayRef<int64_t> l = cast<RankedTensorType>(lengths.getType()).getShape();
     if (!dimsCompatible(l[0], q[0]))
       return emitOpError() << "key_lengths must have shape [B] = "
                            << shapeStr({q[0]}) << ", got " << shapeStr(l);
-  }
-  if (std::optional<APFloat> scale = getScale()) {
-    double s = scale->convertToDouble();
-    if (!std::isfinite(s) || s <= 0.0)
-      return emitOpError() << "softmax scale must be finite and positive, got "
-                           << s;
   }
   if (getState() && getState().getType() != getExpectedStateType())
     return emitOpError() << "state type " << getState().getType()

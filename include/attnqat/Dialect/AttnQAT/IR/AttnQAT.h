@@ -32,6 +32,16 @@ namespace mlir::attnqat {
 /// dynamic stays dynamic).
 int64_t getNumBlocks(int64_t extent, int64_t blockSize);
 
+/// What an attention's query [B, Hq, M, D] and key [B, Hkv, N, D] shapes,
+/// optional mask and softmax scale must satisfy (batches match, static equal
+/// head dims, static heads with Hq a multiple of Hkv >= 1, a mask of shape
+/// [1 or B, 1 or Hq, M, N], a finite positive scale): shared by
+/// attnqat.attention and the !attnqat.state that describes one.
+LogicalResult
+verifyAttentionFrame(llvm::function_ref<InFlightDiagnostic()> emitError,
+                     ArrayRef<int64_t> q, ArrayRef<int64_t> k,
+                     RankedTensorType mask, std::optional<double> scale);
+
 /// The scales' shape for a tensor of `shape` blocked along `axis`.
 SmallVector<int64_t> getScalesShape(ArrayRef<int64_t> shape, int64_t axis,
                                     int64_t blockSize);
