@@ -41,7 +41,7 @@ Value FP4Arith::addAndSubtract(Value x, Value expBits, int k) {
   return arith::SubFOp::create(b, loc, arith::AddFOp::create(b, loc, x, magic), magic);
 }
 
-Value FP4Arith::roundNonNegativeToE2M1(Value y) {
+Value FP4Arith::roundNonNegativeToE2M1(Value y, bool saturate) {
   // y rounded to the grid by one addition: y + M has the grid's spacing as
   // its ulp when M = 2^(e + 22), e = max(exponent of y, 0) (spacing 0.5
   // below 2, 1 below 4, 2 below 8), so the float add rounds to nearest even
@@ -54,7 +54,8 @@ Value FP4Arith::roundNonNegativeToE2M1(Value y) {
   Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), y);
   Value eb = arith::AndIOp::create(b, loc, bits, i32(0x7F800000));
   eb = arith::MaxSIOp::create(b, loc, eb, i32(0x3F800000)); // 2^0
-  return arith::MinimumFOp::create(b, loc, addAndSubtract(y, eb, 22), f32(6));
+  Value onGrid = addAndSubtract(y, eb, 22);
+  return saturate ? arith::MinimumFOp::create(b, loc, onGrid, f32(6)) : onGrid;
 }
 
 Value FP4Arith::roundNonNegativeToScaledE2M1(Value y, Value scaleExpBits, Value limit) {

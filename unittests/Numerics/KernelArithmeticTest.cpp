@@ -17,7 +17,8 @@
 //  * E2M1 rounding by one addition of 2^22, 2^23 or 2^24 (then saturation),
 //    also without |.| and clamp for 0 <= y < 2^105, with the addend from y's
 //    exponent bits, over every BF16 pattern and a strided sweep of all
-//    float32 patterns;
+//    float32 patterns; left unsaturated, then packed to BF16 and saturated
+//    there (the wgmma forward's P^F pairs), the same bits;
 //  * E4M3 rounding (block scales) by adding 2^(e + 20), e from the exponent
 //    bits, over a stride of all non-negative floats and every BF16 one
 //    (below 464 also without the clamp and saturation);
@@ -129,11 +130,22 @@ float addAndSubtract(float x, uint32_t eb, int k, bool fused) {
   return sum - magic;
 }
 
-/// FP4Arith::roundNonNegativeToE2M1 (+0 <= y < 2^105).
-float roundNonNegativeToE2M1(float y, bool fused = false) {
+/// FP4Arith::roundNonNegativeToE2M1 (+0 <= y < 2^105); without `saturate`
+/// the grid value is left above 6.
+float roundNonNegativeToE2M1(float y, bool fused = false, bool saturate = true) {
   uint32_t eb = std::max<int32_t>(toBits(y) & 0x7F800000u, 0x3F800000);
-  return minimumf(addAndSubtract(y, eb, 22, fused), 6.0f);
+  float onGrid = addAndSubtract(y, eb, 22, fused);
+  return saturate ? minimumf(onGrid, 6.0f) : onGrid;
 }
+
+/// cvt.rn.bf16.f32 (round to nearest even; NaN stays NaN).
+uint16_t toBF16(float x) {
+  uint32_t u = toBits(x);
+  if (std::isnan(x))
+    return 0x7FFF;
+  return static_cast<uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+float fromBF16(uint16_t h) { return fromBits(uint32_t(h) << 16); }
 
 /// FP4Arith::roundToE4M3 (x >= +0); `belowSaturation` for x <= 464.
 float roundToE4M3(float x, bool belowSaturation = false, bool fused = false) {
@@ -184,9 +196,22 @@ float pTildeInRow(float s, float m) {
 }
 
 /// TileBuilder::pTildeNear (the near-frame loop: frames below 2^22 in
-/// magnitude): s' = max(s, m - 125), T = add.rm(s', 1.5 * 2^23),
-/// e = ex2(s' - (T - 1.5 * 2^23)), P~'s bits = e's plus (T - m) << 23.
+/// magnitude): s' = max(s, m - 125), k = 1.5 * 2^23 - m, t = add.rm(s', k),
+/// e = ex2(s' - (t - k)), P~'s bits = e's plus t << 23.
 float pTildeNear(float s, float m) {
+  const float magic = 12582912.0f;
+  volatile float sC = maximumf(s, m - 125.0f);
+  volatile float k = magic - m;
+  volatile float t = addRoundDown(sC, k);
+  volatile float fl = t - k;
+  volatile float e = std::exp2(sC - fl);
+  return fromBits((toBits(t) << 23) + toBits(e));
+}
+
+/// Session 36's form of pTildeNear (T = add.rm(s', 1.5 * 2^23), floor s' =
+/// T - 1.5 * 2^23, t = T - m: one subtraction more), kept to show that the
+/// two give the same bits.
+float pTildeNearSession36(float s, float m) {
   const float magic = 12582912.0f;
   volatile float sC = maximumf(s, m - 125.0f);
   volatile float t1 = addRoundDown(sC, magic);
@@ -323,6 +348,44 @@ TEST(KernelArithmetic, MarksteinDivisionGivesTheCodecKernelsCodes) {
   }
   EXPECT_GT(checked, 1000000);
   EXPECT_EQ(codesDiffer, 0);
+}
+
+TEST(KernelArithmetic, SaturatingBF16PairsIsSaturatingTheGrid) {
+  // The wgmma forward leaves P's quotients on the E2M1 grid unsaturated
+  // (quantizeWithScale without applyScale) and saturates the packed BF16
+  // pair at 6 (aFromAcc: min.NaN.bf16x2): the same BF16 bits as packing
+  // the f32 minimum, for every quotient (the grid values have at most two
+  // significant bits, so the pack is exact; the minimum then commutes).
+  std::mt19937 gen(40);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  int64_t checked = 0, differ = 0, inexactPacks = 0;
+  auto check = [&](float q) {
+    for (bool fused : {false, true}) {
+      float onGrid = roundNonNegativeToE2M1(q, fused, /*saturate=*/false);
+      uint16_t packed = toBF16(onGrid);
+      inexactPacks += !std::isnan(onGrid) && fromBF16(packed) != onGrid;
+      uint16_t saturatedPair = toBF16(minimumf(fromBF16(packed), 6.0f));
+      uint16_t want = toBF16(roundNonNegativeToE2M1(q, fused));
+      differ += saturatedPair != want;
+      ++checked;
+    }
+  };
+  for (uint32_t b16 = 0; b16 < 0x7F80; ++b16) // every finite non-negative BF16
+    check(fromBF16(static_cast<uint16_t>(b16)));
+  for (int i = 0; i < 200000; ++i) // random floats of every binade to 2^100
+    check(std::ldexp(unit(gen), static_cast<int>(gen() % 130) - 30));
+  for (float mid : {0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.0f, 7.0f, 10.0f}) {
+    float x = mid;
+    for (int k = 0; k < 4; ++k, x = std::nextafter(x, 0.0f))
+      check(x);
+    x = mid;
+    for (int k = 0; k < 4; ++k, x = std::nextafter(x, 1e30f))
+      check(x);
+  }
+  check(std::numeric_limits<float>::quiet_NaN());
+  EXPECT_GT(checked, 400000);
+  EXPECT_EQ(inexactPacks, 0);
+  EXPECT_EQ(differ, 0);
 }
 
 TEST(KernelArithmetic, MagicAdditionRoundsToE2M1) {
@@ -467,7 +530,7 @@ TEST(KernelArithmetic, NearPTildeIsPTildeByBitsBelow2To21) {
   // -inf.
   std::mt19937 gen(53);
   std::uniform_real_distribution<float> unit(0.0f, 1.0f);
-  int64_t checked = 0, differ = 0;
+  int64_t checked = 0, differ = 0, differFromSession36 = 0;
   for (int i = 0; i < 400000; ++i) {
     float m = std::ceil((2.0f * unit(gen) - 1.0f) * 2097151.0f);
     if (i % 4 == 0)
@@ -477,14 +540,16 @@ TEST(KernelArithmetic, NearPTildeIsPTildeByBitsBelow2To21) {
       s = -INFINITY;
     ++checked;
     differ += toBits(pTildeNear(s, m)) != toBits(pTildeInRow(s, m));
+    differFromSession36 += toBits(pTildeNear(s, m)) != toBits(pTildeNearSession36(s, m));
   }
   EXPECT_EQ(checked, 400000);
   EXPECT_EQ(differ, 0);
-  // Within 125 of -2^22 its floor is inexact (s' + 1.5 * 2^23 falls below
-  // 2^23, where floats step by 0.5): why the loop needs the bound, and
-  // traps on a finite frame at or beyond 2^22.
+  EXPECT_EQ(differFromSession36, 0);
+  // Beyond 2^22 below zero k = 1.5 * 2^23 - m passes 2^24, where floats
+  // step by 2, and t is no longer the floor: why the loop needs the bound,
+  // and traps on a finite frame at or beyond 2^22.
   int wrongFar = 0;
-  for (float m : {-4194303.0f, -5000001.0f})
+  for (float m : {-4194305.0f, -5000001.0f})
     for (float below : {0.5f, 3.25f, 100.5f})
       wrongFar += toBits(pTildeNear(m - below, m)) != toBits(pTildeInRow(m - below, m));
   EXPECT_GT(wrongFar, 0);

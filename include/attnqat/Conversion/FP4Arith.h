@@ -34,8 +34,11 @@ public:
   /// sign: the value E2M1(x) decodes to. NaN stays NaN.
   Value roundToE2M1(Value x);
   /// roundToE2M1 for +0 <= y < 2^105 (or NaN): no |.|, clamp or sign (the P
-  /// codec's quotients).
-  Value roundNonNegativeToE2M1(Value y);
+  /// codec's quotients). Without `saturate` the result is left on the
+  /// rounding's grid above 6 (8, 12, ...: at most two significant bits) and
+  /// the caller saturates it at 6 itself (the wgmma forward does so on BF16
+  /// pairs, one instruction for two values).
+  Value roundNonNegativeToE2M1(Value y, bool saturate = true);
   /// roundNonNegativeToE2M1(y / s) * s for a power-of-two scale s = 2^e (an
   /// MXFP4 block's) with no quotient and no product: the same addition in
   /// y's own binade, with the addend 2^(max(e_y, e) + 22), saturated at

@@ -183,13 +183,23 @@ protected:
   /// The product is an arith op, not inline PTX: LLVM then sinks it past
   /// the wgmma wait as it does the packs (left before the wait, the next
   /// P V's fragments made ptxas serialize every wgmma of the kernel).
+  /// The grid values come unsaturated (quantizeWithScale without
+  /// applyScale): the pair is first saturated at 6 by one min.NaN.bf16x2,
+  /// the same bits as the f32 minimum before the pack (grid values are
+  /// exact in BF16 and the pack is monotone; NaN stays NaN), half the
+  /// instructions.
   SmallVector<Value> aFromAcc(ArrayRef<Acc> x, int64_t kc, ArrayRef<Value> scalePairs = {}) {
     SmallVector<Value> frags;
+    Value six;
+    if (!scalePairs.empty())
+      six = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(VectorType::get({2}, bf16()), b.getFloatAttr(bf16(), 6.0)));
     for (int64_t nt = 2 * kc; nt < 2 * kc + 2; ++nt)
       for (int64_t r = 0; r < 2; ++r) {
         Value pair = pairBF16(x[nt][2 * r], x[nt][2 * r + 1]);
         if (!scalePairs.empty()) {
           const int64_t tilesPerBlock = config.getP().getBlockSize() / 8;
+          pair = arith::MinimumFOp::create(b, loc, pair, six);
           pair = arith::MulFOp::create(b, loc, pair, scalePairs[2 * (nt / tilesPerBlock) + r]);
         }
         frags.push_back(asI32(pair));
@@ -507,17 +517,20 @@ protected:
     return pTildeInRow(s, rowFrameOf(m), finite);
   }
   /// pTildeInRow's bits where every score and the frame m lie below 2^21 in
-  /// magnitude (m an integer): with s' = max(s, m - 125),
-  /// T = add.rm(s', 1.5 * 2^23) = 1.5 * 2^23 + floor s' exactly (the sum
-  /// lies in [2^23, 2^24)), floor s' = T - 1.5 * 2^23, t = T - m =
-  /// 1.5 * 2^23 + n (exact), e = ex2(s' - floor s'), P~ = bits(e) +
-  /// (bits(t) << 23). No per-row constant but m - 125, and floor s' and t
-  /// both one step from T (pTildeInRow: t, then floor from t).
+  /// magnitude (m an integer), pTildeInRow with pivot 0: with
+  /// s' = max(s, m - 125) and the row's k = 1.5 * 2^23 - m (exact),
+  /// t = add.rm(s', k) = 1.5 * 2^23 + n, n = floor s' - m, exactly (the sum
+  /// lies in [2^23, 2^24), where floats are integers), floor s' = t - k
+  /// (exact), e = ex2(s' - floor s'), P~ = bits(e) + (bits(t) << 23). Six
+  /// instructions an element: t itself is the exponent's source (until
+  /// session 40, T = add.rm(s', 1.5 * 2^23) gave floor s' and t = T - m
+  /// took a seventh; the same bits).
   Value pTildeNear(Value s, Value m, bool finite) {
     Value sp = maxf(s, subf(m, cf(125)));
-    Value big = addRoundDown(sp, cf(kFrameMagic));
-    Value e = exp2Ftz(subf(sp, subf(big, cf(kFrameMagic))));
-    Value p = timesPowerOfTwoFromBits(e, subf(big, m));
+    Value k = subf(cf(kFrameMagic), m);
+    Value t = addRoundDown(sp, k);
+    Value e = exp2Ftz(subf(sp, subf(t, k)));
+    Value p = timesPowerOfTwoFromBits(e, t);
     return finite ? p : sel(isNegInf(s), cf(0), p);
   }
   /// Set while building a forward loop whose rows' scores are known to stay
@@ -606,7 +619,9 @@ protected:
       } else {
         Value quotient = recipLow ? fp.splitReciprocalDivide(*v, recip, recipLow)
                                   : fp.divideWithReciprocal(*v, denom, recip);
-        onGrid = fp.roundNonNegativeToE2M1(quotient);
+        // Left on the grid (scalesOut), the values are saturated at 6 by
+        // aFromAcc on BF16 pairs (exact there), one instruction a pair.
+        onGrid = fp.roundNonNegativeToE2M1(quotient, /*saturate=*/applyScale || record);
         if (applyScale)
           scaled = mulf(onGrid, bs);
       }
