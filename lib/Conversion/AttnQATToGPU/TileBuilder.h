@@ -620,7 +620,10 @@ protected:
         Value quotient = recipLow ? fp.splitReciprocalDivide(*v, recip, recipLow)
                                   : fp.divideWithReciprocal(*v, denom, recip);
         // Left on the grid (scalesOut), the values are saturated at 6 by
-        // aFromAcc on BF16 pairs (exact there), one instruction a pair.
+        // aFromAcc on BF16 pairs (exact there), one instruction a pair. The
+        // P-dump kernels (record) still saturate here as well: redundant
+        // (e2m1Code gives every grid value from 6 up code 7), kept so that
+        // their images are the ones session 40 ran on the GPU.
         onGrid = fp.roundNonNegativeToE2M1(quotient, /*saturate=*/applyScale || record);
         if (applyScale)
           scaled = mulf(onGrid, bs);
