@@ -25,7 +25,6 @@ void mlir::attnqat::buildAttnQATGPUKernelsPipeline(
   // The datacenter chip's: tcgen05 and tensor memory.
   generate.tcgen05Mma = options.chip == "sm_100a";
   generate.warpgroupMma = options.warpgroupMma && options.chip == "sm_90a";
-  generate.fusedQuantize = options.fusedQuantize && generate.warpgroupMma;
   generate.tmaLoads = options.tmaLoads && generate.warpgroupMma;
   generate.backwardTmaLoads = options.backwardTmaLoads && generate.warpgroupMma;
   pm.addPass(createConvertAttnQATToGPUKernels(generate));

@@ -62,12 +62,6 @@ forward_family = "wg"
 backward_family = "wg"
 
 
-# Whether the qat forward fake-quantizes Q inside the wgmma kernel where the
-# artifact has that variant (attention_fwd_wg_*_qfq: the same bits as the
-# fake_quant kernel, one launch and one pass over Q fewer).
-fuse_q_quant = True
-
-
 def _family_name(direction, family, config, causal_part, D):
     if family == "wg":
         name = f"attention_{direction}_wg_{config}{causal_part}_d{D}_bf16"
@@ -260,6 +254,10 @@ class AttentionFunction(torch.autograd.Function):
         B, Hq, M, D = q.shape
         Hkv, N = k.shape[1], k.shape[2]
         q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
+        if mode != "none":  # Q, K blocked along D; V along keys.
+            q = _fake_quant(q, B * Hq * M, D, 1, fmt)
+            k = _fake_quant(k, B * Hkv * N, D, 1, fmt)
+            v = _fake_quant(v, B * Hkv, N, D, fmt)
         quantized = mode != "none"
         dtype = _DTYPES[q.dtype]
         tensor_cores = q.dtype == torch.bfloat16 and D in (64, 128)
@@ -269,22 +267,6 @@ class AttentionFunction(torch.autograd.Function):
         else:  # drop-in's forward is qat's
             fwd = (f"attention_fwd_{_config('qat' if quantized else 'none', fmt)}"
                    f"{causal_part}_{dtype}")
-        # The wgmma forward's _qfq variant fake-quantizes Q itself (the same
-        # bits) and writes Q^F for the backward: one kernel and one pass over
-        # Q fewer.
-        fused_q = None
-        if quantized and fuse_q_quant and fwd.startswith("attention_fwd_wg_") and \
-                _runtime().has_kernel(fwd + "_qfq"):
-            fwd += "_qfq"
-            fused_q = torch.empty_like(q)
-        q_in = q  # what the kernel reads; q becomes Q^F (saved)
-        if quantized:  # Q, K blocked along D; V along keys.
-            if fused_q is None:
-                q = q_in = _fake_quant(q, B * Hq * M, D, 1, fmt)
-            else:
-                q = fused_q
-            k = _fake_quant(k, B * Hkv * N, D, 1, fmt)
-            v = _fake_quant(v, B * Hkv, N, D, fmt)
         with_o_prime = mode == "qat" or (quantized and not tensor_cores)
         o = torch.empty_like(q)
         # O' in O's type from the tensor-core forwards (BF16), f32 from the others.
@@ -293,12 +275,10 @@ class AttentionFunction(torch.autograd.Function):
             o_prime = q.new_empty(q.shape, dtype=q.dtype if tensor_cores else torch.float32)
         rows = q.new_empty((B, Hq, M), dtype=torch.float32)
         lse, m, l = rows, torch.empty_like(rows), torch.empty_like(rows)
-        args = [_rt.ptr_arg("q", q_in.data_ptr()), _rt.ptr_arg("k", k.data_ptr()),
+        args = [_rt.ptr_arg("q", q.data_ptr()), _rt.ptr_arg("k", k.data_ptr()),
                 _rt.ptr_arg("v", v.data_ptr()), _rt.ptr_arg("o", o.data_ptr()),
                 _rt.ptr_arg("lse", lse.data_ptr()), _rt.ptr_arg("m", m.data_ptr()),
                 _rt.ptr_arg("l", l.data_ptr()), _rt.f32_arg("scale", scale)]
-        if fused_q is not None:
-            args.append(_rt.ptr_arg("q_fq", fused_q.data_ptr()))
         if with_o_prime:
             args.append(_rt.ptr_arg("o_prime", o_prime.data_ptr()))
         o_acc = None

@@ -79,12 +79,6 @@ static llvm::cl::opt<bool> warpgroupMma(
                    "(attention_bwd_wg_*) for BF16 attentions (default: when "
                    "sm_90a is among the chips)"),
     llvm::cl::init(false));
-static llvm::cl::opt<bool> fusedQuantize(
-    "fused-q-quant",
-    llvm::cl::desc("with the wgmma forward: also its qat variants at D = 128 that "
-                   "take Q raw, fake-quantize it in the kernel and write Q^F "
-                   "to q_fq (attention_fwd_wg_*_qfq; default: on)"),
-    llvm::cl::init(true));
 static llvm::cl::opt<bool> tmaLoads(
     "tma-loads",
     llvm::cl::desc("the sm_90a wgmma forward loads Q, K and V by TMA from "
@@ -258,7 +252,6 @@ int main(int argc, char **argv) {
   generateOptions.tcgen05Mma = tcgen05Mma || llvm::is_contained(chips, "sm_100a");
   generateOptions.warpgroupMma =
       warpgroupMma.getNumOccurrences() ? bool(warpgroupMma) : llvm::is_contained(chips, "sm_90a");
-  generateOptions.fusedQuantize = fusedQuantize;
   generateOptions.tmaLoads = tmaLoads;
   generateOptions.backwardTmaLoads = backwardTmaLoads;
   generate.addPass(mlir::attnqat::createConvertAttnQATToGPUKernels(generateOptions));

@@ -251,12 +251,6 @@ def ConvertAttnQATToGPUKernels : Pass<"convert-attnqat-to-gpu-kernels", "::mlir:
            "(attention_bwd_wg_*), attnqat.chips = [sm_90a], for the BF16 "
            "attentions and backwards the tensor-core kernels cover; the ops "
            "link to them">,
-    Option<"fusedQuantize", "fused-q-quant", "bool", /*default=*/"false",
-           "With warpgroup-mma: also a wgmma qat forward variant (D = 128, "
-           "two consumer warpgroups) that "
-           "takes Q raw, fake-quantizes it in the kernel (as fake_quant does, "
-           "bit for bit) and writes Q^F to the extra output q_fq (names end "
-           "in _qfq): one launch and one pass over Q fewer per forward">,
     Option<"tmaLoads", "tma-loads", "bool", /*default=*/"false",
            "The sm_90a wgmma forward loads Q, K and V by TMA "
            "(cp.async.bulk.tensor, 128-byte swizzle) from three tensor-map "

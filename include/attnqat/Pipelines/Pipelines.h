@@ -160,12 +160,6 @@ struct AttnQATGPUKernelsPipelineOptions
                      "wgmma (attention_bwd_wg_*) for BF16 attentions, which "
                      "the ops then link to"),
       llvm::cl::init(true)};
-  PassOptions::Option<bool> fusedQuantize{
-      *this, "fused-q-quant",
-      llvm::cl::desc("sm_90a: also the wgmma qat forwards at D = 128 that take Q "
-                     "raw, fake-quantize it in the kernel and write Q^F to "
-                     "q_fq (attention_fwd_wg_*_qfq)"),
-      llvm::cl::init(false)};
   PassOptions::Option<bool> tmaLoads{
       *this, "tma-loads",
       llvm::cl::desc("sm_90a: the wgmma forward loads Q, K and V by TMA from "

@@ -276,11 +276,9 @@ struct ConvertAttnQATToGPUKernelsPass
                                  : "B*Hkv*ceil(N/" + blocks(config.getV()) + ")*D")};
     };
     // The tensor-core forward of `op`; with `packedVariant` (mode fp4 always)
-    // it reads Q, K, V as codes and scales. `fusedQ` (wgmma, tc::wgmmaCanFuseQ):
-    // Q arrives raw and the kernel fake-quantizes it, writing Q^F to `q_fq`
-    // (names end in _qfq).
-    auto tcForward = [&](AttentionOp op, bool packedVariant, bool wg = false,
-                         bool fusedQ = false) -> gpu::GPUFuncOp {
+    // it reads Q, K, V as codes and scales.
+    auto tcForward = [&](AttentionOp op, bool packedVariant,
+                         bool wg = false) -> gpu::GPUFuncOp {
         int64_t d = tc::headDim(op);
         RankedTensorType maskType =
             op.getMask() ? cast<RankedTensorType>(op.getMask().getType()) : nullptr;
@@ -301,11 +299,9 @@ struct ConvertAttnQATToGPUKernelsPass
           name += "_of32";
         if (packedVariant && op.getConfig().getMode() != Mode::FP4)
           name += "_packed";
-        bool dumpP = dumpPCodes && op.getConfig().isQuantized() && !fusedQ;
+        bool dumpP = dumpPCodes && op.getConfig().isQuantized();
         if (dumpP)
           name += "_pdump";
-        if (fusedQ)
-          name += "_qfq";
         auto func = kernels.lookup<gpu::GPUFuncOp>(name);
         if (!func) {
           SmallVector<Type> args;
@@ -332,10 +328,6 @@ struct ConvertAttnQATToGPUKernelsPass
             args.append(3, LLVM::LLVMPointerType::get(ctx));
             roles.append({"q_map", "k_map", "v_map"});
           }
-          if (fusedQ) {
-            args.push_back(dynamic1D(b.getBF16Type()));
-            roles.push_back("q_fq");
-          }
           addDimParams(args, roles);
           // The wgmma forward may be persistent: a block per SM.
           std::array<std::string, 3> dims = {"ceil(M/" + std::to_string(tc::kQueryTile) + ")", "Hq",
@@ -351,12 +343,6 @@ struct ConvertAttnQATToGPUKernelsPass
             func->setAttr("attnqat.chips", b.getStrArrayAttr({"sm_90a"}));
           if (!packed) // Q, K, V rows arrive by 16-byte cp.async
             setAlign(func, {{"q", 16}, {"k", 16}, {"v", 16}});
-          if (fusedQ) { // Q^F's rows leave in 16-byte chunks
-            setAlign(func, {{"q", 16}, {"k", 16}, {"v", 16}, {"q_fq", 16}});
-            func->setAttr("attnqat.access",
-                          DictionaryAttr::get(ctx, {NamedAttribute(StringAttr::get(ctx, "q_fq"),
-                                                                   StringAttr::get(ctx, "out"))}));
-          }
           std::string pBlocks = pBlocksExtent(op.getConfig());
           if (dumpP)
             func->setAttr(
@@ -471,9 +457,6 @@ struct ConvertAttnQATToGPUKernelsPass
         Mode mode = op.getConfig().getMode();
         if (warpgroupMma && mode != Mode::FP4)
           func = tcForward(op, /*packedVariant=*/false, /*wg=*/true);
-        if (warpgroupMma && fusedQuantize && op.getConfig().isQuantized() &&
-            tc::wgmmaCanFuseQ(op))
-          tcForward(op, /*packedVariant=*/false, /*wg=*/true, /*fusedQ=*/true);
         if (packedOperands && (mode == Mode::QAT || mode == Mode::DropIn))
           tcForward(op, /*packedVariant=*/true);
         // An fp4 op's operands are already packed: on Blackwell its kernel is

@@ -81,9 +81,6 @@ std::array<std::string, 3> wgmmaGrid(AttentionOp op);
 /// `attnqat.tensor_maps` (role -> {of, dims, box, swizzle}) for
 /// attnqat-compile and the runtime.
 void buildWgmmaForward(gpu::GPUFuncOp func, AttentionOp op, bool dumpP = false);
-/// Whether the wgmma forward of `op` has a fused-Q variant (`q_fq`): Q raw
-/// in, fake-quantized in the kernel's prologue.
-bool wgmmaCanFuseQ(AttentionOp op);
 void describeWgmmaTensorMaps(gpu::GPUFuncOp func, AttentionOp op);
 
 /// The sm_90a backward on wgmma (WgmmaBackward.cpp) of the BF16 operands

@@ -250,66 +250,6 @@ private:
                                                              red.getResult(0)));
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, uniform, idx(0));
   }
-  /// Q's fake quantization in a fused-Q kernel (`q_fq`): the warpgroup's
-  /// 64 rows arrived raw in its Q tile at `qAt`; each becomes Q^F =
-  /// φ(Q) (config's Q format, blocks along D) in place, for its products,
-  /// and in `qFq` at flat row `rowBase` + r (rows r < `rows`), for the
-  /// backward. Each of the 128 threads takes half a row, D/16 16-byte
-  /// chunks (whole blocks: 16 or 32 elements are 2 or 4 chunks), with
-  /// FP4Arith as the fake_quant kernel computes it: the same bits. The
-  /// generic-proxy stores reach wgmma (the async proxy) through a proxy
-  /// fence and named barrier 1 + c (the warpgroup's 128 threads).
-  void fakeQuantizeQ(Value qAt, Value c, Value qFq, Value rowBase, Value rows) {
-    Value ctid = remu(gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x), idx(128));
-    Value row = divu(ctid, idx(2)), half = remu(ctid, idx(2));
-    const int64_t mine = D / 16, perBlock = config.getQ().getBlockSize() / 8;
-    const float g = config.getQ().getGlobalScaleValue();
-    auto v8 = VectorType::get({8}, bf16());
-    Value inside = ult(row, rows);
-    // A block at a time: all of a thread's 64 values at once spilled in the
-    // persistent kernels (128-152 registers).
-    for (int64_t first = 0; first < mine; first += perBlock) {
-      SmallVector<Value> smemAt, globalAt, vals;
-      for (int64_t i = first; i < first + perBlock; ++i) {
-        // Chunk ch of the row: column block ch / 8, slot (ch % 8) ^ (row % 8).
-        Value ch = addi(muli(half, idx(mine)), idx(i));
-        Value slot = arith::XOrIOp::create(b, loc, remu(ch, idx(8)), remu(row, idx(8)));
-        Value at = addi(qAt, addi(muli(divu(ch, idx(8)), idx(split.rows() * kRowBytes)),
-                                  addi(muli(row, idx(kRowBytes)), muli(slot, idx(16)))));
-        smemAt.push_back(divu(addi(pad, at), idx(2)));
-        globalAt.push_back(addi(muli(addi(rowBase, row), idx(D)), muli(ch, idx(8))));
-        Value x = vector::LoadOp::create(b, loc, v8, smemBf16, ValueRange{smemAt.back()},
-                                         /*nontemporal=*/false, llvm::Align(16));
-        for (int64_t e = 0; e < 8; ++e)
-          vals.push_back(arith::ExtFOp::create(
-              b, loc, f32(),
-              vector::ExtractOp::create(b, loc, x, ArrayRef<int64_t>{e}).getResult()));
-      }
-      Value amax; // maximumf keeps a NaN, in any order
-      for (Value v : vals) {
-        Value a = math::AbsFOp::create(b, loc, v);
-        amax = amax ? Value(arith::MaximumFOp::create(b, loc, amax, a)) : a;
-      }
-      Value scale = fp.blockScale(config.getQ(), amax, g);
-      for (Value &v : vals)
-        v = fp.dequantizeElement(fp.quantizeElement(v, scale, g, config.getQ()), scale, g);
-      for (int64_t i = 0; i < perBlock; ++i) {
-        SmallVector<Value> out;
-        for (int64_t e = 0; e < 8; ++e)
-          out.push_back(arith::TruncFOp::create(b, loc, bf16(), vals[i * 8 + e]));
-        Value x = vector::FromElementsOp::create(b, loc, v8, out);
-        vector::StoreOp::create(b, loc, x, smemBf16, ValueRange{smemAt[i]},
-                                /*nontemporal=*/false, llvm::Align(16));
-        when(inside, [&] {
-          vector::StoreOp::create(b, loc, x, qFq, ValueRange{globalAt[i]},
-                                  /*nontemporal=*/false, llvm::Align(16));
-        });
-      }
-    }
-    fenceProxyAsync();
-    NVVM::BarrierOp::create(b, loc, Type(), toI32(addi(c, idx(1))), i32c(128),
-                            NVVM::BarrierReductionAttr(), Value());
-  }
   /// Work unit `s` (index) of this block as (query tile, head, batch).
   std::array<Value, 3> unitAt(const WgSchedule &w, Value s, Value qTiles, Value Hq, Value batches) {
     if (!split.persistent) {
@@ -353,8 +293,6 @@ void WgmmaForwardBuilder::build() {
   const int64_t colBlock = tc::kKeyTile * kRowBytes; // a K or V column block
 
   setUpShared(sl.total);
-  // A fused-Q kernel takes Q raw and writes its fake quantization Q^F.
-  Value qFq = hasParamOfRole("q_fq") ? paramOfRole("q_fq") : Value();
 
   Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   Value wg = divu(tid, idx(128));
@@ -516,8 +454,6 @@ void WgmmaForwardBuilder::build() {
         init.push_back(cf(0));
       init.append({cf(-kInf), cf(-kInf), cf(0), cf(0)});
       waitUse(barrier(WgLayout::kQFull, qBuffer), qUse(s));
-      if (qFq) // raw Q: fake-quantized here, before any product reads it
-        fakeQuantizeQ(qAt, c, qFq, addi(fr.qBase, wgQ0), subi(M, minu(wgQ0, M)));
 
       // Key tile j of the unit is tile ring + j of the block's sequence.
       // In 32 bits (the sequence stays far below 2^32): a 64-bit division by
@@ -812,12 +748,6 @@ void WgmmaForwardBuilder::build() {
 } // namespace
 
 int64_t tc::wgmmaThreads(AttentionOp op) { return WgSplit(op).threads(); }
-bool tc::wgmmaCanFuseQ(AttentionOp op) {
-  // Two consumers of 240 registers (qat at D = 128): Q's codec fits their
-  // prologue. In the persistent three-consumer blocks (152) ptxas spilled
-  // 8-36 bytes in half of them (ptxas 13).
-  return WgSplit(op).consumers == 2;
-}
 std::array<std::string, 3> tc::wgmmaGrid(AttentionOp op) {
   WgSplit split(op);
   if (split.persistent)

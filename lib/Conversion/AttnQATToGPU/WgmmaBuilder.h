@@ -141,11 +141,6 @@ protected:
                                            NVVM::MemScopeKind::CTA, /*relaxed=*/false, Value());
   }
 
-  /// Whether the kernel has a parameter of role `role` (`attnqat.params`).
-  bool hasParamOfRole(StringRef role) {
-    auto roles = func->getAttrOfType<ArrayAttr>("attnqat.params");
-    return llvm::is_contained(roles.getAsValueRange<StringAttr>(), role);
-  }
   /// The kernel parameter whose role (`attnqat.params`) is `role`.
   Value paramOfRole(StringRef role) {
     auto roles = func->getAttrOfType<ArrayAttr>("attnqat.params");
