@@ -138,7 +138,6 @@ float roundNonNegativeToE2M1(float y, bool fused = false, bool saturate = true) 
   return saturate ? minimumf(onGrid, 6.0f) : onGrid;
 }
 
-
 /// FP4Arith::roundToE4M3 (x >= +0); `belowSaturation` for x <= 464.
 float roundToE4M3(float x, bool belowSaturation = false, bool fused = false) {
   uint32_t eb = std::max(toBits(x) & 0x7F800000u, 0x3C800000u);
@@ -199,7 +198,6 @@ float pTildeNear(float s, float m) {
   volatile float e = std::exp2(sC - fl);
   return fromBits((toBits(t) << 23) + toBits(e));
 }
-
 
 /// TileBuilder::quantizeBlock's entry of block scale s in the reciprocal
 /// table: (bits >> 20) - 944 as unsigned, clamped to the sentinel 143.
