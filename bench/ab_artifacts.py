@@ -14,7 +14,8 @@ per-artifact medians over the rounds and their ratio to the first
 artifact; writes DIR/ab.json.
 
 Environment: AB_MODES (default "qat,none,dropin"; "qat@mxfp4" runs mode qat
-in format mxfp4), AB_ROUNDS (default 2),
+in format mxfp4; "fp4[@format]" times attention_fp4's forward on operands
+quantized beforehand), AB_ROUNDS (default 2),
 AB_TIMING ("burst", the default: 5 calls after one warm-up; "sustained":
 bench_attention's median of windows after 0.2 s of calls back to back, as
 the benchmark times since session 37), AB_SHAPES ("big" for the benchmark's D = 128 and D = 64 shapes at 4k and
@@ -96,6 +97,15 @@ def child(out, index):
             res[f"{tag(s)}/cudnn/fwdbwd"] = 3.5 * f / time_ms(
                 lambda: torch.autograd.grad(sd(), (q, k, v), do)) / 1e9
         for mode in modes:
+            if mode.partition("@")[0] == "fp4":  # inference on packed operands: forward only
+                fmt = mode.partition("@")[2] or "nvfp4"
+                with torch.no_grad():
+                    qp, kp, vp = (at.quantize(t, d, format=fmt)
+                                  for t, d in ((q, -1), (k, -1), (v, -2)))
+                    res[f"{tag(s)}/{mode}/fwd"] = f / time_ms(
+                        lambda: at.attention_fp4(qp, kp, vp, causal=s["causal"])) / 1e9
+                del qp, kp, vp
+                continue
             fn = lambda: attention(q, k, v, s["causal"], mode)  # noqa: E731
             with torch.no_grad():
                 res[f"{tag(s)}/{mode}/fwd"] = f / time_ms(fn) / 1e9
@@ -123,6 +133,14 @@ def child(out, index):
                     q[..., 1::2, 0] += 8
                 scale = 1e6
             for mode in modes:
+                if mode.partition("@")[0] == "fp4":
+                    fmt = mode.partition("@")[2] or "nvfp4"
+                    with torch.no_grad():
+                        o = at.attention_fp4(*(at.quantize(t, d, format=fmt) for t, d in
+                                               ((q, -1), (k, -1), (v, -2))),
+                                             causal=s["causal"], scale=scale)
+                    saved[f"{tag(s)}/{mode}/O"] = o.float().cpu()
+                    continue
                 o = attention(q, k, v, s["causal"], mode, scale)
                 g = torch.autograd.grad(o, (q, k, v), do)
                 for name, t in zip(("O", "dQ", "dK", "dV"), (o,) + g):
