@@ -69,6 +69,13 @@ def child(out, index):
         name, _, fmt = mode.partition("@")
         return at.attention(q, k, v, causal=causal, mode=name, format=fmt or "nvfp4",
                             scale=scale)
+
+    def fp4_forward(q, k, v, causal, mode, scale=None):  # "fp4[@format]"
+        """attention_fp4 on q, k, v quantized here, once: a call of the result
+        times the inference forward alone."""
+        fmt = mode.partition("@")[2] or "nvfp4"
+        packed = [at.quantize(t, d, format=fmt) for t, d in ((q, -1), (k, -1), (v, -2))]
+        return lambda: at.attention_fp4(*packed, causal=causal, scale=scale)
     import torch
     from torch.nn.attention import SDPBackend, sdpa_kernel
     sys.path.insert(0, os.environ.get("AB_PYTHON") or str(HERE.parents[1] / "python"))
@@ -97,14 +104,10 @@ def child(out, index):
             res[f"{tag(s)}/cudnn/fwdbwd"] = 3.5 * f / time_ms(
                 lambda: torch.autograd.grad(sd(), (q, k, v), do)) / 1e9
         for mode in modes:
-            if mode.partition("@")[0] == "fp4":  # inference on packed operands: forward only
-                fmt = mode.partition("@")[2] or "nvfp4"
+            if mode.partition("@")[0] == "fp4":  # inference: forward only
                 with torch.no_grad():
-                    qp, kp, vp = (at.quantize(t, d, format=fmt)
-                                  for t, d in ((q, -1), (k, -1), (v, -2)))
                     res[f"{tag(s)}/{mode}/fwd"] = f / time_ms(
-                        lambda: at.attention_fp4(qp, kp, vp, causal=s["causal"])) / 1e9
-                del qp, kp, vp
+                        fp4_forward(q, k, v, s["causal"], mode)) / 1e9
                 continue
             fn = lambda: attention(q, k, v, s["causal"], mode)  # noqa: E731
             with torch.no_grad():
@@ -134,11 +137,8 @@ def child(out, index):
                 scale = 1e6
             for mode in modes:
                 if mode.partition("@")[0] == "fp4":
-                    fmt = mode.partition("@")[2] or "nvfp4"
                     with torch.no_grad():
-                        o = at.attention_fp4(*(at.quantize(t, d, format=fmt) for t, d in
-                                               ((q, -1), (k, -1), (v, -2))),
-                                             causal=s["causal"], scale=scale)
+                        o = fp4_forward(q, k, v, s["causal"], mode, scale)()
                     saved[f"{tag(s)}/{mode}/O"] = o.float().cpu()
                     continue
                 o = attention(q, k, v, s["causal"], mode, scale)
