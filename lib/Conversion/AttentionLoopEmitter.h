@@ -363,15 +363,16 @@ public:
   /// One query row of the forward: zeroes O (and O') row i, runs the key
   /// tiles (integer running max, P~ and its in-tile quantization, O and O'
   /// accumulation), then normalizes and writes m, l and LSE (log2 domain; an
-  /// empty row gives O = 0 and LSE = -inf). oAcc/opAcc are f32 [B,Hq,M,D].
+  /// empty row gives O = 0 and LSE = -inf). oAcc/opAcc are f32 [B,Hq,M,D];
+  /// a null opAcc computes no O' (a qat forward no backward reads).
   void forwardRow(Value bi, Value h, Value hk, Value i, Value oAcc, Value opAcc,
                   Value mBuf, Value lBuf, Value lse, Value sRow, Value pRow,
                   Value pqRow) {
-    bool qat = config.getMode() == Mode::QAT;
+    bool withOPrime = static_cast<bool>(opAcc);
     loop(D, [&](Value d) {
       SmallVector<Value> at{bi, h, i, d};
       memref::StoreOp::create(b, loc, f32(0), oAcc, at);
-      if (qat)
+      if (withOPrime)
         memref::StoreOp::create(b, loc, f32(0), opAcc, at);
     });
     SmallVector<Value> fin = reduce(
@@ -394,13 +395,13 @@ public:
           loop(D, [&](Value d) {
             SmallVector<Value> acc = reduce(
                 idx(0), jn, idx(1),
-                qat ? SmallVector<Value>{f32(0), f32(0)}
+                withOPrime ? SmallVector<Value>{f32(0), f32(0)}
                     : SmallVector<Value>{f32(0)},
                 [&](Value jj, ValueRange a) {
                   Value vv = load(vf, ValueRange{bi, hk, add(j0, jj), d});
                   Value pq = memref::LoadOp::create(b, loc, pqRow, ValueRange{jj});
                   SmallVector<Value> r{math::FmaOp::create(b, loc, pq, vv, a[0])};
-                  if (qat) {
+                  if (withOPrime) {
                     Value p = memref::LoadOp::create(b, loc, pRow, ValueRange{jj});
                     r.push_back(math::FmaOp::create(b, loc, p, vv, a[1]));
                   }
@@ -410,7 +411,7 @@ public:
             Value o = memref::LoadOp::create(b, loc, oAcc, at);
             memref::StoreOp::create(
                 b, loc, math::FmaOp::create(b, loc, alpha, o, acc[0]), oAcc, at);
-            if (qat) {
+            if (withOPrime) {
               Value op2 = memref::LoadOp::create(b, loc, opAcc, at);
               memref::StoreOp::create(
                   b, loc, math::FmaOp::create(b, loc, alpha, op2, acc[1]),
@@ -433,7 +434,7 @@ public:
       SmallVector<Value> at{bi, h, i, d};
       memref::StoreOp::create(
           b, loc, mul(memref::LoadOp::create(b, loc, oAcc, at), inv), oAcc, at);
-      if (qat)
+      if (withOPrime)
         memref::StoreOp::create(
             b, loc, mul(memref::LoadOp::create(b, loc, opAcc, at), inv),
             opAcc, at);

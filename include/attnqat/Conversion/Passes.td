@@ -16,7 +16,10 @@ def ConvertAttnQATToLoops : Pass<"convert-attnqat-to-loops"> {
 
     `attnqat.attention` mirrors the GPU kernels: query tiles, key tiles of
     `key-tile` keys, an integer running max, in-tile quantization of P in
-    16/32-key blocks, and the O' accumulator in mode `qat`. Its saved state
+    16/32-key blocks, and the O' accumulator in mode `qat` where a backward
+    reads the state (O' is only the backward's D: a forward without a state,
+    or whose state nobody reads, computes O and LSE alone, bit for bit the
+    same; test/Execution/qat-inference.mlir). Its saved state
     stays in the function as buffers; `attnqat.attention_backward` must be in
     the same function as its forward (a state passed across functions is
     reported as an error).

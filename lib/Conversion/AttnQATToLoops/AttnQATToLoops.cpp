@@ -290,7 +290,10 @@ static LogicalResult lowerAttention(AttentionOp op, int64_t keyTile,
 
   SmallVector<Value> oSizes{e.B, e.Hq, e.M, e.D}, rowSizes{e.B, e.Hq, e.M};
   Value oAcc = e.alloc(oSizes);
-  Value opAcc = qat ? e.alloc(oSizes) : Value();
+  // O' feeds only the backward's D (DESIGN.md: "training only"): a forward
+  // whose state no backward reads computes O and LSE alone.
+  bool withOPrime = qat && op.getState() && !op.getState().use_empty();
+  Value opAcc = withOPrime ? e.alloc(oSizes) : Value();
   Value mBuf = e.alloc(rowSizes), lBuf = e.alloc(rowSizes), lse = e.alloc(rowSizes);
   Value sRow = e.alloc({e.idx(keyTile)}), pRow = e.alloc({e.idx(keyTile)}),
         pqRow = e.quantized() ? e.alloc({e.idx(keyTile)}) : pRow;
@@ -317,7 +320,7 @@ static LogicalResult lowerAttention(AttentionOp op, int64_t keyTile,
                << "convert-attnqat-to-loops: the saved state of an attention "
                   "must be consumed by attention_backward ops in the same "
                   "function on the CPU path";
-    states[state] = SavedState{e.qf, e.kf, e.vf, qat ? opAcc : oAcc, mBuf,
+    states[state] = SavedState{e.qf, e.kf, e.vf, withOPrime ? opAcc : oAcc, mBuf,
                                lBuf, e.mask, e.keyLengths};
   }
   return success();

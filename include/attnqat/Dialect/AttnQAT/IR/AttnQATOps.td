@@ -127,7 +127,10 @@ def AttnQAT_AttentionOp : AttnQAT_Op<"attention",
     configuration: Q and K along D, V along keys) with their scales in
     `q_scales`, `k_scales` and `v_scales`, and there is no saved state. In
     the other modes the third result is the `!attnqat.state` a backward
-    consumes; it may be omitted for inference.
+    consumes; it may be omitted for inference. O' exists only for that
+    backward: the CPU lowering of a `qat` forward without a state (or one no
+    backward reads) does not compute it. The generated GPU kernels of mode
+    `qat` always write it (their signature has `o_prime`).
 
     ```mlir
     %o, %lse, %state = attnqat.attention %q, %k, %v causal
