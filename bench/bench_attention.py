@@ -126,6 +126,14 @@ def main():
     gpu = torch.cuda.get_device_name()
     print(f"# {gpu}; timing protocol: {PROTOCOL}", flush=True)
     rows = []
+
+    def result(done):
+        return dict(done=done, gpu=gpu, torch=torch.__version__, protocol=PROTOCOL, note=(
+            "bf16 everywhere; attnqat: sm_90a wgmma forward and backward "
+            "(attnqat_tc*: the mma.sync ones), "
+            "time includes Q/K/V fake quantization in qat; qatmx: qat in MXFP4; "
+            "fp4: pre-quantized NVFP4 operands (fp4q: with the quantize kernels)"), rows=rows)
+
     for s in shapes(tuple(int(d) for d in args.head_dims.split(","))):
         B, H, N, D, causal = s["B"], s["H"], s["N"], s["D"], s["causal"]
         row = dict(s)
@@ -234,14 +242,12 @@ def main():
               f"qat-mx {fmt('attnqat_qatmx_bwd_tflops', basebo)} "
               f"(mma.sync none {fmt('attnqat_tcnone_bwd_tflops', basebo)} "
               f"qat {fmt('attnqat_tcqat_bwd_tflops', basebo)})", flush=True)
-    result = dict(gpu=gpu, torch=torch.__version__, protocol=PROTOCOL, note=(
-        "bf16 everywhere; attnqat: sm_90a wgmma forward and backward "
-        "(attnqat_tc*: the mma.sync ones), "
-        "time includes Q/K/V fake quantization in qat; qatmx: qat in MXFP4; "
-        "fp4: pre-quantized NVFP4 operands (fp4q: with the quantize kernels)"), rows=rows)
-    (out / "bench.json").write_text(json.dumps(result, indent=1))
+        # Each row as it comes: a run cut short by a device window keeps them.
+        (out / "bench.json").write_text(json.dumps(result(False), indent=1))
+    res = result(True)
+    (out / "bench.json").write_text(json.dumps(res, indent=1))
     print(f"wrote {out / 'bench.json'}")
-    plot(result, out)
+    plot(res, out)
 
 
 def plot(result, out):

@@ -59,6 +59,8 @@ def main(argv=None):
         raise SystemExit(f"ratio_table: cannot read {a.json}: {e}")
     print(f"GPU: {result.get('gpu', 'unknown')}; ratios to cuDNN BF16 SDPA, D = {a.head_dim}")
     print(table(result, a.head_dim, a.min_keys))
+    if result.get("done") is False:  # bench_attention.py writes each row as it comes
+        print(f"partial run: it stopped after {len(result['rows'])} shapes")
 
 
 if __name__ == "__main__":
