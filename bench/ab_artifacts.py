@@ -110,8 +110,8 @@ def child(out, index):
                         fp4_forward(q, k, v, s["causal"], mode)) / 1e9
                 continue
             fn = lambda: attention(q, k, v, s["causal"], mode)  # noqa: E731
-            with torch.no_grad():
-                res[f"{tag(s)}/{mode}/fwd"] = f / time_ms(fn) / 1e9
+            # Grad on: the training forward (qat without autograd skips O').
+            res[f"{tag(s)}/{mode}/fwd"] = f / time_ms(fn) / 1e9
             o = fn()
             res[f"{tag(s)}/{mode}/bwd"] = 2.5 * f / time_ms(
                 lambda: torch.autograd.grad(o, (q, k, v), do, retain_graph=True)) / 1e9

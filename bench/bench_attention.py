@@ -132,6 +132,8 @@ def main():
             "bf16 everywhere; attnqat: sm_90a wgmma forward and backward "
             "(attnqat_tc*: the mma.sync ones), "
             "time includes Q/K/V fake quantization in qat; qatmx: qat in MXFP4; "
+            "qat forwards with grad on (O' written for the backward); qateval, qatmxeval: "
+            "under torch.no_grad (no O'); "
             "fp4: pre-quantized NVFP4 operands (fp4q: with the quantize kernels)"), rows=rows)
 
     for s in shapes(tuple(int(d) for d in args.head_dims.split(","))):
@@ -172,9 +174,14 @@ def main():
                                 ("qat", "mxfp4", "qatmx")):
             f = lambda: at.attention(q, k, v, causal=causal, mode=mode,  # noqa: E731
                                      format=fmt_)
-            with torch.no_grad():
-                ms = time_ms(f, 5)
+            # The training forward (grad on: qat writes O' for the backward),
+            # and qat's evaluation forward (no_grad: no O').
+            ms = time_ms(f, 5)
             row[f"attnqat_{tag}_fwd_tflops"] = flops(s, False) / ms / 1e9
+            if mode == "qat":
+                with torch.no_grad():
+                    ms = time_ms(f, 5)
+                row[f"attnqat_{tag}eval_fwd_tflops"] = flops(s, False) / ms / 1e9
             fb = lambda: torch.autograd.grad(f(), (q, k, v), do)  # noqa: E731
             msb = time_ms(fb, 5)
             row[f"attnqat_{tag}_fwdbwd_tflops"] = flops(s, True) / msb / 1e9
@@ -187,8 +194,7 @@ def main():
         at.forward_family = at.backward_family = "tc"
         for mode in ("none", "qat"):
             f = lambda: at.attention(q, k, v, causal=causal, mode=mode)  # noqa: E731
-            with torch.no_grad():
-                row[f"attnqat_tc{mode}_fwd_tflops"] = flops(s, False) / time_ms(f, 5) / 1e9
+            row[f"attnqat_tc{mode}_fwd_tflops"] = flops(s, False) / time_ms(f, 5) / 1e9
             o = f()
             b = lambda: torch.autograd.grad(o, (q, k, v), do, retain_graph=True)  # noqa: E731
             row[f"attnqat_tc{mode}_bwd_tflops"] = flops(s, True, forward=False) / time_ms(b, 5) / 1e9
@@ -230,6 +236,8 @@ def main():
               f"attnqat none {fmt('attnqat_none_fwd_tflops', base)} "
               f"qat {fmt('attnqat_qat_fwd_tflops', base)} "
               f"qat-mx {fmt('attnqat_qatmx_fwd_tflops', base)} "
+              f"qat eval {fmt('attnqat_qateval_fwd_tflops', base)} "
+              f"qat-mx eval {fmt('attnqat_qatmxeval_fwd_tflops', base)} "
               f"fp4 {fmt('attnqat_fp4_fwd_tflops', base)} | "
               f"fwd+bwd cudnn {row.get('cudnn_fwdbwd_tflops', float('nan')):6.1f} "
               f"attnqat none {fmt('attnqat_none_fwdbwd_tflops', baseb)} "
@@ -260,10 +268,12 @@ def plot(result, out):
         import matplotlib.pyplot as plt
         labels = [f"N={r['N']} D={r['D']}{' c' if r['causal'] else ''}" for r in rows]
         fig, ax = plt.subplots(figsize=(13, 4.5))
+        # Keys an older bench.json lacks (qateval before session 44) are left out.
         keys = ("cudnn_fwd_tflops", "flash_fwd_tflops", "attnqat_none_fwd_tflops",
-                "attnqat_qat_fwd_tflops", "attnqat_fp4_fwd_tflops",
-                "cudnn_bwd_tflops", "attnqat_qat_bwd_tflops",
+                "attnqat_qat_fwd_tflops", "attnqat_qateval_fwd_tflops",
+                "attnqat_fp4_fwd_tflops", "cudnn_bwd_tflops", "attnqat_qat_bwd_tflops",
                 "cudnn_fwdbwd_tflops", "attnqat_qat_fwdbwd_tflops")
+        keys = tuple(k for k in keys if any(k in r for r in rows))
         width = 0.8 / len(keys)
         for i, key in enumerate(keys):
             ax.bar([x + width * i for x in range(len(rows))],

@@ -16,8 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 import attnqat.torch as at  # noqa: E402
 
 B, H, N, D = 1, 16, 8192, 128
-q, k, v = (torch.randn(B, H, N, D, device="cuda", dtype=torch.bfloat16) for _ in range(3))
+# Inputs that require grad: the training forward (qat writes O').
+q, k, v = (torch.randn(B, H, N, D, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+           for _ in range(3))
 for mode in sys.argv[1:] or ["none", "qat"]:
-    with torch.no_grad():
-        at.attention(q, k, v, causal=False, mode=mode)
+    at.attention(q, k, v, causal=False, mode=mode)
 torch.cuda.synchronize()

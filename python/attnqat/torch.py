@@ -338,6 +338,12 @@ class AttentionFunction(torch.autograd.Function):
         return dq, dk, dv, None, None, None, None
 
 
+def _differentiated(*tensors):
+    """Whether autograd will record this call: grad mode on and an input
+    that requires grad."""
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+
+
 def attention(q, k, v, *, causal=False, scale=None, mode="qat", format="nvfp4",
               packed_state=False):
     """FP4 QAT attention (see the module docstring). Returns O like q.
@@ -347,21 +353,31 @@ def attention(q, k, v, *, causal=False, scale=None, mode="qat", format="nvfp4",
 
     packed_state=True (modes qat and dropin, bfloat16, head dim 64 or 128)
     keeps Q, K, V for the backward as codes and scales of `format` rather
-    than BF16: same results, less activation memory (docs/python.md)."""
+    than BF16: same results, less activation memory (docs/python.md).
+
+    Where autograd records no backward (torch.no_grad(), or no input that
+    requires grad), mode qat computes the same O without O' (DESIGN.md: O'
+    is for training only), as dropin's forward; evaluation runs faster."""
     _check_inputs(q, k, v, mode, format)
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1])
     if not (scale > 0 and math.isfinite(scale)):
         raise ValueError(f"attnqat.torch.attention: scale must be finite and "
                          f"positive, got {scale}")
+    differentiated = _differentiated(q, k, v)
     if packed_state:
         if mode not in ("qat", "dropin") or q.dtype != torch.bfloat16 or \
                 q.shape[-1] not in (64, 128):
             raise ValueError("attnqat.torch.attention: packed_state needs mode qat or "
                              "dropin, bfloat16 inputs and head dim 64 or 128")
+    if packed_state and differentiated:  # else there is no state to keep
         return PackedStateFunction.apply(q.contiguous(), k.contiguous(), v.contiguous(),
                                          bool(causal), float(scale), mode, "rows", True,
                                          format)
+    if mode == "qat" and not differentiated:
+        # O' only feeds the backward's D (DESIGN.md: "training only"); without
+        # a backward, qat's forward is dropin's, bit for bit, without O'.
+        mode = "dropin"
     return AttentionFunction.apply(q, k, v, bool(causal), float(scale), mode, format)
 
 

@@ -228,7 +228,8 @@ class AttentionTest(unittest.TestCase):
 
         try:
             for D in (64, 128):
-                q, k, v = (t.detach().bfloat16()
+                # Inputs that require grad: the qat forward (with O').
+                q, k, v = (t.detach().bfloat16().requires_grad_()
                            for t in self.inputs(4, 8, 4, 2000, 2000, D))
                 for causal in (False, True):
                     for mode, fmt in (("none", "nvfp4"), ("qat", "nvfp4"), ("dropin", "nvfp4"),
@@ -245,16 +246,74 @@ class AttentionTest(unittest.TestCase):
     def test_bf16_qat_matches_the_f32_kernels(self):
         """The tensor-core qat forward and the baseline f32 kernels agree on
         bf16-representable inputs (the fake-quantized operands are equal)."""
-        q, k, v = (t.detach().bfloat16() for t in self.inputs(1, 4, 2, 130, 130, 128))
+        q, k, v = (t.detach().bfloat16().requires_grad_()
+                   for t in self.inputs(1, 4, 2, 130, 130, 128))
         for mode in ("qat", "dropin"):
-            o16 = at.attention(q, k, v, causal=True, mode=mode)
-            o32 = at.attention(q.float(), k.float(), v.float(), causal=True, mode=mode)
+            o16 = at.attention(q, k, v, causal=True, mode=mode).detach()
+            o32 = at.attention(q.float(), k.float(), v.float(), causal=True,
+                               mode=mode).detach()
             err = (o16.double() - o32.double()).abs()
             rows_off = (err > 1e-2 * max(1.0, o32.abs().max().item())).any(-1).sum().item()
             print(f"bf16 {mode} vs f32 kernels: O max_abs={err.max().item():.3g}, "
                   f"{rows_off} of {err.shape[0] * err.shape[1] * err.shape[2]} rows off")
             # A row may differ where a one-ulp exp2 difference moves a P code.
             self.assertLessEqual(rows_off, 2)
+
+    def test_qat_forward_without_autograd_writes_no_o_prime(self):
+        """Where no backward can follow (torch.no_grad(), or no input that
+        requires grad), mode qat runs dropin's forward: no O' (DESIGN.md:
+        training only), the same O bit for bit as the training forward's.
+        Both formats, D 64 and 128, causal or not, GQA, tails, far frames
+        (Q x 300), the packed state too."""
+        rt = at._runtime()
+        launched = []
+        launch = rt.launch
+
+        def recording(name, *args):
+            launched.append(name)
+            return launch(name, *args)
+
+        rt.launch = recording
+        try:
+            for D, causal, fmt, qmul, packed in (
+                    (128, False, "nvfp4", 1, False), (128, True, "nvfp4", 1, False),
+                    (64, True, "nvfp4", 1, False), (64, False, "mxfp4", 1, False),
+                    (128, True, "mxfp4", 1, False), (128, False, "nvfp4", 300, False),
+                    (128, True, "nvfp4", 1, True)):
+                q, k, v = (t.detach().bfloat16() for t in self.inputs(2, 4, 2, 200, 333, D))
+                q = q * qmul
+                kw = dict(causal=causal, mode="qat", format=fmt, packed_state=packed)
+                qg, kg, vg = (t.clone().requires_grad_() for t in (q, k, v))
+                runs = {}
+                for label, call in (
+                        ("training", lambda: at.attention(qg, kg, vg, **kw)),
+                        ("no_grad", lambda: at.attention(qg, kg, vg, **kw)),
+                        ("inference_mode", lambda: at.attention(qg, kg, vg, **kw)),
+                        ("no input requires grad", lambda: at.attention(q, k, v, **kw))):
+                    launched.clear()
+                    if label == "no_grad":
+                        with torch.no_grad():
+                            o = call()
+                    elif label == "inference_mode":
+                        with torch.inference_mode():
+                            o = call()
+                        o = o.clone()  # a normal tensor again
+                    else:
+                        o = call()
+                    fwd = [n for n in launched if n.startswith("attention_fwd")]
+                    self.assertEqual(len(fwd), 1, launched)
+                    runs[label] = (o.detach(), fwd[0])
+                case = f"{fmt} D={D} causal={causal} Q x {qmul} packed={packed}"
+                o_train, k_train = runs["training"]
+                self.assertIn("_qat_", k_train, case)
+                for label in ("no_grad", "inference_mode", "no input requires grad"):
+                    o, kernel = runs[label]
+                    self.assertIn("_dropin_", kernel, f"{case}, {label}")
+                    self.assertTrue(torch.equal(o, o_train), f"{case}, {label}: O differs")
+                print(f"qat {case}: {k_train} and, without autograd, {runs['no_grad'][1]}: "
+                      "O bit-identical")
+        finally:
+            del rt.launch
 
     def test_fp4_inference_is_the_dropin_forward(self):
         """attention_fp4 on packed operands computes the qat/dropin forward
